@@ -1,0 +1,1 @@
+"""The REST API service (mirrors ``nova/api/``)."""

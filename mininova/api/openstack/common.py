@@ -1,0 +1,83 @@
+"""Helpers shared by the API resources (mirrors ``nova/api/openstack/common.py``):
+the status a user sees, links, and the current request's context."""
+
+from flask import g, request
+
+from mininova.compute import task_states, vm_states
+
+FAULT_NAMES = {
+    400: "badRequest",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "itemNotFound",
+    405: "badMethod",
+    409: "conflictingRequest",
+    413: "overLimit",
+    415: "badMediaType",
+    500: "computeFault",
+    501: "notImplemented",
+    503: "serviceUnavailable",
+    504: "computeFault",
+}
+
+# (vm_state) -> {task_state: status}; "default" when the task has no entry.
+_STATE_MAP = {
+    vm_states.ACTIVE: {
+        "default": "ACTIVE",
+        task_states.REBOOTING: "REBOOT",
+        task_states.REBOOTING_HARD: "HARD_REBOOT",
+        task_states.RESIZE_PREP: "RESIZE",
+        task_states.RESIZE_MIGRATING: "RESIZE",
+        task_states.RESIZE_MIGRATED: "RESIZE",
+        task_states.RESIZE_FINISH: "RESIZE",
+    },
+    vm_states.BUILDING: {"default": "BUILD"},
+    vm_states.STOPPED: {
+        "default": "SHUTOFF",
+        task_states.RESIZE_PREP: "RESIZE",
+        task_states.RESIZE_MIGRATING: "RESIZE",
+        task_states.RESIZE_MIGRATED: "RESIZE",
+        task_states.RESIZE_FINISH: "RESIZE",
+        task_states.REBOOTING_HARD: "HARD_REBOOT",
+    },
+    vm_states.RESIZED: {"default": "VERIFY_RESIZE"},
+    vm_states.PAUSED: {"default": "PAUSED", task_states.REBOOTING_HARD: "HARD_REBOOT"},
+    vm_states.SUSPENDED: {"default": "SUSPENDED", task_states.REBOOTING_HARD: "HARD_REBOOT"},
+    vm_states.RESCUED: {"default": "RESCUE"},
+    vm_states.ERROR: {"default": "ERROR", task_states.REBOOTING_HARD: "HARD_REBOOT"},
+    vm_states.DELETED: {"default": "DELETED"},
+}
+
+
+def status_from_state(vm_state, task_state=None):
+    """The API's ``status`` for a (vm_state, task_state) pair, as Nova maps it."""
+    task_map = _STATE_MAP.get(vm_state, {"default": "UNKNOWN"})
+    return task_map.get(task_state, task_map["default"])
+
+
+def context():
+    return g.context
+
+
+def base_url():
+    return request.host_url.rstrip("/")
+
+
+def links(collection, resource_id):
+    """``self`` (versioned) and ``bookmark`` (unversioned) links, as Nova."""
+    return [
+        {"rel": "self", "href": f"{base_url()}/v2.1/{collection}/{resource_id}"},
+        {"rel": "bookmark", "href": f"{base_url()}/{collection}/{resource_id}"},
+    ]
+
+
+def limit_param():
+    from mininova import exception
+    from mininova.conf import CONF
+
+    raw = request.args.get("limit")
+    if raw is None:
+        return CONF.api.max_limit
+    if not raw.isdigit():
+        raise exception.Invalid("limit param must be an integer")
+    return min(int(raw), CONF.api.max_limit)

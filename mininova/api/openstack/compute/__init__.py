@@ -1,0 +1,2 @@
+"""The compute API's resources, one blueprint per module (mirrors
+``nova/api/openstack/compute/``)."""

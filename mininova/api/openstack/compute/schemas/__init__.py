@@ -1,0 +1,2 @@
+"""Request body schemas, one module per resource (mirrors
+``nova/api/openstack/compute/schemas/``)."""

@@ -1,0 +1,60 @@
+"""Schemas of the servers API bodies (v2.1)."""
+
+import copy
+
+from mininova.api.validation import parameter_types
+
+base_create = {
+    "type": "object",
+    "properties": {
+        "server": {
+            "type": "object",
+            "properties": {
+                "name": parameter_types.name,
+                "imageRef": parameter_types.image_id,
+                "flavorRef": parameter_types.flavor_ref,
+                "adminPass": {"type": "string", "maxLength": 255},
+                "metadata": parameter_types.metadata,
+                "availability_zone": parameter_types.availability_zone,
+                "min_count": parameter_types.positive_integer,
+                "max_count": parameter_types.positive_integer,
+                "return_reservation_id": parameter_types.boolean,
+                "user_data": {
+                    "type": "string",
+                    "format": "base64",
+                    "maxLength": 65535,
+                },
+                "key_name": parameter_types.name,
+                "config_drive": parameter_types.boolean,
+                "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
+                # Accepted for client compatibility; mininova has no networks yet.
+                "networks": {"type": "string", "enum": ["auto", "none"]},
+            },
+            "required": ["name", "flavorRef", "imageRef"],
+            "additionalProperties": False,
+        },
+    },
+    "required": ["server"],
+    "additionalProperties": False,
+}
+
+create = copy.deepcopy(base_create)
+
+get_console_output = {
+    "type": "object",
+    "properties": {
+        "os-getConsoleOutput": {
+            "type": "object",
+            "properties": {
+                "length": {
+                    "type": ["integer", "string", "null"],
+                    "pattern": "^-?[0-9]+$",
+                    "minimum": -1,
+                },
+            },
+            "additionalProperties": False,
+        },
+    },
+    "required": ["os-getConsoleOutput"],
+    "additionalProperties": False,
+}

@@ -1,0 +1,126 @@
+"""``/servers`` (mirrors ``nova/api/openstack/compute/servers.py``)."""
+
+from flask import Blueprint, jsonify, request
+
+from mininova.api import validation
+from mininova.api.openstack import common
+from mininova.api.openstack.compute.schemas import servers as schema
+from mininova.api.openstack.compute.views import servers as views
+from mininova.api.validation import parameter_types
+from mininova.compute import api as compute_api
+
+blueprint = Blueprint("servers", __name__)
+_compute = compute_api.API()
+
+
+def compute():
+    return _compute
+
+
+@blueprint.post("/servers")
+@validation.schema(schema.create)
+def create(body):
+    server = body["server"]
+    min_count = int(server.get("min_count", 1))
+    max_count = int(server.get("max_count", min_count))
+    if min_count > max_count:
+        from mininova import exception
+
+        raise exception.Invalid("min_count must be <= max_count")
+    context = common.context()
+    instances = compute().create(
+        context,
+        name=server["name"],
+        flavor_id=str(server["flavorRef"]),
+        image_id=server["imageRef"],
+        min_count=min_count,
+        max_count=max_count,
+        metadata=server.get("metadata"),
+        availability_zone=server.get("availability_zone"),
+        user_data=server.get("user_data"),
+        key_name=server.get("key_name"),
+        config_drive=parameter_types.is_true(server.get("config_drive", False)),
+    )
+    first = instances[0]
+    if parameter_types.is_true(server.get("return_reservation_id", False)):
+        return jsonify({"reservation_id": first["reservation_id"]}), 202
+    response = jsonify({"server": {
+        "id": first["uuid"],
+        "links": common.links("servers", first["uuid"]),
+        "OS-DCF:diskConfig": "MANUAL",
+        "security_groups": [{"name": "default"}],
+        # No password is injected (no agent in the guest); Nova's shape has one.
+        "adminPass": "",
+    }})
+    response.status_code = 202
+    response.headers["Location"] = common.links("servers", first["uuid"])[0]["href"]
+    return response
+
+
+@blueprint.get("/servers")
+def index():
+    instances = _list()
+    return jsonify({"servers": [views.basic(instance) for instance in instances]})
+
+
+@blueprint.get("/servers/detail")
+def detail():
+    context = common.context()
+    instances = _list()
+    faults = compute().get_faults(context, instances)
+    return jsonify({"servers": [
+        views.detail(instance, faults.get(instance["uuid"]), context.is_admin)
+        for instance in instances
+    ]})
+
+
+def _list():
+    context = common.context()
+    all_tenants = parameter_types.is_true(request.args.get("all_tenants", "false"))
+    return compute().get_all(context, all_tenants=all_tenants,
+                             name=request.args.get("name"), limit=common.limit_param())
+
+
+@blueprint.get("/servers/<server_id>")
+def show(server_id):
+    context = common.context()
+    instance = compute().get(context, server_id)
+    fault = compute().get_faults(context, [instance]).get(instance["uuid"])
+    return jsonify({"server": views.detail(instance, fault, context.is_admin)})
+
+
+@blueprint.delete("/servers/<server_id>")
+def delete(server_id):
+    context = common.context()
+    instance = compute().get(context, server_id)
+    compute().delete(context, instance)
+    return "", 204
+
+
+# Server actions: ``POST /servers/<id>/action`` with a body of one key, such as
+# ``{"os-getConsoleOutput": {...}}``. Each action module registers its key.
+ACTIONS = {}
+
+
+def register_action(name, body_schema):
+    def decorator(handler):
+        ACTIONS[name] = (body_schema, handler)
+        return handler
+    return decorator
+
+
+@blueprint.post("/servers/<server_id>/action")
+def action(server_id):
+    from mininova import exception
+
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or len(body) != 1:
+        raise exception.Invalid("Malformed request body")
+    name = next(iter(body))
+    if name not in ACTIONS:
+        raise exception.Invalid(f"There is no such action: {name}")
+    body_schema, handler = ACTIONS[name]
+    validation.validate(body_schema, body)
+    context = common.context()
+    instance = compute().get(context, server_id)
+    return handler(context, instance, body)

@@ -1,0 +1,53 @@
+"""Reusable pieces of schemas (mirrors ``nova/api/validation/parameter_types.py``)."""
+
+# 1-255 printable characters, no leading or trailing whitespace.
+name = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    "pattern": r"^(?![\s])[^\x00-\x1f\x7f]*(?<![\s])$",
+}
+
+positive_integer = {
+    "type": ["integer", "string"],
+    "pattern": r"^[0-9]*$",
+    "minimum": 1,
+    "minLength": 1,
+}
+
+non_negative_integer = {
+    "type": ["integer", "string"],
+    "pattern": r"^[0-9]*$",
+    "minimum": 0,
+    "minLength": 1,
+}
+
+boolean = {
+    "type": ["boolean", "string"],
+    "enum": [True, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes",
+             False, "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no"],
+}
+
+metadata = {
+    "type": "object",
+    "patternProperties": {
+        r"^[a-zA-Z0-9-_:. ]{1,255}$": {"type": "string", "maxLength": 255},
+    },
+    "additionalProperties": False,
+    "maxProperties": 128,
+}
+
+image_id = {"type": "string", "minLength": 1, "maxLength": 255}
+
+flavor_ref = {"type": ["string", "integer"], "minLength": 1}
+
+availability_zone = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    "pattern": r"^[^:]*$",
+}
+
+
+def is_true(value):
+    return str(value).lower() in ("true", "1", "on", "yes")

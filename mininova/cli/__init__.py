@@ -1,0 +1,1 @@
+"""The ``mininova`` command (mirrors python-novaclient)."""

@@ -1,0 +1,167 @@
+"""A small HTTP client of the compute and image APIs (the part of
+python-novaclient and python-glanceclient the ``mininova`` command needs).
+
+It speaks only the public REST API, like any OpenStack client would: the
+CLI, the tests and the benchmarks all drive mininova through it.
+"""
+
+import os
+
+import requests
+
+
+class ClientException(Exception):
+    """An API error: its HTTP code, the API's message and the request id."""
+
+    def __init__(self, code, message, request_id=None):
+        super().__init__(f"{message} (HTTP {code}) (Request-ID: {request_id})")
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+
+
+class Client:
+    def __init__(self, compute_url, image_url, token, timeout=60):
+        self.compute_url = compute_url.rstrip("/")
+        self.image_url = image_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers["X-Auth-Token"] = token
+        self.session.headers["Accept"] = "application/json"
+
+    # --- plumbing ------------------------------------------------------------
+
+    def _request(self, method, url, expect_json=True, **kwargs):
+        kwargs.setdefault("timeout", self.timeout)
+        response = self.session.request(method, url, **kwargs)
+        if response.status_code >= 400:
+            raise ClientException(response.status_code, _error_message(response),
+                                  response.headers.get("x-compute-request-id")
+                                  or response.headers.get("x-openstack-request-id"))
+        if expect_json and response.content:
+            return response.json()
+        return response
+
+    def compute(self, method, path, **kwargs):
+        return self._request(method, f"{self.compute_url}{path}", **kwargs)
+
+    def image(self, method, path, **kwargs):
+        return self._request(method, f"{self.image_url}{path}", **kwargs)
+
+    # --- servers ---------------------------------------------------------------
+
+    def create_server(self, name, image_id, flavor_id, **extra):
+        body = {"server": {"name": name, "imageRef": image_id, "flavorRef": flavor_id}}
+        body["server"].update({k: v for k, v in extra.items() if v is not None})
+        return self.compute("POST", "/servers", json=body)["server"]
+
+    def list_servers(self, detailed=True, all_tenants=False):
+        params = {"all_tenants": 1} if all_tenants else {}
+        path = "/servers/detail" if detailed else "/servers"
+        return self.compute("GET", path, params=params)["servers"]
+
+    def get_server(self, server_id):
+        return self.compute("GET", f"/servers/{server_id}")["server"]
+
+    def delete_server(self, server_id):
+        self.compute("DELETE", f"/servers/{server_id}", expect_json=False)
+
+    def console_output(self, server_id, length=None):
+        body = {"os-getConsoleOutput": {"length": length}}
+        return self.compute("POST", f"/servers/{server_id}/action", json=body)["output"]
+
+    def find_server(self, name_or_id):
+        return _find(self.list_servers(), name_or_id, "server")
+
+    # --- flavors -----------------------------------------------------------------
+
+    def list_flavors(self):
+        return self.compute("GET", "/flavors/detail")["flavors"]
+
+    def find_flavor(self, name_or_id):
+        return _find(self.list_flavors(), name_or_id, "flavor")
+
+    # --- images (the image service itself) ----------------------------------------
+
+    def list_images(self):
+        return self.image("GET", "/v2/images")["images"]
+
+    def get_image(self, image_id):
+        return self.image("GET", f"/v2/images/{image_id}")
+
+    def find_image(self, name_or_id):
+        return _find(self.list_images(), name_or_id, "image")
+
+    def create_image(self, name, path, disk_format, container_format="bare",
+                     min_disk=0, min_ram=0, properties=None, progress=None):
+        """Create the image record, then stream the file into it."""
+        body = {"name": name, "disk_format": disk_format,
+                "container_format": container_format, "min_disk": min_disk,
+                "min_ram": min_ram}
+        body.update(properties or {})
+        image = self.image("POST", "/v2/images", json=body)
+        with open(path, "rb") as f:
+            self.image("PUT", f"/v2/images/{image['id']}/file", expect_json=False,
+                       data=_ProgressReader(f, os.path.getsize(path), progress),
+                       headers={"Content-Type": "application/octet-stream"},
+                       timeout=None)
+        return self.get_image(image["id"])
+
+    def delete_image(self, image_id):
+        self.image("DELETE", f"/v2/images/{image_id}", expect_json=False)
+
+    # --- admin -----------------------------------------------------------------------
+
+    def list_services(self):
+        return self.compute("GET", "/os-services")["services"]
+
+    def list_hypervisors(self, detailed=False):
+        path = "/os-hypervisors/detail" if detailed else "/os-hypervisors"
+        return self.compute("GET", path)["hypervisors"]
+
+    def get_hypervisor(self, hypervisor_id):
+        return self.compute("GET", f"/os-hypervisors/{hypervisor_id}")["hypervisor"]
+
+
+class _ProgressReader:
+    """A file for requests to stream from (its length sets Content-Length),
+    reporting how much was read so far."""
+
+    def __init__(self, fileobj, size, progress):
+        self._file = fileobj
+        self.len = size
+        self._sent = 0
+        self._progress = progress
+
+    def read(self, size=-1):
+        chunk = self._file.read(size)
+        self._sent += len(chunk)
+        if self._progress:
+            self._progress(self._sent, self.len)
+        return chunk
+
+
+def _find(items, name_or_id, kind):
+    """By id first, then by exact name; a name shared by several is an error."""
+    for item in items:
+        if str(item["id"]) == str(name_or_id):
+            return item
+    matches = [item for item in items if item.get("name") == name_or_id]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ClientException(404, f"No {kind} with a name or ID of '{name_or_id}' exists.")
+    raise ClientException(409, f"Multiple {kind} matches found for '{name_or_id}', "
+                               f"use an ID to be more specific.")
+
+
+def _error_message(response):
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip() or response.reason
+    if isinstance(body, dict) and len(body) == 1:
+        detail = next(iter(body.values()))
+        if isinstance(detail, dict) and "message" in detail:
+            return detail["message"]
+    return str(body)

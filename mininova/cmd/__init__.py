@@ -1,0 +1,1 @@
+"""Entry points of the daemons and tools (mirrors ``nova/cmd/``)."""

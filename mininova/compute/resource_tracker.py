@@ -1,0 +1,159 @@
+"""The resource tracker (mirrors ``nova/compute/resource_tracker.py``).
+
+It keeps this host's view of its resources: what the hypervisor has
+(``driver.get_available_resource``) and what the instances assigned here
+use. Claims test against it and update it under the ``compute_resources``
+lock; every ``update_resources_interval`` seconds it recounts from scratch,
+logs the ``Final resource view`` line, and reports the numbers to the
+``compute_nodes`` table through the conductor, which is where the
+scheduler reads them.
+
+Used RAM starts at ``reserved_host_memory_mb`` (512 MB by default): the
+host itself needs memory too. Left out: migrations in progress, PCI/NUMA
+resources, Placement inventories.
+"""
+
+from oslo_concurrency import lockutils
+from oslo_log import log as logging
+
+from mininova.compute import claims, vm_states
+from mininova.conf import CONF
+
+LOG = logging.getLogger(__name__)
+
+COMPUTE_RESOURCE_SEMAPHORE = "compute_resources"
+
+
+def _instance_usage(flavor):
+    return {
+        "memory_mb": flavor["memory_mb"],
+        "local_gb": flavor["root_gb"] + flavor["ephemeral_gb"] + flavor["swap"] / 1024,
+        "vcpus": flavor["vcpus"],
+    }
+
+
+class ResourceTracker:
+    def __init__(self, host, driver, conductor_api):
+        self.host = host
+        self.driver = driver
+        self.conductor_api = conductor_api
+        self.nodename = None
+        self.compute_node = None
+        # uuid -> flavor of every instance counted in compute_node.
+        self.tracked_instances = {}
+
+    # --- claims --------------------------------------------------------------
+
+    @lockutils.synchronized(COMPUTE_RESOURCE_SEMAPHORE)
+    def instance_claim(self, context, instance, nodename, limits=None):
+        """Test and reserve the instance's resources, or raise
+        ComputeResourcesUnavailable. Returns the claim (a context manager)."""
+        claim = claims.Claim(instance, nodename, self, self.compute_node, limits)
+        self._add_usage(instance["uuid"], instance["flavor"])
+        try:
+            # The claim is where an instance gets its host, as in Nova.
+            instance.update(self.conductor_api.instance_update(
+                context, instance["uuid"],
+                {"host": self.host, "node": nodename, "launched_on": self.host}))
+        except Exception:
+            self._remove_usage(instance["uuid"])
+            raise
+        self._report(context)
+        return claim
+
+    @lockutils.synchronized(COMPUTE_RESOURCE_SEMAPHORE)
+    def abort_instance_claim(self, instance):
+        self._remove_usage(instance["uuid"])
+
+    @lockutils.synchronized(COMPUTE_RESOURCE_SEMAPHORE)
+    def drop_instance(self, context, instance):
+        """The instance was deleted: give its resources back."""
+        if self._remove_usage(instance["uuid"]):
+            self._report(context)
+
+    # --- the periodic recount ----------------------------------------------------
+
+    @lockutils.synchronized(COMPUTE_RESOURCE_SEMAPHORE)
+    def update_available_resource(self, context):
+        resources = self.driver.get_available_resource()
+        self.nodename = resources["hypervisor_hostname"]
+        instances = self.conductor_api.instance_get_all_by_host(context, self.host)
+        self.compute_node = self._empty_compute_node(resources)
+        self.tracked_instances = {}
+        for instance in instances:
+            if instance["vm_state"] != vm_states.DELETED:
+                self._add_usage(instance["uuid"], instance["flavor"])
+        self._log_final_resource_view()
+        self._report(context)
+        return self.compute_node
+
+    def _empty_compute_node(self, resources):
+        reserved_gb = CONF.reserved_host_disk_mb / 1024
+        node = dict(resources)
+        node.update(
+            memory_mb_used=CONF.reserved_host_memory_mb,
+            local_gb_used=reserved_gb,
+            vcpus_used=CONF.reserved_host_cpus,
+            running_vms=0,
+            ram_allocation_ratio=CONF.ram_allocation_ratio,
+            disk_allocation_ratio=CONF.disk_allocation_ratio,
+            cpu_allocation_ratio=CONF.cpu_allocation_ratio,
+        )
+        self._update_free(node)
+        return node
+
+    def _log_final_resource_view(self):
+        node = self.compute_node
+        LOG.info("Final resource view: name=%(node)s phys_ram=%(phys_ram)sMB "
+                 "used_ram=%(used_ram)sMB phys_disk=%(phys_disk)sGB "
+                 "used_disk=%(used_disk)sGB total_vcpus=%(total_vcpus)s "
+                 "used_vcpus=%(used_vcpus)s pci_stats=[]",
+                 {"node": self.nodename, "phys_ram": node["memory_mb"],
+                  "used_ram": node["memory_mb_used"], "phys_disk": node["local_gb"],
+                  "used_disk": _round(node["local_gb_used"]),
+                  "total_vcpus": node["vcpus"], "used_vcpus": node["vcpus_used"]})
+
+    # --- bookkeeping -----------------------------------------------------------
+
+    def _add_usage(self, instance_uuid, flavor):
+        if instance_uuid in self.tracked_instances:
+            return
+        self.tracked_instances[instance_uuid] = flavor
+        self._apply(_instance_usage(flavor), sign=+1)
+
+    def _remove_usage(self, instance_uuid):
+        flavor = self.tracked_instances.pop(instance_uuid, None)
+        if flavor is None:
+            return False
+        self._apply(_instance_usage(flavor), sign=-1)
+        return True
+
+    def _apply(self, usage, sign):
+        node = self.compute_node
+        node["memory_mb_used"] += sign * usage["memory_mb"]
+        node["local_gb_used"] += sign * usage["local_gb"]
+        node["vcpus_used"] += sign * usage["vcpus"]
+        node["running_vms"] += sign
+        self._update_free(node)
+
+    @staticmethod
+    def _update_free(node):
+        node["free_ram_mb"] = node["memory_mb"] - node["memory_mb_used"]
+        node["free_disk_gb"] = node["local_gb"] - node["local_gb_used"]
+
+    def _report(self, context):
+        """Write the numbers to compute_nodes (through the conductor)."""
+        columns = ("hypervisor_type", "hypervisor_version", "vcpus", "memory_mb",
+                   "local_gb", "vcpus_used", "memory_mb_used", "free_ram_mb",
+                   "running_vms", "cpu_info", "ram_allocation_ratio",
+                   "disk_allocation_ratio", "cpu_allocation_ratio", "stats")
+        values = {name: self.compute_node.get(name) for name in columns}
+        # The table holds whole GB; a swap of a few MB rounds up, never down.
+        values["local_gb_used"] = _round(self.compute_node["local_gb_used"])
+        values["free_disk_gb"] = self.compute_node["local_gb"] - values["local_gb_used"]
+        self.conductor_api.compute_node_update(context, self.host, self.nodename, values)
+
+
+def _round(gigabytes):
+    whole = int(gigabytes)
+    return whole if whole == gigabytes else whole + 1

@@ -1,0 +1,81 @@
+"""Helpers of the compute side (mirrors ``nova/compute/utils.py``): instance
+faults and the instance-action event reporter.
+
+Both take ``api``: anything with the conductor's methods. On a compute host
+that is the conductor RPC client; inside the conductor it is the conductor
+manager itself. The same code then records a fault from either side.
+"""
+
+import sys
+import traceback
+
+from oslo_log import log as logging
+
+from mininova import exception
+
+LOG = logging.getLogger(__name__)
+
+FAULT_MESSAGE_MAX = 255
+
+
+def exception_to_fault(exc, include_details=None):
+    """``{code, message, details}`` as Nova stores and shows a fault.
+
+    Our own exceptions keep their HTTP code and message; anything else is a
+    500 whose message is the class name (the traceback goes to details,
+    which only admins see).
+    """
+    code = getattr(exc, "code", 500)
+    if isinstance(exc, exception.MininovaException):
+        message = exc.format_message()
+    else:
+        message = type(exc).__name__
+    details = ""
+    if code == 500 or include_details:
+        details = getattr(exc, "remote_traceback", "") or "".join(
+            traceback.format_exception(exc))
+    return {"code": code, "message": message[:FAULT_MESSAGE_MAX], "details": details}
+
+
+def add_instance_fault_from_exc(ctxt, api, instance_uuid, exc, host=None):
+    values = exception_to_fault(exc)
+    values.update(instance_uuid=instance_uuid, host=host)
+    api.instance_fault_create(ctxt, values)
+
+
+class EventReporter:
+    """Record one event of the current instance action, with its result::
+
+        with EventReporter(ctxt, api, "compute__do_build_and_run_instance", host, uuid):
+            ...
+    """
+
+    def __init__(self, ctxt, api, event_name, host, instance_uuid):
+        self.ctxt = ctxt
+        self.api = api
+        self.event_name = event_name
+        self.host = host
+        self.instance_uuid = instance_uuid
+
+    def __enter__(self):
+        try:
+            self.api.action_event_start(self.ctxt, self.instance_uuid, self.event_name,
+                                        self.host)
+        except exception.NotFound:
+            # No action for this request (e.g. the instance is gone): the
+            # work still runs, it is only not recorded.
+            LOG.debug("No instance action to record %s in", self.event_name)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        result = "Success" if exc is None else "Error"
+        details = None if exc is None else "".join(traceback.format_exception(exc))
+        try:
+            self.api.action_event_finish(self.ctxt, self.instance_uuid, self.event_name,
+                                         result, details)
+        except exception.NotFound:
+            pass
+        except Exception:
+            LOG.warning("Could not record the end of %s", self.event_name,
+                        exc_info=sys.exc_info())
+        return False

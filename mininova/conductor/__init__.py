@@ -1,0 +1,1 @@
+"""The conductor service (mirrors ``nova/conductor/``)."""

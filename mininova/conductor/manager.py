@@ -1,0 +1,124 @@
+"""The conductor (mirrors ``nova/conductor/manager.py``).
+
+Two endpoints on the ``conductor`` topic, as in Nova:
+
+* :class:`ConductorManager` does database work for compute hosts, which have
+  no database credentials. Nova's reason: a compromised hypervisor host
+  must not be able to read or rewrite the whole cloud's database. Each
+  method here is one narrow thing a compute needs.
+* :class:`ComputeTaskManager` orchestrates builds: it asks the scheduler for
+  hosts, records the ``create`` action, and casts the build to the chosen
+  compute. When scheduling fails it puts the instances in ERROR with a fault.
+
+Left out: cells (build requests, cell0), the ``object_class_action`` RPC
+that Nova's versioned objects use, migrations and live migration tasks.
+"""
+
+import time
+
+from oslo_log import log as logging
+
+from mininova import exception, manager
+from mininova.compute import instance_actions, vm_states
+from mininova.compute import rpcapi as compute_rpcapi
+from mininova.db import api as db
+from mininova.scheduler import rpcapi as scheduler_rpcapi
+from mininova.scheduler import utils as scheduler_utils
+
+LOG = logging.getLogger(__name__)
+
+
+class ConductorManager(manager.Manager):
+    """The database, one narrow method at a time, for compute hosts."""
+
+    # services -----------------------------------------------------------
+    def service_register(self, context, host, binary, topic):
+        try:
+            return db.service_get_by_host_and_binary(context, host, binary)
+        except exception.HostBinaryNotFound:
+            return db.service_create(context, {"host": host, "binary": binary, "topic": topic})
+
+    def service_heartbeat(self, context, service_id):
+        db.service_heartbeat(context, service_id)
+
+    def compute_node_update(self, context, host, nodename, values):
+        service = db.service_get_by_host_and_binary(context, host, "mininova-compute")
+        values = dict(values, service_id=service["id"])
+        return db.compute_node_update_or_create(context, host, nodename, values)
+
+    # instances ----------------------------------------------------------
+    def instance_get_by_uuid(self, context, instance_uuid):
+        return db.instance_get_by_uuid(context, instance_uuid)
+
+    def instance_get_all_by_host(self, context, host):
+        return db.instance_get_all_by_host(context, host)
+
+    def instance_update(self, context, instance_uuid, updates, expected_task_state=None,
+                        expected_vm_state=None):
+        return db.instance_update(context, instance_uuid, updates,
+                                  expected_task_state=expected_task_state,
+                                  expected_vm_state=expected_vm_state)
+
+    def instance_destroy(self, context, instance_uuid):
+        return db.instance_destroy(context, instance_uuid)
+
+    def instance_fault_create(self, context, values):
+        return db.instance_fault_create(context, values)
+
+    def action_event_start(self, context, instance_uuid, event, host):
+        return db.action_event_start(context, instance_uuid, event, host)
+
+    def action_event_finish(self, context, instance_uuid, event, result, traceback=None):
+        return db.action_event_finish(context, instance_uuid, event, result, traceback)
+
+
+class ComputeTaskManager(manager.Manager):
+    """Build orchestration: scheduler first, then the compute."""
+
+    def __init__(self, host=None):
+        super().__init__(host)
+        self.scheduler_client = scheduler_rpcapi.SchedulerAPI()
+        self.compute_rpcapi = compute_rpcapi.ComputeAPI()
+        self.db_proxy = ConductorManager(host)
+
+    def schedule_and_build_instances(self, context, request_spec, image):
+        instance_uuids = request_spec["instance_uuids"]
+        for instance_uuid in instance_uuids:
+            db.action_start(context, instance_uuid, instance_actions.CREATE)
+        try:
+            selections = self._schedule_instances(context, request_spec)
+        except Exception as exc:
+            LOG.error("Failed to schedule instances", exc_info=not isinstance(
+                exc, exception.NoValidHost))
+            for instance_uuid in instance_uuids:
+                scheduler_utils.set_vm_state_and_notify(
+                    context, self.db_proxy, instance_uuid, "compute_task", "build_instances",
+                    {"vm_state": vm_states.ERROR, "task_state": None}, exc)
+            return
+        for instance_uuid, selection in zip(instance_uuids, selections, strict=True):
+            self._build_on_host(context, instance_uuid, selection, request_spec, image)
+
+    def _schedule_instances(self, context, request_spec):
+        started = time.monotonic()
+        selections = self.scheduler_client.select_destinations(context, request_spec)
+        LOG.debug("Took %0.2f seconds to select destinations for %s instance(s).",
+                  time.monotonic() - started, len(request_spec["instance_uuids"]))
+        return selections
+
+    def _build_on_host(self, context, instance_uuid, selection, request_spec, image):
+        try:
+            instance = db.instance_get_by_uuid(context, instance_uuid)
+        except exception.InstanceNotFound:
+            # Deleted by the user while it was being scheduled.
+            LOG.debug("Instance %s was deleted during scheduling", instance_uuid)
+            return
+        LOG.debug("Selected host: %s; Selected node: %s; Alternates: %s",
+                  selection["host"], selection["nodename"], selection.get("alternates", []),
+                  instance=instance)
+        filter_properties = {"retry": request_spec.get("retry"),
+                             "limits": selection.get("limits", {})}
+        self.compute_rpcapi.build_and_run_instance(
+            context, instance, selection["host"], image=image, request_spec=request_spec,
+            filter_properties=filter_properties, node=selection["nodename"],
+            limits=selection.get("limits", {}))
+

@@ -1,0 +1,65 @@
+"""Client side of the conductor's RPC API (mirrors ``nova/conductor/rpcapi.py``).
+
+Two clients on the ``conductor`` topic, as in Nova:
+
+* :class:`ConductorAPI`: the database, for services that have none
+  (compute). Every method is a *call*: the compute waits for the row.
+* :class:`ComputeTaskAPI`: the long-running orchestration the API hands
+  over: build (a *cast*: the API answers 202 without waiting).
+"""
+
+from mininova import rpc
+
+TOPIC = "conductor"
+
+
+class ConductorAPI:
+    def __init__(self):
+        self.client = rpc.RPCClient(TOPIC)
+
+    # services
+    def service_register(self, ctxt, host, binary, topic):
+        return self.client.call(ctxt, "service_register", host=host, binary=binary, topic=topic)
+
+    def service_heartbeat(self, ctxt, service_id):
+        return self.client.call(ctxt, "service_heartbeat", service_id=service_id)
+
+    def compute_node_update(self, ctxt, host, nodename, values):
+        return self.client.call(ctxt, "compute_node_update", host=host, nodename=nodename,
+                                values=values)
+
+    # instances
+    def instance_get_by_uuid(self, ctxt, instance_uuid):
+        return self.client.call(ctxt, "instance_get_by_uuid", instance_uuid=instance_uuid)
+
+    def instance_get_all_by_host(self, ctxt, host):
+        return self.client.call(ctxt, "instance_get_all_by_host", host=host)
+
+    def instance_update(self, ctxt, instance_uuid, updates, expected_task_state=None,
+                        expected_vm_state=None):
+        return self.client.call(ctxt, "instance_update", instance_uuid=instance_uuid,
+                                updates=updates, expected_task_state=expected_task_state,
+                                expected_vm_state=expected_vm_state)
+
+    def instance_destroy(self, ctxt, instance_uuid):
+        return self.client.call(ctxt, "instance_destroy", instance_uuid=instance_uuid)
+
+    def instance_fault_create(self, ctxt, values):
+        return self.client.call(ctxt, "instance_fault_create", values=values)
+
+    def action_event_start(self, ctxt, instance_uuid, event, host):
+        return self.client.call(ctxt, "action_event_start", instance_uuid=instance_uuid,
+                                event=event, host=host)
+
+    def action_event_finish(self, ctxt, instance_uuid, event, result, traceback=None):
+        return self.client.call(ctxt, "action_event_finish", instance_uuid=instance_uuid,
+                                event=event, result=result, traceback=traceback)
+
+
+class ComputeTaskAPI:
+    def __init__(self):
+        self.client = rpc.RPCClient(TOPIC)
+
+    def schedule_and_build_instances(self, ctxt, request_spec, image):
+        self.client.cast(ctxt, "schedule_and_build_instances",
+                         request_spec=request_spec, image=image)

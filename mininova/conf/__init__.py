@@ -1,0 +1,45 @@
+"""Configuration options, one module per option group (mirrors ``nova/conf/``).
+
+Importing this package registers every option on the global ``CONF`` object,
+exactly as ``nova.conf`` does, so any module can ``from mininova.conf import
+CONF`` and read ``CONF.libvirt.virt_type`` without caring who registered it.
+"""
+
+from oslo_config import cfg
+from oslo_log import log
+
+from mininova.conf import (
+    api,
+    compute,
+    database,
+    glance,
+    image_cache,
+    image_service,
+    libvirt,
+    paths,
+    rpc,
+    scheduler,
+    service,
+)
+
+CONF = cfg.CONF
+
+ALL_MODULES = (
+    paths,
+    service,
+    rpc,
+    database,
+    api,
+    compute,
+    scheduler,
+    libvirt,
+    glance,
+    image_cache,
+    image_service,
+)
+
+for _module in ALL_MODULES:
+    _module.register_opts(CONF)
+
+# oslo.log's options ([DEFAULT] log_dir, debug, ...) live on the same CONF.
+log.register_options(CONF)

@@ -1,0 +1,49 @@
+"""Options of the REST API service (mirrors ``nova/conf/wsgi.py`` and the
+``osapi_compute_*`` options of ``nova/conf/service.py``)."""
+
+from oslo_config import cfg
+
+api_opts = [
+    cfg.StrOpt(
+        "osapi_compute_listen",
+        default="0.0.0.0",
+        help="IP address mininova-api listens on.",
+    ),
+    cfg.PortOpt(
+        "osapi_compute_listen_port",
+        default=8774,
+        help="Port mininova-api listens on (8774, as Nova).",
+    ),
+    cfg.IntOpt(
+        "osapi_compute_workers",
+        default=8,
+        min=1,
+        help="Threads of the WSGI server that answer API requests.",
+    ),
+]
+
+api_group = cfg.OptGroup("api", title="REST API options")
+
+api_group_opts = [
+    cfg.IntOpt(
+        "max_request_body_size",
+        default=114688,
+        help="Largest accepted request body in bytes (112 KiB as Nova's "
+        "oslo.middleware default); larger bodies get 413.",
+    ),
+    cfg.IntOpt(
+        "max_limit",
+        default=1000,
+        help="Most items one list request returns.",
+    ),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(api_opts)
+    conf.register_group(api_group)
+    conf.register_opts(api_group_opts, group=api_group)
+
+
+def list_opts():
+    return {"DEFAULT": api_opts, api_group.name: api_group_opts}

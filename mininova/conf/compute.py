@@ -1,0 +1,122 @@
+"""Options of mininova-compute (mirrors ``nova/conf/compute.py``)."""
+
+from oslo_config import cfg
+
+compute_opts = [
+    cfg.StrOpt(
+        "compute_driver",
+        default="libvirt.LibvirtDriver",
+        help="The virt driver, as a path under ``mininova.virt``: "
+        "``libvirt.LibvirtDriver`` boots real guests through libvirt; "
+        "``fake.FakeDriver`` keeps pretend guests in memory (tests and demos).",
+    ),
+    cfg.StrOpt(
+        "instances_path",
+        default="$state_path/instances",
+        help="Where instance directories live: ``<uuid>/disk``, ``libvirt.xml``, "
+        "``console.log``, and the image cache in ``_base``.",
+    ),
+    cfg.StrOpt(
+        "instance_name_template",
+        default="instance-%08x",
+        help="Template for the hypervisor's name of an instance, filled with the "
+        "instance's database id.",
+    ),
+    cfg.IntOpt(
+        "reserved_host_memory_mb",
+        default=512,
+        min=0,
+        help="Memory (MB) kept for the host: counted as used from the start.",
+    ),
+    cfg.IntOpt(
+        "reserved_host_disk_mb",
+        default=0,
+        min=0,
+        help="Disk (MB) kept for the host: counted as used from the start.",
+    ),
+    cfg.IntOpt(
+        "reserved_host_cpus",
+        default=0,
+        min=0,
+        help="Host CPUs kept for the host: counted as used from the start.",
+    ),
+    cfg.FloatOpt(
+        "ram_allocation_ratio",
+        default=1.5,
+        min=0.0,
+        help="Virtual RAM to physical RAM ratio the RamFilter and the claims "
+        "allow.",
+    ),
+    cfg.FloatOpt(
+        "disk_allocation_ratio",
+        default=1.0,
+        min=0.0,
+        help="Virtual disk to physical disk ratio the DiskFilter and the claims "
+        "allow.",
+    ),
+    cfg.FloatOpt(
+        "cpu_allocation_ratio",
+        default=16.0,
+        min=0.0,
+        help="Virtual CPU to physical CPU ratio the CoreFilter and the claims "
+        "allow.",
+    ),
+    cfg.IntOpt(
+        "max_concurrent_builds",
+        default=10,
+        min=1,
+        help="Most builds one compute service runs at the same time.",
+    ),
+    cfg.IntOpt(
+        "update_resources_interval",
+        default=60,
+        min=1,
+        help="Seconds between two runs of the resource tracker's periodic "
+        "update_available_resource (the 'Final resource view' line).",
+    ),
+    cfg.StrOpt(
+        "default_availability_zone",
+        default="nova",
+        help="Availability zone of compute hosts that no aggregate places in "
+        "another zone.",
+    ),
+    cfg.StrOpt(
+        "internal_service_availability_zone",
+        default="internal",
+        help="Availability zone shown for the controller services (conductor, "
+        "scheduler).",
+    ),
+    cfg.IntOpt(
+        "console_log_max_bytes",
+        default=100 * 1024,
+        min=1,
+        help="Most bytes of console.log returned by os-getConsoleOutput (the "
+        "tail of the file).",
+    ),
+]
+
+fake_driver_group = cfg.OptGroup(
+    "fake_driver", title="The in-memory driver used by tests and demos"
+)
+
+fake_driver_opts = [
+    cfg.IntOpt("memory_mb", default=8192, help="Memory the fake hypervisor reports."),
+    cfg.IntOpt("vcpus", default=4, help="vCPUs the fake hypervisor reports."),
+    cfg.IntOpt("local_gb", default=100, help="Disk (GB) the fake hypervisor reports."),
+    cfg.FloatOpt(
+        "spawn_seconds",
+        default=0.0,
+        min=0.0,
+        help="Seconds a fake spawn takes, to watch the BUILD states go by.",
+    ),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(compute_opts)
+    conf.register_group(fake_driver_group)
+    conf.register_opts(fake_driver_opts, group=fake_driver_group)
+
+
+def list_opts():
+    return {"DEFAULT": compute_opts, fake_driver_group.name: fake_driver_opts}

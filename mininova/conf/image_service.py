@@ -1,0 +1,34 @@
+"""Options of mininova-image, the Glance-like image service."""
+
+from oslo_config import cfg
+
+image_service_group = cfg.OptGroup(
+    "image_service", title="mininova-image (the Glance-like service) options"
+)
+
+image_service_opts = [
+    cfg.StrOpt("bind_host", default="0.0.0.0", help="IP address mininova-image listens on."),
+    cfg.PortOpt("bind_port", default=9292, help="Port mininova-image listens on (Glance's 9292)."),
+    cfg.StrOpt(
+        "connection",
+        default="sqlite:///$state_path/image.sqlite",
+        secret=True,
+        help="SQLAlchemy URL of the image service's own database: like Glance, "
+        "it does not share Nova's.",
+    ),
+    cfg.StrOpt(
+        "store_path",
+        default="$state_path/images",
+        help="Directory holding the uploaded image files (Glance's file store).",
+    ),
+    cfg.IntOpt("workers", default=8, min=1, help="Threads of its WSGI server."),
+]
+
+
+def register_opts(conf):
+    conf.register_group(image_service_group)
+    conf.register_opts(image_service_opts, group=image_service_group)
+
+
+def list_opts():
+    return {image_service_group.name: image_service_opts}

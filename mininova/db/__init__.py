@@ -1,0 +1,1 @@
+"""The database layer (mirrors ``nova/db/``): models, queries, migrations."""

@@ -1,0 +1,502 @@
+"""Database queries (mirrors ``nova/db/main/api.py``).
+
+Every function takes the request context first, opens its own short
+transaction, and returns plain dicts (never ORM objects), because results
+travel over RPC: the conductor runs these on behalf of compute hosts, which
+hold no database credentials. Column names are the dict keys; the instance's
+``metadata`` column comes back as ``metadata``.
+
+Updates of an instance can be *compare-and-swap* on its task_state (Nova's
+``expected_task_state``): ``UPDATE ... WHERE task_state IN (...)``. That is
+how two actions racing on one server are told apart without locks held
+across services.
+
+SQLite (the default) runs in WAL mode with a busy timeout, and write
+transactions start with ``BEGIN IMMEDIATE`` so that two writers queue up
+instead of failing with "database is locked". PostgreSQL and MariaDB need
+nothing special.
+"""
+
+import threading
+from contextlib import contextmanager
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import event, orm
+
+from mininova import exception
+from mininova.conf import CONF
+from mininova.db import models
+from mininova.db.models import utcnow
+
+_ENGINES = {}
+_ENGINES_LOCK = threading.Lock()
+# Set in compute processes: they must reach data through the conductor.
+_BLOCKED_FOR = None
+
+
+# --- engines and sessions -------------------------------------------------
+
+def block_db_access(binary):
+    """Make every later database access of this process fail (nova-compute)."""
+    global _BLOCKED_FOR
+    _BLOCKED_FOR = binary
+
+
+def get_engine(url=None):
+    """The engine for ``url`` (default ``[database] connection``), made once."""
+    if _BLOCKED_FOR:
+        raise exception.DBNotAllowed(binary=_BLOCKED_FOR)
+    url = url or CONF.database.connection
+    if not url:
+        raise exception.DBNotAllowed(binary=_program_name())
+    with _ENGINES_LOCK:
+        if url not in _ENGINES:
+            _ENGINES[url] = _create_engine(url)
+        return _ENGINES[url]
+
+
+def _create_engine(url):
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = sa.create_engine(
+        url,
+        connect_args={"timeout": CONF.database.sqlite_busy_timeout,
+                      "check_same_thread": False},
+    )
+    _make_sqlite_friendly(engine)
+    return engine
+
+
+def _make_sqlite_friendly(engine):
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let us issue BEGIN ourselves (pysqlite's own is always DEFERRED).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={CONF.database.sqlite_busy_timeout * 1000}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def dispose_engines():
+    with _ENGINES_LOCK:
+        for engine in _ENGINES.values():
+            engine.dispose()
+        _ENGINES.clear()
+
+
+@contextmanager
+def _session(writer=False):
+    engine = get_engine()
+    with orm.Session(engine, expire_on_commit=False) as session:
+        if writer and engine.dialect.name == "sqlite":
+            # Begins the transaction, as BEGIN IMMEDIATE (see _on_begin).
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _program_name():
+    import os
+    import sys
+
+    return os.path.basename(sys.argv[0] or "python")
+
+
+# --- rows to dicts and back -------------------------------------------------
+
+def _as_dict(obj):
+    if obj is None:
+        return None
+    mapper = sa.inspect(type(obj))
+    return {attr.columns[0].name: getattr(obj, attr.key) for attr in mapper.column_attrs}
+
+
+def _attribute_values(model, values):
+    """Column-named values to attribute-named ones, ISO strings to datetimes.
+
+    Values arrive from RPC as JSON, so a timestamp set on a compute host
+    comes here as a string.
+    """
+    mapper = sa.inspect(model)
+    by_column = {attr.columns[0].name: attr for attr in mapper.column_attrs}
+    result = {}
+    for name, value in values.items():
+        attr = by_column.get(name)
+        if attr is None:
+            raise exception.InvalidInput(reason=f"{model.__tablename__} has no column {name}")
+        if isinstance(value, str) and isinstance(attr.columns[0].type, sa.DateTime):
+            value = datetime.fromisoformat(value)
+        result[attr.key] = value
+    return result
+
+
+# --- services and the heartbeat ---------------------------------------------
+
+def service_create(context, values):
+    with _session(writer=True) as session:
+        service = models.Service(**_attribute_values(models.Service, values))
+        service.last_seen_up = utcnow()
+        session.add(service)
+        session.flush()
+        return _as_dict(service)
+
+
+def service_get(context, service_id):
+    with _session() as session:
+        service = session.get(models.Service, service_id)
+        if service is None:
+            raise exception.ServiceNotFound(service_id=service_id)
+        return _as_dict(service)
+
+
+def service_get_by_host_and_binary(context, host, binary):
+    with _session() as session:
+        service = session.scalars(
+            sa.select(models.Service).filter_by(host=host, binary=binary)
+        ).first()
+        if service is None:
+            raise exception.HostBinaryNotFound(host=host, binary=binary)
+        return _as_dict(service)
+
+
+def service_get_all(context, binary=None, host=None):
+    with _session() as session:
+        query = sa.select(models.Service).order_by(models.Service.id)
+        if binary:
+            query = query.filter_by(binary=binary)
+        if host:
+            query = query.filter_by(host=host)
+        return [_as_dict(service) for service in session.scalars(query)]
+
+
+def service_update(context, service_id, values):
+    with _session(writer=True) as session:
+        service = session.get(models.Service, service_id)
+        if service is None:
+            raise exception.ServiceNotFound(service_id=service_id)
+        for key, value in _attribute_values(models.Service, values).items():
+            setattr(service, key, value)
+        session.flush()
+        return _as_dict(service)
+
+
+def service_heartbeat(context, service_id):
+    """Record that the service is alive now (the DB servicegroup driver)."""
+    with _session(writer=True) as session:
+        result = session.execute(
+            sa.update(models.Service)
+            .where(models.Service.id == service_id)
+            .values(report_count=models.Service.report_count + 1, last_seen_up=utcnow())
+        )
+        if result.rowcount != 1:
+            raise exception.ServiceNotFound(service_id=service_id)
+
+
+def service_destroy(context, service_id):
+    with _session(writer=True) as session:
+        session.execute(sa.delete(models.ComputeNode).filter_by(service_id=service_id))
+        session.execute(sa.delete(models.Service).filter_by(id=service_id))
+
+
+# --- compute nodes ------------------------------------------------------------
+
+def compute_node_get_all(context):
+    with _session() as session:
+        query = sa.select(models.ComputeNode).order_by(models.ComputeNode.id)
+        return [_as_dict(node) for node in session.scalars(query)]
+
+
+def compute_node_get(context, node_id):
+    with _session() as session:
+        node = session.get(models.ComputeNode, node_id)
+        if node is None:
+            raise exception.HypervisorNotFound(hypervisor_id=node_id)
+        return _as_dict(node)
+
+
+def compute_node_update_or_create(context, host, nodename, values):
+    """Store what the resource tracker reported for (host, node)."""
+    with _session(writer=True) as session:
+        node = session.scalars(
+            sa.select(models.ComputeNode).filter_by(host=host, hypervisor_hostname=nodename)
+        ).first()
+        if node is None:
+            node = models.ComputeNode(host=host, hypervisor_hostname=nodename)
+            session.add(node)
+        for key, value in _attribute_values(models.ComputeNode, values).items():
+            setattr(node, key, value)
+        node.updated_at = utcnow()
+        session.flush()
+        return _as_dict(node)
+
+
+# --- flavors --------------------------------------------------------------------
+
+def flavor_create(context, values):
+    with _session(writer=True) as session:
+        if session.scalars(sa.select(models.Flavor).filter_by(name=values["name"])).first():
+            raise exception.FlavorExists(name=values["name"])
+        flavorid = str(values["flavorid"])
+        if session.scalars(sa.select(models.Flavor).filter_by(flavorid=flavorid)).first():
+            raise exception.FlavorIdExists(flavor_id=flavorid)
+        flavor = models.Flavor(**_attribute_values(models.Flavor, values))
+        session.add(flavor)
+        session.flush()
+        return _as_dict(flavor)
+
+
+def flavor_get_by_flavor_id(context, flavorid):
+    with _session() as session:
+        flavor = session.scalars(
+            sa.select(models.Flavor).filter_by(flavorid=str(flavorid))
+        ).first()
+        if flavor is None:
+            raise exception.FlavorNotFound(flavor_id=flavorid)
+        return _as_dict(flavor)
+
+
+def flavor_get_all(context, is_public=None):
+    with _session() as session:
+        query = sa.select(models.Flavor).order_by(models.Flavor.memory_mb, models.Flavor.id)
+        if is_public is not None:
+            query = query.filter_by(is_public=is_public)
+        return [_as_dict(flavor) for flavor in session.scalars(query)]
+
+
+def flavor_destroy(context, flavorid):
+    with _session(writer=True) as session:
+        result = session.execute(sa.delete(models.Flavor).filter_by(flavorid=str(flavorid)))
+        if result.rowcount != 1:
+            raise exception.FlavorNotFound(flavor_id=flavorid)
+
+
+# --- instances ------------------------------------------------------------------
+
+def instance_create(context, values):
+    with _session(writer=True) as session:
+        instance = models.Instance(**_attribute_values(models.Instance, values))
+        session.add(instance)
+        session.flush()
+        return _as_dict(instance)
+
+
+def instance_get_by_uuid(context, instance_uuid, read_deleted=False):
+    with _session() as session:
+        query = sa.select(models.Instance).filter_by(uuid=instance_uuid)
+        if not read_deleted:
+            query = query.filter_by(deleted=0)
+        instance = session.scalars(query).first()
+        if instance is None:
+            raise exception.InstanceNotFound(instance_id=instance_uuid)
+        return _as_dict(instance)
+
+
+def instance_get_all_by_filters(context, project_id=None, host=None, name=None,
+                                limit=None, read_deleted=False):
+    """Newest first, as ``GET /servers`` lists them."""
+    with _session() as session:
+        query = sa.select(models.Instance).order_by(
+            models.Instance.created_at.desc(), models.Instance.id.desc()
+        )
+        if not read_deleted:
+            query = query.filter_by(deleted=0)
+        if project_id is not None:
+            query = query.filter_by(project_id=project_id)
+        if host is not None:
+            query = query.filter_by(host=host)
+        if name:
+            query = query.filter(models.Instance.display_name.contains(name))
+        if limit:
+            query = query.limit(limit)
+        return [_as_dict(instance) for instance in session.scalars(query)]
+
+
+def instance_get_all_by_host(context, host):
+    return instance_get_all_by_filters(context, host=host)
+
+
+def instance_update(context, instance_uuid, values, expected_task_state=None,
+                    expected_vm_state=None):
+    """Update one instance; with ``expected_*`` only if its state still matches.
+
+    ``expected_task_state`` is a state or a list of states (``None`` meaning
+    "no task"). On a mismatch nothing changes and UnexpectedTaskStateError
+    names what was found, so the caller learns that someone (usually a
+    delete) got there first.
+    """
+    values = _attribute_values(models.Instance, values)
+    with _session(writer=True) as session:
+        update = sa.update(models.Instance).where(
+            models.Instance.uuid == instance_uuid, models.Instance.deleted == 0
+        )
+        if expected_task_state is not None:
+            update = update.where(_state_in(models.Instance.task_state, expected_task_state))
+        if expected_vm_state is not None:
+            update = update.where(_state_in(models.Instance.vm_state, expected_vm_state))
+        values.setdefault("updated_at", utcnow())
+        result = session.execute(update.values(**values))
+        if result.rowcount == 1:
+            return _as_dict(session.scalars(
+                sa.select(models.Instance).filter_by(uuid=instance_uuid)
+            ).one())
+    _raise_update_mismatch(context, instance_uuid, expected_task_state, expected_vm_state)
+
+
+def _state_in(column, expected):
+    expected = expected if isinstance(expected, (list, tuple, set)) else [expected]
+    named = [state for state in expected if state is not None]
+    condition = column.in_(named)
+    if None in expected:
+        condition = sa.or_(condition, column.is_(None))
+    return condition
+
+
+def _raise_update_mismatch(context, instance_uuid, expected_task_state, expected_vm_state):
+    actual = instance_get_by_uuid(context, instance_uuid)  # raises InstanceNotFound
+    if expected_task_state is not None:
+        cls = (exception.UnexpectedDeletingTaskStateError
+               if actual["task_state"] == "deleting"
+               else exception.UnexpectedTaskStateError)
+        raise cls(instance_uuid=instance_uuid, expected=expected_task_state,
+                  actual=actual["task_state"])
+    raise exception.UnexpectedTaskStateError(
+        instance_uuid=instance_uuid, expected=expected_vm_state, actual=actual["vm_state"])
+
+
+def instance_destroy(context, instance_uuid):
+    """Soft-delete: the row stays, with ``deleted`` set to its id."""
+    now = utcnow()
+    with _session(writer=True) as session:
+        instance = session.scalars(
+            sa.select(models.Instance).filter_by(uuid=instance_uuid, deleted=0)
+        ).first()
+        if instance is None:
+            raise exception.InstanceNotFound(instance_id=instance_uuid)
+        instance.deleted = instance.id
+        instance.deleted_at = now
+        instance.vm_state = "deleted"
+        instance.task_state = None
+        instance.terminated_at = instance.terminated_at or now
+        session.flush()
+        return _as_dict(instance)
+
+
+# --- faults ---------------------------------------------------------------------
+
+def instance_fault_create(context, values):
+    with _session(writer=True) as session:
+        fault = models.InstanceFault(**_attribute_values(models.InstanceFault, values))
+        session.add(fault)
+        session.flush()
+        return _as_dict(fault)
+
+
+def instance_fault_get_latest(context, instance_uuids):
+    """``{uuid: newest fault}`` for the given instances."""
+    if not instance_uuids:
+        return {}
+    with _session() as session:
+        query = (
+            sa.select(models.InstanceFault)
+            .where(models.InstanceFault.instance_uuid.in_(instance_uuids))
+            .order_by(models.InstanceFault.id)
+        )
+        return {fault.instance_uuid: _as_dict(fault) for fault in session.scalars(query)}
+
+
+# --- instance actions and their events -----------------------------------------
+
+def action_start(context, instance_uuid, action):
+    with _session(writer=True) as session:
+        row = models.InstanceAction(
+            action=action,
+            instance_uuid=instance_uuid,
+            request_id=context.request_id,
+            user_id=context.user_id,
+            project_id=context.project_id,
+        )
+        session.add(row)
+        session.flush()
+        return _as_dict(row)
+
+
+def action_finish(context, instance_uuid, message=None):
+    with _session(writer=True) as session:
+        action = _action_for_request(session, context, instance_uuid)
+        action.finish_time = utcnow()
+        if message:
+            action.message = message[:255]
+        return _as_dict(action)
+
+
+def _action_for_request(session, context, instance_uuid):
+    action = session.scalars(
+        sa.select(models.InstanceAction)
+        .filter_by(instance_uuid=instance_uuid, request_id=context.request_id)
+        .order_by(models.InstanceAction.id.desc())
+    ).first()
+    if action is None:
+        raise exception.NotFound(
+            f"No action for request {context.request_id} on instance {instance_uuid}")
+    return action
+
+
+def action_event_start(context, instance_uuid, event_name, host=None):
+    with _session(writer=True) as session:
+        action = _action_for_request(session, context, instance_uuid)
+        row = models.InstanceActionEvent(action_id=action.id, event=event_name, host=host)
+        session.add(row)
+        session.flush()
+        return _as_dict(row)
+
+
+def action_event_finish(context, instance_uuid, event_name, result, traceback=None):
+    """Close the event; an error also marks its action with ``Error``."""
+    with _session(writer=True) as session:
+        action = _action_for_request(session, context, instance_uuid)
+        row = session.scalars(
+            sa.select(models.InstanceActionEvent)
+            .filter_by(action_id=action.id, event=event_name)
+            .order_by(models.InstanceActionEvent.id.desc())
+        ).first()
+        if row is None:
+            raise exception.NotFound(f"No event {event_name} for instance {instance_uuid}")
+        row.finish_time = utcnow()
+        row.result = result
+        row.traceback = traceback
+        if result == "Error":
+            action.message = "Error"
+        return _as_dict(row)
+
+
+def actions_get(context, instance_uuid):
+    with _session() as session:
+        query = (
+            sa.select(models.InstanceAction)
+            .filter_by(instance_uuid=instance_uuid)
+            .order_by(models.InstanceAction.id.desc())
+        )
+        return [_as_dict(action) for action in session.scalars(query)]
+
+
+def action_events_get(context, action_id):
+    with _session() as session:
+        query = (
+            sa.select(models.InstanceActionEvent)
+            .filter_by(action_id=action_id)
+            .order_by(models.InstanceActionEvent.id)
+        )
+        return [_as_dict(event) for event in session.scalars(query)]
+

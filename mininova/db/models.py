@@ -1,0 +1,191 @@
+"""SQLAlchemy models (mirrors ``nova/db/main/models.py``).
+
+The tables a student meets when following a boot: ``services`` (who is
+alive), ``compute_nodes`` (what each hypervisor has and uses), ``flavors``,
+``instances`` (one row per server, soft-deleted like Nova's), and the audit
+trail ``instance_faults``, ``instance_actions`` and ``instance_actions_events``.
+
+Left out on purpose: cells (``nova_api`` vs. cell databases), build requests,
+request specs, block device mappings and the dozens of rarely read columns.
+An instance keeps a JSON snapshot of its flavor, as Nova's ``instance_extra``
+does, so resizing a flavor later never changes a running server.
+"""
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow():
+    """Naive UTC, as Nova stores its timestamps."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, onupdate=utcnow)
+
+
+class Service(TimestampMixin, Base):
+    """One running service: ``mininova-compute`` on ``host1``, and so on."""
+
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("host", "binary", name="uniq_services0host0binary"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    binary: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str | None] = mapped_column(String(255))
+    report_count: Mapped[int] = mapped_column(Integer, default=0)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled_reason: Mapped[str | None] = mapped_column(String(255))
+    # The heartbeat: ServiceGroup compares it with service_down_time.
+    last_seen_up: Mapped[datetime | None] = mapped_column(DateTime)
+    forced_down: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ComputeNode(TimestampMixin, Base):
+    """A hypervisor's resources as the compute's resource tracker reported them."""
+
+    __tablename__ = "compute_nodes"
+    __table_args__ = (
+        UniqueConstraint("host", "hypervisor_hostname", name="uniq_compute_nodes0host0node"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    host: Mapped[str] = mapped_column(String(255))
+    hypervisor_hostname: Mapped[str] = mapped_column(String(255))
+    hypervisor_type: Mapped[str] = mapped_column(String(255))
+    hypervisor_version: Mapped[int] = mapped_column(Integer, default=0)
+    vcpus: Mapped[int] = mapped_column(Integer)
+    memory_mb: Mapped[int] = mapped_column(Integer)
+    local_gb: Mapped[int] = mapped_column(Integer)
+    vcpus_used: Mapped[int] = mapped_column(Integer, default=0)
+    memory_mb_used: Mapped[int] = mapped_column(Integer, default=0)
+    local_gb_used: Mapped[int] = mapped_column(Integer, default=0)
+    free_ram_mb: Mapped[int] = mapped_column(Integer, default=0)
+    free_disk_gb: Mapped[int] = mapped_column(Integer, default=0)
+    running_vms: Mapped[int] = mapped_column(Integer, default=0)
+    cpu_info: Mapped[dict | None] = mapped_column(JSON)
+    ram_allocation_ratio: Mapped[float] = mapped_column(Float)
+    disk_allocation_ratio: Mapped[float] = mapped_column(Float)
+    cpu_allocation_ratio: Mapped[float] = mapped_column(Float)
+    # Whatever else the host reports (arch, hypervisor version...), for the
+    # capabilities and image properties filters.
+    stats: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Flavor(TimestampMixin, Base):
+    """A size of server. ``flavorid`` is the id users see ("42" for m1.nano)."""
+
+    __tablename__ = "flavors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flavorid: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    memory_mb: Mapped[int] = mapped_column(Integer)
+    vcpus: Mapped[int] = mapped_column(Integer)
+    root_gb: Mapped[int] = mapped_column(Integer, default=0)
+    ephemeral_gb: Mapped[int] = mapped_column(Integer, default=0)
+    swap: Mapped[int] = mapped_column(Integer, default=0)
+    rxtx_factor: Mapped[float] = mapped_column(Float, default=1.0)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class Instance(TimestampMixin, Base):
+    """A server. ``id`` names the libvirt domain (``instance-%08x``)."""
+
+    __tablename__ = "instances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    hostname: Mapped[str | None] = mapped_column(String(255))
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    project_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    image_ref: Mapped[str | None] = mapped_column(String(255))
+    flavor: Mapped[dict] = mapped_column(JSON)
+    # Where it runs: set by the compute's claim, not by the scheduler.
+    host: Mapped[str | None] = mapped_column(String(255), index=True)
+    node: Mapped[str | None] = mapped_column(String(255))
+    launched_on: Mapped[str | None] = mapped_column(String(255))
+    availability_zone: Mapped[str | None] = mapped_column(String(255))
+    vm_state: Mapped[str | None] = mapped_column(String(255))
+    task_state: Mapped[str | None] = mapped_column(String(255))
+    power_state: Mapped[int | None] = mapped_column(Integer)
+    launched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    terminated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    key_name: Mapped[str | None] = mapped_column(String(255))
+    user_data: Mapped[str | None] = mapped_column(Text)
+    # ``metadata`` is taken by SQLAlchemy itself, hence the attribute name.
+    user_metadata: Mapped[dict | None] = mapped_column("metadata", JSON)
+    config_drive: Mapped[str | None] = mapped_column(String(255))
+    launch_index: Mapped[int | None] = mapped_column(Integer)
+    reservation_id: Mapped[str | None] = mapped_column(String(255))
+    progress: Mapped[int | None] = mapped_column(Integer)
+    # Nova's soft delete: 0 while alive, the row id once deleted.
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class InstanceFault(Base):
+    """Why an instance went wrong: shown on the server in ERROR."""
+
+    __tablename__ = "instance_faults"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    code: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str | None] = mapped_column(String(255))
+    details: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
+
+
+class InstanceAction(TimestampMixin, Base):
+    """One user request on an instance (create, delete, stop, ...)."""
+
+    __tablename__ = "instance_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(255))
+    instance_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    request_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    project_id: Mapped[str | None] = mapped_column(String(255))
+    start_time: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
+    finish_time: Mapped[datetime | None] = mapped_column(DateTime)
+    message: Mapped[str | None] = mapped_column(String(255))
+
+
+class InstanceActionEvent(TimestampMixin, Base):
+    """One step of an action, e.g. ``compute__do_build_and_run_instance``."""
+
+    __tablename__ = "instance_actions_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("instance_actions.id"), index=True)
+    event: Mapped[str] = mapped_column(String(255))
+    start_time: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
+    finish_time: Mapped[datetime | None] = mapped_column(DateTime)
+    result: Mapped[str | None] = mapped_column(String(255))
+    traceback: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(255))

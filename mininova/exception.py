@@ -1,0 +1,224 @@
+"""mininova's exceptions (mirrors ``nova/exception.py``).
+
+Each exception has a message template ``msg_fmt`` filled with keyword
+arguments, and an HTTP ``code``: the API turns an exception raised anywhere
+(even in another service, across RPC) into the error body Nova would send,
+and the compute manager stores the same message as the instance fault.
+"""
+
+
+class MininovaException(Exception):
+    msg_fmt = "An unknown exception occurred."
+    code = 500
+    # Safe to show to a non-admin user as the fault message.
+    safe = False
+
+    def __init__(self, message=None, **kwargs):
+        self.kwargs = kwargs
+        if message is None:
+            try:
+                message = self.msg_fmt % kwargs
+            except (KeyError, TypeError):
+                # A template and its arguments that do not match must not
+                # hide the error that was being reported.
+                message = self.msg_fmt
+        self.message = str(message)
+        super().__init__(self.message)
+
+    def format_message(self):
+        return self.message
+
+
+# --- 4xx: the caller can fix it ------------------------------------------
+
+class Invalid(MininovaException):
+    msg_fmt = "Bad Request - Invalid Parameters"
+    code = 400
+    safe = True
+
+
+class ValidationError(Invalid):
+    msg_fmt = "%(detail)s"
+
+
+class InvalidInput(Invalid):
+    msg_fmt = "Invalid input received: %(reason)s"
+
+
+class NotAuthenticated(MininovaException):
+    msg_fmt = "The request you have made requires authentication."
+    code = 401
+    safe = True
+
+
+class Forbidden(MininovaException):
+    msg_fmt = "Forbidden"
+    code = 403
+    safe = True
+
+
+class PolicyNotAuthorized(Forbidden):
+    msg_fmt = "Policy doesn't allow %(action)s to be performed."
+
+
+class DBNotAllowed(Forbidden):
+    msg_fmt = "%(binary)s attempted direct database access which is not allowed by policy"
+
+
+class NotFound(MininovaException):
+    msg_fmt = "Resource could not be found."
+    code = 404
+    safe = True
+
+
+class InstanceNotFound(NotFound):
+    msg_fmt = "Instance %(instance_id)s could not be found."
+
+
+class FlavorNotFound(NotFound):
+    msg_fmt = "Flavor %(flavor_id)s could not be found."
+
+
+class ImageNotFound(NotFound):
+    msg_fmt = "Image %(image_id)s could not be found."
+
+
+class ServiceNotFound(NotFound):
+    msg_fmt = "Service %(service_id)s could not be found."
+
+
+class HostBinaryNotFound(NotFound):
+    msg_fmt = "Could not find binary %(binary)s on host %(host)s."
+
+
+class ComputeHostNotFound(NotFound):
+    msg_fmt = "Compute host %(host)s could not be found."
+
+
+class HypervisorNotFound(NotFound):
+    msg_fmt = "Hypervisor with ID '%(hypervisor_id)s' could not be found."
+
+
+class Conflict(MininovaException):
+    msg_fmt = "Conflict"
+    code = 409
+    safe = True
+
+
+class InstanceInvalidState(Conflict):
+    msg_fmt = ("Cannot '%(action)s' instance %(server_id)s while it is in "
+               "%(attr)s %(state)s")
+
+
+class UnexpectedTaskStateError(Conflict):
+    msg_fmt = ("Conflict updating instance %(instance_uuid)s. "
+               "Expected: %(expected)s. Actual: %(actual)s")
+
+
+class UnexpectedDeletingTaskStateError(UnexpectedTaskStateError):
+    pass
+
+
+class FlavorExists(Conflict):
+    msg_fmt = "Flavor with name %(name)s already exists."
+
+
+class FlavorIdExists(Conflict):
+    msg_fmt = "Flavor with ID %(flavor_id)s already exists."
+
+
+class RequestTooLarge(MininovaException):
+    msg_fmt = "Request is too large."
+    code = 413
+    safe = True
+
+
+class FlavorDiskSmallerThanImage(Invalid):
+    msg_fmt = ("Flavor's disk is too small for requested image. Flavor disk "
+               "is %(flavor_size)i bytes, image is %(image_size)i bytes.")
+
+
+class FlavorDiskSmallerThanMinDisk(Invalid):
+    msg_fmt = ("Flavor's disk is smaller than the minimum size specified in "
+               "image metadata. Flavor disk is %(flavor_size)i bytes, minimum "
+               "size is %(image_min_disk)i bytes.")
+
+
+class FlavorMemoryTooSmall(Invalid):
+    msg_fmt = "Flavor's memory is too small for requested image."
+
+
+class ImageNotActive(Invalid):
+    msg_fmt = "Image %(image_id)s is not active."
+
+
+class ImageUnacceptable(Invalid):
+    msg_fmt = "Image %(image_id)s is unacceptable: %(reason)s"
+
+
+class InvalidDiskInfo(Invalid):
+    msg_fmt = "Disk info file is invalid: %(reason)s"
+
+
+# --- scheduling and building ---------------------------------------------
+
+class NoValidHost(MininovaException):
+    msg_fmt = "No valid host was found. %(reason)s"
+    safe = True
+
+
+class MaxRetriesExceeded(NoValidHost):
+    msg_fmt = "Exceeded maximum number of retries. %(reason)s"
+
+
+class ComputeResourcesUnavailable(MininovaException):
+    msg_fmt = "Insufficient compute resources: %(reason)s."
+    safe = True
+
+
+class RescheduledException(MininovaException):
+    msg_fmt = "Build of instance %(instance_uuid)s was re-scheduled: %(reason)s"
+    safe = True
+
+
+class BuildAbortException(MininovaException):
+    msg_fmt = "Build of instance %(instance_uuid)s aborted: %(reason)s"
+    safe = True
+
+
+class ImageDownloadFailed(MininovaException):
+    msg_fmt = "Failed to download image %(image_id)s: %(reason)s"
+    safe = True
+
+
+class ImageServiceUnavailable(MininovaException):
+    msg_fmt = "The image service at %(url)s is unavailable: %(reason)s"
+    code = 503
+    safe = True
+
+
+class InstanceNotRunning(MininovaException):
+    msg_fmt = "Instance %(instance_id)s is not running."
+    code = 409
+    safe = True
+
+
+class HypervisorUnavailable(MininovaException):
+    msg_fmt = "Connection to the hypervisor is broken on host: %(host)s"
+
+
+class InternalError(MininovaException):
+    msg_fmt = "%(err)s"
+
+
+class ProcessExecutionFailed(MininovaException):
+    msg_fmt = "%(cmd)s failed: %(reason)s"
+    safe = True
+
+
+def by_name(name):
+    """The exception class called ``name``, to rebuild one that crossed RPC."""
+    cls = globals().get(name)
+    if isinstance(cls, type) and issubclass(cls, MininovaException):
+        return cls
+    return None

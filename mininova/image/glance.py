@@ -1,0 +1,306 @@
+"""The image service's client (mirrors ``nova/image/glance.py``).
+
+What mininova-api (to show images, to make snapshots) and mininova-compute
+(to download an image into its ``_base`` cache) use to talk to
+mininova-image, over HTTP with ``requests``.
+
+Each call goes to the first of ``[glance] api_servers`` that answers: a
+server that cannot be reached is logged and the next one is tried. Only a
+GET is sent again after it may have reached a server (a read that timed out,
+a connection cut): a create or a delete might have been done already, and an
+upload's data stream cannot be replayed.
+
+Identity: ``X-Auth-Token: <user>:<project>``, the noauth2 form mininova-image
+accepts (see :func:`mininova.context.from_auth_token`); a context without a
+user, such as the admin context of a periodic task, speaks as ``admin:admin``.
+``X-OpenStack-Request-ID`` carries the context's request id, so the image
+service logs the download under the same ``req-…`` as the compute host.
+
+Downloads are streamed to disk 1 MiB at a time, whatever the image's size,
+and checked: the byte count against ``Content-Length`` and the md5 against
+the image's checksum. A failed download never leaves a partial file behind.
+
+Thread-safe: each thread has its own ``requests.Session`` (a Session's
+connection pool is not meant to be shared between threads).
+
+Left out: Keystone tokens and the service catalog, Glance API v1, image
+members, ``PATCH`` updates of metadata, download handlers for other stores
+(``[glance] allowed_direct_url_schemes``), and signature verification.
+"""
+
+import hashlib
+import os
+import threading
+import time
+import urllib.parse
+
+import requests
+import urllib3
+from oslo_log import log as logging
+
+from mininova import exception
+from mininova.conf import CONF
+
+LOG = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1024 * 1024
+MiB = 1024 * 1024
+
+
+class API:
+    """Calls to mininova-image on behalf of a request context."""
+
+    def __init__(self):
+        self._local = threading.local()
+
+    # --- image records ------------------------------------------------------------
+
+    def show(self, context, image_id):
+        """The image's metadata, as Glance v2 shows it."""
+        response = self._call(context, "GET", _image_path(image_id), image_id=image_id)
+        return response.json()
+
+    def get_all(self, context, **filters):
+        """Images the context may see; filters: ``name=``, ``status=``."""
+        response = self._call(context, "GET", "/v2/images", params=filters)
+        return response.json()["images"]
+
+    def create(self, context, name, disk_format, container_format="bare", min_disk=0,
+               min_ram=0, properties=None, visibility=None):
+        """Create a queued image; ``properties`` become top-level custom keys."""
+        body = dict(properties or {})
+        body.update(name=name, disk_format=disk_format, container_format=container_format,
+                    min_disk=min_disk, min_ram=min_ram)
+        if visibility is not None:
+            body["visibility"] = visibility
+        return self._call(context, "POST", "/v2/images", json=body).json()
+
+    def delete(self, context, image_id):
+        self._call(context, "DELETE", _image_path(image_id), image_id=image_id)
+        return True
+
+    # --- image data --------------------------------------------------------------------
+
+    def upload(self, context, image_id, data, size=None):
+        """Upload ``data`` (a binary file object or an iterable of bytes) as the
+        image's content, streamed; returns the image, now active.
+
+        With ``size``, the request has a Content-Length and ``data`` must
+        hold exactly that many bytes; without, it is sent chunked.
+        """
+        body = _UploadBody(data, size)
+        self._call(context, "PUT", _image_path(image_id) + "/file", image_id=image_id,
+                   data=body, headers={"Content-Type": "application/octet-stream"})
+        return self.show(context, image_id)
+
+    def download(self, context, image_id, dst_path, expected_checksum=None):
+        """Stream the image's data to ``dst_path``; return its size in bytes.
+
+        The md5 of what was written must equal ``expected_checksum`` when
+        given and the image's checksum (the ``Content-MD5`` header). On any
+        failure ``dst_path`` is removed and ImageDownloadFailed raised.
+        """
+        started = time.monotonic()
+        try:
+            size = self._download_to(context, image_id, dst_path, expected_checksum)
+        except BaseException as exc:
+            _remove_if_present(dst_path)
+            if isinstance(exc, exception.ImageDownloadFailed) or not isinstance(exc, Exception):
+                raise
+            raise exception.ImageDownloadFailed(image_id=image_id, reason=_reason(exc)) from exc
+        elapsed = max(time.monotonic() - started, 1e-6)
+        LOG.info("Image download %(size).2f MB at %(rate).2f MB/s",
+                 {"size": size / MiB, "rate": size / MiB / elapsed})
+        return size
+
+    def _download_to(self, context, image_id, dst_path, expected_checksum):
+        response = self._send(context, "GET", _image_path(image_id) + "/file", stream=True)
+        with response:
+            if response.status_code == 204:
+                raise exception.ImageDownloadFailed(
+                    image_id=image_id,
+                    reason="the image service has no data for it: the image is not active "
+                    "(still queued or saving, or killed by a failed upload); check its "
+                    "status with 'image show' and upload its data")
+            _raise_for_status(response, image_id)
+            written, md5 = _copy_to_file(response, image_id, dst_path)
+        _check_length(image_id, written, response.headers.get("Content-Length"))
+        expected = [c for c in (expected_checksum, response.headers.get("Content-MD5")) if c]
+        _check_checksum(image_id, md5, expected)
+        return written
+
+    # --- HTTP -------------------------------------------------------------------------
+
+    def _call(self, context, method, path, image_id=None, **kwargs):
+        """Send a request and turn an error answer into a mininova exception."""
+        response = self._send(context, method, path, **kwargs)
+        _raise_for_status(response, image_id)
+        return response
+
+    def _send(self, context, method, path, headers=None, **kwargs):
+        servers = CONF.glance.api_servers
+        errors = []
+        for server in servers:
+            url = server.rstrip("/") + path
+            try:
+                return self._session().request(
+                    method, url, headers={**_identity_headers(context), **(headers or {})},
+                    timeout=CONF.glance.timeout, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                LOG.warning("Error contacting glance server '%(server)s' for '%(method)s', "
+                            "%(extra)s.", {"server": server, "method": method, "extra": exc})
+                errors.append(f"{server}: {exc}")
+                if method != "GET" and not _never_reached_server(exc):
+                    break
+        raise exception.ImageServiceUnavailable(url=", ".join(servers),
+                                                reason="; ".join(errors) or "no api_servers")
+
+    def _session(self):
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
+
+def _never_reached_server(exc):
+    """Whether the request failed while connecting, so nothing was sent."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    cause = exc.args[0] if exc.args else None
+    return isinstance(getattr(cause, "reason", None), urllib3.exceptions.NewConnectionError)
+
+
+def _image_path(image_id):
+    # An id is one path segment, whatever characters it holds.
+    return "/v2/images/" + urllib.parse.quote(str(image_id), safe="")
+
+
+def _identity_headers(context):
+    user = context.user_id or "admin"
+    project = context.project_id or "admin"
+    return {"X-Auth-Token": f"{user}:{project}",
+            "X-OpenStack-Request-ID": context.request_id}
+
+
+def _raise_for_status(response, image_id=None):
+    code = response.status_code
+    if code < 400:
+        return
+    message = _error_message(response)
+    if code == 404 and image_id is not None:
+        raise exception.ImageNotFound(image_id=image_id)
+    if code == 404:
+        raise exception.NotFound(message)
+    if code == 401:
+        raise exception.NotAuthenticated()
+    if code == 403:
+        raise exception.Forbidden(message)
+    if code in (409, 410):
+        raise exception.Conflict(message)
+    if code >= 500:
+        raise exception.ImageServiceUnavailable(url=response.url,
+                                                reason=f"HTTP {code}: {message}")
+    raise exception.Invalid(message)
+
+
+def _error_message(response):
+    try:
+        return response.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return response.text[:200] or response.reason
+
+
+class _UploadBody:
+    """An upload's data as an iterable of chunks for ``requests``.
+
+    Having ``__len__`` (the declared size, 0 when unknown) tells requests to
+    send a Content-Length instead of a chunked body.
+    """
+
+    def __init__(self, data, size):
+        self._data = data
+        self._size = size
+
+    def __len__(self):
+        return self._size or 0
+
+    def __bool__(self):
+        # requests replaces a false body with an empty one, and a length of
+        # 0 would make us false.
+        return True
+
+    def __iter__(self):
+        sent = 0
+        for chunk in self._chunks():
+            sent += len(chunk)
+            if self._size is not None and sent > self._size:
+                break
+            yield chunk
+        if self._size is not None and sent != self._size:
+            # Sending fewer bytes than announced would leave the server
+            # waiting for the rest; more would corrupt the connection.
+            raise exception.InvalidInput(
+                reason=f"the image data does not have the declared size {self._size}")
+
+    def _chunks(self):
+        if hasattr(self._data, "read"):
+            while chunk := self._data.read(CHUNK_SIZE):
+                yield chunk
+        else:
+            yield from self._data
+
+
+def _copy_to_file(response, image_id, dst_path):
+    """Write the response body to ``dst_path``; return (bytes, md5 hex)."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    written = 0
+    with open(dst_path, "wb") as dst:
+        try:
+            for chunk in response.iter_content(CHUNK_SIZE):
+                dst.write(chunk)
+                md5.update(chunk)
+                written += len(chunk)
+        except requests.RequestException as exc:
+            raise exception.ImageDownloadFailed(
+                image_id=image_id,
+                reason=f"the connection to the image service broke during the download "
+                f"({written} bytes written): {exc}; try again, and check mininova-image's "
+                f"log if it persists") from exc
+        dst.flush()
+        # The caller renames this file into the image cache: it must not be
+        # renamed with bytes still in the page cache and then lost in a crash.
+        os.fsync(dst.fileno())
+    return written, md5.hexdigest()
+
+
+def _check_length(image_id, written, content_length):
+    if content_length is not None and written != int(content_length):
+        raise exception.ImageDownloadFailed(
+            image_id=image_id,
+            reason=f"short read: got {written} of {content_length} bytes; the connection "
+            f"to the image service was cut")
+
+
+def _check_checksum(image_id, md5, expected_checksums):
+    if not expected_checksums:
+        LOG.warning("Image %s has no checksum: its download cannot be verified", image_id)
+    for expected in expected_checksums:
+        if md5 != expected:
+            raise exception.ImageDownloadFailed(
+                image_id=image_id,
+                reason=f"checksum mismatch: the downloaded data has md5 {md5}, expected "
+                f"{expected}; the image file in the image store is corrupt or was altered "
+                f"(upload the image again)")
+
+
+def _reason(exc):
+    if isinstance(exc, exception.MininovaException):
+        return exc.format_message()
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _remove_if_present(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

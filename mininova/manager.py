@@ -1,0 +1,66 @@
+"""Base class of the services' managers (mirrors ``nova/manager.py``).
+
+A manager holds a service's logic. Its public methods are its RPC API: the
+service's RPC server calls ``manager.<method>(context, **args)`` for every
+message. Methods decorated with :func:`periodic_task` run on a timer.
+"""
+
+import time
+
+from oslo_log import log as logging
+
+from mininova.conf import CONF
+
+LOG = logging.getLogger(__name__)
+
+
+def periodic_task(spacing):
+    """Run the decorated method every ``spacing`` seconds.
+
+    ``spacing`` is a number, or the name of a [DEFAULT] option read at run
+    time (so tests and operators can change it in the config).
+    """
+    def decorator(function):
+        function._periodic_spacing = spacing
+        return function
+    return decorator
+
+
+class Manager:
+    # Methods of a manager that are not reachable over RPC.
+    NOT_RPC = frozenset({"init_host", "cleanup_host", "post_start_hook", "run_periodic_tasks"})
+
+    def __init__(self, host=None):
+        self.host = host or CONF.host
+        self._last_run = {}
+
+    def init_host(self):
+        """Start-up work before the service takes messages (recovery, checks)."""
+
+    def post_start_hook(self):
+        """Work once the service is registered and consuming messages."""
+
+    def cleanup_host(self):
+        """Release what init_host took (connections, threads)."""
+
+    def _periodic_tasks(self):
+        for name in dir(type(self)):
+            function = getattr(type(self), name)
+            if callable(function) and hasattr(function, "_periodic_spacing"):
+                yield name, function._periodic_spacing
+
+    def run_periodic_tasks(self, context):
+        """Run every periodic task that is due; one failing does not stop others."""
+        now = time.monotonic()
+        for name, spacing in self._periodic_tasks():
+            seconds = getattr(CONF, spacing) if isinstance(spacing, str) else spacing
+            last = self._last_run.setdefault(name, now)
+            # The first run comes one spacing after start (Nova's default
+            # run_immediately=False); services do their start-up work themselves.
+            if now - last < seconds:
+                continue
+            self._last_run[name] = now
+            try:
+                getattr(self, name)(context)
+            except Exception:
+                LOG.exception("Error during %s.%s", type(self).__name__, name)

@@ -1,0 +1,19 @@
+"""RetryFilter (mirrors ``nova/scheduler/filters/retry_filter.py``): skip the
+hosts this build was already tried on."""
+
+from oslo_log import log as logging
+
+from mininova.scheduler import filters
+
+LOG = logging.getLogger(__name__)
+
+
+class RetryFilter(filters.BaseHostFilter):
+    def host_passes(self, host_state, spec):
+        retry = spec.get("retry") or {}
+        tried = [list(pair) for pair in retry.get("hosts", [])]
+        if [host_state.host, host_state.nodename] in tried:
+            LOG.info("Host %(host)s fails.  Previously tried hosts: %(hosts)s",
+                     {"host": [host_state.host, host_state.nodename], "hosts": tried})
+            return filters.Verdict.fail(f"already tried (attempt {retry.get('num_attempts')})")
+        return filters.Verdict.ok("not tried yet")

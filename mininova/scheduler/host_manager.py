@@ -1,0 +1,164 @@
+"""What the scheduler knows about each compute host (mirrors
+``nova/scheduler/host_manager.py``).
+
+A :class:`HostState` is built from the ``compute_nodes`` row its resource
+tracker last reported, plus its ``services`` row (for the ComputeFilter).
+The scheduler keeps them between requests and *consumes* from them as it
+places instances, so two requests a moment apart do not both see the same
+free RAM before the compute has reported the first claim. A newer report
+from the compute replaces the consumed guess.
+"""
+
+import threading
+
+from oslo_log import log as logging
+
+from mininova.conf import CONF
+from mininova.db import api as db
+from mininova.scheduler import filters, loadables, weights
+
+LOG = logging.getLogger(__name__)
+
+
+class HostState:
+    def __init__(self, host, nodename):
+        self.host = host
+        self.nodename = nodename
+        self.updated = None
+        self.total_usable_ram_mb = 0
+        self.free_ram_mb = 0
+        self.total_usable_disk_gb = 0
+        self.free_disk_mb = 0
+        self.disk_mb_used = 0
+        self.vcpus_total = 0
+        self.vcpus_used = 0
+        self.num_instances = 0
+        self.num_io_ops = 0
+        self.ram_allocation_ratio = CONF.ram_allocation_ratio
+        self.disk_allocation_ratio = CONF.disk_allocation_ratio
+        self.cpu_allocation_ratio = CONF.cpu_allocation_ratio
+        self.hypervisor_type = None
+        self.stats = {}
+        self.service = None
+        self.availability_zone = CONF.default_availability_zone
+        # What the filters set for this request, passed on to the claim.
+        self.limits = {}
+        # uuid -> None: the instances this host reported it runs.
+        self.instances = {}
+
+    def update_from_compute_node(self, node):
+        """Take the compute's report unless ours is newer (we consumed since)."""
+        if self.updated is not None and node["updated_at"] is not None \
+                and self.updated > node["updated_at"]:
+            return
+        self.updated = node["updated_at"]
+        self.total_usable_ram_mb = node["memory_mb"]
+        self.free_ram_mb = node["free_ram_mb"]
+        self.total_usable_disk_gb = node["local_gb"]
+        self.free_disk_mb = node["free_disk_gb"] * 1024
+        self.disk_mb_used = node["local_gb_used"] * 1024
+        self.vcpus_total = node["vcpus"]
+        self.vcpus_used = node["vcpus_used"]
+        self.num_instances = node["running_vms"]
+        self.ram_allocation_ratio = node["ram_allocation_ratio"]
+        self.disk_allocation_ratio = node["disk_allocation_ratio"]
+        self.cpu_allocation_ratio = node["cpu_allocation_ratio"]
+        self.hypervisor_type = node["hypervisor_type"]
+        self.stats = node.get("stats") or {}
+
+    def consume_from_request(self, spec):
+        """Pretend the instance is already here until the compute reports."""
+        flavor = spec["flavor"]
+        self.free_ram_mb -= flavor["memory_mb"]
+        disk_mb = 1024 * (flavor["root_gb"] + flavor["ephemeral_gb"]) + flavor["swap"]
+        self.free_disk_mb -= disk_mb
+        self.disk_mb_used += disk_mb
+        self.vcpus_used += flavor["vcpus"]
+        self.num_instances += 1
+        self.num_io_ops += 1
+        from mininova.db.models import utcnow
+
+        self.updated = utcnow()
+
+    def __repr__(self):
+        return (f"({self.host}, {self.nodename}) ram: {self.free_ram_mb}MB "
+                f"disk: {self.free_disk_mb}MB io_ops: {self.num_io_ops} "
+                f"instances: {self.num_instances}")
+
+
+class HostManager:
+    def __init__(self):
+        self.filter_classes = self._load_filters()
+        self.enabled_filters = self._choose_filters(CONF.filter_scheduler.enabled_filters)
+        self.weighers = [cls() for cls in loadables.load_classes(
+            CONF.filter_scheduler.weight_classes, weights.BaseHostWeigher)]
+        self._host_states = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _load_filters():
+        classes = loadables.load_classes(CONF.filter_scheduler.available_filters,
+                                         filters.BaseHostFilter)
+        return {cls.__name__: cls for cls in classes}
+
+    def _choose_filters(self, names):
+        chosen = []
+        for name in names:
+            if name not in self.filter_classes:
+                raise loadables.LoadError(
+                    f"Filter {name!r} in [filter_scheduler] enabled_filters is not among "
+                    f"the available filters: {', '.join(sorted(self.filter_classes))}")
+            chosen.append(self.filter_classes[name]())
+        return chosen
+
+    def get_all_host_states(self, context):
+        """HostStates of every compute node with a compute service row."""
+        services = {s["host"]: s for s in db.service_get_all(context, binary="mininova-compute")}
+        seen = set()
+        with self._lock:
+            for node in db.compute_node_get_all(context):
+                service = services.get(node["host"])
+                if service is None:
+                    continue
+                key = (node["host"], node["hypervisor_hostname"])
+                state = self._host_states.get(key)
+                if state is None:
+                    state = self._host_states[key] = HostState(*key)
+                state.update_from_compute_node(node)
+                state.service = service
+                seen.add(key)
+            for key in set(self._host_states) - seen:
+                LOG.info("Removing dead compute node %s:%s from scheduler", *key)
+                del self._host_states[key]
+            return [self._host_states[key] for key in sorted(seen)]
+
+    def update_instance_info(self, host, instance_uuids):
+        with self._lock:
+            for (state_host, _node), state in self._host_states.items():
+                if state_host == host:
+                    state.instances = dict.fromkeys(instance_uuids)
+
+    def get_filtered_hosts(self, host_states, spec, index, recorder):
+        """Run the enabled filters in order; record each verdict."""
+        hosts = list(host_states)
+        LOG.debug("Starting with %d host(s)", len(hosts))
+        for host_filter in self.enabled_filters:
+            if index > 0 and host_filter.run_filter_once_per_request:
+                continue
+            start = len(hosts)
+            kept = []
+            for host_state in hosts:
+                verdict = host_filter.host_passes(host_state, spec)
+                recorder.record(host_filter.name, host_state, verdict)
+                if verdict:
+                    kept.append(host_state)
+            hosts = kept
+            recorder.count(host_filter.name, start, len(hosts))
+            LOG.debug("Filter %(cls_name)s returned %(obj_len)d host(s)",
+                      {"cls_name": host_filter.name, "obj_len": len(hosts)})
+            if not hosts:
+                break
+        return hosts
+
+    def get_weighed_hosts(self, host_states, spec):
+        return weights.weigh(self.weighers, host_states, spec)

@@ -1,0 +1,40 @@
+"""Helpers of the scheduling path (mirrors ``nova/scheduler/utils.py``)."""
+
+from oslo_log import log as logging
+
+from mininova.compute import utils as compute_utils
+
+LOG = logging.getLogger(__name__)
+
+
+def set_vm_state_and_notify(context, api, instance_uuid, service, method, updates, exc):
+    """Put an instance in the state ``updates`` says (ERROR) and record why.
+
+    ``api`` has the conductor's methods (the conductor manager itself).
+    """
+    LOG.warning("Failed to %(service)s_%(method)s: %(ex)s",
+                {"service": service, "method": method, "ex": exc})
+    LOG.warning("Setting instance to %s state.", updates["vm_state"].upper(),
+                instance={"uuid": instance_uuid})
+    try:
+        api.instance_update(context, instance_uuid, updates)
+    except Exception:
+        LOG.exception("Could not set the state of instance %s", instance_uuid)
+        return
+    compute_utils.add_instance_fault_from_exc(context, api, instance_uuid, exc)
+
+
+def build_request_spec(flavor, image, instance_uuids, project_id, user_id,
+                       availability_zone=None, scheduler_hints=None):
+    """What the scheduler needs to know about a request (Nova's RequestSpec)."""
+    return {
+        "instance_uuids": list(instance_uuids),
+        "num_instances": len(instance_uuids),
+        "flavor": flavor,
+        "image": image,
+        "project_id": project_id,
+        "user_id": user_id,
+        "availability_zone": availability_zone,
+        "scheduler_hints": scheduler_hints or {},
+        "retry": {"num_attempts": 1, "hosts": []},
+    }

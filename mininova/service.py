@@ -1,0 +1,165 @@
+"""A running service: RPC server, heartbeat and periodic tasks (mirrors
+``nova/service.py``), and the WSGI service that serves the REST APIs.
+
+``Service.create(binary, topic, manager)`` builds one; ``start()``:
+
+1. ``manager.init_host()``: start-up checks and recovery;
+2. registers (or finds) its row in ``services``: directly in the database
+   for the controller services, through the conductor for compute, which
+   holds no database credentials;
+3. starts consuming ``<topic>``, ``<topic>.<host>`` and the topic's fanout;
+4. beats every ``report_interval`` seconds and runs the periodic tasks.
+
+Left out: forking workers, graceful SIGHUP reload, the service version
+column used for rolling upgrades.
+"""
+
+import threading
+
+from oslo_log import log as logging
+
+from mininova import context as mn_context
+from mininova import exception, rpc
+from mininova.conf import CONF
+
+LOG = logging.getLogger(__name__)
+
+
+class Service:
+    def __init__(self, host, binary, topic, manager, service_api, endpoints=None):
+        self.host = host
+        self.binary = binary
+        self.topic = topic
+        self.manager = manager
+        # What writes our row and heartbeats: the database directly, or the
+        # conductor over RPC (compute).
+        self.service_api = service_api
+        self.endpoints = endpoints or [manager]
+        self.service_ref = None
+        self._rpc_server = None
+        self._stopping = threading.Event()
+        self._threads = []
+
+    @classmethod
+    def create(cls, binary, topic, manager, host=None, endpoints=None):
+        from mininova.conductor import api as conductor_api
+
+        if binary == "mininova-compute":
+            service_api = conductor_api.API()
+        else:
+            service_api = conductor_api.LocalAPI()
+        return cls(host or CONF.host, binary, topic, manager, service_api, endpoints)
+
+    def start(self):
+        LOG.info("Starting %s node (version %s)", self.binary, _version())
+        self.manager.init_host()
+        ctxt = mn_context.get_admin_context()
+        self.service_ref = self.service_api.service_register(
+            ctxt, self.host, self.binary, self.topic
+        )
+        self._rpc_server = rpc.RPCServer(self.topic, self.host, self.endpoints)
+        self._rpc_server.start()
+        LOG.debug("Join ServiceGroup membership for this service %s", self.topic)
+        self.manager.post_start_hook()
+        self._start_thread(self._heartbeat_loop, "heartbeat")
+        self._start_thread(self._periodic_loop, "periodic")
+
+    def _start_thread(self, target, name):
+        thread = threading.Thread(target=target, name=f"{self.binary}-{name}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _heartbeat_loop(self):
+        # The first beat comes half an interval after start (the row's
+        # creation already counts as a beat).
+        delay = CONF.report_interval / 2
+        while not self._stopping.wait(delay):
+            delay = CONF.report_interval
+            self.report_state()
+
+    def report_state(self):
+        ctxt = mn_context.get_admin_context()
+        try:
+            self.service_api.service_heartbeat(ctxt, self.service_ref["id"])
+        except exception.ServiceNotFound:
+            LOG.warning("The service record of %s on %s was deleted; registering again",
+                        self.binary, self.host)
+            self.service_ref = self.service_api.service_register(
+                ctxt, self.host, self.binary, self.topic)
+        except Exception as exc:
+            LOG.error("model server went away: %s", exc)
+
+    def _periodic_loop(self):
+        while not self._stopping.wait(CONF.periodic_interval):
+            ctxt = mn_context.get_admin_context()
+            ctxt.update_store()
+            self.manager.run_periodic_tasks(ctxt)
+            mn_context.clear_current()
+
+    def stop(self):
+        self._stopping.set()
+        if self._rpc_server:
+            self._rpc_server.stop()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self.manager.cleanup_host()
+        LOG.info("Stopped %s on %s", self.binary, self.host)
+
+
+class WSGIService:
+    """Serves a WSGI application (the REST APIs) with waitress."""
+
+    def __init__(self, name, app, host, port, threads):
+        import waitress.server
+
+        self.name = name
+        self._server = waitress.server.create_server(
+            app, host=host, port=port, threads=threads, ident=name
+        )
+        self.port = self._server.effective_port
+        self._thread = None
+
+    def start(self):
+        LOG.info("%s listening on %s:%s", self.name, self._server.effective_host, self.port)
+        self._thread = threading.Thread(target=self._server.run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        from waitress import wasyncore
+
+        # Closing only the listening socket would leave clients' keep-alive
+        # connections open and the server loop running. Every channel is
+        # closed from inside the loop's own thread (through waitress's
+        # trigger), so no socket is closed while the loop waits on it.
+        self._server.task_dispatcher.shutdown(timeout=5)
+        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        if self._thread:
+            self._thread.join(timeout=5)
+
+
+def wait_for_signal(services):
+    """Run until SIGTERM or SIGINT, then stop ``services`` in reverse order."""
+    import signal
+
+    stop = threading.Event()
+
+    def _handle(signum, _frame):
+        LOG.info("Caught %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _handle)
+    signal.signal(signal.SIGINT, _handle)
+    while not stop.wait(1):
+        pass
+    for service in reversed(services):
+        service.stop()
+    rpc.cleanup()
+
+
+def _version():
+    from importlib import metadata
+
+    try:
+        return metadata.version("mininova")
+    except metadata.PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,48 @@
+"""Small helpers shared by the services (mirrors ``nova/utils.py``)."""
+
+import importlib
+from datetime import datetime, timedelta
+
+from oslo_concurrency import processutils
+from oslo_log import log as logging
+
+from mininova import exception
+from mininova.db.models import utcnow
+
+LOG = logging.getLogger(__name__)
+
+
+def execute(*cmd, **kwargs):
+    """Run a command (oslo.concurrency's processutils, as Nova does).
+
+    Failures become ProcessExecutionFailed with the command's own stderr,
+    which is what a student needs to see in the fault.
+    """
+    try:
+        return processutils.execute(*cmd, **kwargs)
+    except processutils.ProcessExecutionError as exc:
+        reason = (exc.stderr or exc.stdout or str(exc)).strip()
+        raise exception.ProcessExecutionFailed(cmd=cmd[0], reason=reason) from exc
+
+
+def import_class(path):
+    module_name, _, class_name = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def seconds_since(timestamp, now=None):
+    """Seconds from ``timestamp`` (datetime or ISO string) to now."""
+    if timestamp is None:
+        return None
+    if isinstance(timestamp, str):
+        timestamp = datetime.fromisoformat(timestamp)
+    return ((now or utcnow()) - timestamp) / timedelta(seconds=1)
+
+
+def isotime(value):
+    """``2026-11-21T12:00:00Z``, the API's timestamp format."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")

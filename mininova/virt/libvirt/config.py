@@ -1,0 +1,134 @@
+"""The guest's libvirt XML (mirrors ``nova/virt/libvirt/config.py``).
+
+Nova builds the domain XML from a tree of ``LibvirtConfig*`` objects; here
+one :class:`GuestConfig` holds what a guest needs and :meth:`to_xml` writes
+it with ElementTree, which escapes every text and attribute: a server named
+``<script>`` stays text in the XML.
+
+The result is what ``libvirt.xml`` in the instance directory shows::
+
+    <domain type="qemu">                 kvm when the host has it
+      <uuid>, <name>instance-00000001</name>, <memory> in KiB, <vcpu>
+      <metadata>  mininova's own: name, flavor, owner, creation time, host
+      <sysinfo type="smbios">            what dmidecode shows inside the guest
+      <os> hvm, boot from the disk; <features> acpi, apic; <clock> utc
+      <devices>
+        <disk> qcow2 overlay on virtio (vda), cache=none
+        <serial type="pty"> logged by virtlogd to console.log
+        <console type="pty">             so `virsh console` works too
+        <memballoon model="virtio">
+
+Left out: NUMA, CPU pinning, graphics (VNC/SPICE), PCI passthrough,
+network interfaces (no networking yet), config drive.
+"""
+
+import dataclasses
+import xml.etree.ElementTree as ET
+
+NOVA_NS = "http://mininova.dev/xmlns/libvirt/instance/1.0"
+ET.register_namespace("mininova", NOVA_NS)
+
+
+@dataclasses.dataclass
+class GuestConfig:
+    virt_type: str
+    uuid: str
+    name: str
+    memory_mb: int
+    vcpus: int
+    disk_path: str
+    console_log_path: str
+    disk_cache_mode: str = "none"
+    # What <metadata> records, for people reading `virsh dumpxml`.
+    display_name: str = ""
+    creation_time: str = ""
+    flavor: dict = dataclasses.field(default_factory=dict)
+    user_id: str = ""
+    project_id: str = ""
+    image_id: str = ""
+    host: str = ""
+    package_version: str = ""
+
+    def to_xml(self):
+        domain = ET.Element("domain", type=self.virt_type)
+        _text(domain, "uuid", self.uuid)
+        _text(domain, "name", self.name)
+        _text(domain, "memory", str(self.memory_mb * 1024), unit="KiB")
+        _text(domain, "vcpu", str(self.vcpus))
+        domain.append(self._metadata())
+        domain.append(self._sysinfo())
+        domain.append(self._os())
+        features = ET.SubElement(domain, "features")
+        ET.SubElement(features, "acpi")
+        ET.SubElement(features, "apic")
+        if self.virt_type == "kvm":
+            # Give the guest the host's CPU model; TCG emulates its own.
+            ET.SubElement(domain, "cpu", mode="host-model")
+        clock = ET.SubElement(domain, "clock", offset="utc")
+        ET.SubElement(clock, "timer", name="pit", tickpolicy="delay")
+        ET.SubElement(clock, "timer", name="rtc", tickpolicy="catchup")
+        _text(domain, "on_poweroff", "destroy")
+        _text(domain, "on_reboot", "restart")
+        _text(domain, "on_crash", "destroy")
+        domain.append(self._devices())
+        ET.indent(domain)
+        return ET.tostring(domain, encoding="unicode") + "\n"
+
+    def _metadata(self):
+        metadata = ET.Element("metadata")
+        instance = ET.SubElement(metadata, _ns("instance"))
+        ET.SubElement(instance, _ns("package"), version=self.package_version)
+        _text(instance, _ns("name"), self.display_name)
+        _text(instance, _ns("creationTime"), self.creation_time)
+        flavor = ET.SubElement(instance, _ns("flavor"), name=self.flavor.get("name", ""))
+        for field in ("memory_mb", "root_gb", "swap", "ephemeral_gb", "vcpus"):
+            tag = {"memory_mb": "memory", "root_gb": "disk", "ephemeral_gb": "ephemeral"}.get(
+                field, field)
+            _text(flavor, _ns(tag), str(self.flavor.get(field, 0)))
+        owner = ET.SubElement(instance, _ns("owner"))
+        _text(owner, _ns("user"), self.user_id, uuid=self.user_id)
+        _text(owner, _ns("project"), self.project_id, uuid=self.project_id)
+        ET.SubElement(instance, _ns("root"), type="image", uuid=self.image_id)
+        # Which compute service owns this guest, when several share a libvirtd.
+        _text(instance, _ns("host"), self.host)
+        return metadata
+
+    def _sysinfo(self):
+        sysinfo = ET.Element("sysinfo", type="smbios")
+        system = ET.SubElement(sysinfo, "system")
+        for name, value in (("manufacturer", "mininova"), ("product", "OpenStack Nova"),
+                            ("version", self.package_version), ("serial", self.uuid),
+                            ("uuid", self.uuid), ("family", "Virtual Machine")):
+            _text(system, "entry", value, name=name)
+        return sysinfo
+
+    def _os(self):
+        os_element = ET.Element("os")
+        _text(os_element, "type", "hvm")
+        ET.SubElement(os_element, "boot", dev="hd")
+        ET.SubElement(os_element, "smbios", mode="sysinfo")
+        return os_element
+
+    def _devices(self):
+        devices = ET.Element("devices")
+        disk = ET.SubElement(devices, "disk", type="file", device="disk")
+        ET.SubElement(disk, "driver", name="qemu", type="qcow2", cache=self.disk_cache_mode)
+        ET.SubElement(disk, "source", file=self.disk_path)
+        ET.SubElement(disk, "target", dev="vda", bus="virtio")
+        serial = ET.SubElement(devices, "serial", type="pty")
+        ET.SubElement(serial, "log", file=self.console_log_path, append="off")
+        console = ET.SubElement(devices, "console", type="pty")
+        ET.SubElement(console, "target", type="serial", port="0")
+        balloon = ET.SubElement(devices, "memballoon", model="virtio")
+        ET.SubElement(balloon, "stats", period="10")
+        return devices
+
+
+def _ns(tag):
+    return f"{{{NOVA_NS}}}{tag}"
+
+
+def _text(parent, tag, text, **attributes):
+    element = ET.SubElement(parent, tag, **attributes)
+    element.text = text
+    return element

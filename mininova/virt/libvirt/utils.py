@@ -1,0 +1,98 @@
+"""Small libvirt-driver helpers (mirrors ``nova/virt/libvirt/utils.py``):
+choosing the domain type, overlays, disk.info, direct I/O."""
+
+import json
+import os
+import re
+
+from oslo_log import log as logging
+
+from mininova import utils
+
+LOG = logging.getLogger(__name__)
+
+SYS_MODULES = "/sys/module"
+CPUINFO = "/proc/cpuinfo"
+KVM_DEVICE = "/dev/kvm"
+
+
+def detect_virt_type(sys_modules=SYS_MODULES, cpuinfo=CPUINFO, kvm_device=KVM_DEVICE):
+    """``("kvm" | "qemu", why)``.
+
+    kvm only when all three hold: the kvm_intel or kvm_amd module is loaded,
+    the CPU advertises vmx (Intel) or svm (AMD), and /dev/kvm exists. A
+    /dev/kvm alone is not enough: some nested or paravirtual KVMs (kvm_pvm)
+    expose it without hardware virtualisation and hang ordinary guests.
+    """
+    loaded = sorted(m for m in _listdir(sys_modules) if m.startswith("kvm"))
+    hw_module = [m for m in loaded if m in ("kvm_intel", "kvm_amd")]
+    flags = _cpu_flags(cpuinfo)
+    hw_flag = sorted(flags & {"vmx", "svm"})
+    if hw_module and hw_flag and os.path.exists(kvm_device):
+        return "kvm", f"{hw_module[0]} loaded, CPU flag {hw_flag[0]}, {kvm_device} present"
+    reasons = []
+    if not hw_module:
+        found = ", ".join(loaded) if loaded else "none"
+        reasons.append(f"kvm_intel/kvm_amd not loaded (kvm modules found: {found})")
+    if not hw_flag:
+        reasons.append("no vmx/svm flag in /proc/cpuinfo")
+    if not os.path.exists(kvm_device):
+        reasons.append(f"no {kvm_device}")
+    return "qemu", "; ".join(reasons)
+
+
+def _listdir(path):
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def _cpu_flags(cpuinfo):
+    try:
+        with open(cpuinfo) as f:
+            text = f.read()
+    except OSError:
+        return set()
+    match = re.search(r"^flags\s*:\s*(.*)$", text, re.MULTILINE)
+    return set(match.group(1).split()) if match else set()
+
+
+def create_cow_image(backing_file, path, size_bytes=None):
+    """The instance's disk: a qcow2 overlay on the raw base file.
+
+    Writes go to the overlay, reads of untouched blocks to the base, so
+    every instance of an image shares one base file. backing_fmt=raw is
+    stated so qemu never probes the base's format.
+    """
+    cmd = ["qemu-img", "create", "-f", "qcow2",
+           "-o", f"backing_file={backing_file},backing_fmt=raw", path]
+    if size_bytes:
+        cmd.append(str(size_bytes))
+    utils.execute(*cmd)
+
+
+def write_disk_info(instance_dir, disk_path, disk_format="qcow2"):
+    """``disk.info``: the format we gave each disk, trusted from now on.
+
+    A guest can write anything into its disk, including a qcow2 header;
+    probing the disk's format later would let it choose how the host reads
+    it. So the format is written down once, here.
+    """
+    with open(os.path.join(instance_dir, "disk.info"), "w") as f:
+        f.write(json.dumps({disk_path: disk_format}))
+
+
+def supports_direct_io(dirpath):
+    """Can files in ``dirpath`` be opened with O_DIRECT (cache=none)?"""
+    probe = os.path.join(dirpath, ".directio.test")
+    try:
+        fd = os.open(probe, os.O_CREAT | os.O_WRONLY | os.O_DIRECT)
+        os.close(fd)
+        return True
+    except OSError:
+        LOG.debug("Path '%s' does not support direct I/O", dirpath)
+        return False
+    finally:
+        if os.path.exists(probe):
+            os.unlink(probe)

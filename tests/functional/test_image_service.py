@@ -1,0 +1,617 @@
+"""mininova-image end to end: its Flask app through Flask's test client, and a
+real waitress server driven by the client other services use
+(``mininova.image.glance.API``). Real SQLite, real files, real qemu-img."""
+
+import hashlib
+import io
+import logging
+import os
+import re
+import socket
+import threading
+import time
+import uuid
+
+import pytest
+
+from mininova import context as mn_context
+from mininova import exception, service, utils
+from mininova.conf import CONF
+from mininova.db import api as db_api
+from mininova.image import glance
+from mininova.image.service import app as image_app
+from mininova.image.service import models
+
+ADMIN = {"X-Auth-Token": "admin:admin"}
+ALICE = {"X-Auth-Token": "alice:project-a"}
+BOB = {"X-Auth-Token": "bob:project-b"}
+OCTET_STREAM = {"Content-Type": "application/octet-stream"}
+SIXTEEN_MIB = 16 * 1024 * 1024
+
+
+# --- fixtures -------------------------------------------------------------------
+
+@pytest.fixture
+def image_conf(tmp_path):
+    """CONF with the image service's database and store under tmp_path."""
+    parsed_here = CONF._args is None
+    if parsed_here:
+        CONF([], project="mininova", default_config_files=[])
+    url = f"sqlite:///{tmp_path}/image.sqlite"
+    overrides = [
+        ("state_path", str(tmp_path), None),
+        ("connection", url, "image_service"),
+        ("store_path", str(tmp_path / "images"), "image_service"),
+    ]
+    for name, value, group in overrides:
+        CONF.set_override(name, value, group)
+    yield CONF
+    for name, _value, group in overrides:
+        CONF.clear_override(name, group)
+    db_api.get_engine(url).dispose()
+    if parsed_here:
+        CONF.reset()
+
+
+@pytest.fixture
+def store_dir(image_conf):
+    return image_conf.image_service.store_path
+
+
+@pytest.fixture
+def http(image_conf):
+    """Flask's test client on a fresh mininova-image app."""
+    return image_app.create_app().test_client()
+
+
+@pytest.fixture
+def image_server(image_conf):
+    """mininova-image on waitress, on an ephemeral port, as [glance] api_servers."""
+    server = service.WSGIService("mininova-image", image_app.create_app(), "127.0.0.1", 0, 4)
+    server.start()
+    CONF.set_override("api_servers", [f"http://127.0.0.1:{server.port}"], "glance")
+    yield server
+    CONF.clear_override("api_servers", "glance")
+    server.stop()
+
+
+@pytest.fixture
+def qcow2_bytes(tmp_path):
+    path = tmp_path / "x.qcow2"
+    utils.execute("qemu-img", "create", "-f", "qcow2", str(path), "16M")
+    return path.read_bytes()
+
+
+@pytest.fixture
+def alice():
+    return mn_context.RequestContext(user_id="alice", project_id="project-a")
+
+
+# --- helpers ----------------------------------------------------------------------
+
+def create(http, headers=ALICE, **body):
+    body.setdefault("name", "cirros")
+    body.setdefault("disk_format", "qcow2")
+    response = http.post("/v2/images", json=body, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def upload(http, image_id, data, headers=ALICE):
+    return http.put(f"/v2/images/{image_id}/file", data=data,
+                    headers={**headers, **OCTET_STREAM})
+
+
+def show(http, image_id, headers=ALICE):
+    return http.get(f"/v2/images/{image_id}", headers=headers)
+
+
+def md5(data):
+    return hashlib.md5(data).hexdigest()
+
+
+def wait_for_record(caplog, text, timeout=5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for record in caplog.records:
+            if text in record.getMessage():
+                return record
+        time.sleep(0.01)
+    raise AssertionError(f"no log record with {text!r}")
+
+
+def unused_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- versions and authentication ----------------------------------------------------
+
+def test_versions_need_no_token(http):
+    assert http.get("/").status_code == 300
+    response = http.get("/versions")
+    assert response.status_code == 200
+    (version,) = response.get_json()["versions"]
+    assert (version["id"], version["status"]) == ("v2.9", "CURRENT")
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Auth-Token": "alice"}, {"X-Auth-Token": ":p"}])
+def test_missing_or_malformed_token_is_401(http, headers):
+    response = http.get("/v2/images", headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == 401
+    assert response.get_json()["error"]["title"] == "Unauthorized"
+
+
+# --- creating images ------------------------------------------------------------------
+
+def test_create_gives_a_queued_image_in_glance_shape(http):
+    image = create(http, name="cirros", min_disk=1, min_ram=64, hw_architecture="x86_64")
+
+    assert uuid.UUID(image["id"])
+    assert image["status"] == "queued"
+    assert image["size"] is None and image["virtual_size"] is None
+    assert image["checksum"] is None
+    assert (image["disk_format"], image["container_format"]) == ("qcow2", "bare")
+    assert (image["min_disk"], image["min_ram"]) == (1, 64)
+    assert image["visibility"] == "private"
+    assert image["owner"] == "project-a"
+    assert image["protected"] is False and image["tags"] == []
+    assert image["hw_architecture"] == "x86_64"
+    assert image["self"] == f"/v2/images/{image['id']}"
+    assert image["file"] == f"/v2/images/{image['id']}/file"
+    assert image["schema"] == "/v2/schemas/image"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", image["created_at"])
+    assert show(http, image["id"]).get_json() == image
+
+
+def test_admin_images_are_public_by_default(http):
+    assert create(http, headers=ADMIN)["visibility"] == "public"
+
+
+def test_create_with_a_chosen_id_and_its_reuse(http):
+    image_id = str(uuid.uuid4())
+    assert create(http, id=image_id)["id"] == image_id
+    response = http.post("/v2/images", json={"id": image_id, "disk_format": "raw"},
+                         headers=ALICE)
+    assert response.status_code == 409
+
+
+@pytest.mark.parametrize("body", [
+    {"disk_format": "exe"},
+    {"disk_format": None},
+    {"container_format": "ovf"},
+    {"min_disk": -1},
+    {"min_ram": "64"},
+    {"min_disk": True},
+    {"name": "x" * 256},
+    {"visibility": "shared"},
+    {"hw_architecture": 64},
+    {"tags": "not-a-list"},
+])
+def test_invalid_create_requests_are_400(http, body):
+    body = {"name": "bad", "disk_format": "raw", **body}
+    response = http.post("/v2/images", json=body, headers=ALICE)
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("body", [{"status": "active"}, {"size": 1}, {"visibility": "public"}])
+def test_forbidden_create_requests_are_403(http, body):
+    response = http.post("/v2/images", json={"disk_format": "raw", **body}, headers=ALICE)
+    assert response.status_code == 403
+
+
+def test_non_json_body_is_400(http):
+    response = http.post("/v2/images", data=b"{not json", headers=ALICE)
+    assert response.status_code == 400
+
+
+# --- uploading --------------------------------------------------------------------------
+
+def test_qcow2_upload_makes_the_image_active(http, qcow2_bytes, store_dir):
+    image = create(http, disk_format="qcow2")
+
+    response = upload(http, image["id"], qcow2_bytes)
+
+    assert response.status_code == 204, response.get_json()
+    image = show(http, image["id"]).get_json()
+    assert image["status"] == "active"
+    assert image["size"] == len(qcow2_bytes)
+    assert image["virtual_size"] == SIXTEEN_MIB
+    assert image["checksum"] == md5(qcow2_bytes)
+    assert image["os_hash_algo"] == "sha512"
+    assert image["os_hash_value"] == hashlib.sha512(qcow2_bytes).hexdigest()
+    assert os.listdir(store_dir) == [image["id"]]
+
+
+def test_raw_upload_virtual_size_is_its_size(http, store_dir):
+    data = os.urandom(3 * 1024 * 1024 + 17)  # several 1 MiB chunks and a bit
+    image = create(http, disk_format="raw")
+
+    assert upload(http, image["id"], data).status_code == 204
+
+    image = show(http, image["id"]).get_json()
+    assert (image["status"], image["size"], image["virtual_size"]) == (
+        "active", len(data), len(data))
+    with open(os.path.join(store_dir, image["id"]), "rb") as stored:
+        assert stored.read() == data
+
+
+def test_raw_data_declared_qcow2_is_rejected_and_killed(http, store_dir):
+    image = create(http, disk_format="qcow2")
+
+    response = upload(http, image["id"], os.urandom(100_000))
+
+    assert response.status_code == 400
+    message = response.get_json()["error"]["message"]
+    assert "not a valid qcow2 image" in message and "killed" in message
+    assert store_dir not in message  # our paths are not the uploader's business
+    assert show(http, image["id"]).get_json()["status"] == "killed"
+    assert os.listdir(store_dir) == []
+    # A killed image never gets data.
+    assert upload(http, image["id"], b"x").status_code == 409
+
+
+def test_qcow2_data_declared_raw_is_rejected(http, qcow2_bytes, store_dir):
+    image = create(http, disk_format="raw")
+
+    response = upload(http, image["id"], qcow2_bytes)
+
+    assert response.status_code == 400
+    assert "qcow2" in response.get_json()["error"]["message"]
+    assert show(http, image["id"]).get_json()["status"] == "killed"
+    assert os.listdir(store_dir) == []
+
+
+def test_qcow2_with_a_backing_file_is_rejected(http, tmp_path, store_dir):
+    base = tmp_path / "base.raw"
+    base.write_bytes(b"\0" * 1024)
+    overlay = tmp_path / "overlay.qcow2"
+    utils.execute("qemu-img", "create", "-f", "qcow2", "-b", str(base), "-F", "raw",
+                  str(overlay), "1M")
+    image = create(http, disk_format="qcow2")
+
+    response = upload(http, image["id"], overlay.read_bytes())
+
+    assert response.status_code == 400
+    assert "backing file" in response.get_json()["error"]["message"]
+    assert os.listdir(store_dir) == []
+
+
+def test_upload_to_an_active_image_is_409(http):
+    image = create(http, disk_format="raw")
+    assert upload(http, image["id"], b"data").status_code == 204
+    response = upload(http, image["id"], b"other")
+    assert response.status_code == 409
+    assert "from active to saving" in response.get_json()["error"]["message"]
+
+
+def test_upload_must_be_octet_stream(http):
+    image = create(http, disk_format="raw")
+    response = http.put(f"/v2/images/{image['id']}/file", json={"a": 1}, headers=ALICE)
+    assert response.status_code == 415
+    assert show(http, image["id"]).get_json()["status"] == "queued"
+
+
+def test_only_the_owner_may_upload(http):
+    image = create(http, headers=ADMIN, disk_format="raw")  # public: alice sees it
+    assert upload(http, image["id"], b"data", headers=ALICE).status_code == 403
+    assert show(http, image["id"]).get_json()["status"] == "queued"
+
+
+def test_client_disconnecting_mid_upload_kills_the_image(http, store_dir):
+    image = create(http, disk_format="raw")
+
+    # The body ends long before the announced Content-Length.
+    response = http.put(f"/v2/images/{image['id']}/file",
+                        input_stream=io.BytesIO(b"x" * 1000), headers={**ALICE, **OCTET_STREAM},
+                        environ_overrides={"CONTENT_LENGTH": "5000000"})
+
+    assert response.status_code == 400
+    assert "disconnected" in response.get_json()["error"]["message"]
+    assert show(http, image["id"]).get_json()["status"] == "killed"
+    assert os.listdir(store_dir) == []
+
+
+def test_restart_kills_uploads_left_saving(image_conf, store_dir):
+    first_app = image_app.create_app()
+    image = create(first_app.test_client(), disk_format="raw")
+    engine = db_api.get_engine(image_conf.image_service.connection)
+    models.image_update(engine, image["id"], {"status": models.SAVING})
+    partial = os.path.join(store_dir, image["id"] + ".part")
+    with open(partial, "wb") as part:
+        part.write(b"half an image")
+
+    restarted = image_app.create_app().test_client()
+
+    assert show(restarted, image["id"]).get_json()["status"] == "killed"
+    assert not os.path.exists(partial)
+
+
+# --- listing, showing, visibility, deleting ------------------------------------------------
+
+def test_list_is_newest_first_with_filters(http):
+    first = create(http, name="one", disk_format="raw")
+    second = create(http, name="two", disk_format="raw")
+    third = create(http, name="two", disk_format="raw")
+    assert upload(http, first["id"], b"data").status_code == 204
+
+    body = http.get("/v2/images", headers=ALICE).get_json()
+    assert [i["id"] for i in body["images"]] == [third["id"], second["id"], first["id"]]
+    assert (body["first"], body["schema"]) == ("/v2/images", "/v2/schemas/images")
+
+    named = http.get("/v2/images?name=two", headers=ALICE).get_json()["images"]
+    assert [i["id"] for i in named] == [third["id"], second["id"]]
+    active = http.get("/v2/images?status=active", headers=ALICE).get_json()["images"]
+    assert [i["id"] for i in active] == [first["id"]]
+    assert http.get("/v2/images?status=bogus", headers=ALICE).status_code == 400
+
+
+def test_private_images_are_invisible_to_other_projects(http):
+    private = create(http, headers=ALICE, disk_format="raw")
+    public = create(http, headers=ADMIN, disk_format="raw")
+
+    response = show(http, private["id"], headers=BOB)
+    assert response.status_code == 404
+    assert response.get_json() == {"error": {
+        "code": 404, "title": "Not Found",
+        "message": f"No image found with ID {private['id']}"}}
+    assert http.get(f"/v2/images/{private['id']}/file", headers=BOB).status_code == 404
+    assert http.delete(f"/v2/images/{private['id']}", headers=BOB).status_code == 404
+    listed = http.get("/v2/images", headers=BOB).get_json()["images"]
+    assert [i["id"] for i in listed] == [public["id"]]
+    assert show(http, public["id"], headers=BOB).status_code == 200
+    assert http.delete(f"/v2/images/{public['id']}", headers=BOB).status_code == 403
+    # The admin sees everything, as in Glance.
+    assert show(http, private["id"], headers=ADMIN).status_code == 200
+
+
+def test_unknown_image_is_404(http):
+    assert show(http, str(uuid.uuid4())).status_code == 404
+    assert show(http, "../../etc/passwd").status_code == 404
+
+
+def test_delete_removes_the_file_and_hides_the_image(http, store_dir):
+    image = create(http, disk_format="raw")
+    assert upload(http, image["id"], b"data").status_code == 204
+
+    assert http.delete(f"/v2/images/{image['id']}", headers=ALICE).status_code == 204
+
+    assert os.listdir(store_dir) == []
+    assert show(http, image["id"]).status_code == 404
+    assert http.get("/v2/images", headers=ALICE).get_json()["images"] == []
+    assert http.delete(f"/v2/images/{image['id']}", headers=ALICE).status_code == 404
+
+
+def test_protected_image_cannot_be_deleted(http):
+    image = create(http, disk_format="raw", protected=True)
+    assert http.delete(f"/v2/images/{image['id']}", headers=ALICE).status_code == 403
+    assert show(http, image["id"]).status_code == 200
+
+
+# --- downloading through the test client -----------------------------------------------------
+
+def test_download_streams_the_data_with_its_checksum(http):
+    data = os.urandom(2 * 1024 * 1024 + 5)
+    image = create(http, disk_format="raw")
+    assert http.get(f"/v2/images/{image['id']}/file", headers=ALICE).status_code == 204
+    assert upload(http, image["id"], data).status_code == 204
+
+    response = http.get(f"/v2/images/{image['id']}/file", headers=ALICE)
+
+    assert response.status_code == 200
+    assert response.data == data
+    assert response.headers["Content-Type"] == "application/octet-stream"
+    assert response.headers["Content-Length"] == str(len(data))
+    assert response.headers["Content-MD5"] == md5(data)
+
+
+# --- request ids and the access log ------------------------------------------------------------
+
+def test_request_id_is_honoured_and_logged(http, caplog):
+    request_id = f"req-{uuid.uuid4()}"
+    caplog.set_level(logging.INFO, logger="mininova.image.service.app")
+
+    response = http.get("/v2/images?name=x", headers={**ALICE,
+                                                      "X-OpenStack-Request-ID": request_id})
+    response.close()
+
+    assert response.headers["x-openstack-request-id"] == request_id
+    (line,) = [r for r in caplog.records if "status:" in r.getMessage()]
+    assert re.fullmatch(r'127\.0\.0\.1 "GET /v2/images\?name=x" status: 200 len: \d+ '
+                        r"time: \d+\.\d{7}", line.getMessage())
+    assert line.context.request_id == request_id
+
+
+def test_malformed_request_id_is_replaced(http):
+    response = http.get("/v2/images", headers={**ALICE, "X-OpenStack-Request-ID": "req-evil"})
+    assert re.fullmatch(r"req-[0-9a-f-]{36}", response.headers["x-openstack-request-id"])
+
+
+# --- the glance client against a real server -----------------------------------------------------
+
+def test_client_round_trip(image_server, alice, qcow2_bytes, tmp_path):
+    api = glance.API()
+    source = tmp_path / "upload.qcow2"
+    source.write_bytes(qcow2_bytes)
+
+    image = api.create(alice, "cirros", "qcow2", min_disk=1,
+                       properties={"hw_architecture": "x86_64"})
+    assert image["status"] == "queued"
+    with open(source, "rb") as data:
+        image = api.upload(alice, image["id"], data, size=len(qcow2_bytes))
+
+    assert image["status"] == "active"
+    assert image["checksum"] == md5(qcow2_bytes)
+    assert image["virtual_size"] == SIXTEEN_MIB
+    assert image["hw_architecture"] == "x86_64"
+    assert api.show(alice, image["id"]) == image
+    assert [i["id"] for i in api.get_all(alice, name="cirros")] == [image["id"]]
+    assert api.get_all(alice, name="other") == []
+
+    target = tmp_path / "downloaded"
+    assert api.download(alice, image["id"], str(target)) == len(qcow2_bytes)
+    assert target.read_bytes() == qcow2_bytes
+
+    assert api.delete(alice, image["id"]) is True
+    with pytest.raises(exception.ImageNotFound):
+        api.show(alice, image["id"])
+
+
+def test_client_uploads_an_iterable_chunked(image_server, alice, tmp_path):
+    api = glance.API()
+    chunks = [os.urandom(700_000) for _ in range(3)]
+    image = api.create(alice, "raw", "raw")
+
+    image = api.upload(alice, image["id"], iter(chunks))
+
+    data = b"".join(chunks)
+    assert (image["status"], image["size"], image["checksum"]) == (
+        "active", len(data), md5(data))
+    target = tmp_path / "downloaded"
+    api.download(alice, image["id"], str(target), expected_checksum=md5(data))
+    assert target.read_bytes() == data
+
+
+def test_client_rejected_upload_says_why(image_server, alice):
+    api = glance.API()
+    image = api.create(alice, "bad", "qcow2")
+    with pytest.raises(exception.Invalid, match="not a valid qcow2 image"):
+        api.upload(alice, image["id"], io.BytesIO(b"\0" * 4096))
+    assert api.show(alice, image["id"])["status"] == "killed"
+
+
+def test_client_sees_no_private_image_of_another_project(image_server, alice):
+    api = glance.API()
+    image = api.create(alice, "mine", "raw")
+    bob = mn_context.RequestContext(user_id="bob", project_id="project-b")
+    with pytest.raises(exception.ImageNotFound):
+        api.show(bob, image["id"])
+
+
+def test_download_of_a_tampered_file_fails_and_leaves_nothing(image_server, alice, store_dir,
+                                                              tmp_path):
+    api = glance.API()
+    image = api.create(alice, "raw", "raw")
+    api.upload(alice, image["id"], io.BytesIO(b"good data" * 1000))
+    with open(os.path.join(store_dir, image["id"]), "r+b") as stored:
+        stored.write(b"EVIL")
+    target = tmp_path / "downloaded"
+
+    with pytest.raises(exception.ImageDownloadFailed, match="checksum mismatch"):
+        api.download(alice, image["id"], str(target))
+
+    assert not target.exists()
+
+
+def test_download_with_a_wrong_expected_checksum_fails(image_server, alice, tmp_path):
+    api = glance.API()
+    image = api.create(alice, "raw", "raw")
+    api.upload(alice, image["id"], io.BytesIO(b"data"))
+    target = tmp_path / "downloaded"
+
+    with pytest.raises(exception.ImageDownloadFailed, match="checksum mismatch"):
+        api.download(alice, image["id"], str(target), expected_checksum="0" * 32)
+
+    assert not target.exists()
+
+
+def test_download_of_an_image_without_data_fails(image_server, alice, tmp_path):
+    api = glance.API()
+    image = api.create(alice, "empty", "raw")
+    target = tmp_path / "downloaded"
+    target.write_bytes(b"left over from an earlier try")
+
+    with pytest.raises(exception.ImageDownloadFailed, match="not active"):
+        api.download(alice, image["id"], str(target))
+    with pytest.raises(exception.ImageDownloadFailed, match="could not be found"):
+        api.download(alice, str(uuid.uuid4()), str(target))
+
+    assert not target.exists()
+
+
+def test_download_correlates_request_ids(image_server, alice, tmp_path, caplog):
+    api = glance.API()
+    image = api.create(alice, "raw", "raw")
+    api.upload(alice, image["id"], io.BytesIO(b"data"))
+    caplog.set_level(logging.INFO)
+
+    api.download(alice, image["id"], str(tmp_path / "downloaded"))
+
+    # The server logs once it has sent the last byte: maybe just after the
+    # client got it.
+    line = wait_for_record(caplog, '"GET /v2/images/' + image["id"] + '/file"')
+    assert line.context.request_id == alice.request_id
+    assert any("Image download" in r.getMessage() and "MB/s" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_client_fails_over_to_the_next_server(image_server, alice):
+    live = CONF.glance.api_servers[0]
+    CONF.set_override("api_servers", [f"http://127.0.0.1:{unused_port()}", live], "glance")
+    api = glance.API()
+    image = api.create(alice, "x", "raw")
+    assert api.show(alice, image["id"])["id"] == image["id"]
+
+
+def test_unreachable_service(image_conf, alice, tmp_path):
+    CONF.set_override("api_servers", [f"http://127.0.0.1:{unused_port()}"], "glance")
+    try:
+        api = glance.API()
+        with pytest.raises(exception.ImageServiceUnavailable):
+            api.show(alice, str(uuid.uuid4()))
+        target = tmp_path / "downloaded"
+        with pytest.raises(exception.ImageDownloadFailed, match="unavailable"):
+            api.download(alice, str(uuid.uuid4()), str(target))
+        assert not target.exists()
+    finally:
+        CONF.clear_override("api_servers", "glance")
+
+
+def test_download_cut_short_fails_and_leaves_nothing(image_conf, alice, tmp_path):
+    """A server that promises 1 MB, sends 10 bytes and hangs up."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve_one_short_answer():
+        connection, _ = listener.accept()
+        with connection:
+            while b"\r\n\r\n" not in connection.recv(65536):
+                pass
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                               b"Content-Length: 1000000\r\n\r\n0123456789")
+
+    server = threading.Thread(target=serve_one_short_answer, daemon=True)
+    server.start()
+    CONF.set_override("api_servers", [f"http://127.0.0.1:{listener.getsockname()[1]}"],
+                      "glance")
+    target = tmp_path / "downloaded"
+    try:
+        with pytest.raises(exception.ImageDownloadFailed, match="image service broke"):
+            glance.API().download(alice, str(uuid.uuid4()), str(target))
+    finally:
+        CONF.clear_override("api_servers", "glance")
+        server.join(timeout=5)
+        listener.close()
+    assert not target.exists()
+
+
+def test_upload_cut_short_under_waitress_leaves_the_image_queued(image_server, alice,
+                                                                  store_dir):
+    """waitress buffers a request's body before calling the application: an
+    upload whose client hangs up half-way never reaches mininova-image."""
+    image = glance.API().create(alice, "cut", "raw")
+    with socket.create_connection(("127.0.0.1", image_server.port)) as connection:
+        connection.sendall(
+            f"PUT /v2/images/{image['id']}/file HTTP/1.1\r\nHost: x\r\n"
+            f"X-Auth-Token: alice:project-a\r\nContent-Type: application/octet-stream\r\n"
+            f"Content-Length: 5000000\r\n\r\n".encode() + b"x" * 1_000_000)
+    time.sleep(0.2)
+
+    assert glance.API().show(alice, image["id"])["status"] == "queued"
+    assert os.listdir(store_dir) == []
+    # ... so the upload can simply be tried again.
+    assert glance.API().upload(alice, image["id"], iter([b"data"]))["status"] == "active"
