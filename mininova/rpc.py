@@ -42,6 +42,7 @@ from concurrent import futures
 from datetime import datetime
 
 import kombu
+import kombu.pools
 from kombu.pools import producers
 from oslo_log import log as logging
 
@@ -197,7 +198,6 @@ class Transport:
         if self._reply_waiter is not None:
             self._reply_waiter.stop()
             self._reply_waiter = None
-        producers[self._pool_key].force_close_all()
 
 
 _TRANSPORTS = {}
@@ -221,6 +221,8 @@ def cleanup():
         for transport in _TRANSPORTS.values():
             transport.cleanup()
         _TRANSPORTS.clear()
+        # Close the publishers' pooled connections (and forget the pools).
+        kombu.pools.reset()
 
 
 def reset_memory_broker():

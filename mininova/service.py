@@ -109,12 +109,15 @@ class Service:
 class WSGIService:
     """Serves a WSGI application (the REST APIs) with waitress."""
 
-    def __init__(self, name, app, host, port, threads):
+    def __init__(self, name, app, host, port, threads, max_request_body_size=None):
         import waitress.server
 
         self.name = name
+        options = {}
+        if max_request_body_size:
+            options["max_request_body_size"] = max_request_body_size
         self._server = waitress.server.create_server(
-            app, host=host, port=port, threads=threads, ident=name
+            app, host=host, port=port, threads=threads, ident=name, **options
         )
         self.port = self._server.effective_port
         self._thread = None

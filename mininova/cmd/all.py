@@ -19,11 +19,11 @@ from mininova import config, rpc, service
 from mininova.cmd import api as api_cmd
 from mininova.cmd import compute as compute_cmd
 from mininova.cmd import conductor as conductor_cmd
+from mininova.cmd import image as image_cmd
 from mininova.cmd import scheduler as scheduler_cmd
 from mininova.conf import CONF
 from mininova.db import api as db_api
 from mininova.db import migration
-from mininova.image.service import app as image_app
 
 LOG = logging.getLogger(__name__)
 
@@ -40,10 +40,7 @@ class AllInOne:
     def start(self, compute_hosts=None, compute_driver=None, api_port=None,
               image_port=None):
         migration.db_sync()
-        self.image_service = self._start(service.WSGIService(
-            "mininova-image", image_app.create_app(), CONF.image_service.bind_host,
-            CONF.image_service.bind_port if image_port is None else image_port,
-            CONF.image_service.workers))
+        self.image_service = self._start(image_cmd.build_service(port=image_port))
         # The other services find the image service where it really listens
         # (port 0 in tests means "any free port").
         CONF.set_override("api_servers", [f"http://127.0.0.1:{self.image_service.port}"],

@@ -12,7 +12,8 @@ def build_service(port=None):
     return service.WSGIService("mininova-image", app.create_app(),
                                CONF.image_service.bind_host,
                                CONF.image_service.bind_port if port is None else port,
-                               CONF.image_service.workers)
+                               CONF.image_service.workers,
+                               max_request_body_size=CONF.image_service.image_size_cap)
 
 
 def main():

@@ -19,7 +19,8 @@ LOG = logging.getLogger(__name__)
 
 
 class Claim:
-    def __init__(self, instance, nodename, tracker, resources, limits):
+    def __init__(self, context, instance, nodename, tracker, resources, limits):
+        self.context = context
         self.instance = instance
         self.nodename = nodename
         self.tracker = tracker
@@ -39,7 +40,7 @@ class Claim:
 
     def abort(self):
         LOG.debug("Aborting claim: %s", self, instance=self.instance)
-        self.tracker.abort_instance_claim(self.instance)
+        self.tracker.abort_instance_claim(self.context, self.instance)
 
     def _claim_test(self, resources, limits):
         LOG.info("Attempting claim on node %(node)s: memory %(memory_mb)d MB, "

@@ -99,10 +99,15 @@ class ComputeManager(manager.Manager):
     def build_and_run_instance(self, context, instance, image, request_spec,
                                filter_properties, node=None, limits=None):
         with lockutils.lock(instance["uuid"]), self._build_semaphore:
-            with compute_utils.EventReporter(context, self.conductor_api,
-                                             "compute__do_build_and_run_instance",
-                                             self.host, instance["uuid"]):
-                self._do_build_and_run_instance(context, instance, image, node, limits)
+            try:
+                with compute_utils.EventReporter(context, self.conductor_api,
+                                                 "compute__do_build_and_run_instance",
+                                                 self.host, instance["uuid"]):
+                    self._do_build_and_run_instance(context, instance, image, node, limits)
+            except Exception:
+                # Already logged, stored as the instance's fault and as the
+                # event's Error: a cast has nobody else to tell.
+                pass
 
     def _do_build_and_run_instance(self, context, instance, image, node, limits):
         try:
@@ -160,7 +165,9 @@ class ComputeManager(manager.Manager):
                 exc, exception.MininovaException) else f"{type(exc).__name__}: {exc}"
             error = exception.BuildAbortException(instance_uuid=instance["uuid"],
                                                   reason=reason)
-        LOG.error("Build of instance %s aborted: %s", instance["uuid"], error)
+            # The fault's details then show the original traceback.
+            error.__cause__ = exc
+        LOG.error("%s", error.format_message(), instance=instance)
         compute_utils.add_instance_fault_from_exc(context, self.conductor_api,
                                                   instance["uuid"], error, self.host)
         try:

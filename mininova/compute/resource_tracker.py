@@ -16,6 +16,7 @@ resources, Placement inventories.
 from oslo_concurrency import lockutils
 from oslo_log import log as logging
 
+from mininova import exception
 from mininova.compute import claims, vm_states
 from mininova.conf import CONF
 
@@ -48,7 +49,7 @@ class ResourceTracker:
     def instance_claim(self, context, instance, nodename, limits=None):
         """Test and reserve the instance's resources, or raise
         ComputeResourcesUnavailable. Returns the claim (a context manager)."""
-        claim = claims.Claim(instance, nodename, self, self.compute_node, limits)
+        claim = claims.Claim(context, instance, nodename, self, self.compute_node, limits)
         self._add_usage(instance["uuid"], instance["flavor"])
         try:
             # The claim is where an instance gets its host, as in Nova.
@@ -62,8 +63,15 @@ class ResourceTracker:
         return claim
 
     @lockutils.synchronized(COMPUTE_RESOURCE_SEMAPHORE)
-    def abort_instance_claim(self, instance):
+    def abort_instance_claim(self, context, instance):
+        """The build failed: give the resources back and forget the host."""
         self._remove_usage(instance["uuid"])
+        try:
+            self.conductor_api.instance_update(context, instance["uuid"],
+                                               {"host": None, "node": None})
+        except exception.InstanceNotFound:
+            pass
+        self._report(context)
 
     @lockutils.synchronized(COMPUTE_RESOURCE_SEMAPHORE)
     def drop_instance(self, context, instance):

@@ -22,6 +22,12 @@ image_service_opts = [
         help="Directory holding the uploaded image files (Glance's file store).",
     ),
     cfg.IntOpt("workers", default=8, min=1, help="Threads of its WSGI server."),
+    cfg.IntOpt(
+        "image_size_cap",
+        default=1024 ** 4,
+        min=1,
+        help="Largest image upload accepted, in bytes (Glance's option, 1 TiB).",
+    ),
 ]
 
 

@@ -18,12 +18,12 @@ from mininova import exception
 
 
 def _error_message(error):
-    path = "/".join(str(part) for part in error.path) or (
-        error.schema_path[-1] if error.schema_path else "body")
-    if error.validator == "additionalProperties" and not error.path:
-        path = "body"
-    return (f"Invalid input for field/attribute {path}. Value: {error.instance}. "
-            f"{error.message}")
+    # As Nova: name only the innermost field ("name", not "server/name");
+    # an error about the body as a whole is just the validator's message.
+    if not error.path:
+        return error.message
+    return (f"Invalid input for field/attribute {error.path[-1]}. "
+            f"Value: {error.instance}. {error.message}")
 
 
 FORMAT_CHECKER = jsonschema.FormatChecker()

@@ -1,0 +1,157 @@
+# Shared set-up steps of bin/mininova-quickstart and bin/run-tests.
+#
+# Sourced, not run. Every step checks first and does nothing when the thing
+# is already there, so both scripts are safe to run again and again. Works
+# with and without systemd (containers and CI runners often have none).
+#
+# shellcheck shell=bash
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV="$REPO/.venv"
+
+# What mininova needs on the host, as Debian/Ubuntu packages.
+RUNTIME_PACKAGES=(
+    python3 python3-venv python3-dev gcc pkg-config   # the venv, libvirt-python's build
+    libvirt-dev libvirt-daemon-system libvirt-clients  # libvirtd and virsh
+    qemu-system-x86 qemu-utils                         # the hypervisor, qemu-img
+    rabbitmq-server                                    # the message broker
+    busybox-static syslinux syslinux-common mtools fdisk cpio zstd xz-utils kmod gzip
+                                                       # tools/build-tiny-image
+    genisoimage iproute2 procps curl                   # config drives, networking, checks
+)
+# What the integration tests need on top: real PostgreSQL and MariaDB.
+TEST_PACKAGES=(postgresql mariadb-server)
+
+say() { printf '\n==> %s\n' "$*"; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+need_root() {
+    [[ $(id -u) -eq 0 ]] || die "run me as root (sudo $0): I install packages and start libvirtd"
+}
+
+have_systemd() { [[ -d /run/systemd/system ]]; }
+
+install_packages() {
+    local missing=()
+    local pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$pkg")
+    done
+    if ((${#missing[@]})); then
+        say "Installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q
+        apt-get install -y -q --no-install-recommends "${missing[@]}"
+    fi
+}
+
+# Debian's udev rule makes /dev/kvm root:kvm 0660, and libvirt's QEMU user is
+# in group kvm. Where no udev ran (containers), /dev/kvm may be root-only:
+# libvirtd then decides on every call that its cached QEMU capabilities are
+# stale ("KVM was enabled when probing ... but it is not available now") and
+# re-probes QEMU, which turns each domain start into many seconds.
+fix_kvm_permissions() {
+    if [[ -c /dev/kvm ]] && [[ $(stat -c %G /dev/kvm) != kvm ]] && getent group kvm >/dev/null; then
+        say "Giving /dev/kvm Debian's usual owner (root:kvm 0660)"
+        chgrp kvm /dev/kvm
+        chmod 0660 /dev/kvm
+    fi
+}
+
+start_libvirtd() {
+    if virsh -c qemu:///system version >/dev/null 2>&1; then
+        return
+    fi
+    say "Starting virtlogd and libvirtd"
+    if have_systemd; then
+        systemctl start virtlogd libvirtd
+    else
+        pgrep -x virtlogd >/dev/null || virtlogd -d
+        pgrep -x libvirtd >/dev/null || libvirtd -d
+    fi
+    wait_for "libvirtd" 30 virsh -c qemu:///system version
+}
+
+start_rabbitmq() {
+    if rabbitmqctl -q status >/dev/null 2>&1; then
+        return
+    fi
+    say "Starting RabbitMQ"
+    if have_systemd; then
+        systemctl start rabbitmq-server
+    else
+        rabbitmq-server -detached
+    fi
+    wait_for "RabbitMQ" 120 rabbitmqctl -q await_startup
+}
+
+start_postgresql() {
+    if pg_isready -q -h 127.0.0.1 2>/dev/null; then
+        return
+    fi
+    say "Starting PostgreSQL"
+    if have_systemd; then
+        systemctl start postgresql
+    else
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
+    fi
+    wait_for "PostgreSQL" 60 pg_isready -q -h 127.0.0.1
+}
+
+start_mariadb() {
+    if mysqladmin -uroot -h127.0.0.1 ping >/dev/null 2>&1; then
+        return
+    fi
+    say "Starting MariaDB"
+    if have_systemd; then
+        systemctl start mariadb
+    else
+        start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+    fi
+    wait_for "MariaDB" 60 mysqladmin -uroot -h127.0.0.1 ping
+}
+
+# The tests connect as postgres over TCP without a password, and as MariaDB's
+# root without one: the defaults of a throw-away test machine. Where the
+# server asks for passwords, MININOVA_TEST_POSTGRES_URL and
+# MININOVA_TEST_MYSQL_URL name a server and user the tests may use instead.
+check_test_databases() {
+    [[ -n "${MININOVA_TEST_POSTGRES_URL:-}" ]] \
+        || psql -h 127.0.0.1 -U postgres -Atc 'select 1' >/dev/null 2>&1 \
+        || die "cannot connect to PostgreSQL as postgres@127.0.0.1 without a password; set MININOVA_TEST_POSTGRES_URL"
+    [[ -n "${MININOVA_TEST_MYSQL_URL:-}" ]] \
+        || mysql -uroot -h127.0.0.1 -e 'select 1' >/dev/null 2>&1 \
+        || die "cannot connect to MariaDB as root@127.0.0.1 without a password; set MININOVA_TEST_MYSQL_URL"
+}
+
+wait_for() {
+    local what=$1 seconds=$2
+    shift 2
+    local deadline=$((SECONDS + seconds))
+    until "$@" >/dev/null 2>&1; do
+        ((SECONDS < deadline)) || die "$what did not come up within ${seconds}s"
+        sleep 1
+    done
+}
+
+setup_venv() {
+    local extras=$1
+    if [[ ! -x "$VENV/bin/python" ]]; then
+        say "Creating the Python environment in $VENV"
+        python3 -m venv "$VENV"
+    fi
+    # Re-install only when setup.cfg changed since the last install.
+    local stamp="$VENV/.installed-$extras"
+    if [[ ! -f "$stamp" || "$REPO/setup.cfg" -nt "$stamp" ]]; then
+        say "Installing mininova and its Python dependencies"
+        "$VENV/bin/pip" install -q --upgrade pip
+        "$VENV/bin/pip" install -q -e "$REPO[$extras]"
+        touch "$stamp"
+    fi
+}
+
+build_tiny_image() {
+    say "Building the tiny test image (once; cached in build/)"
+    "$REPO/tools/build-tiny-image"
+}

@@ -1,0 +1,79 @@
+"""Waiting helpers for the functional tests: builds run in other threads."""
+
+import io
+import logging
+import time
+
+from mininova.cli.client import Client, ClientException
+
+TIMEOUT = 20
+
+
+def wait_for_status(client, server_id, status, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while True:
+        server = client.get_server(server_id)
+        if server["status"] == status:
+            return server
+        if time.monotonic() > deadline:
+            raise AssertionError(f"server {server_id} is {server['status']}, not {status}: "
+                                 f"{server.get('fault')}")
+        time.sleep(0.02)
+
+
+def wait_for_task(client, server_id, task_state, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while client.get_server(server_id)["OS-EXT-STS:task_state"] != task_state:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"server {server_id} never reached task {task_state}")
+        time.sleep(0.01)
+
+
+def wait_for_gone(client, server_id, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.get_server(server_id)
+        except ClientException as exc:
+            if exc.code == 404:
+                return
+            raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"server {server_id} was not deleted")
+        time.sleep(0.02)
+
+
+def wait_for_all(client, count, status, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while True:
+        servers = client.list_servers()
+        if len(servers) == count and all(s["status"] == status for s in servers):
+            return servers
+        if time.monotonic() > deadline:
+            raise AssertionError(f"servers: {[(s['name'], s['status']) for s in servers]}")
+        time.sleep(0.02)
+
+
+class LogCapture:
+    """Every mininova log record, formatted, while attached."""
+
+    def __init__(self, formatter):
+        self._buffer = io.StringIO()
+        self._handler = logging.StreamHandler(self._buffer)
+        self._handler.setFormatter(formatter)
+        self._logger = logging.getLogger("mininova")
+        self._old_level = self._logger.level
+        self._logger.setLevel(logging.DEBUG)
+        self._logger.addHandler(self._handler)
+
+    def remove(self):
+        self._logger.removeHandler(self._handler)
+        self._logger.setLevel(self._old_level)
+
+    def lines(self):
+        return self._buffer.getvalue().splitlines()
+
+
+def make_client_like(client, token):
+    """Another user of the same cloud."""
+    return Client(client.compute_url, client.image_url, token, timeout=client.timeout)

@@ -1,0 +1,175 @@
+"""HostState (the scheduler's picture of one compute node) and HostManager's
+filter loop."""
+
+from datetime import timedelta
+
+import pytest
+
+from mininova.db.models import utcnow
+from mininova.scheduler import filters, host_manager, loadables
+from mininova.scheduler.filter_scheduler import Decision
+
+pytestmark = pytest.mark.usefixtures("conf")
+
+FLAVOR = {"memory_mb": 512, "root_gb": 1, "ephemeral_gb": 1, "swap": 256, "vcpus": 2}
+
+
+def node(updated_at, free_ram_mb=3584):
+    """A compute_nodes row as the resource tracker reports it."""
+    return {
+        "updated_at": updated_at,
+        "memory_mb": 4096, "free_ram_mb": free_ram_mb,
+        "local_gb": 40, "free_disk_gb": 30, "local_gb_used": 10,
+        "vcpus": 4, "vcpus_used": 1, "running_vms": 1,
+        "ram_allocation_ratio": 1.5, "disk_allocation_ratio": 1.0,
+        "cpu_allocation_ratio": 16.0, "hypervisor_type": "QEMU",
+        "stats": {"cpu_arch": "x86_64"},
+    }
+
+
+def make_host(name="host1", free_ram_mb=4096):
+    host = host_manager.HostState(name, name)
+    host.total_usable_ram_mb = 4096
+    host.free_ram_mb = free_ram_mb
+    host.total_usable_disk_gb = 40
+    host.free_disk_mb = 40 * 1024
+    host.vcpus_total = 4
+    host.service = {"host": name, "binary": "mininova-compute", "disabled": False,
+                    "last_seen_up": utcnow()}
+    return host
+
+
+# --- HostState ---------------------------------------------------------------
+
+def test_update_from_compute_node_copies_the_report():
+    host = host_manager.HostState("host1", "node1")
+    now = utcnow()
+    host.update_from_compute_node(node(now))
+    assert host.updated == now
+    assert (host.total_usable_ram_mb, host.free_ram_mb) == (4096, 3584)
+    assert (host.total_usable_disk_gb, host.free_disk_mb, host.disk_mb_used) == (
+        40, 30 * 1024, 10 * 1024)
+    assert (host.vcpus_total, host.vcpus_used, host.num_instances) == (4, 1, 1)
+    assert host.hypervisor_type == "QEMU"
+    assert host.stats == {"cpu_arch": "x86_64"}
+
+
+def test_consume_from_request_counts_the_instance_as_placed():
+    host = make_host()
+    host.consume_from_request({"flavor": FLAVOR})
+    assert host.free_ram_mb == 4096 - 512
+    # (1 root + 1 ephemeral) GB × 1024 + 256 MB swap
+    assert host.free_disk_mb == 40 * 1024 - 2304
+    assert host.disk_mb_used == 2304
+    assert host.vcpus_used == 2
+    assert host.num_instances == 1
+    assert host.num_io_ops == 1
+
+
+def test_consume_from_request_marks_the_state_as_fresh():
+    host = make_host()
+    before = utcnow()
+    host.consume_from_request({"flavor": FLAVOR})
+    assert host.updated >= before
+
+
+def test_an_older_compute_report_does_not_undo_a_consumption():
+    host = host_manager.HostState("host1", "node1")
+    reported_at = utcnow() - timedelta(seconds=5)
+    host.update_from_compute_node(node(reported_at))
+    host.consume_from_request({"flavor": FLAVOR})
+    # The same (stale) report arrives again before the compute saw the claim.
+    host.update_from_compute_node(node(reported_at))
+    assert host.free_ram_mb == 3584 - 512
+    assert host.num_instances == 2
+
+
+def test_a_newer_compute_report_replaces_the_consumed_guess():
+    host = host_manager.HostState("host1", "node1")
+    host.update_from_compute_node(node(utcnow() - timedelta(seconds=5)))
+    host.consume_from_request({"flavor": FLAVOR})
+    host.update_from_compute_node(node(utcnow() + timedelta(seconds=1), free_ram_mb=3072))
+    assert host.free_ram_mb == 3072
+    assert host.num_instances == 1
+
+
+def test_host_state_repr_has_novas_shape():
+    host = host_manager.HostState("host1", "node1")
+    host.free_ram_mb = 1024
+    host.free_disk_mb = 2048
+    host.num_io_ops = 3
+    host.num_instances = 2
+    assert repr(host) == "(host1, node1) ram: 1024MB disk: 2048MB io_ops: 3 instances: 2"
+
+
+# --- HostManager.get_filtered_hosts -----------------------------------------------
+
+class RecordingFilter(filters.BaseHostFilter):
+    """Passes every host and remembers that it ran."""
+
+    def __init__(self, once_per_request):
+        self.run_filter_once_per_request = once_per_request
+        self.calls = 0
+
+    def host_passes(self, host_state, spec):
+        self.calls += 1
+        return filters.Verdict.ok("fine")
+
+
+def test_default_filters_are_the_configured_ones_in_order():
+    manager = host_manager.HostManager()
+    assert [f.name for f in manager.enabled_filters] == [
+        "RetryFilter", "AvailabilityZoneFilter", "RamFilter", "DiskFilter", "ComputeFilter"]
+
+
+def test_an_enabled_filter_that_is_not_available_stops_the_scheduler(conf):
+    conf.set_override("enabled_filters", ["RamFilter", "NoSuchFilter"], "filter_scheduler")
+    with pytest.raises(loadables.LoadError, match="Filter 'NoSuchFilter' in "
+                                                  r"\[filter_scheduler\] enabled_filters"):
+        host_manager.HostManager()
+
+
+def test_decision_summary_stops_at_the_filter_that_removed_all_hosts():
+    manager = host_manager.HostManager()
+    hosts = [make_host("h1", 100), make_host("h2", 100), make_host("h3", 100)]
+    decision = Decision("uuid-1")
+    # 4096 × 1.5 − (4096 − 100) = 2148 MB usable on each host.
+    spec = {"flavor": dict(FLAVOR, memory_mb=4096)}
+    assert manager.get_filtered_hosts(hosts, spec, 0, decision) == []
+    assert decision.summary() == [
+        "RetryFilter: (start: 3, end: 3)",
+        "AvailabilityZoneFilter: (start: 3, end: 3)",
+        "RamFilter: (start: 3, end: 0)",
+    ]
+
+
+def test_decision_records_every_hosts_verdict_per_filter():
+    manager = host_manager.HostManager()
+    manager.enabled_filters = [manager.filter_classes["RamFilter"]()]
+    decision = Decision("uuid-1")
+    hosts = [make_host("big", 4096), make_host("small", 100)]
+    kept = manager.get_filtered_hosts(hosts, {"flavor": dict(FLAVOR, memory_mb=4096)},
+                                      0, decision)
+    assert [h.host for h in kept] == ["big"]
+    assert [(f, h, passed) for f, h, _node, passed, _reason in decision.verdicts] == [
+        ("RamFilter", "big", True), ("RamFilter", "small", False)]
+
+
+def test_once_per_request_filters_run_only_for_the_first_instance():
+    manager = host_manager.HostManager()
+    once, always = RecordingFilter(True), RecordingFilter(False)
+    manager.enabled_filters = [once, always]
+    hosts = [make_host("h1"), make_host("h2")]
+    manager.get_filtered_hosts(hosts, {}, 0, Decision("a"))
+    manager.get_filtered_hosts(hosts, {}, 1, Decision("b"))
+    manager.get_filtered_hosts(hosts, {}, 2, Decision("c"))
+    assert once.calls == 2      # index 0 only, one call per host
+    assert always.calls == 6    # every index
+
+
+def test_skipped_filters_leave_no_count_in_the_decision():
+    manager = host_manager.HostManager()
+    manager.enabled_filters = [RecordingFilter(True), RecordingFilter(False)]
+    decision = Decision("b")
+    manager.get_filtered_hosts([make_host()], {}, 1, decision)
+    assert decision.summary() == ["RecordingFilter: (start: 1, end: 1)"]
