@@ -78,6 +78,11 @@ class LibvirtDriver(driver.ComputeDriver):
         LOG.info("Connected to libvirt %s at %s (QEMU %s); guests will be "
                  "<domain type='%s'>", _version(conn.getLibVersion()), self._host.uri,
                  _version(self._hypervisor_version), self.virt_type)
+        blocked = libvirt_utils.unreachable_parent(CONF.instances_path)
+        if blocked:
+            LOG.warning("%s is not searchable by other users: QEMU, which libvirt runs "
+                        "as its own user, will not reach the disks under %s (chmod o+x %s)",
+                        blocked, CONF.instances_path, blocked)
         if not libvirt_utils.supports_direct_io(CONF.instances_path):
             # Some filesystems (tmpfs) refuse O_DIRECT; Nova falls back the same way.
             self._disk_cache_mode = "writethrough"

@@ -96,3 +96,23 @@ def supports_direct_io(dirpath):
     finally:
         if os.path.exists(probe):
             os.unlink(probe)
+
+
+def unreachable_parent(path):
+    """The first directory above ``path`` that other users cannot enter.
+
+    libvirt starts QEMU as its own user (libvirt-qemu on Debian), which must
+    walk down to the disks; a 0700 directory on the way (a home directory,
+    pytest's tmp) makes every guest fail with "Permission denied".
+    """
+    current = os.path.abspath(path)
+    while True:
+        try:
+            if not os.stat(current).st_mode & 0o001:
+                return current
+        except FileNotFoundError:
+            pass
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent

@@ -1,0 +1,217 @@
+"""A real mininova deployment for the integration tests: each service its own
+process (the console scripts of this venv), talking over RabbitMQ, booting
+guests with the libvirt driver through the host's libvirtd.
+
+Everything a deployment owns is named so it cannot touch anyone else's:
+its own RabbitMQ vhost, database, directory, free TCP ports, compute host
+name and domain name prefix.
+"""
+
+import configparser
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import libvirt
+import requests
+
+from mininova.cli.client import Client, ClientException
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+TINY_IMAGE = REPO / "build" / "images" / "tiny.qcow2"
+CONTROLLER_SERVICES = ("mininova-image", "mininova-conductor", "mininova-scheduler")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Deployment:
+    def __init__(self, workdir, transport_url, database_url, compute_driver="libvirt.LibvirtDriver"):
+        self.dir = Path(workdir)
+        self.tag = secrets.token_hex(3)
+        self.host = f"itest-{self.tag}"
+        self.name_prefix = f"mntest-{self.tag}"
+        self.state_path = self.dir / "state"
+        self.instances_path = self.state_path / "instances"
+        self.log_dir = self.dir / "log"
+        self.api_port = free_port()
+        self.image_port = free_port()
+        self.transport_url = transport_url
+        self.database_url = database_url
+        self.compute_driver = compute_driver
+        self.processes = {}
+        self.controller_conf = self.dir / "mininova.conf"
+        self.compute_conf = self.dir / "mininova-compute.conf"
+        self._write_config()
+
+    # --- configuration ---------------------------------------------------------
+
+    def _write_config(self):
+        self.state_path.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        config = configparser.ConfigParser(interpolation=None)
+        config["DEFAULT"] = {
+            "host": self.host,
+            "state_path": str(self.state_path),
+            "log_dir": str(self.log_dir),
+            "debug": "True",
+            "transport_url": self.transport_url,
+            "instance_name_template": f"{self.name_prefix}-%08x",
+            "compute_driver": self.compute_driver,
+            "osapi_compute_listen": "127.0.0.1",
+            "osapi_compute_listen_port": str(self.api_port),
+            "report_interval": "2",
+        }
+        config["image_service"] = {"bind_host": "127.0.0.1", "bind_port": str(self.image_port)}
+        config["glance"] = {"api_servers": f"http://127.0.0.1:{self.image_port}"}
+        config["libvirt"] = {"virt_type": "auto"}
+        with open(self.compute_conf, "w") as f:
+            config.write(f)
+        # Only the controller services get the database.
+        config["database"] = {"connection": self.database_url}
+        with open(self.controller_conf, "w") as f:
+            config.write(f)
+
+    def config_for(self, service):
+        return self.compute_conf if service == "mininova-compute" else self.controller_conf
+
+    # --- processes -------------------------------------------------------------
+
+    def manage(self, *args):
+        return subprocess.run(
+            [BIN / "mininova-manage", "--config-file", self.controller_conf, *args],
+            check=True, capture_output=True, text=True, timeout=120)
+
+    def start(self):
+        self.manage("db", "sync")
+        for service in (*CONTROLLER_SERVICES, "mininova-compute", "mininova-api"):
+            self.start_service(service)
+        self.wait_until_ready()
+        return self
+
+    def start_service(self, service):
+        out = open(self.log_dir / f"{service}.stdout", "ab")
+        self.processes[service] = subprocess.Popen(
+            [BIN / service, "--config-file", self.config_for(service)],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop_service(self, service, sig=signal.SIGTERM):
+        process = self.processes.pop(service, None)
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop(self):
+        for service in list(self.processes)[::-1]:
+            self.stop_service(service)
+
+    def wait_until_ready(self, timeout=90):
+        deadline = time.monotonic() + timeout
+        admin = self.client()
+        while True:
+            self._check_processes()
+            try:
+                if any(h["state"] == "up" for h in admin.list_hypervisors()):
+                    return
+            except (requests.ConnectionError, ClientException):
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"deployment not ready after {timeout}s; logs in {self.log_dir}")
+            time.sleep(0.3)
+
+    def _check_processes(self):
+        for service, process in self.processes.items():
+            if process.poll() is not None:
+                raise AssertionError(f"{service} exited with {process.returncode}: "
+                                     f"{self.stdout(service)[-2000:]}")
+
+    # --- looking at it -----------------------------------------------------------
+
+    def client(self, token="admin:admin"):
+        return Client(f"http://127.0.0.1:{self.api_port}/v2.1",
+                      f"http://127.0.0.1:{self.image_port}", token, timeout=60)
+
+    def log(self, service):
+        path = self.log_dir / f"{service}.log"
+        return path.read_text() if path.exists() else ""
+
+    def stdout(self, service):
+        path = self.log_dir / f"{service}.stdout"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def domain_names(self):
+        conn = libvirt.open("qemu:///system")
+        try:
+            return sorted(d.name() for d in conn.listAllDomains()
+                          if d.name().startswith(self.name_prefix))
+        finally:
+            conn.close()
+
+    def remove_leftover_domains(self):
+        """Safety net after the tests (which assert there are none)."""
+        conn = libvirt.open("qemu:///system")
+        try:
+            for domain in conn.listAllDomains():
+                if domain.name().startswith(self.name_prefix):
+                    if domain.isActive():
+                        domain.destroy()
+                    domain.undefine()
+        finally:
+            conn.close()
+
+
+def wait_for_status(client, server_id, status, timeout=120):
+    deadline = time.monotonic() + timeout
+    while True:
+        server = client.get_server(server_id)
+        if server["status"] == status:
+            return server
+        if server["status"] not in ("BUILD", status) or time.monotonic() > deadline:
+            raise AssertionError(f"server is {server['status']}, expected {status}: "
+                                 f"{server.get('fault')}")
+        time.sleep(0.2)
+
+
+def wait_for_gone(client, server_id, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            client.get_server(server_id)
+        except ClientException as exc:
+            if exc.code == 404:
+                return
+            raise
+        time.sleep(0.2)
+    raise AssertionError(f"server {server_id} still there after {timeout}s")
+
+
+def wait_for_console(client, server_id, text="login:", timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        output = client.console_output(server_id)
+        if text in output:
+            return output
+        time.sleep(0.5)
+    raise AssertionError(f"{text!r} not on the console after {timeout}s: {output[-500:]!r}")
+
+
+def upload_tiny_image(client, name="tiny"):
+    return client.create_image(name, str(TINY_IMAGE), "qcow2")
+
+
+def env_or(name, default):
+    return os.environ.get(name) or default

@@ -1,0 +1,191 @@
+"""ResourceTracker: this host's resources, the instances using them, claims,
+and the report to compute_nodes (through a stub conductor)."""
+
+import logging
+
+import pytest
+
+from mininova import exception
+from mininova.compute import resource_tracker
+
+pytestmark = pytest.mark.usefixtures("conf")
+
+CONTEXT = object()
+TINY = {"memory_mb": 512, "root_gb": 1, "ephemeral_gb": 0, "swap": 0, "vcpus": 1}
+
+
+class StubDriver:
+    def get_available_resource(self):
+        return {"hypervisor_hostname": "node1", "hypervisor_type": "QEMU",
+                "hypervisor_version": 8002000, "vcpus": 4, "memory_mb": 4096,
+                "local_gb": 40, "cpu_info": {}, "stats": {}}
+
+
+class StubConductor:
+    """Records the calls the tracker makes; serves instances of this host."""
+
+    def __init__(self, instances=(), update_error=None):
+        self.instances = list(instances)
+        self.update_error = update_error
+        self.instance_updates = []
+        self.node_updates = []
+
+    def instance_get_all_by_host(self, context, host):
+        return self.instances
+
+    def instance_update(self, context, uuid, values):
+        self.instance_updates.append((uuid, values))
+        if self.update_error is not None:
+            raise self.update_error
+        return values
+
+    def compute_node_update(self, context, host, nodename, values):
+        self.node_updates.append((host, nodename, values))
+
+
+def instance(uuid, vm_state="active", flavor=TINY):
+    return {"uuid": uuid, "vm_state": vm_state, "flavor": dict(flavor)}
+
+
+def make_tracker(instances=(), update_error=None):
+    conductor = StubConductor(instances, update_error)
+    tracker = resource_tracker.ResourceTracker("host1", StubDriver(), conductor)
+    tracker.update_available_resource(CONTEXT)
+    conductor.node_updates.clear()
+    return tracker, conductor
+
+
+# --- the periodic recount ------------------------------------------------------
+
+def test_used_ram_starts_at_reserved_host_memory_mb():
+    tracker, _ = make_tracker()
+    assert tracker.compute_node["memory_mb_used"] == 512
+    assert tracker.compute_node["free_ram_mb"] == 4096 - 512
+    assert tracker.compute_node["running_vms"] == 0
+
+
+def test_recount_adds_every_instance_that_is_not_deleted():
+    tracker, _ = make_tracker([instance("a"), instance("b", "stopped"),
+                               instance("c", "deleted")])
+    node = tracker.compute_node
+    assert node["running_vms"] == 2
+    assert node["memory_mb_used"] == 512 + 2 * 512
+    assert node["local_gb_used"] == 2
+    assert node["vcpus_used"] == 2
+    assert set(tracker.tracked_instances) == {"a", "b"}
+
+
+def test_recount_logs_the_final_resource_view(caplog):
+    caplog.set_level(logging.INFO, logger="mininova.compute.resource_tracker")
+    make_tracker([instance("a"), instance("b")])
+    assert caplog.messages[-1] == (
+        "Final resource view: name=node1 phys_ram=4096MB used_ram=1536MB "
+        "phys_disk=40GB used_disk=2GB total_vcpus=4 used_vcpus=2 pci_stats=[]")
+
+
+def test_recount_reports_to_compute_nodes_through_the_conductor():
+    conductor = StubConductor([instance("a")])
+    tracker = resource_tracker.ResourceTracker("host1", StubDriver(), conductor)
+    tracker.update_available_resource(CONTEXT)
+    [(host, nodename, values)] = conductor.node_updates
+    assert (host, nodename) == ("host1", "node1")
+    assert values["memory_mb_used"] == 1024
+    assert values["free_ram_mb"] == 3072
+    assert values["running_vms"] == 1
+    assert values["ram_allocation_ratio"] == 1.5
+    assert values["cpu_allocation_ratio"] == 16.0
+
+
+def test_swap_megabytes_round_the_reported_disk_up_to_whole_gb():
+    tracker, conductor = make_tracker([instance("a", flavor=dict(TINY, swap=512))])
+    assert tracker.compute_node["local_gb_used"] == 1.5   # 1 GB root + 512 MB swap
+    tracker.update_available_resource(CONTEXT)
+    values = conductor.node_updates[-1][2]
+    assert values["local_gb_used"] == 2
+    assert values["free_disk_gb"] == 38
+
+
+# --- claims --------------------------------------------------------------------
+
+def test_claim_adds_the_instances_usage():
+    tracker, _ = make_tracker()
+    tracker.instance_claim(CONTEXT, instance("new"), "node1")
+    assert tracker.compute_node["memory_mb_used"] == 512 + 512
+    assert tracker.compute_node["vcpus_used"] == 1
+    assert tracker.compute_node["running_vms"] == 1
+
+
+def test_claim_gives_the_instance_its_host_and_node():
+    tracker, conductor = make_tracker()
+    new = instance("new")
+    tracker.instance_claim(CONTEXT, new, "node1")
+    assert conductor.instance_updates == [
+        ("new", {"host": "host1", "node": "node1", "launched_on": "host1"})]
+    assert (new["host"], new["node"]) == ("host1", "node1")
+
+
+def test_claim_reports_the_new_usage():
+    tracker, conductor = make_tracker()
+    tracker.instance_claim(CONTEXT, instance("new"), "node1")
+    [(_host, _node, values)] = conductor.node_updates
+    assert values["memory_mb_used"] == 1024
+
+
+def test_failed_claim_adds_no_usage_and_assigns_no_host():
+    tracker, conductor = make_tracker()
+    with pytest.raises(exception.ComputeResourcesUnavailable):
+        # free = 800 − 512 = 288 MB < 512 MB
+        tracker.instance_claim(CONTEXT, instance("new"), "node1", {"memory_mb": 800})
+    assert tracker.compute_node["memory_mb_used"] == 512
+    assert "new" not in tracker.tracked_instances
+    assert conductor.instance_updates == []
+
+
+def test_usage_is_rolled_back_when_the_host_cannot_be_recorded():
+    tracker, _ = make_tracker(update_error=exception.InstanceNotFound(instance_id="new"))
+    with pytest.raises(exception.InstanceNotFound):
+        tracker.instance_claim(CONTEXT, instance("new"), "node1")
+    assert tracker.compute_node["memory_mb_used"] == 512
+    assert tracker.compute_node["running_vms"] == 0
+    assert "new" not in tracker.tracked_instances
+
+
+def test_abort_instance_claim_gives_the_resources_back():
+    tracker, _ = make_tracker()
+    new = instance("new")
+    tracker.instance_claim(CONTEXT, new, "node1")
+    tracker.abort_instance_claim(CONTEXT, new)
+    assert tracker.compute_node["memory_mb_used"] == 512
+    assert tracker.compute_node["running_vms"] == 0
+
+
+def test_abort_instance_claim_clears_the_instances_host_and_reports():
+    tracker, conductor = make_tracker()
+    new = instance("new")
+    tracker.instance_claim(CONTEXT, new, "node1")
+    tracker.abort_instance_claim(CONTEXT, new)
+    assert conductor.instance_updates[-1] == ("new", {"host": None, "node": None})
+    assert conductor.node_updates[-1][2]["memory_mb_used"] == 512
+
+
+def test_failing_build_in_the_claims_with_block_aborts_it():
+    tracker, _ = make_tracker()
+    with pytest.raises(RuntimeError):
+        with tracker.instance_claim(CONTEXT, instance("new"), "node1"):
+            raise RuntimeError("spawn failed")
+    assert tracker.compute_node["memory_mb_used"] == 512
+
+
+def test_drop_instance_gives_the_resources_back_and_reports():
+    tracker, conductor = make_tracker([instance("a")])
+    tracker.drop_instance(CONTEXT, {"uuid": "a"})
+    assert tracker.compute_node["memory_mb_used"] == 512
+    assert tracker.compute_node["running_vms"] == 0
+    assert conductor.node_updates[-1][2]["memory_mb_used"] == 512
+
+
+def test_dropping_an_untracked_instance_changes_and_reports_nothing():
+    tracker, conductor = make_tracker([instance("a")])
+    tracker.drop_instance(CONTEXT, {"uuid": "other"})
+    assert tracker.compute_node["memory_mb_used"] == 1024
+    assert conductor.node_updates == []
