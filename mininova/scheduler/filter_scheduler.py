@@ -56,11 +56,19 @@ class FilterScheduler:
 
     def select_destinations(self, context, spec):
         with self._lock:
-            host_states = self.host_manager.get_all_host_states(context)
-            return [self._select_one(host_states, spec, index, instance_uuid)
-                    for index, instance_uuid in enumerate(spec["instance_uuids"])]
+            candidates = self.host_manager.get_all_host_states(context)
+            selections = []
+            for index, instance_uuid in enumerate(spec["instance_uuids"]):
+                # Each instance starts from the hosts that passed for the one
+                # before: the filters run once per request (ComputeFilter,
+                # AvailabilityZoneFilter) do not run again to remove them.
+                selection, candidates = self._select_one(candidates, spec, index,
+                                                         instance_uuid)
+                selections.append(selection)
+            return selections
 
     def _select_one(self, host_states, spec, index, instance_uuid):
+        """The selection for one instance, and the hosts that passed its filters."""
         for host_state in host_states:
             host_state.limits = {}
         decision = Decision(instance_uuid)
@@ -79,5 +87,6 @@ class FilterScheduler:
         chosen.consume_from_request(spec)
         alternates = [[item.obj.host, item.obj.nodename] for item in weighed
                       if item.obj is not chosen][:CONF.scheduler.max_attempts - 1]
-        return {"host": chosen.host, "nodename": chosen.nodename,
-                "limits": dict(chosen.limits), "alternates": alternates}
+        selection = {"host": chosen.host, "nodename": chosen.nodename,
+                     "limits": dict(chosen.limits), "alternates": alternates}
+        return selection, hosts

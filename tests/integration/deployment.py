@@ -35,7 +35,8 @@ def free_port():
 
 
 class Deployment:
-    def __init__(self, workdir, transport_url, database_url, compute_driver="libvirt.LibvirtDriver"):
+    def __init__(self, workdir, transport_url, database_url,
+                 compute_driver="libvirt.LibvirtDriver"):
         self.dir = Path(workdir)
         self.tag = secrets.token_hex(3)
         self.host = f"itest-{self.tag}"
@@ -130,7 +131,8 @@ class Deployment:
             except (requests.ConnectionError, ClientException):
                 pass
             if time.monotonic() > deadline:
-                raise AssertionError(f"deployment not ready after {timeout}s; logs in {self.log_dir}")
+                raise AssertionError(
+                    f"deployment not ready after {timeout}s; logs in {self.log_dir}")
             time.sleep(0.3)
 
     def _check_processes(self):

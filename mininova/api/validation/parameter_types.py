@@ -1,11 +1,12 @@
 """Reusable pieces of schemas (mirrors ``nova/api/validation/parameter_types.py``)."""
 
-# 1-255 printable characters, no leading or trailing whitespace.
+# 1-255 printable characters, no leading or trailing whitespace. (\Z, not $:
+# in Python, $ also matches before a final newline.)
 name = {
     "type": "string",
     "minLength": 1,
     "maxLength": 255,
-    "pattern": r"^(?![\s])[^\x00-\x1f\x7f]*(?<![\s])$",
+    "pattern": r"^(?![\s])[^\x00-\x1f\x7f]*(?<![\s])\Z",
 }
 
 positive_integer = {
@@ -31,7 +32,7 @@ boolean = {
 metadata = {
     "type": "object",
     "patternProperties": {
-        r"^[a-zA-Z0-9-_:. ]{1,255}$": {"type": "string", "maxLength": 255},
+        r"^[a-zA-Z0-9-_:. ]{1,255}\Z": {"type": "string", "maxLength": 255},
     },
     "additionalProperties": False,
     "maxProperties": 128,

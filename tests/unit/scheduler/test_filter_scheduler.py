@@ -113,21 +113,12 @@ def test_one_instance_that_does_not_fit_fails_the_whole_request(scheduler):
         scheduler.select_destinations(None, spec(*[f"uuid-{i}" for i in range(7)]))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: select_destinations gives every instance the full host list, but "
-    "get_filtered_hosts skips run_filter_once_per_request filters (ComputeFilter, "
-    "AvailabilityZoneFilter) for index > 0, so the 2nd instance can land on a host "
-    "those filters rejected for the 1st. Nova narrows the list to the previous "
-    "instance's filtered hosts."))
 def test_second_instance_never_lands_on_a_disabled_host(scheduler):
     use_hosts(scheduler, [make_host("h1"), make_host("h2", disabled=True)])
     selections = scheduler.select_destinations(None, spec("uuid-1", "uuid-2"))
     assert [s["host"] for s in selections] == ["h1", "h1"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: same as above, for AvailabilityZoneFilter: the 2nd instance of a request "
-    "for zone az1 can be placed in another zone."))
 def test_second_instance_stays_in_the_requested_zone(scheduler):
     use_hosts(scheduler, [make_host("h1", zone="az1"), make_host("h2", zone="az2")])
     selections = scheduler.select_destinations(

@@ -50,10 +50,6 @@ def test_bad_names_are_rejected(name):
         "Invalid input for field/attribute name.")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: parameter_types.name ends its pattern with '$', which in Python also "
-    "matches just before a final newline, so 'web\\n' (trailing whitespace, a "
-    "control character) is accepted. Use '\\Z' instead of '$'."))
 def test_a_name_ending_in_a_newline_is_rejected():
     assert rejected(body_with(name="web\n")).startswith(
         "Invalid input for field/attribute name.")
@@ -90,10 +86,6 @@ def test_a_metadata_key_with_a_slash_is_rejected():
         "Invalid input for field/attribute metadata.")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the metadata key pattern ^[a-zA-Z0-9-_:. ]{1,255}$ ends in '$', which in "
-    "Python also matches before a final newline, so the key 'key\\n' is accepted. "
-    "Use '\\Z' instead of '$'."))
 def test_a_metadata_key_ending_in_a_newline_is_rejected():
     assert rejected(body_with(metadata={"key\n": "v"})).startswith(
         "Invalid input for field/attribute metadata.")
