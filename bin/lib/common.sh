@@ -59,6 +59,16 @@ fix_kvm_permissions() {
     fi
 }
 
+# /tmp must be world-writable with the sticky bit (1777) on any Linux system.
+# Some container images ship it 0755: then MariaDB (running as mysql) cannot
+# create its temporary tables and apt's sandbox user cannot write either.
+fix_tmp_permissions() {
+    if [[ $(stat -c %a /tmp) != 1777 ]]; then
+        say "Restoring the standard mode of /tmp (1777; it was $(stat -c %a /tmp))"
+        chmod 1777 /tmp
+    fi
+}
+
 start_libvirtd() {
     if virsh -c qemu:///system version >/dev/null 2>&1; then
         return
