@@ -6,7 +6,6 @@ CONF`` and read ``CONF.libvirt.virt_type`` without caring who registered it.
 """
 
 from oslo_config import cfg
-from oslo_log import log
 
 from mininova.conf import (
     api,
@@ -16,6 +15,7 @@ from mininova.conf import (
     image_cache,
     image_service,
     libvirt,
+    logging_defaults,
     paths,
     rpc,
     scheduler,
@@ -41,5 +41,6 @@ ALL_MODULES = (
 for _module in ALL_MODULES:
     _module.register_opts(CONF)
 
-# oslo.log's options ([DEFAULT] log_dir, debug, ...) live on the same CONF.
-log.register_options(CONF)
+# oslo.log's options ([DEFAULT] log_dir, debug, ...) live on the same CONF,
+# with Nova's log line format as their default.
+logging_defaults.apply(CONF)
