@@ -160,7 +160,7 @@ def do_image_create(client, args):
     properties = dict(_key_value(p) for p in args.property)
     image = client.create_image(args.name, args.file, args.disk_format,
                                 args.container_format, args.min_disk, args.min_ram,
-                                properties, progress=_progress_bar)
+                                properties, progress=ProgressBar())
     print(file=sys.stderr)
     print_dict({k: v for k, v in image.items() if k not in ("self", "file", "schema")})
     return 0
@@ -173,12 +173,23 @@ def _key_value(text):
     return key, value
 
 
-def _progress_bar(sent, total):
-    width = 40
-    done = int(width * sent / total) if total else width
-    percent = 100 * sent / total if total else 100
-    sys.stderr.write(f"\r[{'=' * done}{' ' * (width - done)}] {percent:3.0f}%")
-    sys.stderr.flush()
+class ProgressBar:
+    """``[=====     ]  50%`` on stderr, redrawn only when the percent changes."""
+
+    WIDTH = 40
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.shown = None
+
+    def __call__(self, sent, total):
+        percent = 100 * sent // total if total else 100
+        if percent == self.shown:
+            return
+        self.shown = percent
+        done = self.WIDTH * percent // 100
+        self.stream.write(f"\r[{'=' * done}{' ' * (self.WIDTH - done)}] {percent:3d}%")
+        self.stream.flush()
 
 
 def do_service_list(client, args):

@@ -1,0 +1,67 @@
+"""Service heartbeats and the compute's distance from the database."""
+
+import threading
+import time
+
+import pytest
+
+from mininova import exception
+from mininova.conf import CONF
+from mininova.db import api as db_api
+from tests.functional import helpers
+
+
+@pytest.fixture
+def fast_heartbeats(conf):
+    """Beat every second, down after two: set before the services start."""
+    CONF.set_override("report_interval", 1)
+    CONF.set_override("service_down_time", 2)
+
+
+def test_heartbeats_keep_services_up(fast_heartbeats, admin):
+    time.sleep(3)
+    assert {s["binary"]: s["state"] for s in admin.list_services()} == {
+        "mininova-conductor": "up", "mininova-scheduler": "up", "mininova-compute": "up"}
+
+
+def test_a_stopped_compute_is_reported_down(fast_heartbeats, admin, cloud):
+    cloud.computes["host1"].stop()
+    time.sleep(3)
+    services = {s["binary"]: s["state"] for s in admin.list_services()}
+    assert services == {"mininova-conductor": "up", "mininova-scheduler": "up",
+                        "mininova-compute": "down"}
+    assert admin.list_hypervisors()[0]["state"] == "down"
+
+
+@pytest.fixture
+def compute_threads_without_database(monkeypatch):
+    """Make any database access from a compute thread fail, as it would in a
+    real compute process (mininova-compute calls db_api.block_db_access)."""
+    real_get_engine = db_api.get_engine
+
+    def guarded_get_engine(url=None):
+        name = threading.current_thread().name
+        if name.startswith(("rpc-compute", "rpc-consumer-compute", "mininova-compute")):
+            raise exception.DBNotAllowed(binary=f"mininova-compute thread {name}")
+        return real_get_engine(url)
+
+    monkeypatch.setattr(db_api, "get_engine", guarded_get_engine)
+
+
+def test_compute_builds_and_deletes_without_touching_the_database(
+        compute_threads_without_database, admin, image):
+    server = admin.create_server("vm1", image["id"], "1")
+    helpers.wait_for_status(admin, server["id"], "ACTIVE")
+    admin.delete_server(server["id"])
+    helpers.wait_for_gone(admin, server["id"])
+
+
+def test_database_access_is_refused_once_blocked(conf):
+    db_api.block_db_access("mininova-compute")
+    try:
+        with pytest.raises(exception.DBNotAllowed) as error:
+            db_api.get_engine()
+        assert str(error.value) == ("mininova-compute attempted direct database access "
+                                    "which is not allowed by policy")
+    finally:
+        db_api.block_db_access(None)
