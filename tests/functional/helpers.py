@@ -54,6 +54,15 @@ def wait_for_all(client, count, status, timeout=TIMEOUT):
         time.sleep(0.02)
 
 
+def wait_for_memory_used(client, memory_mb_used, timeout=TIMEOUT):
+    """The compute reports freed resources just after the row changes."""
+    deadline = time.monotonic() + timeout
+    while client.list_hypervisors(detailed=True)[0]["memory_mb_used"] != memory_mb_used:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"memory_mb_used never became {memory_mb_used}")
+        time.sleep(0.02)
+
+
 class LogCapture:
     """Every mininova log record, formatted, while attached."""
 

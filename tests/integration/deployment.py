@@ -211,6 +211,20 @@ def wait_for_console(client, server_id, text="login:", timeout=120):
     raise AssertionError(f"{text!r} not on the console after {timeout}s: {output[-500:]!r}")
 
 
+def wait_for_usage(client, memory_mb_used, running_vms, timeout=30):
+    """The compute reports freed resources just after the row is deleted."""
+    deadline = time.monotonic() + timeout
+    while True:
+        [hypervisor] = client.list_hypervisors(detailed=True)
+        usage = (hypervisor["memory_mb_used"], hypervisor["running_vms"])
+        if usage == (memory_mb_used, running_vms):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"hypervisor usage {usage}, expected "
+                                 f"{(memory_mb_used, running_vms)}")
+        time.sleep(0.2)
+
+
 def upload_tiny_image(client, name="tiny"):
     return client.create_image(name, str(TINY_IMAGE), "qcow2")
 

@@ -123,8 +123,7 @@ def test_delete_leaves_nothing_but_the_base(cloud, admin, tiny, vm1):
     assert cloud.domain_names() == []
     leftovers = sorted(p.name for p in cloud.instances_path.iterdir())
     assert leftovers == ["_base", "locks"]
-    [hypervisor] = admin.list_hypervisors(detailed=True)
-    assert (hypervisor["memory_mb_used"], hypervisor["running_vms"]) == (512, 0)
+    dep.wait_for_usage(admin, memory_mb_used=512, running_vms=0)
     compute_log = cloud.log("mininova-compute")
     for line in ("Terminating instance", "Instance destroyed successfully.",
                  "Deleting instance files", "Deletion of",

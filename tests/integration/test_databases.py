@@ -26,8 +26,7 @@ def test_boot_and_delete(cloud_on, database_url):
     server = admin.create_server("vm", image["id"], "42")
     server = dep.wait_for_status(admin, server["id"], "ACTIVE")
     assert cloud.domain_names() == [server["OS-EXT-SRV-ATTR:instance_name"]]
-    [hypervisor] = admin.list_hypervisors(detailed=True)
-    assert (hypervisor["memory_mb_used"], hypervisor["running_vms"]) == (512 + 64, 1)
+    dep.wait_for_usage(admin, memory_mb_used=512 + 64, running_vms=1)
     admin.delete_server(server["id"])
     dep.wait_for_gone(admin, server["id"])
     assert cloud.domain_names() == []
