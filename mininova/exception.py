@@ -99,6 +99,26 @@ class HypervisorNotFound(NotFound):
     msg_fmt = "Hypervisor with ID '%(hypervisor_id)s' could not be found."
 
 
+class FlavorExtraSpecsNotFound(NotFound):
+    msg_fmt = "Flavor %(flavor_id)s has no extra specs with key %(extra_specs_key)s."
+
+
+class AggregateNotFound(NotFound):
+    msg_fmt = "Aggregate %(aggregate_id)s could not be found."
+
+
+class AggregateHostNotFound(NotFound):
+    msg_fmt = "Aggregate %(aggregate_id)s has no host %(host)s."
+
+
+class InstanceGroupNotFound(NotFound):
+    msg_fmt = "Instance group %(group_uuid)s could not be found."
+
+
+class AvailabilityZoneNotFound(NotFound):
+    msg_fmt = "Availability zone %(zone)s could not be found."
+
+
 class Conflict(MininovaException):
     msg_fmt = "Conflict"
     code = 409
@@ -125,6 +145,19 @@ class FlavorExists(Conflict):
 
 class FlavorIdExists(Conflict):
     msg_fmt = "Flavor with ID %(flavor_id)s already exists."
+
+
+class AggregateNameExists(Conflict):
+    msg_fmt = "Aggregate %(aggregate_name)s already exists."
+
+
+class AggregateHostExists(Conflict):
+    msg_fmt = "Aggregate %(aggregate_id)s already has host %(host)s."
+
+
+class InvalidAggregateAction(Invalid):
+    msg_fmt = ("Unacceptable parameters: Cannot %(action)s aggregate %(aggregate_id)s. "
+               "Reason: %(reason)s.")
 
 
 class RequestTooLarge(MininovaException):

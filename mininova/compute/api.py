@@ -50,7 +50,7 @@ class API:
 
     def create(self, context, name, flavor_id, image_id, min_count=1, max_count=1,
                metadata=None, availability_zone=None, user_data=None, key_name=None,
-               config_drive=None):
+               config_drive=None, scheduler_hints=None):
         flavor = self._get_flavor(context, flavor_id)
         image = self._get_image(context, image_id)
         self._check_image_fits_flavor(image, flavor)

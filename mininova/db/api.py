@@ -93,7 +93,7 @@ def dispose_engines():
 
 
 @contextmanager
-def _session(writer=False):
+def transaction(writer=False):
     engine = get_engine()
     with orm.Session(engine, expire_on_commit=False) as session:
         if writer and engine.dialect.name == "sqlite":
@@ -116,14 +116,14 @@ def _program_name():
 
 # --- rows to dicts and back -------------------------------------------------
 
-def _as_dict(obj):
+def as_dict(obj):
     if obj is None:
         return None
     mapper = sa.inspect(type(obj))
     return {attr.columns[0].name: getattr(obj, attr.key) for attr in mapper.column_attrs}
 
 
-def _attribute_values(model, values):
+def attribute_values(model, values):
     """Column-named values to attribute-named ones, ISO strings to datetimes.
 
     Values arrive from RPC as JSON, so a timestamp set on a compute host
@@ -145,56 +145,56 @@ def _attribute_values(model, values):
 # --- services and the heartbeat ---------------------------------------------
 
 def service_create(context, values):
-    with _session(writer=True) as session:
-        service = models.Service(**_attribute_values(models.Service, values))
+    with transaction(writer=True) as session:
+        service = models.Service(**attribute_values(models.Service, values))
         service.last_seen_up = utcnow()
         session.add(service)
         session.flush()
-        return _as_dict(service)
+        return as_dict(service)
 
 
 def service_get(context, service_id):
-    with _session() as session:
+    with transaction() as session:
         service = session.get(models.Service, service_id)
         if service is None:
             raise exception.ServiceNotFound(service_id=service_id)
-        return _as_dict(service)
+        return as_dict(service)
 
 
 def service_get_by_host_and_binary(context, host, binary):
-    with _session() as session:
+    with transaction() as session:
         service = session.scalars(
             sa.select(models.Service).filter_by(host=host, binary=binary)
         ).first()
         if service is None:
             raise exception.HostBinaryNotFound(host=host, binary=binary)
-        return _as_dict(service)
+        return as_dict(service)
 
 
 def service_get_all(context, binary=None, host=None):
-    with _session() as session:
+    with transaction() as session:
         query = sa.select(models.Service).order_by(models.Service.id)
         if binary:
             query = query.filter_by(binary=binary)
         if host:
             query = query.filter_by(host=host)
-        return [_as_dict(service) for service in session.scalars(query)]
+        return [as_dict(service) for service in session.scalars(query)]
 
 
 def service_update(context, service_id, values):
-    with _session(writer=True) as session:
+    with transaction(writer=True) as session:
         service = session.get(models.Service, service_id)
         if service is None:
             raise exception.ServiceNotFound(service_id=service_id)
-        for key, value in _attribute_values(models.Service, values).items():
+        for key, value in attribute_values(models.Service, values).items():
             setattr(service, key, value)
         session.flush()
-        return _as_dict(service)
+        return as_dict(service)
 
 
 def service_heartbeat(context, service_id):
     """Record that the service is alive now (the DB servicegroup driver)."""
-    with _session(writer=True) as session:
+    with transaction(writer=True) as session:
         result = session.execute(
             sa.update(models.Service)
             .where(models.Service.id == service_id)
@@ -205,7 +205,7 @@ def service_heartbeat(context, service_id):
 
 
 def service_destroy(context, service_id):
-    with _session(writer=True) as session:
+    with transaction(writer=True) as session:
         session.execute(sa.delete(models.ComputeNode).filter_by(service_id=service_id))
         session.execute(sa.delete(models.Service).filter_by(id=service_id))
 
@@ -213,70 +213,74 @@ def service_destroy(context, service_id):
 # --- compute nodes ------------------------------------------------------------
 
 def compute_node_get_all(context):
-    with _session() as session:
+    with transaction() as session:
         query = sa.select(models.ComputeNode).order_by(models.ComputeNode.id)
-        return [_as_dict(node) for node in session.scalars(query)]
+        return [as_dict(node) for node in session.scalars(query)]
 
 
 def compute_node_get(context, node_id):
-    with _session() as session:
+    with transaction() as session:
         node = session.get(models.ComputeNode, node_id)
         if node is None:
             raise exception.HypervisorNotFound(hypervisor_id=node_id)
-        return _as_dict(node)
+        return as_dict(node)
 
 
 def compute_node_update_or_create(context, host, nodename, values):
     """Store what the resource tracker reported for (host, node)."""
-    with _session(writer=True) as session:
+    with transaction(writer=True) as session:
         node = session.scalars(
             sa.select(models.ComputeNode).filter_by(host=host, hypervisor_hostname=nodename)
         ).first()
         if node is None:
             node = models.ComputeNode(host=host, hypervisor_hostname=nodename)
             session.add(node)
-        for key, value in _attribute_values(models.ComputeNode, values).items():
+        for key, value in attribute_values(models.ComputeNode, values).items():
             setattr(node, key, value)
         node.updated_at = utcnow()
         session.flush()
-        return _as_dict(node)
+        return as_dict(node)
 
 
 # --- flavors --------------------------------------------------------------------
 
 def flavor_create(context, values):
-    with _session(writer=True) as session:
+    with transaction(writer=True) as session:
         if session.scalars(sa.select(models.Flavor).filter_by(name=values["name"])).first():
             raise exception.FlavorExists(name=values["name"])
         flavorid = str(values["flavorid"])
         if session.scalars(sa.select(models.Flavor).filter_by(flavorid=flavorid)).first():
             raise exception.FlavorIdExists(flavor_id=flavorid)
-        flavor = models.Flavor(**_attribute_values(models.Flavor, values))
+        flavor = models.Flavor(**attribute_values(models.Flavor, values))
         session.add(flavor)
         session.flush()
-        return _as_dict(flavor)
+        return as_dict(flavor)
 
 
 def flavor_get_by_flavor_id(context, flavorid):
-    with _session() as session:
+    """The flavor, with its ``extra_specs`` dict."""
+    with transaction() as session:
         flavor = session.scalars(
             sa.select(models.Flavor).filter_by(flavorid=str(flavorid))
         ).first()
         if flavor is None:
             raise exception.FlavorNotFound(flavor_id=flavorid)
-        return _as_dict(flavor)
+        values = as_dict(flavor)
+        specs = session.scalars(sa.select(models.FlavorExtraSpec).filter_by(flavor_id=flavor.id))
+        values["extra_specs"] = {spec.key: spec.value for spec in specs}
+        return values
 
 
 def flavor_get_all(context, is_public=None):
-    with _session() as session:
+    with transaction() as session:
         query = sa.select(models.Flavor).order_by(models.Flavor.memory_mb, models.Flavor.id)
         if is_public is not None:
             query = query.filter_by(is_public=is_public)
-        return [_as_dict(flavor) for flavor in session.scalars(query)]
+        return [as_dict(flavor) for flavor in session.scalars(query)]
 
 
 def flavor_destroy(context, flavorid):
-    with _session(writer=True) as session:
+    with transaction(writer=True) as session:
         result = session.execute(sa.delete(models.Flavor).filter_by(flavorid=str(flavorid)))
         if result.rowcount != 1:
             raise exception.FlavorNotFound(flavor_id=flavorid)
@@ -285,28 +289,28 @@ def flavor_destroy(context, flavorid):
 # --- instances ------------------------------------------------------------------
 
 def instance_create(context, values):
-    with _session(writer=True) as session:
-        instance = models.Instance(**_attribute_values(models.Instance, values))
+    with transaction(writer=True) as session:
+        instance = models.Instance(**attribute_values(models.Instance, values))
         session.add(instance)
         session.flush()
-        return _as_dict(instance)
+        return as_dict(instance)
 
 
 def instance_get_by_uuid(context, instance_uuid, read_deleted=False):
-    with _session() as session:
+    with transaction() as session:
         query = sa.select(models.Instance).filter_by(uuid=instance_uuid)
         if not read_deleted:
             query = query.filter_by(deleted=0)
         instance = session.scalars(query).first()
         if instance is None:
             raise exception.InstanceNotFound(instance_id=instance_uuid)
-        return _as_dict(instance)
+        return as_dict(instance)
 
 
 def instance_get_all_by_filters(context, project_id=None, host=None, name=None,
                                 limit=None, read_deleted=False):
     """Newest first, as ``GET /servers`` lists them."""
-    with _session() as session:
+    with transaction() as session:
         query = sa.select(models.Instance).order_by(
             models.Instance.created_at.desc(), models.Instance.id.desc()
         )
@@ -320,7 +324,7 @@ def instance_get_all_by_filters(context, project_id=None, host=None, name=None,
             query = query.filter(models.Instance.display_name.contains(name))
         if limit:
             query = query.limit(limit)
-        return [_as_dict(instance) for instance in session.scalars(query)]
+        return [as_dict(instance) for instance in session.scalars(query)]
 
 
 def instance_get_all_by_host(context, host):
@@ -336,8 +340,8 @@ def instance_update(context, instance_uuid, values, expected_task_state=None,
     names what was found, so the caller learns that someone (usually a
     delete) got there first.
     """
-    values = _attribute_values(models.Instance, values)
-    with _session(writer=True) as session:
+    values = attribute_values(models.Instance, values)
+    with transaction(writer=True) as session:
         update = sa.update(models.Instance).where(
             models.Instance.uuid == instance_uuid, models.Instance.deleted == 0
         )
@@ -348,7 +352,7 @@ def instance_update(context, instance_uuid, values, expected_task_state=None,
         values.setdefault("updated_at", utcnow())
         result = session.execute(update.values(**values))
         if result.rowcount == 1:
-            return _as_dict(session.scalars(
+            return as_dict(session.scalars(
                 sa.select(models.Instance).filter_by(uuid=instance_uuid)
             ).one())
     _raise_update_mismatch(context, instance_uuid, expected_task_state, expected_vm_state)
@@ -378,7 +382,7 @@ def _raise_update_mismatch(context, instance_uuid, expected_task_state, expected
 def instance_destroy(context, instance_uuid):
     """Soft-delete: the row stays, with ``deleted`` set to its id."""
     now = utcnow()
-    with _session(writer=True) as session:
+    with transaction(writer=True) as session:
         instance = session.scalars(
             sa.select(models.Instance).filter_by(uuid=instance_uuid, deleted=0)
         ).first()
@@ -386,40 +390,43 @@ def instance_destroy(context, instance_uuid):
             raise exception.InstanceNotFound(instance_id=instance_uuid)
         instance.deleted = instance.id
         instance.deleted_at = now
+        # A deleted server leaves its server group, as in Nova.
+        session.execute(sa.delete(models.InstanceGroupMember)
+                        .filter_by(instance_uuid=instance_uuid))
         instance.vm_state = "deleted"
         instance.task_state = None
         instance.terminated_at = instance.terminated_at or now
         session.flush()
-        return _as_dict(instance)
+        return as_dict(instance)
 
 
 # --- faults ---------------------------------------------------------------------
 
 def instance_fault_create(context, values):
-    with _session(writer=True) as session:
-        fault = models.InstanceFault(**_attribute_values(models.InstanceFault, values))
+    with transaction(writer=True) as session:
+        fault = models.InstanceFault(**attribute_values(models.InstanceFault, values))
         session.add(fault)
         session.flush()
-        return _as_dict(fault)
+        return as_dict(fault)
 
 
 def instance_fault_get_latest(context, instance_uuids):
     """``{uuid: newest fault}`` for the given instances."""
     if not instance_uuids:
         return {}
-    with _session() as session:
+    with transaction() as session:
         query = (
             sa.select(models.InstanceFault)
             .where(models.InstanceFault.instance_uuid.in_(instance_uuids))
             .order_by(models.InstanceFault.id)
         )
-        return {fault.instance_uuid: _as_dict(fault) for fault in session.scalars(query)}
+        return {fault.instance_uuid: as_dict(fault) for fault in session.scalars(query)}
 
 
 # --- instance actions and their events -----------------------------------------
 
 def action_start(context, instance_uuid, action):
-    with _session(writer=True) as session:
+    with transaction(writer=True) as session:
         row = models.InstanceAction(
             action=action,
             instance_uuid=instance_uuid,
@@ -429,16 +436,16 @@ def action_start(context, instance_uuid, action):
         )
         session.add(row)
         session.flush()
-        return _as_dict(row)
+        return as_dict(row)
 
 
 def action_finish(context, instance_uuid, message=None):
-    with _session(writer=True) as session:
+    with transaction(writer=True) as session:
         action = _action_for_request(session, context, instance_uuid)
         action.finish_time = utcnow()
         if message:
             action.message = message[:255]
-        return _as_dict(action)
+        return as_dict(action)
 
 
 def _action_for_request(session, context, instance_uuid):
@@ -454,17 +461,17 @@ def _action_for_request(session, context, instance_uuid):
 
 
 def action_event_start(context, instance_uuid, event_name, host=None):
-    with _session(writer=True) as session:
+    with transaction(writer=True) as session:
         action = _action_for_request(session, context, instance_uuid)
         row = models.InstanceActionEvent(action_id=action.id, event=event_name, host=host)
         session.add(row)
         session.flush()
-        return _as_dict(row)
+        return as_dict(row)
 
 
 def action_event_finish(context, instance_uuid, event_name, result, traceback=None):
     """Close the event; an error also marks its action with ``Error``."""
-    with _session(writer=True) as session:
+    with transaction(writer=True) as session:
         action = _action_for_request(session, context, instance_uuid)
         row = session.scalars(
             sa.select(models.InstanceActionEvent)
@@ -478,25 +485,25 @@ def action_event_finish(context, instance_uuid, event_name, result, traceback=No
         row.traceback = traceback
         if result == "Error":
             action.message = "Error"
-        return _as_dict(row)
+        return as_dict(row)
 
 
 def actions_get(context, instance_uuid):
-    with _session() as session:
+    with transaction() as session:
         query = (
             sa.select(models.InstanceAction)
             .filter_by(instance_uuid=instance_uuid)
             .order_by(models.InstanceAction.id.desc())
         )
-        return [_as_dict(action) for action in session.scalars(query)]
+        return [as_dict(action) for action in session.scalars(query)]
 
 
 def action_events_get(context, action_id):
-    with _session() as session:
+    with transaction() as session:
         query = (
             sa.select(models.InstanceActionEvent)
             .filter_by(action_id=action_id)
             .order_by(models.InstanceActionEvent.id)
         )
-        return [_as_dict(event) for event in session.scalars(query)]
+        return [as_dict(event) for event in session.scalars(query)]
 

@@ -189,3 +189,97 @@ class InstanceActionEvent(TimestampMixin, Base):
     result: Mapped[str | None] = mapped_column(String(255))
     traceback: Mapped[str | None] = mapped_column(Text)
     host: Mapped[str | None] = mapped_column(String(255))
+
+
+# --- scheduling: flavor extra specs, aggregates, server groups, decisions --
+
+class FlavorExtraSpec(Base):
+    """``capabilities:cpu_arch=x86_64`` and the like, read by the
+    ComputeCapabilitiesFilter."""
+
+    __tablename__ = "flavor_extra_specs"
+    __table_args__ = (UniqueConstraint("flavor_id", "key", name="uniq_flavor_extra_specs0key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flavor_id: Mapped[int] = mapped_column(ForeignKey("flavors.id", ondelete="CASCADE"),
+                                           index=True)
+    key: Mapped[str] = mapped_column(String(255))
+    value: Mapped[str | None] = mapped_column(String(255))
+
+
+class Aggregate(TimestampMixin, Base):
+    """A named group of compute hosts with metadata; the metadata key
+    ``availability_zone`` puts its hosts in that zone."""
+
+    __tablename__ = "aggregates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+
+
+class AggregateHost(Base):
+    __tablename__ = "aggregate_hosts"
+    __table_args__ = (UniqueConstraint("aggregate_id", "host", name="uniq_aggregate_hosts0host"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    aggregate_id: Mapped[int] = mapped_column(ForeignKey("aggregates.id", ondelete="CASCADE"),
+                                              index=True)
+    host: Mapped[str] = mapped_column(String(255))
+
+
+class AggregateMetadata(Base):
+    __tablename__ = "aggregate_metadata"
+    __table_args__ = (UniqueConstraint("aggregate_id", "key",
+                                       name="uniq_aggregate_metadata0key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    aggregate_id: Mapped[int] = mapped_column(ForeignKey("aggregates.id", ondelete="CASCADE"),
+                                              index=True)
+    key: Mapped[str] = mapped_column(String(255))
+    value: Mapped[str] = mapped_column(String(255))
+
+
+class InstanceGroup(TimestampMixin, Base):
+    """A server group: its members must share a host (affinity) or never
+    share one (anti-affinity)."""
+
+    __tablename__ = "instance_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    project_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    policy: Mapped[str] = mapped_column(String(255))
+
+
+class InstanceGroupMember(TimestampMixin, Base):
+    __tablename__ = "instance_group_member"
+    __table_args__ = (UniqueConstraint("group_id", "instance_uuid",
+                                       name="uniq_instance_group_member0instance"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("instance_groups.id", ondelete="CASCADE"),
+                                          index=True)
+    instance_uuid: Mapped[str] = mapped_column(String(36), index=True)
+
+
+class SchedulingDecision(Base):
+    """What the scheduler saw and decided for one instance in one attempt:
+    every filter's verdict on every host, the weights and the choice.
+    Nova keeps none of this; mininova keeps it to explain NoValidHost."""
+
+    __tablename__ = "scheduling_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    request_id: Mapped[str | None] = mapped_column(String(255))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
+    # [{"name", "start", "end", "verdicts": [{"host", "node", "passed", "reason"}]}]
+    filters: Mapped[list] = mapped_column(JSON)
+    # [{"host", "node", "weight", "parts": {weigher: [raw, weighted]}}], best first
+    weights: Mapped[list] = mapped_column(JSON)
+    selected_host: Mapped[str | None] = mapped_column(String(255))
+    selected_node: Mapped[str | None] = mapped_column(String(255))
