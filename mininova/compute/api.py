@@ -15,7 +15,7 @@ reaped when that compute comes back; otherwise task_state ``deleting`` and a
 cast ``terminate_instance`` to its compute.
 
 Left out: quotas, networks and ports, block device mappings, key pairs,
-security groups, server groups, and every action but delete.
+security groups, and every action but delete.
 """
 
 import uuid
@@ -28,6 +28,7 @@ from mininova.compute import rpcapi as compute_rpcapi
 from mininova.conductor import api as conductor_api
 from mininova.conf import CONF
 from mininova.db import api as db
+from mininova.db import scheduling as scheduling_db
 from mininova.image import glance
 from mininova.scheduler import utils as scheduler_utils
 
@@ -37,7 +38,7 @@ GiB = 1024 ** 3
 
 # Flavor fields an instance keeps a copy of (Nova's instance_extra.flavor).
 FLAVOR_SNAPSHOT_FIELDS = ("id", "flavorid", "name", "memory_mb", "vcpus", "root_gb",
-                          "ephemeral_gb", "swap", "rxtx_factor")
+                          "ephemeral_gb", "swap", "rxtx_factor", "extra_specs")
 
 
 class API:
@@ -54,6 +55,8 @@ class API:
         flavor = self._get_flavor(context, flavor_id)
         image = self._get_image(context, image_id)
         self._check_image_fits_flavor(image, flavor)
+        self._check_availability_zone(context, availability_zone)
+        group = self._get_server_group(context, scheduler_hints)
         count = max_count or min_count
         reservation_id = f"r-{uuid.uuid4().hex[:8]}"
         instances = [
@@ -62,9 +65,14 @@ class API:
                 user_data, key_name, config_drive, reservation_id))
             for index in range(count)
         ]
+        uuids = [instance["uuid"] for instance in instances]
+        if group:
+            # Members are recorded before scheduling, so the scheduler and the
+            # computes see the whole group (Nova does it here too).
+            group = scheduling_db.instance_group_members_add(context, group["uuid"], uuids)
         request_spec = scheduler_utils.build_request_spec(
-            flavor, image, [instance["uuid"] for instance in instances],
-            context.project_id, context.user_id, availability_zone)
+            flavor, image, uuids, context.project_id, context.user_id, availability_zone,
+            scheduler_hints, group)
         self.compute_task_api.schedule_and_build_instances(context, request_spec, image)
         return instances
 
@@ -85,6 +93,29 @@ class API:
         if image["status"] != "active":
             raise exception.ImageNotActive(image_id=image_id)
         return image
+
+    @staticmethod
+    def _check_availability_zone(context, zone):
+        if zone is None:
+            return
+        zones = set(scheduling_db.availability_zones_by_host(context).values())
+        zones.add(CONF.default_availability_zone)
+        if zone not in zones or zone == CONF.internal_service_availability_zone:
+            raise exception.Invalid(f"The requested availability zone {zone} is not available")
+
+    @staticmethod
+    def _get_server_group(context, scheduler_hints):
+        group_uuid = (scheduler_hints or {}).get("group")
+        if not group_uuid:
+            return None
+        try:
+            group = scheduling_db.instance_group_get(context, group_uuid)
+        except exception.InstanceGroupNotFound as exc:
+            raise exception.Invalid(exc.format_message()) from exc
+        if group["project_id"] != context.project_id and not context.is_admin:
+            raise exception.Invalid(f"Server group {group_uuid} belongs to another project; "
+                                    f"use a group of project {context.project_id}.")
+        return group
 
     @staticmethod
     def _check_image_fits_flavor(image, flavor):

@@ -19,10 +19,14 @@ Every state change is a compare-and-swap on the expected task_state, so a
 delete that arrives mid-build (task_state ``deleting``) makes the build
 stop, clean up and leave the instance to the delete.
 
+A build that fails here (no room after all, a server group policy
+violated, the hypervisor refusing the guest) is given back to the
+conductor to be tried on another host, up to ``[scheduler] max_attempts``;
+a build failing because of its image goes straight to ERROR.
+
 Left out: networking and block devices (their task states are passed
-through), reschedules (``max_attempts``; a failed build goes to ERROR),
-resize, snapshot, rebuild, live migration, shelve, rescue, and most of
-init_host's recovery cases.
+through), resize, snapshot, rebuild, live migration, shelve, rescue, and
+most of init_host's recovery cases.
 """
 
 import threading
@@ -47,6 +51,7 @@ class ComputeManager(manager.Manager):
     def __init__(self, host=None, compute_driver=None):
         super().__init__(host)
         self.conductor_api = conductor_api.API()
+        self.compute_task_api = conductor_api.ComputeTaskAPI()
         self.scheduler_client = scheduler_rpcapi.SchedulerAPI()
         self.driver = virt_driver.load_compute_driver(compute_driver)
         self.rt = resource_tracker.ResourceTracker(self.host, self.driver, self.conductor_api)
@@ -103,13 +108,15 @@ class ComputeManager(manager.Manager):
                 with compute_utils.EventReporter(context, self.conductor_api,
                                                  "compute__do_build_and_run_instance",
                                                  self.host, instance["uuid"]):
-                    self._do_build_and_run_instance(context, instance, image, node, limits)
+                    self._do_build_and_run_instance(context, instance, image, request_spec,
+                                                    filter_properties, node, limits)
             except Exception:
                 # Already logged, stored as the instance's fault and as the
                 # event's Error: a cast has nobody else to tell.
                 pass
 
-    def _do_build_and_run_instance(self, context, instance, image, node, limits):
+    def _do_build_and_run_instance(self, context, instance, image, request_spec,
+                                   filter_properties, node, limits):
         try:
             instance = self._update(context, instance, vm_state=vm_states.BUILDING,
                                     task_state=None,
@@ -119,21 +126,24 @@ class ComputeManager(manager.Manager):
             return
         started = time.monotonic()
         try:
-            self._build_and_run_instance(context, instance, image, node, limits)
+            self._build_and_run_instance(context, instance, image, request_spec, node, limits)
         except (exception.InstanceNotFound, exception.UnexpectedDeletingTaskStateError):
             # Deleted while we built it: the delete finishes the job.
             LOG.info("Instance was deleted during the build.", instance=instance)
             self._cleanup_guest(context, instance)
             return
         except Exception as exc:
-            self._build_failed(context, instance, exc)
+            if not self._reschedule(context, instance, exc, image, request_spec,
+                                    filter_properties):
+                self._build_failed(context, instance, exc)
             raise
         LOG.info("Took %0.2f seconds to build instance.", time.monotonic() - started,
                  instance=instance)
 
-    def _build_and_run_instance(self, context, instance, image, node, limits):
+    def _build_and_run_instance(self, context, instance, image, request_spec, node, limits):
         LOG.info("Starting instance...", instance=instance)
         with self.rt.instance_claim(context, instance, node or self.rt.nodename, limits):
+            self._validate_instance_group_policy(context, instance, request_spec)
             instance = self._update(context, instance, task_state=task_states.NETWORKING,
                                     expected_task_state=[None])
             instance = self._update(context, instance,
@@ -156,15 +166,55 @@ class ComputeManager(manager.Manager):
                 self._cleanup_guest(context, instance)
                 raise
 
+    def _validate_instance_group_policy(self, context, instance, request_spec):
+        """The late check of a server group's policy, now that this host is
+        claimed: two schedulers (or a scheduler that had not yet heard of
+        the other member) can still have sent two members here."""
+        group = (request_spec or {}).get("instance_group")
+        if not group:
+            return
+        with lockutils.lock(f"instance-group-{group['uuid']}"):
+            hosts = self.conductor_api.instance_group_hosts(context, group["uuid"],
+                                                            exclude=[instance["uuid"]])
+        if group["policy"] == "anti-affinity" and self.host in hosts:
+            raise exception.RescheduledException(
+                instance_uuid=instance["uuid"],
+                reason="Anti-affinity instance group policy was violated.")
+        if group["policy"] == "affinity" and hosts and self.host not in hosts:
+            raise exception.RescheduledException(
+                instance_uuid=instance["uuid"],
+                reason="Affinity instance group policy was violated.")
+
+    def _reschedule(self, context, instance, exc, image, request_spec, filter_properties):
+        """Give the build back to the conductor for another host, if it may be
+        retried: Nova reschedules anything but problems of the image itself,
+        which would fail on every host."""
+        retry = (filter_properties or {}).get("retry")
+        if (not retry or CONF.scheduler.max_attempts <= 1
+                or isinstance(exc, NOT_RESCHEDULABLE)):
+            return False
+        reason = _failure_reason(exc)
+        error = exception.RescheduledException(instance_uuid=instance["uuid"], reason=reason)
+        LOG.debug("%s", error.format_message(), instance=instance)
+        compute_utils.add_instance_fault_from_exc(context, self.conductor_api,
+                                                  instance["uuid"], error, self.host)
+        try:
+            self._update(context, instance, task_state=task_states.SCHEDULING,
+                         host=None, node=None)
+        except exception.InstanceNotFound:
+            return True
+        filter_properties = dict(filter_properties, retry=dict(retry, exc_reason=reason))
+        self.compute_task_api.build_instances(context, instance["uuid"], request_spec, image,
+                                              filter_properties)
+        return True
+
     def _build_failed(self, context, instance, exc):
         if isinstance(exc, exception.ComputeResourcesUnavailable):
             error = exc
         else:
             LOG.exception("Instance failed to spawn", instance=instance)
-            reason = exc.format_message() if isinstance(
-                exc, exception.MininovaException) else f"{type(exc).__name__}: {exc}"
             error = exception.BuildAbortException(instance_uuid=instance["uuid"],
-                                                  reason=reason)
+                                                  reason=_failure_reason(exc))
             # The fault's details then show the original traceback.
             error.__cause__ = exc
         LOG.error("%s", error.format_message(), instance=instance)
@@ -226,6 +276,24 @@ class ComputeManager(manager.Manager):
             context, instance["uuid"], updates, expected_task_state=expected_task_state)
         instance.update(fresh)
         return instance
+
+
+# Failures that come from the image (or the request) itself: another host
+# would fail the same way, so the build is aborted instead of rescheduled.
+NOT_RESCHEDULABLE = (
+    exception.ImageNotFound,
+    exception.ImageUnacceptable,
+    exception.ImageDownloadFailed,
+    exception.InvalidDiskInfo,
+    exception.FlavorDiskSmallerThanImage,
+    exception.ProcessExecutionFailed,
+)
+
+
+def _failure_reason(exc):
+    if isinstance(exc, exception.MininovaException):
+        return exc.format_message()
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _admin_context():

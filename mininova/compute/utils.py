@@ -31,7 +31,10 @@ def exception_to_fault(exc, include_details=None):
     else:
         message = type(exc).__name__
     details = ""
-    if code == 500 or include_details:
+    if getattr(exc, "kwargs", {}).get("details"):
+        # The exception brought its own explanation (NoValidHost's per-host list).
+        details = exc.kwargs["details"]
+    elif code == 500 or include_details:
         details = getattr(exc, "remote_traceback", "") or "".join(
             traceback.format_exception(exc))
     return {"code": code, "message": message[:FAULT_MESSAGE_MAX], "details": details}

@@ -8,7 +8,10 @@ Two endpoints on the ``conductor`` topic, as in Nova:
   method here is one narrow thing a compute needs.
 * :class:`ComputeTaskManager` orchestrates builds: it asks the scheduler for
   hosts, records the ``create`` action, and casts the build to the chosen
-  compute. When scheduling fails it puts the instances in ERROR with a fault.
+  compute. A compute that cannot build gives the instance back
+  (``build_instances``) and it is scheduled again, avoiding the hosts already
+  tried, up to ``[scheduler] max_attempts``. When scheduling fails it puts
+  the instances in ERROR with a fault.
 
 Left out: cells (build requests, cell0), the ``object_class_action`` RPC
 that Nova's versioned objects use, migrations and live migration tasks.
@@ -21,7 +24,9 @@ from oslo_log import log as logging
 from mininova import exception, manager
 from mininova.compute import instance_actions, vm_states
 from mininova.compute import rpcapi as compute_rpcapi
+from mininova.conf import CONF
 from mininova.db import api as db
+from mininova.db import scheduling as scheduling_db
 from mininova.scheduler import rpcapi as scheduler_rpcapi
 from mininova.scheduler import utils as scheduler_utils
 
@@ -71,9 +76,14 @@ class ConductorManager(manager.Manager):
     def action_event_finish(self, context, instance_uuid, event, result, traceback=None):
         return db.action_event_finish(context, instance_uuid, event, result, traceback)
 
+    # server groups ------------------------------------------------------------
+    def instance_group_hosts(self, context, group_uuid, exclude):
+        return scheduling_db.instance_group_hosts(context, group_uuid, exclude)
+
 
 class ComputeTaskManager(manager.Manager):
-    """Build orchestration: scheduler first, then the compute."""
+    """Build orchestration: scheduler first, then the compute; and again,
+    on another host, when a compute gives a build back (a reschedule)."""
 
     def __init__(self, host=None):
         super().__init__(host)
@@ -82,21 +92,41 @@ class ComputeTaskManager(manager.Manager):
         self.db_proxy = ConductorManager(host)
 
     def schedule_and_build_instances(self, context, request_spec, image):
+        """First scheduling of a request from the API: one or more instances."""
         instance_uuids = request_spec["instance_uuids"]
         for instance_uuid in instance_uuids:
             db.action_start(context, instance_uuid, instance_actions.CREATE)
         try:
             selections = self._schedule_instances(context, request_spec)
         except Exception as exc:
-            LOG.error("Failed to schedule instances", exc_info=not isinstance(
-                exc, exception.NoValidHost))
-            for instance_uuid in instance_uuids:
-                scheduler_utils.set_vm_state_and_notify(
-                    context, self.db_proxy, instance_uuid, "compute_task", "build_instances",
-                    {"vm_state": vm_states.ERROR, "task_state": None}, exc)
+            self._bury(context, instance_uuids, exc)
             return
         for instance_uuid, selection in zip(instance_uuids, selections, strict=True):
-            self._build_on_host(context, instance_uuid, selection, request_spec, image)
+            retry = {"num_attempts": 1, "hosts": []}
+            self._build_on_host(context, instance_uuid, selection, request_spec, image, retry)
+
+    def build_instances(self, context, instance_uuid, request_spec, image, filter_properties):
+        """A compute could not build the instance: try another host.
+
+        The retry record lists the hosts already tried, which the RetryFilter
+        removes; past ``[scheduler] max_attempts`` the instance goes to ERROR.
+        """
+        spec = dict(request_spec, instance_uuids=[instance_uuid], num_instances=1)
+        try:
+            spec["retry"] = scheduler_utils.populate_retry(filter_properties, instance_uuid)
+            [selection] = self._schedule_instances(context, spec)
+        except Exception as exc:
+            self._bury(context, [instance_uuid], exc)
+            return
+        self._build_on_host(context, instance_uuid, selection, spec, image, spec["retry"])
+
+    def _bury(self, context, instance_uuids, exc):
+        LOG.error("Failed to schedule instances",
+                  exc_info=not isinstance(exc, exception.NoValidHost))
+        for instance_uuid in instance_uuids:
+            scheduler_utils.set_vm_state_and_notify(
+                context, self.db_proxy, instance_uuid, "compute_task", "build_instances",
+                {"vm_state": vm_states.ERROR, "task_state": None}, exc)
 
     def _schedule_instances(self, context, request_spec):
         started = time.monotonic()
@@ -105,20 +135,22 @@ class ComputeTaskManager(manager.Manager):
                   time.monotonic() - started, len(request_spec["instance_uuids"]))
         return selections
 
-    def _build_on_host(self, context, instance_uuid, selection, request_spec, image):
+    def _build_on_host(self, context, instance_uuid, selection, request_spec, image, retry):
+        host, node = selection["host"], selection["nodename"]
+        # The zone a server is in is its host's zone from now on.
+        zone = scheduling_db.availability_zones_by_host(context).get(
+            host, CONF.default_availability_zone)
         try:
-            instance = db.instance_get_by_uuid(context, instance_uuid)
+            instance = db.instance_update(context, instance_uuid, {"availability_zone": zone})
         except exception.InstanceNotFound:
             # Deleted by the user while it was being scheduled.
             LOG.debug("Instance %s was deleted during scheduling", instance_uuid)
             return
         LOG.debug("Selected host: %s; Selected node: %s; Alternates: %s",
-                  selection["host"], selection["nodename"], selection.get("alternates", []),
-                  instance=instance)
-        filter_properties = {"retry": request_spec.get("retry"),
-                             "limits": selection.get("limits", {})}
+                  host, node, selection.get("alternates", []), instance=instance)
+        retry = dict(retry, hosts=[*retry["hosts"], [host, node]])
+        filter_properties = {"retry": retry, "limits": selection.get("limits", {})}
         self.compute_rpcapi.build_and_run_instance(
-            context, instance, selection["host"], image=image, request_spec=request_spec,
-            filter_properties=filter_properties, node=selection["nodename"],
+            context, instance, host, image=image, request_spec=request_spec,
+            filter_properties=filter_properties, node=node,
             limits=selection.get("limits", {}))
-

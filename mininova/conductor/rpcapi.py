@@ -55,6 +55,10 @@ class ConductorAPI:
         return self.client.call(ctxt, "action_event_finish", instance_uuid=instance_uuid,
                                 event=event, result=result, traceback=traceback)
 
+    def instance_group_hosts(self, ctxt, group_uuid, exclude):
+        return self.client.call(ctxt, "instance_group_hosts", group_uuid=group_uuid,
+                                exclude=list(exclude))
+
 
 class ComputeTaskAPI:
     def __init__(self):
@@ -63,3 +67,9 @@ class ComputeTaskAPI:
     def schedule_and_build_instances(self, ctxt, request_spec, image):
         self.client.cast(ctxt, "schedule_and_build_instances",
                          request_spec=request_spec, image=image)
+
+    def build_instances(self, ctxt, instance_uuid, request_spec, image, filter_properties):
+        """A compute gives a build back to be scheduled elsewhere."""
+        self.client.cast(ctxt, "build_instances", instance_uuid=instance_uuid,
+                         request_spec=request_spec, image=image,
+                         filter_properties=filter_properties)

@@ -34,6 +34,10 @@ filter_scheduler_opts = [
             "RamFilter",
             "DiskFilter",
             "ComputeFilter",
+            "ComputeCapabilitiesFilter",
+            "ImagePropertiesFilter",
+            "ServerGroupAntiAffinityFilter",
+            "ServerGroupAffinityFilter",
         ],
         help="Filters run, in order, on every scheduling request. A filter "
         "named here that is not among the available filters stops the "
@@ -54,6 +58,13 @@ filter_scheduler_opts = [
         "disk_weight_multiplier",
         default=1.0,
         help="Multiplier of the disk weigher: positive spreads, negative stacks.",
+    ),
+    cfg.IntOpt(
+        "explained_weights",
+        default=20,
+        min=1,
+        help="How many of the best-weighed hosts each scheduling decision keeps "
+        "for 'mininova server-explain' (all filter failures are always kept).",
     ),
     cfg.IntOpt(
         "host_subset_size",

@@ -277,7 +277,10 @@ class SchedulingDecision(Base):
     request_id: Mapped[str | None] = mapped_column(String(255))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
-    # [{"name", "start", "end", "verdicts": [{"host", "node", "passed", "reason"}]}]
+    # [[host, node], ...]: every host the filters started from
+    hosts: Mapped[list] = mapped_column(JSON)
+    # [{"name", "start", "end", "verdicts": [{"host", "node", "passed", "reason"}]}];
+    # verdicts list the hosts the filter removed
     filters: Mapped[list] = mapped_column(JSON)
     # [{"host", "node", "weight", "parts": {weigher: [raw, weighted]}}], best first
     weights: Mapped[list] = mapped_column(JSON)

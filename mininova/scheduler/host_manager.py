@@ -15,6 +15,8 @@ from oslo_log import log as logging
 
 from mininova.conf import CONF
 from mininova.db import api as db
+from mininova.db import scheduling as scheduling_db
+from mininova.db.models import utcnow
 from mininova.scheduler import filters, loadables, weights
 
 LOG = logging.getLogger(__name__)
@@ -38,7 +40,9 @@ class HostState:
         self.disk_allocation_ratio = CONF.disk_allocation_ratio
         self.cpu_allocation_ratio = CONF.cpu_allocation_ratio
         self.hypervisor_type = None
+        self.cpu_info = {}
         self.stats = {}
+        self.aggregates = []
         self.service = None
         self.availability_zone = CONF.default_availability_zone
         # What the filters set for this request, passed on to the claim.
@@ -64,9 +68,10 @@ class HostState:
         self.disk_allocation_ratio = node["disk_allocation_ratio"]
         self.cpu_allocation_ratio = node["cpu_allocation_ratio"]
         self.hypervisor_type = node["hypervisor_type"]
+        self.cpu_info = node.get("cpu_info") or {}
         self.stats = node.get("stats") or {}
 
-    def consume_from_request(self, spec):
+    def consume_from_request(self, spec, instance_uuid=None):
         """Pretend the instance is already here until the compute reports."""
         flavor = spec["flavor"]
         self.free_ram_mb -= flavor["memory_mb"]
@@ -76,14 +81,20 @@ class HostState:
         self.vcpus_used += flavor["vcpus"]
         self.num_instances += 1
         self.num_io_ops += 1
-        from mininova.db.models import utcnow
-
+        if instance_uuid:
+            self.instances[instance_uuid] = None
         self.updated = utcnow()
 
     def __repr__(self):
         return (f"({self.host}, {self.nodename}) ram: {self.free_ram_mb}MB "
                 f"disk: {self.free_disk_mb}MB io_ops: {self.num_io_ops} "
                 f"instances: {self.num_instances}")
+
+
+def _zone(aggregates):
+    """A host's zone: its aggregates' ``availability_zone``, else the default."""
+    zones = sorted({a["availability_zone"] for a in aggregates if a["availability_zone"]})
+    return ",".join(zones) if zones else CONF.default_availability_zone
 
 
 class HostManager:
@@ -114,6 +125,7 @@ class HostManager:
     def get_all_host_states(self, context):
         """HostStates of every compute node with a compute service row."""
         services = {s["host"]: s for s in db.service_get_all(context, binary="mininova-compute")}
+        aggregates = scheduling_db.aggregates_by_host(context)
         seen = set()
         with self._lock:
             for node in db.compute_node_get_all(context):
@@ -126,6 +138,8 @@ class HostManager:
                     state = self._host_states[key] = HostState(*key)
                 state.update_from_compute_node(node)
                 state.service = service
+                state.aggregates = aggregates.get(node["host"], [])
+                state.availability_zone = _zone(state.aggregates)
                 seen.add(key)
             for key in set(self._host_states) - seen:
                 LOG.info("Removing dead compute node %s:%s from scheduler", *key)

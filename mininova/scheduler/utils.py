@@ -2,7 +2,9 @@
 
 from oslo_log import log as logging
 
+from mininova import exception
 from mininova.compute import utils as compute_utils
+from mininova.conf import CONF
 
 LOG = logging.getLogger(__name__)
 
@@ -25,7 +27,7 @@ def set_vm_state_and_notify(context, api, instance_uuid, service, method, update
 
 
 def build_request_spec(flavor, image, instance_uuids, project_id, user_id,
-                       availability_zone=None, scheduler_hints=None):
+                       availability_zone=None, scheduler_hints=None, instance_group=None):
     """What the scheduler needs to know about a request (Nova's RequestSpec)."""
     return {
         "instance_uuids": list(instance_uuids),
@@ -36,5 +38,32 @@ def build_request_spec(flavor, image, instance_uuids, project_id, user_id,
         "user_id": user_id,
         "availability_zone": availability_zone,
         "scheduler_hints": scheduler_hints or {},
+        # {"uuid", "name", "policy", "members"}: for the server group filters.
+        "instance_group": _group_for_spec(instance_group),
         "retry": {"num_attempts": 1, "hosts": []},
     }
+
+
+def _group_for_spec(group):
+    if not group:
+        return None
+    return {key: group[key] for key in ("uuid", "name", "policy", "members")}
+
+
+def populate_retry(filter_properties, instance_uuid):
+    """Count one more attempt; raise MaxRetriesExceeded past max_attempts.
+
+    ``filter_properties["retry"]`` is ``{"num_attempts", "hosts", "exc_reason"}``:
+    the hosts already tried (the RetryFilter skips them) and why the last
+    attempt failed.
+    """
+    retry = filter_properties.setdefault("retry", {"num_attempts": 0, "hosts": []})
+    retry["num_attempts"] += 1
+    max_attempts = CONF.scheduler.max_attempts
+    if retry["num_attempts"] > max_attempts:
+        msg = ("Exceeded max scheduling attempts %(max_attempts)d for instance "
+               "%(instance_uuid)s. Last exception: %(exc_reason)s"
+               % {"max_attempts": max_attempts, "instance_uuid": instance_uuid,
+                  "exc_reason": retry.get("exc_reason")})
+        raise exception.MaxRetriesExceeded(reason=msg)
+    return retry

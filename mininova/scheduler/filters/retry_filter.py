@@ -15,5 +15,8 @@ class RetryFilter(filters.BaseHostFilter):
         if [host_state.host, host_state.nodename] in tried:
             LOG.info("Host %(host)s fails.  Previously tried hosts: %(hosts)s",
                      {"host": [host_state.host, host_state.nodename], "hosts": tried})
-            return filters.Verdict.fail(f"already tried (attempt {retry.get('num_attempts')})")
+            failure = retry.get("exc_reason")
+            return filters.Verdict.fail(
+                "already tried for this build" + (f"; it failed with: {failure}" if failure
+                                                  else ""))
         return filters.Verdict.ok("not tried yet")

@@ -119,7 +119,9 @@ class RecordingFilter(filters.BaseHostFilter):
 def test_default_filters_are_the_configured_ones_in_order():
     manager = host_manager.HostManager()
     assert [f.name for f in manager.enabled_filters] == [
-        "RetryFilter", "AvailabilityZoneFilter", "RamFilter", "DiskFilter", "ComputeFilter"]
+        "RetryFilter", "AvailabilityZoneFilter", "RamFilter", "DiskFilter", "ComputeFilter",
+        "ComputeCapabilitiesFilter", "ImagePropertiesFilter", "ServerGroupAntiAffinityFilter",
+        "ServerGroupAffinityFilter"]
 
 
 def test_an_enabled_filter_that_is_not_available_stops_the_scheduler(conf):
@@ -129,10 +131,14 @@ def test_an_enabled_filter_that_is_not_available_stops_the_scheduler(conf):
         host_manager.HostManager()
 
 
+def decision_for(instance_uuid):
+    return Decision(instance_uuid, [], attempt=1, request_id="req-test")
+
+
 def test_decision_summary_stops_at_the_filter_that_removed_all_hosts():
     manager = host_manager.HostManager()
     hosts = [make_host("h1", 100), make_host("h2", 100), make_host("h3", 100)]
-    decision = Decision("uuid-1")
+    decision = decision_for("uuid-1")
     # 4096 × 1.5 − (4096 − 100) = 2148 MB usable on each host.
     spec = {"flavor": dict(FLAVOR, memory_mb=4096)}
     assert manager.get_filtered_hosts(hosts, spec, 0, decision) == []
@@ -143,16 +149,18 @@ def test_decision_summary_stops_at_the_filter_that_removed_all_hosts():
     ]
 
 
-def test_decision_records_every_hosts_verdict_per_filter():
+def test_decision_records_the_hosts_each_filter_removed_and_why():
     manager = host_manager.HostManager()
     manager.enabled_filters = [manager.filter_classes["RamFilter"]()]
-    decision = Decision("uuid-1")
+    decision = decision_for("uuid-1")
     hosts = [make_host("big", 4096), make_host("small", 100)]
     kept = manager.get_filtered_hosts(hosts, {"flavor": dict(FLAVOR, memory_mb=4096)},
                                       0, decision)
     assert [h.host for h in kept] == ["big"]
-    assert [(f, h, passed) for f, h, _node, passed, _reason in decision.verdicts] == [
-        ("RamFilter", "big", True), ("RamFilter", "small", False)]
+    [ram] = decision.filters
+    assert (ram["name"], ram["start"], ram["end"]) == ("RamFilter", 2, 1)
+    assert [(v["host"], v["passed"]) for v in ram["verdicts"]] == [("small", False)]
+    assert ram["verdicts"][0]["reason"].startswith("free RAM 2148 MB < requested 4096 MB")
 
 
 def test_once_per_request_filters_run_only_for_the_first_instance():
@@ -160,9 +168,9 @@ def test_once_per_request_filters_run_only_for_the_first_instance():
     once, always = RecordingFilter(True), RecordingFilter(False)
     manager.enabled_filters = [once, always]
     hosts = [make_host("h1"), make_host("h2")]
-    manager.get_filtered_hosts(hosts, {}, 0, Decision("a"))
-    manager.get_filtered_hosts(hosts, {}, 1, Decision("b"))
-    manager.get_filtered_hosts(hosts, {}, 2, Decision("c"))
+    manager.get_filtered_hosts(hosts, {}, 0, decision_for("a"))
+    manager.get_filtered_hosts(hosts, {}, 1, decision_for("b"))
+    manager.get_filtered_hosts(hosts, {}, 2, decision_for("c"))
     assert once.calls == 2      # index 0 only, one call per host
     assert always.calls == 6    # every index
 
@@ -170,6 +178,6 @@ def test_once_per_request_filters_run_only_for_the_first_instance():
 def test_skipped_filters_leave_no_count_in_the_decision():
     manager = host_manager.HostManager()
     manager.enabled_filters = [RecordingFilter(True), RecordingFilter(False)]
-    decision = Decision("b")
+    decision = decision_for("b")
     manager.get_filtered_hosts([make_host()], {}, 1, decision)
     assert decision.summary() == ["RecordingFilter: (start: 1, end: 1)"]

@@ -40,6 +40,8 @@ def test_a_class_of_the_wrong_kind_is_refused():
 
 def test_all_filters_returns_every_shipped_filter_class_sorted_by_name():
     names = [cls.__name__ for cls in filters.all_filters()]
-    assert names == ["AvailabilityZoneFilter", "ComputeFilter", "CoreFilter", "DiskFilter",
-                     "RamFilter", "RetryFilter"]
+    assert names == ["AvailabilityZoneFilter", "ComputeCapabilitiesFilter", "ComputeFilter",
+                     "CoreFilter", "DiskFilter", "ImagePropertiesFilter", "RamFilter",
+                     "RetryFilter", "ServerGroupAffinityFilter",
+                     "ServerGroupAntiAffinityFilter"]
     assert all(issubclass(cls, filters.BaseHostFilter) for cls in filters.all_filters())

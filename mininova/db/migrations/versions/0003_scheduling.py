@@ -83,6 +83,7 @@ def upgrade():
         sa.Column("request_id", sa.String(255)),
         sa.Column("attempt", sa.Integer, nullable=False, server_default="1"),
         sa.Column("created_at", sa.DateTime),
+        sa.Column("hosts", sa.JSON, nullable=False),
         sa.Column("filters", sa.JSON, nullable=False),
         sa.Column("weights", sa.JSON, nullable=False),
         sa.Column("selected_host", sa.String(255)),

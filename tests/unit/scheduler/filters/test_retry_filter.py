@@ -26,9 +26,17 @@ def test_host_already_tried_fails_and_logs_novas_line(caplog):
     spec = {"retry": {"num_attempts": 2, "hosts": [["host1", "node1"]]}}
     verdict = retry_filter.RetryFilter().host_passes(HostState("host1", "node1"), spec)
     assert not verdict
-    assert verdict.reason == "already tried (attempt 2)"
+    assert verdict.reason == "already tried for this build"
     assert ("Host ['host1', 'node1'] fails.  Previously tried hosts: [['host1', 'node1']]"
             in caplog.messages)
+
+
+def test_the_reason_says_how_the_last_attempt_failed():
+    spec = {"retry": {"num_attempts": 2, "hosts": [["host1", "node1"]],
+                      "exc_reason": "Insufficient compute resources: Free memory 1.00 MB."}}
+    verdict = retry_filter.RetryFilter().host_passes(HostState("host1", "node1"), spec)
+    assert verdict.reason == ("already tried for this build; it failed with: "
+                              "Insufficient compute resources: Free memory 1.00 MB.")
 
 
 def test_tried_hosts_may_arrive_as_tuples():
