@@ -23,3 +23,7 @@ def main():
         sys.exit(f"mininova-scheduler cannot start: {exc}")
     server.start()
     service.wait_for_signal([server])
+
+
+if __name__ == "__main__":
+    main()

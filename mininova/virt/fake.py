@@ -24,6 +24,13 @@ class FakeDriver(driver.ComputeDriver):
         self.host = None
         self.instances = {}
         self._lock = threading.Lock()
+        # What this pretend hypervisor reports; tests may change them per
+        # host (then call the compute's update_available_resource).
+        self.memory_mb = CONF.fake_driver.memory_mb
+        self.vcpus = CONF.fake_driver.vcpus
+        self.local_gb = CONF.fake_driver.local_gb
+        self.cpu_arch = "x86_64"
+        self.hypervisor_type = "fake"
 
     def init_host(self, host):
         self.host = host
@@ -32,13 +39,14 @@ class FakeDriver(driver.ComputeDriver):
     def get_available_resource(self):
         return {
             "hypervisor_hostname": self.host,
-            "hypervisor_type": "fake",
+            "hypervisor_type": self.hypervisor_type,
             "hypervisor_version": 1000,
-            "vcpus": CONF.fake_driver.vcpus,
-            "memory_mb": CONF.fake_driver.memory_mb,
-            "local_gb": CONF.fake_driver.local_gb,
-            "cpu_info": {"arch": "x86_64", "model": "fake"},
-            "stats": {"cpu_arch": "x86_64", "hypervisor_type": "fake"},
+            "vcpus": self.vcpus,
+            "memory_mb": self.memory_mb,
+            "local_gb": self.local_gb,
+            "cpu_info": {"arch": self.cpu_arch, "model": "fake", "vendor": "mininova"},
+            "stats": {"cpu_arch": self.cpu_arch,
+                      "supported_instances": [[self.cpu_arch, self.hypervisor_type, "hvm"]]},
         }
 
     def spawn(self, context, instance, image_meta):

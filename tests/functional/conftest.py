@@ -8,8 +8,11 @@ from mininova.cmd.all import AllInOne
 
 
 @pytest.fixture
-def cloud(conf):
-    running = AllInOne().start(compute_hosts=["host1"], api_port=0, image_port=0)
+def cloud(conf, request):
+    """The running cloud; ``@pytest.mark.hosts("h1", "h2")`` names its computes."""
+    marker = request.node.get_closest_marker("hosts")
+    hosts = list(marker.args) if marker else ["host1"]
+    running = AllInOne().start(compute_hosts=hosts, api_port=0, image_port=0)
     yield running
     running.stop()
 

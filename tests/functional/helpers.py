@@ -54,6 +54,18 @@ def wait_for_all(client, count, status, timeout=TIMEOUT):
         time.sleep(0.02)
 
 
+def wait_until(fetch, done, timeout=TIMEOUT):
+    """``fetch()`` again and again until ``done(value)``; return the value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not done: {value!r}")
+        time.sleep(0.02)
+
+
 def wait_for_memory_used(client, memory_mb_used, timeout=TIMEOUT):
     """The compute reports freed resources just after the row changes."""
     deadline = time.monotonic() + timeout

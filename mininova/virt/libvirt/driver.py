@@ -120,8 +120,15 @@ class LibvirtDriver(driver.ComputeDriver):
             "local_gb": disk.f_blocks * disk.f_frsize // GiB,
             "cpu_info": _cpu_info(sockets, cores, threads),
             "stats": {"cpu_arch": platform.machine(), "virt_type": self.virt_type,
-                      "hypervisor_type": self.virt_type},
+                      "supported_instances": self._supported_instances()},
         }
+
+    def _supported_instances(self):
+        """(architecture, hypervisor type, vm mode) this host can run, for the
+        ImagePropertiesFilter: a 64-bit x86 host runs 32-bit guests too."""
+        arch = platform.machine()
+        archs = [arch, "i686"] if arch == "x86_64" else [arch]
+        return [[guest_arch, self.virt_type, "hvm"] for guest_arch in archs]
 
     # --- spawn ---------------------------------------------------------------
 
