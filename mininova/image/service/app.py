@@ -9,6 +9,7 @@ Routes (bodies have Glance's JSON shapes)::
     POST   /v2/images             create an image record: 201, status queued
     GET    /v2/images             list: ?name= and ?status= filters, newest first
     GET    /v2/images/<id>        show: 404 if unknown or not visible
+    PATCH  /v2/images/<id>        update metadata with a JSON patch (below): 200
     DELETE /v2/images/<id>        204: file removed, row kept as status deleted
     PUT    /v2/images/<id>/file   upload the data (application/octet-stream):
                                   204; 400 when the data is refused (the image
@@ -27,9 +28,25 @@ is a 404, not a 403, so its existence does not leak. Only the owner (or the
 admin) may upload to or delete an image: 403. Only the admin may create a
 public image; the admin's images are public unless said otherwise.
 
+An image's status goes ``queued`` (created, no data) → ``saving`` (its data
+is arriving and being checked) → ``active``; a refused or failed upload makes
+it ``killed`` for good, and a delete ``deleted``.
+
+PATCH takes Glance's v2.1 JSON patch (``Content-Type:
+application/openstack-images-v2.1-json-patch``), a list of operations such
+as ``{"op": "replace", "path": "/name", "value": "cirros"}``; ``op`` is
+``add``, ``replace`` or ``remove`` (anything else: 400). It may change
+``name``, ``min_disk``, ``min_ram``, ``visibility`` (``public`` only by the
+admin), ``protected``, ``tags``, the formats while the image is still
+``queued``, and custom properties (``add`` of an existing one, or
+``replace``/``remove`` of a missing one: 409). Read-only fields (status,
+size, checksum, owner, ...): 403. Only the owner or the admin may update;
+the patch is applied whole or not at all.
+
 An upload streams the request body to ``<store>/<id>.part`` 1 MiB at a time,
-hashing it, then checks it with qemu-img (see :mod:`.store`) before it is
-renamed into place and the image becomes active. The status moves by
+hashing it, then checks it (format inspector, then qemu-img: see
+:mod:`.store`) before it is renamed into place and the image becomes
+active. The status moves by
 compare-and-swap, so two uploads to one image cannot both run, and an image
 deleted mid-upload has its data thrown away (410, Glance's answer). waitress
 (our WSGI server) buffers a request's body, to a temporary file past 512 KiB,
@@ -43,10 +60,11 @@ context current so the line carries its ``req-…`` id. An incoming
 compute host's download and the image service's log line share one id; the
 id is returned in ``x-openstack-request-id``.
 
-Left out: PATCH (JSON-patch updates of metadata), image members and sharing,
-tags sub-resources, the image import API and tasks, multiple stores,
-pagination (``limit``/``marker``), property-based filters, the JSON schemas
-behind ``/v2/schemas/...``, quotas and the ``image_size_cap`` limit.
+Left out: the v2.0 JSON-patch dialect and patches of nested paths (such as
+``/locations/0``), image members and sharing, tags sub-resources, the image
+import API and tasks, multiple stores, pagination (``limit``/``marker``),
+property-based filters, the JSON schemas behind ``/v2/schemas/...``, quotas
+and the ``image_size_cap`` limit.
 
 mininova-image expects to be the only process using its database and store:
 at start it marks images left ``saving`` by an earlier run as ``killed``.
@@ -105,6 +123,18 @@ WRITABLE_FIELDS = frozenset({
     "id", "name", "disk_format", "container_format", "min_disk", "min_ram",
     "visibility", "protected", "tags",
 })
+# Fields a PATCH may change; anything else not read-only is a custom property.
+# The formats only while the image is queued: the data, once there, was
+# checked against them.
+PATCHABLE_FIELDS = frozenset({
+    "name", "min_disk", "min_ram", "visibility", "protected", "tags",
+    "disk_format", "container_format",
+})
+FIELDS_OF_QUEUED_IMAGES = frozenset({"disk_format", "container_format"})
+# Glance's JSON-patch dialect of API v2.1 (RFC 6902, restricted to three
+# operations on top-level paths).
+JSON_PATCH_MEDIA_TYPE = "application/openstack-images-v2.1-json-patch"
+JSON_PATCH_OPERATIONS = ("add", "replace", "remove")
 # Endpoints a client may call before it has a token, to discover the API.
 PUBLIC_ENDPOINTS = frozenset({"root", "versions"})
 
@@ -147,6 +177,7 @@ def _add_routes(app, images, image_data):
     app.add_url_rule("/v2/images", "create", images.create, methods=["POST"])
     app.add_url_rule("/v2/images", "index", images.index, methods=["GET"])
     app.add_url_rule("/v2/images/<image_id>", "show", images.show, methods=["GET"])
+    app.add_url_rule("/v2/images/<image_id>", "update", images.update, methods=["PATCH"])
     app.add_url_rule("/v2/images/<image_id>", "delete", images.delete, methods=["DELETE"])
     app.add_url_rule("/v2/images/<image_id>/file", "upload", image_data.upload,
                      methods=["PUT"])
@@ -323,6 +354,28 @@ class ImagesController:
     def show(self, image_id):
         return jsonify(image_view(get_visible_image(self.engine, image_id)))
 
+    def update(self, image_id):
+        """PATCH: apply a JSON patch to the image's metadata, all or nothing."""
+        context = _context()
+        image = get_owned_image(self.engine, image_id, "update")
+        if request.mimetype != JSON_PATCH_MEDIA_TYPE:
+            raise ImageApiError(415, f"Unsupported Content-Type {request.mimetype!r}: send "
+                                     f"a JSON patch as {JSON_PATCH_MEDIA_TYPE}.")
+        values = _patched_values(image, _json_patch_body(), context)
+        # Compare-and-swap on updated_at: a PATCH that read the image before
+        # another one wrote it would otherwise undo that write (the
+        # properties are one JSON column, rewritten whole).
+        updated = models.image_update(
+            self.engine, image_id, values,
+            expected_status=_statuses_allowing(values),
+            expected_updated_at=image["updated_at"])
+        if updated is None:
+            raise ImageApiError(409, f"Image {image_id} changed during the update "
+                                     f"(another update, an upload or a delete); read it "
+                                     f"again and retry.")
+        LOG.info("Updated image %s: %s", image_id, ", ".join(sorted(values)))
+        return jsonify(image_view(updated))
+
     def delete(self, image_id):
         image = get_owned_image(self.engine, image_id, "delete")
         if image["protected"]:
@@ -359,16 +412,28 @@ def _not_found(image_id):
 
 
 def _json_body():
+    body = _read_json()
+    if not isinstance(body, dict):
+        raise ImageApiError(400, "Request body must be a JSON object.")
+    return body
+
+
+def _json_patch_body():
+    body = _read_json()
+    if not isinstance(body, list) or not all(isinstance(op, dict) for op in body):
+        raise ImageApiError(400, "A JSON patch must be a list of objects such as "
+                                 '{"op": "replace", "path": "/name", "value": "cirros"}.')
+    return body
+
+
+def _read_json():
     raw = request.stream.read(MAX_JSON_BODY_BYTES + 1)
     if len(raw) > MAX_JSON_BODY_BYTES:
         raise ImageApiError(413, f"Request body is larger than {MAX_JSON_BODY_BYTES} bytes.")
     try:
-        body = json.loads(raw)
+        return json.loads(raw)
     except ValueError as exc:
         raise ImageApiError(400, f"Request body is not valid JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise ImageApiError(400, "Request body must be a JSON object.")
-    return body
 
 
 # --- validating a new image ---------------------------------------------------------
@@ -444,7 +509,7 @@ def _visibility(value, context):
         raise ImageApiError(400, f"Invalid visibility {value!r}: expected one of "
                                  f"{', '.join(VISIBILITIES)}.")
     if value == "public" and not context.is_admin:
-        raise ImageApiError(403, "Only the admin may create public images.")
+        raise ImageApiError(403, "Only the admin may make an image public.")
     return value
 
 
@@ -472,6 +537,96 @@ def _custom_properties(body):
     return properties
 
 
+# --- applying a JSON patch -----------------------------------------------------------
+
+def _patched_values(image, operations, context):
+    """The columns to write once ``operations`` are applied to ``image``.
+
+    Each operation is checked before any is applied, so a patch is applied
+    whole or not at all.
+    """
+    values = {}
+    properties = dict(image["properties"] or {})
+    for operation in operations:
+        op, name, value = _parse_operation(operation)
+        if name in READ_ONLY_FIELDS or name == "id":
+            raise ImageApiError(403, f"Attribute '{name}' is read-only.")
+        if name in PATCHABLE_FIELDS:
+            values[name] = _patched_field(image, op, name, value, context)
+        else:
+            _patch_property(properties, op, name, value)
+    if properties != (image["properties"] or {}):
+        values["properties"] = properties
+    return values
+
+
+def _parse_operation(operation):
+    """``(op, name, value)`` of one operation such as
+    ``{"op": "replace", "path": "/name", "value": "cirros"}``."""
+    op = operation.get("op")
+    if op not in JSON_PATCH_OPERATIONS:
+        raise ImageApiError(400, f"Operation {op!r} is not supported: use one of "
+                                 f"{', '.join(JSON_PATCH_OPERATIONS)}.")
+    path = operation.get("path")
+    if not isinstance(path, str) or not path.startswith("/") or "/" in path[1:]:
+        raise ImageApiError(400, f"Invalid path {path!r}: it must name one attribute, "
+                                 f"as in '/name'.")
+    # JSON pointer escapes: "~1" stands for "/" and "~0" for "~" (in that order).
+    name = path[1:].replace("~1", "/").replace("~0", "~")
+    if not name:
+        raise ImageApiError(400, "Invalid path '/': it must name an attribute.")
+    if op != "remove" and "value" not in operation:
+        raise ImageApiError(400, f"Operation {op!r} on {path} needs a 'value'.")
+    return op, name, operation.get("value")
+
+
+def _patched_field(image, op, name, value, context):
+    """The new value of one of the image's own fields (add means replace)."""
+    if op == "remove":
+        raise ImageApiError(403, f"Attribute '{name}' cannot be removed: it is not a "
+                                 f"custom property.")
+    if name in FIELDS_OF_QUEUED_IMAGES and image["status"] != models.QUEUED:
+        raise ImageApiError(403, f"Attribute '{name}' can change only while the image is "
+                                 f"queued: its data was checked as {image[name]}.")
+    body = {name: value}
+    if name == "name":
+        return _name(value)
+    if name in ("min_disk", "min_ram"):
+        return _non_negative_int(body, name)
+    if name == "protected":
+        return _boolean(body, name)
+    if name == "tags":
+        return _tags(value)
+    if name == "visibility":
+        return _visibility(_choice(body, name, VISIBILITIES, required=True), context)
+    if name == "disk_format":
+        return _choice(body, name, store.DISK_FORMATS, required=True)
+    return _choice(body, name, store.CONTAINER_FORMATS, required=True)
+
+
+def _patch_property(properties, op, name, value):
+    """Apply one operation on a custom property, as Glance does: ``add`` of
+    an existing property and ``replace`` or ``remove`` of a missing one are
+    409, so a client working from a stale view learns it."""
+    if op == "remove":
+        if name not in properties:
+            raise ImageApiError(409, f"Property '{name}' does not exist.")
+        del properties[name]
+        return
+    if op == "add" and name in properties:
+        raise ImageApiError(409, f"Property '{name}' already exists: use replace.")
+    if op == "replace" and name not in properties:
+        raise ImageApiError(409, f"Property '{name}' does not exist: use add.")
+    properties.update(_custom_properties({name: value}))
+
+
+def _statuses_allowing(values):
+    """The statuses the image may still have when the patch is written."""
+    if FIELDS_OF_QUEUED_IMAGES & values.keys():
+        return models.QUEUED
+    return STATUSES
+
+
 # --- /v2/images/<id>/file -----------------------------------------------------------
 
 class ImageDataController:
@@ -482,17 +637,22 @@ class ImageDataController:
         self.store = file_store
 
     def upload(self, image_id):
-        image = get_owned_image(self.engine, image_id, "upload data to")
+        get_owned_image(self.engine, image_id, "upload data to")
         if request.mimetype != "application/octet-stream":
             raise ImageApiError(415, f"Unsupported Content-Type {request.mimetype!r}: "
                                      f"send image data as application/octet-stream.")
-        if not models.image_update(self.engine, image_id, {"status": models.SAVING},
-                                   expected_status=models.QUEUED):
+        saving = models.image_update(self.engine, image_id, {"status": models.SAVING},
+                                     expected_status=models.QUEUED)
+        if saving is None:
             current = get_visible_image(self.engine, image_id)["status"]
             raise ImageApiError(409, f"Image status transition from {current} to "
                                      f"saving is not allowed")
-        LOG.info("Uploading image %s (%s)", image_id, image["disk_format"])
-        data, virtual_size = self._receive(image_id, image["disk_format"])
+        # The disk_format as it was when the image became ``saving``: a PATCH
+        # may change it only while the image is queued, so this is the one
+        # the data will be checked against and stored under.
+        disk_format = saving["disk_format"]
+        LOG.info("Uploading image %s (%s)", image_id, disk_format)
+        data, virtual_size = self._receive(image_id, disk_format)
         active = models.image_update(self.engine, image_id, {
             "status": models.ACTIVE,
             "size": data.size,
@@ -514,7 +674,7 @@ class ImageDataController:
         try:
             data = self.store.write_partial(image_id, request.stream)
             virtual_size = store.inspect_disk(
-                self.store.partial_path_for(image_id), disk_format, data.size)
+                image_id, self.store.partial_path_for(image_id), disk_format, data.size)
             self.store.commit(image_id)
         except store.InvalidImageData as exc:
             self._kill(image_id, exc.reason)

@@ -156,14 +156,16 @@ def image_get_all_in_status(engine, status):
         return [_as_dict(image) for image in session.scalars(query)]
 
 
-def image_update(engine, image_id, values, expected_status=None):
+def image_update(engine, image_id, values, expected_status=None, expected_updated_at=None):
     """Update an image; with ``expected_status``, only if it still has it.
 
     That is a compare-and-swap (``UPDATE ... WHERE status IN (...)``): of two
     uploads racing on one queued image, exactly one moves it to ``saving``;
     an upload that finishes after a delete finds the status changed and
-    knows to throw its file away. Returns the updated image, or None when
-    the image is gone or its status was not the expected one.
+    knows to throw its file away. With ``expected_updated_at``, only if
+    nobody wrote the image since it was read (a PATCH must not undo another
+    one). Returns the updated image, or None when the image is gone or was
+    not as expected.
     """
     values = dict(values, updated_at=utcnow())
     update = sa.update(Image).where(Image.id == image_id).values(**values)
@@ -171,6 +173,8 @@ def image_update(engine, image_id, values, expected_status=None):
         if isinstance(expected_status, str):
             expected_status = [expected_status]
         update = update.where(Image.status.in_(expected_status))
+    if expected_updated_at is not None:
+        update = update.where(Image.updated_at == expected_updated_at)
     with _session(engine, writer=True) as session:
         if session.execute(update).rowcount != 1:
             return None

@@ -1,39 +1,53 @@
 """The file store and the check of uploaded disk images (mirrors
-``glance_store/_drivers/filesystem.py`` and Glance's format inspection,
-``glance/common/format_inspector.py``).
+``glance_store/_drivers/filesystem.py`` and Glance's use of its format
+inspector, ``glance/common/format_inspector.py``).
 
 An image's data is one file, ``$store_path/<image id>``. An upload is
 written to ``<image id>.part`` and renamed into place only once it has been
 checked, so a file without ``.part`` is always complete: a downloader never
 sees half an image, and a crash mid-upload leaves only a ``.part`` to remove.
 
-The check runs ``qemu-img info`` naming the declared format with ``-f``
-(qemu-img must never guess a format: a guest-written raw disk can look like
-anything) under CPU and memory limits (a crafted image must not eat the
-host: OSSA-2016-012), and refuses what Nova's image advisories refuse:
+The check, :func:`inspect_disk`, has two stages:
 
-- data that is not in the declared ``disk_format`` (OSSA-2024-002), including
-  a "raw" image whose first bytes are a qcow2, VMDK, VDI or QED header;
-- a qcow2 with a backing file or an external data file: booting it would
-  read a file of the compute host (OSSA-2015-014, OSSA-2024-001);
-- a VMDK other than the self-contained ``monolithicSparse`` and
-  ``streamOptimized`` kinds: a descriptor's extents can name host paths
-  (OSSA-2023-002).
+1. :mod:`mininova.virt.format_inspector` reads the file's headers, without
+   running anything, and refuses what Nova's image advisories refuse: data
+   that is not in the declared ``disk_format`` (OSSA-2024-002), such as a
+   "raw" image whose first bytes are a qcow2, VMDK, VDI or QED header; a
+   qcow2 with a backing file or an external data file (OSSA-2015-014,
+   OSSA-2024-001), an unknown version or unknown incompatible features;
+   QED; a VMDK other than the self-contained ``monolithicSparse`` and
+   ``streamOptimized`` kinds, whose extents could name host paths
+   (OSSA-2023-002).
+2. Only then, for the formats that have a header, ``qemu-img info
+   --force-share --output=json -f <format>``: it gives the virtual size and
+   a second opinion from qemu's own parser. It runs through the compute's
+   :func:`mininova.virt.images.qemu_img_info`, so under the same CPU and
+   memory limits (a crafted image must not eat the host: OSSA-2016-012).
+   For raw bytes and ISOs the virtual size is the file's size.
 
-Left out: other stores (Swift, Ceph, HTTP), multiple locations per image,
-Glance's pure-Python inspector (we ask qemu-img, which Nova also runs), and a
-check that an ``iso`` really is ISO 9660 (qemu reads it as raw either way).
+mininova-image shares these two with mininova-compute, which checks again
+before it converts: Glance and Nova each carry a copy instead.
+
+Uploads are streamed to the ``.part`` file 1 MiB at a time, hashed on the
+way (md5 and sha512), so memory use does not grow with the image. A known
+limit of the WSGI server, not of this code: waitress receives the whole
+request body, into a temporary file past 512 KiB, before it calls the
+application; a large upload thus briefly takes twice its size on disk, and
+the image stays ``queued`` until the body has fully arrived.
+
+Left out: other stores (Swift, Ceph, HTTP) and multiple locations per
+image; inspecting the data while it arrives (Glance feeds its inspector
+chunk by chunk, and can stop a bad upload early).
 """
 
 import hashlib
-import json
 import os
 import uuid
 
-from oslo_concurrency import processutils
 from oslo_log import log as logging
 
-from mininova import exception, utils
+from mininova import exception
+from mininova.virt import format_inspector, images
 
 LOG = logging.getLogger(__name__)
 
@@ -43,25 +57,6 @@ CHUNK_SIZE = 1024 * 1024
 
 DISK_FORMATS = ("raw", "qcow2", "vmdk", "vdi", "iso")
 CONTAINER_FORMATS = ("bare",)
-
-# qemu has no "iso" driver: an ISO image is raw bytes to it.
-QEMU_FORMAT_OF = {"raw": "raw", "iso": "raw", "qcow2": "qcow2", "vmdk": "vmdk", "vdi": "vdi"}
-
-# Nova's limits for ``qemu-img info`` (nova/virt/images.py): 30 s of CPU and
-# 2 GiB of address space; past them qemu-img is killed and the image refused.
-QEMU_IMG_LIMITS = processutils.ProcessLimits(cpu_time=30, address_space=2 * 1024**3)
-
-VMDK_ALLOWED_TYPES = ("monolithicSparse", "streamOptimized")
-
-# The first bytes of the formats a "raw" image must not secretly be:
-# (offset, magic, format).
-_HEADER_MAGICS = (
-    (0, b"QFI\xfb", "qcow2"),
-    (0, b"KDMV", "vmdk"),
-    (0, b"# Disk DescriptorFile", "vmdk"),
-    (0, b"QED\x00", "qed"),
-    (0x40, b"\x7f\x10\xda\xbe", "vdi"),
-)
 
 
 class InvalidImageData(Exception):
@@ -149,62 +144,24 @@ def _remove_if_present(path):
 
 # --- checking an upload ---------------------------------------------------------
 
-def inspect_disk(path, disk_format, size):
+def inspect_disk(image_id, path, disk_format, size):
     """Check the uploaded file at ``path``; return its virtual size in bytes.
 
     Raises InvalidImageData with a reason meant for the uploader.
     """
-    qemu_format = QEMU_FORMAT_OF[disk_format]
-    info = _qemu_img_info(path, qemu_format)
-    if info.get("format") != qemu_format:
-        raise InvalidImageData(
-            f"qemu-img reports format {info.get('format')!r}, but the image's "
-            f"disk_format is {disk_format!r}")
-    if qemu_format == "raw":
-        _reject_disguised_raw(path, disk_format)
-        # For raw bytes the disk is the file.
-        return size
-    _reject_references_to_other_files(info, disk_format)
-    return info["virtual-size"]
-
-
-def _qemu_img_info(path, qemu_format):
     try:
-        out, _err = utils.execute(
-            "qemu-img", "info", "--output=json", "--force-share", "-f", qemu_format, path,
-            prlimit=QEMU_IMG_LIMITS,
-        )
-    except exception.ProcessExecutionFailed as exc:
+        format_inspector.check(path, disk_format, image_id)
+        qemu_format = images.qemu_format_of(disk_format)
+        if qemu_format == "raw":
+            # For raw bytes the disk is the file, and qemu-img could tell
+            # nothing more: it reads them as they are.
+            return size
+        info = images.qemu_img_info(path, qemu_format)
+        images.check_image_safe(image_id, info, qemu_format)
+    except exception.ImageUnacceptable as exc:
+        raise InvalidImageData(exc.kwargs["reason"]) from exc
+    except exception.InvalidDiskInfo as exc:
         # qemu-img names the file; the uploader needs the why, not our paths.
-        reason = exc.kwargs.get("reason", str(exc)).replace(path, os.path.basename(path))
-        raise InvalidImageData(f"it is not a valid {qemu_format} image: {reason}") from exc
-    try:
-        return json.loads(out)
-    except ValueError as exc:
-        raise InvalidImageData(f"qemu-img info gave unreadable output: {exc}") from exc
-
-
-def _reject_disguised_raw(path, disk_format):
-    with open(path, "rb") as image_file:
-        header = image_file.read(512)
-    for offset, magic, real_format in _HEADER_MAGICS:
-        if header[offset:offset + len(magic)] == magic:
-            raise InvalidImageData(
-                f"the data is a {real_format} image, but the image's disk_format is "
-                f"{disk_format!r}; create the image with disk_format {real_format!r}")
-
-
-def _reject_references_to_other_files(info, disk_format):
-    if info.get("backing-filename"):
-        raise InvalidImageData(
-            f"{disk_format} images with a backing file are not allowed "
-            f"(backing file {info['backing-filename']!r}); flatten it with "
-            f"'qemu-img convert' first")
-    specific = info.get("format-specific", {}).get("data", {})
-    if specific.get("data-file"):
-        raise InvalidImageData(
-            f"{disk_format} images with an external data file are not allowed")
-    if disk_format == "vmdk" and specific.get("create-type") not in VMDK_ALLOWED_TYPES:
-        raise InvalidImageData(
-            f"VMDK create-type {specific.get('create-type')!r} is not allowed; "
-            f"only {', '.join(VMDK_ALLOWED_TYPES)}")
+        reason = exc.kwargs["reason"].replace(path, os.path.basename(path))
+        raise InvalidImageData(f"qemu-img cannot read it as {qemu_format}: {reason}") from exc
+    return info["virtual-size"]

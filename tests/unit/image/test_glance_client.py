@@ -1,6 +1,8 @@
-"""The glance client's pure parts: error mapping, identity headers, upload bodies."""
+"""The glance client's pure parts: error mapping, identity headers, upload bodies,
+JSON pointers, download progress."""
 
 import io
+import logging
 
 import pytest
 
@@ -94,3 +96,89 @@ def test_upload_body_must_match_its_declared_size(data):
     body = glance._UploadBody(io.BytesIO(data), 8)
     with pytest.raises(exception.InvalidInput, match="declared size 8"):
         list(body)
+
+
+# --- JSON pointers for PATCH ----------------------------------------------------------
+
+@pytest.mark.parametrize("name, pointer", [
+    ("name", "/name"),
+    ("a/b", "/a~1b"),
+    ("x~y", "/x~0y"),
+    ("~1", "/~01"),  # "~" first, else "~1" would come back as "/"
+])
+def test_property_names_become_escaped_json_pointers(name, pointer):
+    assert glance._pointer(name) == pointer
+
+
+# --- download progress ---------------------------------------------------------------
+
+MiB = 1024 * 1024
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def progress_lines(caplog):
+    return [r.getMessage() for r in caplog.records if "download:" in r.getMessage()]
+
+
+def test_large_download_logs_every_tenth(caplog):
+    caplog.set_level(logging.INFO, logger="mininova.image.glance")
+    clock = FakeClock()
+    total = 100 * MiB
+    progress = glance.DownloadProgress("img", total, clock=clock)
+
+    for written in range(MiB, total + 1, MiB):
+        clock.now += 0.01  # 100 MB/s
+        progress.update(written)
+
+    lines = progress_lines(caplog)
+    assert [line.split(": ")[1].split("%")[0] for line in lines] == [
+        "10", "20", "30", "40", "50", "60", "70", "80", "90"]
+    assert lines[0] == "Image img download: 10% (10.00 of 100.00 MB) at 100.00 MB/s"
+
+
+def test_slow_download_logs_every_five_seconds_between_tenths(caplog):
+    caplog.set_level(logging.INFO, logger="mininova.image.glance")
+    clock = FakeClock()
+    progress = glance.DownloadProgress("img", 1000 * MiB, clock=clock)
+
+    for written in range(MiB, 30 * MiB, MiB):  # 1 MB/s, under 3% in all
+        clock.now += 1.0
+        progress.update(written)
+
+    assert len(progress_lines(caplog)) == 5  # at 5, 10, 15, 20 and 25 s
+
+
+def test_download_of_unknown_size_logs_by_time_once_large(caplog):
+    caplog.set_level(logging.INFO, logger="mininova.image.glance")
+    clock = FakeClock()
+    progress = glance.DownloadProgress("img", None, clock=clock)
+
+    for written in range(MiB, 80 * MiB, MiB):
+        clock.now += 1.0
+        progress.update(written)
+
+    lines = progress_lines(caplog)
+    # Nothing until 64 MiB had come, then every 5 s: at 64 and 69, 74, 79 MB.
+    assert lines == ["Image img download: 64.00 MB at 1.00 MB/s",
+                     "Image img download: 69.00 MB at 1.00 MB/s",
+                     "Image img download: 74.00 MB at 1.00 MB/s",
+                     "Image img download: 79.00 MB at 1.00 MB/s"]
+
+
+def test_small_download_logs_no_progress(caplog):
+    caplog.set_level(logging.INFO, logger="mininova.image.glance")
+    clock = FakeClock()
+    progress = glance.DownloadProgress("img", 10 * MiB, clock=clock)
+
+    for written in range(MiB, 10 * MiB + 1, MiB):
+        clock.now += 10.0
+        progress.update(written)
+
+    assert progress_lines(caplog) == []
