@@ -160,6 +160,20 @@ class InvalidAggregateAction(Invalid):
                "Reason: %(reason)s.")
 
 
+class InvalidAggregateActionAdd(InvalidAggregateAction):
+    msg_fmt = "Cannot add host to aggregate %(aggregate_id)s. Reason: %(reason)s."
+    # Nova's add_host answers 409 for it (the other aggregate actions, 400).
+    code = 409
+
+
+class InvalidAggregateActionUpdate(InvalidAggregateAction):
+    msg_fmt = "Cannot update aggregate %(aggregate_id)s. Reason: %(reason)s."
+
+
+class InvalidAggregateActionUpdateMeta(InvalidAggregateAction):
+    msg_fmt = "Cannot update metadata of aggregate %(aggregate_id)s. Reason: %(reason)s."
+
+
 class RequestTooLarge(MininovaException):
     msg_fmt = "Request is too large."
     code = 413

@@ -50,9 +50,12 @@ class Client:
 
     # --- servers ---------------------------------------------------------------
 
-    def create_server(self, name, image_id, flavor_id, **extra):
+    def create_server(self, name, image_id, flavor_id, scheduler_hints=None, **extra):
         body = {"server": {"name": name, "imageRef": image_id, "flavorRef": flavor_id}}
         body["server"].update({k: v for k, v in extra.items() if v is not None})
+        if scheduler_hints:
+            # A sibling of "server", not inside it (Nova's API says so).
+            body["os:scheduler_hints"] = scheduler_hints
         return self.compute("POST", "/servers", json=body)["server"]
 
     def list_servers(self, detailed=True, all_tenants=False):
@@ -73,6 +76,9 @@ class Client:
     def find_server(self, name_or_id):
         return _find(self.list_servers(), name_or_id, "server")
 
+    def scheduler_explain(self, server_id):
+        return self.compute("GET", f"/servers/{server_id}/os-scheduler-explain")["attempts"]
+
     # --- flavors -----------------------------------------------------------------
 
     def list_flavors(self):
@@ -80,6 +86,20 @@ class Client:
 
     def find_flavor(self, name_or_id):
         return _find(self.list_flavors(), name_or_id, "flavor")
+
+    def get_flavor(self, flavor_id):
+        return self.compute("GET", f"/flavors/{flavor_id}")["flavor"]
+
+    def get_flavor_extra_specs(self, flavor_id):
+        return self.compute("GET", f"/flavors/{flavor_id}/os-extra_specs")["extra_specs"]
+
+    def set_flavor_extra_specs(self, flavor_id, specs):
+        return self.compute("POST", f"/flavors/{flavor_id}/os-extra_specs",
+                            json={"extra_specs": specs})["extra_specs"]
+
+    def delete_flavor_extra_spec(self, flavor_id, key):
+        self.compute("DELETE", f"/flavors/{flavor_id}/os-extra_specs/{key}",
+                     expect_json=False)
 
     # --- images (the image service itself) ----------------------------------------
 
@@ -121,6 +141,76 @@ class Client:
 
     def get_hypervisor(self, hypervisor_id):
         return self.compute("GET", f"/os-hypervisors/{hypervisor_id}")["hypervisor"]
+
+    def enable_service(self, host, binary):
+        body = {"host": host, "binary": binary}
+        return self.compute("PUT", "/os-services/enable", json=body)["service"]
+
+    def disable_service(self, host, binary, reason=None):
+        body = {"host": host, "binary": binary}
+        if reason is None:
+            return self.compute("PUT", "/os-services/disable", json=body)["service"]
+        body["disabled_reason"] = reason
+        return self.compute("PUT", "/os-services/disable-log-reason", json=body)["service"]
+
+    def delete_service(self, service_id):
+        self.compute("DELETE", f"/os-services/{service_id}", expect_json=False)
+
+    # --- aggregates and availability zones ----------------------------------------------
+
+    def list_aggregates(self):
+        return self.compute("GET", "/os-aggregates")["aggregates"]
+
+    def get_aggregate(self, aggregate_id):
+        return self.compute("GET", f"/os-aggregates/{aggregate_id}")["aggregate"]
+
+    def find_aggregate(self, name_or_id):
+        return _find(self.list_aggregates(), name_or_id, "aggregate")
+
+    def create_aggregate(self, name, availability_zone=None):
+        body = {"aggregate": {"name": name, "availability_zone": availability_zone}}
+        return self.compute("POST", "/os-aggregates", json=body)["aggregate"]
+
+    def update_aggregate(self, aggregate_id, **values):
+        body = {"aggregate": values}
+        return self.compute("PUT", f"/os-aggregates/{aggregate_id}", json=body)["aggregate"]
+
+    def delete_aggregate(self, aggregate_id):
+        self.compute("DELETE", f"/os-aggregates/{aggregate_id}", expect_json=False)
+
+    def aggregate_action(self, aggregate_id, action, values):
+        """``add_host``/``remove_host`` ({"host"}), ``set_metadata`` ({"metadata"})."""
+        return self.compute("POST", f"/os-aggregates/{aggregate_id}/action",
+                            json={action: values})["aggregate"]
+
+    def list_availability_zones(self, detailed=True):
+        path = "/os-availability-zone/detail" if detailed else "/os-availability-zone"
+        return self.compute("GET", path)["availabilityZoneInfo"]
+
+    # --- server groups ----------------------------------------------------------------------
+
+    def list_server_groups(self, all_projects=False):
+        params = {"all_projects": "True"} if all_projects else {}
+        return self.compute("GET", "/os-server-groups", params=params)["server_groups"]
+
+    def get_server_group(self, group_id):
+        return self.compute("GET", f"/os-server-groups/{group_id}")["server_group"]
+
+    def find_server_group(self, name_or_id):
+        # By id first, which also finds another project's group for an admin.
+        try:
+            return self.get_server_group(name_or_id)
+        except ClientException as exc:
+            if exc.code != 404:
+                raise
+        return _find(self.list_server_groups(), name_or_id, "server group")
+
+    def create_server_group(self, name, policy):
+        body = {"server_group": {"name": name, "policies": [policy]}}
+        return self.compute("POST", "/os-server-groups", json=body)["server_group"]
+
+    def delete_server_group(self, group_id):
+        self.compute("DELETE", f"/os-server-groups/{group_id}", expect_json=False)
 
 
 class _ProgressReader:

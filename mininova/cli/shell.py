@@ -1,8 +1,10 @@
 """The ``mininova`` command (mirrors python-novaclient's ``nova`` shell).
 
     mininova boot --image tiny --flavor m1.nano --wait vm1
-    mininova list | show | delete | console-log
-    mininova flavor-list | image-list | image-create | service-list | hypervisor-list
+    mininova list | show | delete | console-log | server-explain
+    mininova flavor-list | flavor-show | flavor-key | image-list | image-create
+    mininova service-list | service-enable | service-disable | hypervisor-list
+    mininova aggregate-* | availability-zone-list | server-group-*
 
 Tables look like novaclient's. Where to find the cloud:
 ``--os-compute-url`` / ``MININOVA_COMPUTE_URL`` (default
@@ -67,6 +69,7 @@ def do_boot(client, args):
     image = client.find_image(args.image)
     flavor = client.find_flavor(args.flavor)
     created = client.create_server(args.name, image["id"], flavor["id"],
+                                   scheduler_hints=_hints(args.hint),
                                    min_count=args.min_count, max_count=args.max_count,
                                    availability_zone=args.availability_zone)
     if not args.wait:
@@ -75,6 +78,20 @@ def do_boot(client, args):
     server = _wait_for_build(client, created["id"], args.name, args.timeout)
     print_dict(_server_for_display(server))
     return 0 if server["status"] == "ACTIVE" else 1
+
+
+def _hints(pairs):
+    """``--hint k=v`` options as ``os:scheduler_hints``; a key given several
+    times becomes a list, as novaclient sends it."""
+    hints = {}
+    for pair in pairs:
+        key, value = _key_value(pair, "--hint")
+        if key in hints:
+            previous = hints[key] if isinstance(hints[key], list) else [hints[key]]
+            hints[key] = previous + [value]
+        else:
+            hints[key] = value
+    return hints
 
 
 def _wait_for_build(client, server_id, name, timeout):
@@ -166,10 +183,10 @@ def do_image_create(client, args):
     return 0
 
 
-def _key_value(text):
+def _key_value(text, option="--property"):
     key, sep, value = text.partition("=")
     if not sep or not key:
-        raise SystemExit(f"error: --property takes key=value, got {text!r}")
+        raise SystemExit(f"error: {option} takes key=value, got {text!r}")
     return key, value
 
 
@@ -214,6 +231,276 @@ def do_hypervisor_show(client, args):
     return 0
 
 
+def do_service_enable(client, args):
+    service = client.enable_service(args.host, args.binary)
+    print_list([{"Host": service["host"], "Binary": service["binary"],
+                 "Status": service["status"]}], ["Host", "Binary", "Status"])
+    return 0
+
+
+def do_service_disable(client, args):
+    service = client.disable_service(args.host, args.binary, args.reason)
+    row = {"Host": service["host"], "Binary": service["binary"], "Status": service["status"],
+           "Disabled Reason": service.get("disabled_reason")}
+    fields = ["Host", "Binary", "Status"] + (["Disabled Reason"] if args.reason else [])
+    print_list([row], fields)
+    return 0
+
+
+# --- flavors' extra specs ----------------------------------------------------------
+
+def do_flavor_show(client, args):
+    flavor = client.find_flavor(args.flavor)
+    shown = dict(client.get_flavor(flavor["id"]))
+    shown.pop("links", None)
+    shown["extra_specs"] = client.get_flavor_extra_specs(flavor["id"])
+    print_dict(shown)
+    return 0
+
+
+def do_flavor_key(client, args):
+    flavor = client.find_flavor(args.flavor)
+    if args.action == "set":
+        specs = dict(_key_value(pair, "flavor-key set") for pair in args.metadata)
+        client.set_flavor_extra_specs(flavor["id"], specs)
+    else:
+        for key in args.metadata:
+            client.delete_flavor_extra_spec(flavor["id"], key.partition("=")[0])
+    return 0
+
+
+# --- aggregates and availability zones -----------------------------------------------
+
+def print_aggregate(aggregate):
+    """One aggregate in a one-row table, as novaclient prints it."""
+    row = {"Id": aggregate["id"], "UUID": aggregate["uuid"], "Name": aggregate["name"],
+           "Availability Zone": aggregate["availability_zone"] or "-",
+           "Hosts": ", ".join(f"'{host}'" for host in aggregate["hosts"]),
+           "Metadata": ", ".join(f"'{key}={value}'"
+                                 for key, value in sorted(aggregate["metadata"].items()))}
+    print_list([row], ["Id", "UUID", "Name", "Availability Zone", "Hosts", "Metadata"])
+
+
+def do_aggregate_list(client, args):
+    rows = [{"Id": a["id"], "UUID": a["uuid"], "Name": a["name"],
+             "Availability Zone": a["availability_zone"] or "-"}
+            for a in client.list_aggregates()]
+    print_list(rows, ["Id", "UUID", "Name", "Availability Zone"])
+    return 0
+
+
+def do_aggregate_create(client, args):
+    created = client.create_aggregate(args.name, args.availability_zone)
+    # The create answer has no hosts nor metadata (Nova's shape): show the whole.
+    print_aggregate(client.get_aggregate(created["id"]))
+    return 0
+
+
+def do_aggregate_show(client, args):
+    print_aggregate(client.find_aggregate(args.aggregate))
+    return 0
+
+
+def do_aggregate_update(client, args):
+    aggregate = client.find_aggregate(args.aggregate)
+    values = {}
+    if args.name:
+        values["name"] = args.name
+    if args.availability_zone:
+        values["availability_zone"] = args.availability_zone
+    if not values:
+        raise SystemExit("error: give --name and/or --availability-zone")
+    updated = client.update_aggregate(aggregate["id"], **values)
+    print(f"Aggregate {args.aggregate} has been successfully updated.")
+    print_aggregate(updated)
+    return 0
+
+
+def do_aggregate_delete(client, args):
+    aggregate = client.find_aggregate(args.aggregate)
+    client.delete_aggregate(aggregate["id"])
+    print(f"Aggregate {args.aggregate} has been successfully deleted.")
+    return 0
+
+
+def do_aggregate_add_host(client, args):
+    aggregate = client.find_aggregate(args.aggregate)
+    updated = client.aggregate_action(aggregate["id"], "add_host", {"host": args.host})
+    print(f"Host {args.host} has been successfully added for aggregate {aggregate['id']} ")
+    print_aggregate(updated)
+    return 0
+
+
+def do_aggregate_remove_host(client, args):
+    aggregate = client.find_aggregate(args.aggregate)
+    updated = client.aggregate_action(aggregate["id"], "remove_host", {"host": args.host})
+    print(f"Host {args.host} has been successfully removed from aggregate {aggregate['id']} ")
+    print_aggregate(updated)
+    return 0
+
+
+def do_aggregate_set_metadata(client, args):
+    aggregate = client.find_aggregate(args.aggregate)
+    # key=value sets the key; a bare key unsets it.
+    metadata = {}
+    for item in args.metadata:
+        key, sep, value = item.partition("=")
+        metadata[key] = value if sep else None
+    updated = client.aggregate_action(aggregate["id"], "set_metadata", {"metadata": metadata})
+    print(f"Metadata has been successfully updated for aggregate {aggregate['id']}.")
+    print_aggregate(updated)
+    return 0
+
+
+def do_availability_zone_list(client, args):
+    """Zones as a tree (zone, |- host, | |- service) when allowed to see the
+    detail; else only the zones, as novaclient falls back on a 403."""
+    try:
+        zones = client.list_availability_zones(detailed=True)
+    except ClientException as exc:
+        if exc.code != 403:
+            raise
+        zones = client.list_availability_zones(detailed=False)
+    rows = []
+    for zone in zones:
+        available = zone["zoneState"]["available"]
+        rows.append({"Name": zone["zoneName"],
+                     "Status": "available" if available else "not available"})
+        for host, services in sorted((zone["hosts"] or {}).items()):
+            rows.append({"Name": f"|- {host}", "Status": ""})
+            for binary, state in services.items():
+                status = (f"{'enabled' if state['active'] else 'disabled'} "
+                          f"{':-)' if state['available'] else 'XXX'} {state['updated_at']}")
+                rows.append({"Name": f"| |- {binary}", "Status": status})
+    print_list(rows, ["Name", "Status"])
+    return 0
+
+
+# --- server groups --------------------------------------------------------------------
+
+SERVER_GROUP_FIELDS = ["Id", "Name", "Project Id", "User Id", "Policies", "Members",
+                       "Metadata"]
+
+
+def print_server_groups(groups):
+    rows = [{"Id": g["id"], "Name": g["name"], "Project Id": g["project_id"],
+             "User Id": g["user_id"], "Policies": str(g["policies"]),
+             "Members": str(g["members"]), "Metadata": str(g["metadata"])} for g in groups]
+    print_list(rows, SERVER_GROUP_FIELDS)
+
+
+def do_server_group_create(client, args):
+    print_server_groups([client.create_server_group(args.name, args.policy)])
+    return 0
+
+
+def do_server_group_list(client, args):
+    print_server_groups(client.list_server_groups(all_projects=args.all_projects))
+    return 0
+
+
+def do_server_group_show(client, args):
+    print_server_groups([client.find_server_group(args.group)])
+    return 0
+
+
+def do_server_group_delete(client, args):
+    failures = 0
+    for name in args.group:
+        try:
+            client.delete_server_group(client.find_server_group(name)["id"])
+            print(f"Server group {name} has been successfully deleted.")
+        except ClientException as exc:
+            print(f"Delete for server group {name} failed: {exc}", file=sys.stderr)
+            failures += 1
+    return 1 if failures else 0
+
+
+# --- why the scheduler chose a host (or none) ---------------------------------------------
+
+def do_server_explain(client, args):
+    server = client.find_server(args.server)
+    attempts = client.scheduler_explain(server["id"])
+    if not attempts:
+        print(f"No scheduling decision is recorded for server {args.server}.")
+    for index, attempt in enumerate(attempts):
+        if index:
+            print()
+        print_attempt(attempt)
+    return 0
+
+
+def print_attempt(attempt):
+    """One scheduling attempt: filters × hosts, then weights, then the choice."""
+    print(f"Attempt {attempt['attempt']} (request {attempt['request_id']}, "
+          f"{attempt['created_at']})")
+    hosts = _hosts_considered(attempt)
+    print(_filter_table(attempt["filters"], hosts))
+    if attempt["weights"]:
+        print(_weight_table(attempt["weights"]))
+    selected = attempt["selected"]
+    if selected:
+        print(f"Selected: {selected['host']} ({selected['node']})")
+    else:
+        print("No valid host was found.")
+
+
+def _hosts_considered(attempt):
+    """(host, node) pairs in the order the scheduler met them."""
+    seen = [(h["host"], h["node"]) for h in attempt.get("hosts") or []]
+    for step in attempt["filters"]:
+        seen += [(v["host"], v["node"]) for v in step["verdicts"]]
+    seen += [(w["host"], w["node"]) for w in attempt["weights"]]
+    return list(dict.fromkeys(seen))
+
+
+def _host_label(host, node):
+    return host if node in (None, host) else f"{host} ({node})"
+
+
+def _filter_table(filters, hosts):
+    """A row per filter, a column per host: ``pass``, ``FAIL: <reason>``, or
+    blank where an earlier filter had already removed the host."""
+    table = prettytable.PrettyTable(["Filter"] + [_host_label(*host) for host in hosts])
+    table.align = "l"
+    remaining = set(hosts)
+    for step in filters:
+        verdicts = {(v["host"], v["node"]): v for v in step["verdicts"]}
+        row = [f"{step['name']} ({step['start']} → {step['end']})"]
+        for host in hosts:
+            verdict = verdicts.get(host)
+            if host not in remaining:
+                row.append("")
+            elif verdict is not None and not verdict["passed"]:
+                row.append(f"FAIL: {verdict['reason']}")
+                remaining.discard(host)
+            else:
+                row.append("pass")
+        table.add_row(row)
+    return table
+
+
+def _weight_table(weights):
+    """Best first; each weigher's cell is ``raw → normalised × multiplier``."""
+    weighers = list(dict.fromkeys(name for w in weights for name in w["parts"]))
+    table = prettytable.PrettyTable(["Host", "Weight"] + weighers)
+    table.align = "l"
+    for weighed in sorted(weights, key=lambda w: -w["weight"]):
+        parts = weighed["parts"]
+        table.add_row([_host_label(weighed["host"], weighed["node"]), _number(weighed["weight"])]
+                      + [f"{_number(parts[name][0])} → {_number(parts[name][1])}"
+                         if name in parts else "" for name in weighers])
+    return table
+
+
+def _number(value):
+    """Integers as they are; floats to 3 decimals, keeping one (``1.0``)."""
+    if not isinstance(value, float):
+        return str(value)
+    text = f"{value:.3f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
 # --- arguments -----------------------------------------------------------------
 
 def build_parser():
@@ -230,6 +517,8 @@ def build_parser():
     boot.add_argument("--image", required=True, help="image name or ID")
     boot.add_argument("--flavor", required=True, help="flavor name or ID")
     boot.add_argument("--availability-zone")
+    boot.add_argument("--hint", action="append", default=[], metavar="KEY=VALUE",
+                      help="a scheduler hint, such as group=<server group id>; repeatable")
     boot.add_argument("--min-count", type=int)
     boot.add_argument("--max-count", type=int)
     boot.add_argument("--wait", "--poll", action="store_true",
@@ -262,7 +551,72 @@ def build_parser():
     _command(commands, "hypervisor-list", do_hypervisor_list, "List hypervisors.")
     _command(commands, "hypervisor-show", do_hypervisor_show,
              "Show a hypervisor.").add_argument("hypervisor")
+    _add_scheduling_commands(commands)
     return parser
+
+
+def _add_scheduling_commands(commands):
+    """Services, flavors' extra specs, aggregates, zones, server groups, explain."""
+    enable = _command(commands, "service-enable", do_service_enable,
+                      "Enable the service: the scheduler may place servers there again.")
+    enable.add_argument("host")
+    enable.add_argument("binary")
+    disable = _command(commands, "service-disable", do_service_disable,
+                       "Disable the service: the ComputeFilter keeps new servers off it.")
+    disable.add_argument("--reason", help="why (shown by service-list)")
+    disable.add_argument("host")
+    disable.add_argument("binary")
+
+    _command(commands, "flavor-show", do_flavor_show,
+             "Show a flavor and its extra specs.").add_argument("flavor")
+    key = _command(commands, "flavor-key", do_flavor_key, "Set or unset extra specs.")
+    key.add_argument("flavor")
+    key.add_argument("action", choices=["set", "unset"])
+    key.add_argument("metadata", nargs="+", metavar="key=value",
+                     help="key=value to set; key to unset")
+
+    _command(commands, "aggregate-list", do_aggregate_list, "List aggregates.")
+    create = _command(commands, "aggregate-create", do_aggregate_create,
+                      "Create an aggregate, optionally making it an availability zone.")
+    create.add_argument("name")
+    create.add_argument("availability_zone", nargs="?", metavar="availability-zone")
+    _command(commands, "aggregate-show", do_aggregate_show,
+             "Show an aggregate.").add_argument("aggregate")
+    update = _command(commands, "aggregate-update", do_aggregate_update,
+                      "Rename an aggregate or change its availability zone.")
+    update.add_argument("aggregate")
+    update.add_argument("--name")
+    update.add_argument("--availability-zone")
+    _command(commands, "aggregate-delete", do_aggregate_delete,
+             "Delete an aggregate (it must have no hosts).").add_argument("aggregate")
+    for name, function, help_text in (
+            ("aggregate-add-host", do_aggregate_add_host, "Add a compute host."),
+            ("aggregate-remove-host", do_aggregate_remove_host, "Remove a host.")):
+        host = _command(commands, name, function, help_text)
+        host.add_argument("aggregate")
+        host.add_argument("host")
+    metadata = _command(commands, "aggregate-set-metadata", do_aggregate_set_metadata,
+                        "Set (key=value) or unset (key) an aggregate's metadata.")
+    metadata.add_argument("aggregate")
+    metadata.add_argument("metadata", nargs="+", metavar="key=value")
+    _command(commands, "availability-zone-list", do_availability_zone_list,
+             "List the availability zones (with hosts and services for an admin).")
+
+    group = _command(commands, "server-group-create", do_server_group_create,
+                     "Create a server group.")
+    group.add_argument("name")
+    group.add_argument("policy", help="affinity or anti-affinity")
+    groups = _command(commands, "server-group-list", do_server_group_list,
+                      "List server groups.")
+    groups.add_argument("--all-projects", action="store_true")
+    _command(commands, "server-group-show", do_server_group_show,
+             "Show a server group.").add_argument("group")
+    _command(commands, "server-group-delete", do_server_group_delete,
+             "Delete server groups.").add_argument("group", nargs="+")
+
+    _command(commands, "server-explain", do_server_explain,
+             "Explain the scheduler's decisions for a server: each filter's "
+             "verdict on each host, the weights, the choice.").add_argument("server")
 
 
 def _command(commands, name, function, help_text):

@@ -46,10 +46,15 @@ API_VERSION_HEADERS = {
 def create_app():
     # console_output registers its server action on servers' /action route.
     from mininova.api.openstack.compute import (
+        aggregates,
+        availability_zone,
         console_output,  # noqa: F401
         flavors,
+        flavors_extraspecs,
         hypervisors,
         images,
+        scheduler_explain,
+        server_groups,
         servers,
         services,
         versions,
@@ -59,7 +64,8 @@ def create_app():
     app.url_map.strict_slashes = False
     app.json.sort_keys = False
     app.register_blueprint(versions.blueprint)
-    for module in (servers, flavors, images, services, hypervisors):
+    for module in (servers, flavors, images, services, hypervisors, aggregates,
+                   availability_zone, server_groups, flavors_extraspecs, scheduler_explain):
         app.register_blueprint(module.blueprint, url_prefix="/v2.1")
     app.before_request(_start_request)
     app.after_request(_finish_request)

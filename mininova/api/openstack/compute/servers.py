@@ -40,6 +40,7 @@ def create(body):
         user_data=server.get("user_data"),
         key_name=server.get("key_name"),
         config_drive=parameter_types.is_true(server.get("config_drive", False)),
+        scheduler_hints=body.get("os:scheduler_hints"),
     )
     first = instances[0]
     if parameter_types.is_true(server.get("return_reservation_id", False)):

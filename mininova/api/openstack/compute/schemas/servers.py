@@ -38,7 +38,24 @@ base_create = {
     "additionalProperties": False,
 }
 
+# ``os:scheduler_hints``, a sibling of ``server`` in the body. ``group`` (a
+# server group's uuid) is what the ServerGroup(Anti)AffinityFilter reads. Nova
+# lets any other hint through for out-of-tree filters, and so do we, but only
+# as strings or lists of strings (``--hint k=v`` given once or repeated), so
+# that a filter never meets a nested object it cannot explain.
+scheduler_hints = {
+    "type": "object",
+    "properties": {
+        "group": {"type": "string", "format": "uuid"},
+    },
+    "additionalProperties": {
+        "type": ["string", "array"],
+        "items": {"type": "string"},
+    },
+}
+
 create = copy.deepcopy(base_create)
+create["properties"]["os:scheduler_hints"] = scheduler_hints
 
 get_console_output = {
     "type": "object",
