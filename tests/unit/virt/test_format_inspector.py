@@ -22,13 +22,14 @@ MiB = 1024 * 1024
 
 # --- making images -------------------------------------------------------------------
 
-def qemu_img(*args):
-    subprocess.run(["qemu-img", *map(str, args)], check=True, capture_output=True)
+def qemu_img(*args, cwd=None):
+    subprocess.run(["qemu-img", *map(str, args)], check=True, capture_output=True, cwd=cwd)
 
 
 def create(tmp_path, name, fmt, *options, size="1M"):
+    """Made in tmp_path; relative names in the options (data_file=x.data) too."""
     path = tmp_path / name
-    qemu_img("create", "-f", fmt, *options, path, size)
+    qemu_img("create", "-f", fmt, *options, path, size, cwd=tmp_path)
     return path
 
 
