@@ -22,11 +22,10 @@ import uuid
 
 from oslo_log import log as logging
 
-from mininova import exception, servicegroup
+from mininova import availability_zones, exception, servicegroup
 from mininova.compute import instance_actions, power_state, task_states, vm_states
 from mininova.compute import rpcapi as compute_rpcapi
 from mininova.conductor import api as conductor_api
-from mininova.conf import CONF
 from mininova.db import api as db
 from mininova.db import scheduling as scheduling_db
 from mininova.image import glance
@@ -96,11 +95,10 @@ class API:
 
     @staticmethod
     def _check_availability_zone(context, zone):
+        """Only a zone with an enabled compute service can take a server."""
         if zone is None:
             return
-        zones = set(scheduling_db.availability_zones_by_host(context).values())
-        zones.add(CONF.default_availability_zone)
-        if zone not in zones or zone == CONF.internal_service_availability_zone:
+        if zone not in availability_zones.available_compute_zones(context.elevated()):
             raise exception.Invalid(f"The requested availability zone {zone} is not available")
 
     @staticmethod
@@ -220,11 +218,9 @@ class HostAPI:
     """Services and hypervisors, for the admin APIs."""
 
     def service_get_all(self, context, binary=None, host=None):
-        services = db.service_get_all(context, binary=binary, host=host)
+        services = availability_zones.services_with_zones(context, binary=binary, host=host)
         for service in services:
-            service["zone"] = (CONF.default_availability_zone
-                               if service["binary"] == "mininova-compute"
-                               else CONF.internal_service_availability_zone)
+            service["zone"] = service["availability_zone"]
             service["up"] = servicegroup.is_up(service)
         return services
 

@@ -124,6 +124,9 @@ def test_availability_zone_from_an_aggregate(admin, image, cloud):
     other = boot(admin, image, name="other", availability_zone="nova")
     assert host_of(other) in ("host1", "host2")
     assert other["OS-EXT-AZ:availability_zone"] == "nova"
+    zones = {s["host"]: s["zone"] for s in admin.list_services()
+             if s["binary"] == "mininova-compute"}
+    assert zones == {"host1": "nova", "host2": "nova", "host3": "az1"}
 
 
 def test_unknown_availability_zone_is_400_naming_it(admin, image):

@@ -2,12 +2,9 @@
 ``nova/api/openstack/compute/availability_zone.py`` and
 ``nova/availability_zones.py``).
 
-Nova has no table of zones. A zone is a name found on services:
-
-* a compute service is in the zone its host's aggregates name (metadata key
-  ``availability_zone``), else in ``default_availability_zone`` (``nova``);
-* every other service (conductor, scheduler) is in
-  ``internal_service_availability_zone`` (``internal``).
+Nova has no table of zones: :mod:`mininova.availability_zones` finds each
+service's zone (its host's aggregates, else ``nova``; ``internal`` for the
+controller services).
 
 A zone is *available* when at least one of its services is enabled (Nova
 does not look at heartbeats here), and listed as not available when all of
@@ -27,34 +24,10 @@ from flask import Blueprint, jsonify
 from mininova import context as mn_context
 from mininova import servicegroup, utils
 from mininova.api.openstack import common
+from mininova.availability_zones import services_with_zones, split_zones
 from mininova.conf import CONF
-from mininova.db import api as db
-from mininova.db import scheduling as scheduling_db
 
 blueprint = Blueprint("availability_zone", __name__)
-
-COMPUTE_BINARY = "mininova-compute"
-
-
-def services_with_zones(context):
-    """Every service, with its ``availability_zone`` set as described above."""
-    zone_of_host = scheduling_db.availability_zones_by_host(context)
-    services = db.service_get_all(context)
-    for service in services:
-        if service["binary"] == COMPUTE_BINARY:
-            service["availability_zone"] = zone_of_host.get(service["host"],
-                                                            CONF.default_availability_zone)
-        else:
-            service["availability_zone"] = CONF.internal_service_availability_zone
-    return services
-
-
-def split_zones(services):
-    """(available, not available) zone names, each sorted."""
-    available = {s["availability_zone"] for s in services if not s["disabled"]}
-    unavailable = {s["availability_zone"] for s in services
-                   if s["disabled"] and s["availability_zone"] not in available}
-    return sorted(available), sorted(unavailable)
 
 
 @blueprint.get("/os-availability-zone")
