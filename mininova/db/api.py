@@ -123,6 +123,14 @@ def as_dict(obj):
     return {attr.columns[0].name: getattr(obj, attr.key) for attr in mapper.column_attrs}
 
 
+def _rows(query):
+    """Plain rows of a table query, without building ORM objects: the
+    scheduler reads every service and compute node on every request, and
+    at a thousand hosts the ORM's bookkeeping would cost more than the read."""
+    with transaction() as session:
+        return [dict(row) for row in session.execute(query).mappings()]
+
+
 def attribute_values(model, values):
     """Column-named values to attribute-named ones, ISO strings to datetimes.
 
@@ -172,13 +180,13 @@ def service_get_by_host_and_binary(context, host, binary):
 
 
 def service_get_all(context, binary=None, host=None):
-    with transaction() as session:
-        query = sa.select(models.Service).order_by(models.Service.id)
-        if binary:
-            query = query.filter_by(binary=binary)
-        if host:
-            query = query.filter_by(host=host)
-        return [as_dict(service) for service in session.scalars(query)]
+    table = models.Service.__table__
+    query = sa.select(table).order_by(table.c.id)
+    if binary:
+        query = query.where(table.c.binary == binary)
+    if host:
+        query = query.where(table.c.host == host)
+    return _rows(query)
 
 
 def service_update(context, service_id, values):
@@ -213,9 +221,8 @@ def service_destroy(context, service_id):
 # --- compute nodes ------------------------------------------------------------
 
 def compute_node_get_all(context):
-    with transaction() as session:
-        query = sa.select(models.ComputeNode).order_by(models.ComputeNode.id)
-        return [as_dict(node) for node in session.scalars(query)]
+    table = models.ComputeNode.__table__
+    return _rows(sa.select(table).order_by(table.c.id))
 
 
 def compute_node_get(context, node_id):

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""How does the filter scheduler scale with the number of hosts?
+
+Builds clouds of 10, 100 and 1000 compute hosts whose resources are what
+the fake driver reports (8 GB, 4 vCPUs, 100 GB each), in a SQLite database
+made by the real migrations, and times the scheduler's own
+``select_destinations`` (read the hosts, run every default filter, weigh,
+choose, consume, record the decision), called in-process: no RPC.
+
+Then a burst: 100 requests at once from 100 threads at 1000 hosts. The
+burst ratio is its wall time ÷ (100 × the single-request median): 1.0 means
+no time lost to contention. Afterwards every host is checked: the RAM the
+scheduler placed on it (plus the reserved 512 MB) must stay within
+``memory_mb × ram_allocation_ratio``.
+
+Printed, not asserted (targets: ≤ 50 ms median at 1000 hosts, burst ratio
+≤ 1.5, no over-committed host).
+
+    .venv/bin/python bench/scheduler_scale.py [--requests 30]
+"""
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mininova import context  # noqa: E402
+from mininova.conf import CONF  # noqa: E402
+from mininova.db import api as db  # noqa: E402
+from mininova.db import migration  # noqa: E402
+from mininova.scheduler import filter_scheduler  # noqa: E402
+from mininova.scheduler import utils as scheduler_utils  # noqa: E402
+from mininova.virt import fake  # noqa: E402
+
+FLAVOR = {"id": 1, "flavorid": "1", "name": "m1.tiny", "memory_mb": 512, "vcpus": 1,
+          "root_gb": 1, "ephemeral_gb": 0, "swap": 0, "extra_specs": {}}
+IMAGE = {"id": "bench-image", "disk_format": "raw"}
+
+
+def add_hosts(ctxt, first, last):
+    """Hosts first..last-1, as a fake compute service would register them."""
+    driver = fake.FakeDriver()
+    for index in range(first, last):
+        host = f"bench-{index:04d}"
+        db.service_create(ctxt, {"host": host, "binary": "mininova-compute",
+                                 "topic": "compute"})
+        driver.init_host(host)
+        resources = driver.get_available_resource()
+        values = {key: resources[key] for key in ("hypervisor_type", "hypervisor_version",
+                                                  "vcpus", "memory_mb", "local_gb",
+                                                  "cpu_info", "stats")}
+        reserved = CONF.reserved_host_memory_mb
+        values.update(memory_mb_used=reserved, free_ram_mb=resources["memory_mb"] - reserved,
+                      local_gb_used=0, free_disk_gb=resources["local_gb"], vcpus_used=0,
+                      running_vms=0, ram_allocation_ratio=CONF.ram_allocation_ratio,
+                      disk_allocation_ratio=CONF.disk_allocation_ratio,
+                      cpu_allocation_ratio=CONF.cpu_allocation_ratio)
+        ctxt_service = db.service_get_by_host_and_binary(ctxt, host, "mininova-compute")
+        values["service_id"] = ctxt_service["id"]
+        db.compute_node_update_or_create(ctxt, host, host, values)
+
+
+def one_request(scheduler, ctxt):
+    spec = scheduler_utils.build_request_spec(FLAVOR, IMAGE, [str(uuid.uuid4())],
+                                              "bench", "bench")
+    started = time.perf_counter()
+    [selection] = scheduler.select_destinations(ctxt, spec)
+    return time.perf_counter() - started, selection
+
+
+def time_requests(scheduler, ctxt, count):
+    timings, selections = [], []
+    for _ in range(count):
+        elapsed, selection = one_request(scheduler, ctxt)
+        timings.append(elapsed)
+        selections.append(selection)
+    return timings, selections
+
+
+def burst(scheduler, ctxt, count):
+    results = []
+    lock = threading.Lock()
+    start = threading.Barrier(count + 1)
+
+    def worker():
+        start.wait()
+        result = one_request(scheduler, ctxt)
+        with lock:
+            results.append(result)
+
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, [selection for _elapsed, selection in results]
+
+
+def over_committed(selections, memory_mb):
+    """Hosts whose placed RAM + reserved exceeds memory_mb × ratio."""
+    placed = {}
+    for selection in selections:
+        placed[selection["host"]] = placed.get(selection["host"], 0) + FLAVOR["memory_mb"]
+    limit = memory_mb * CONF.ram_allocation_ratio
+    return {host: used for host, used in placed.items()
+            if used + CONF.reserved_host_memory_mb > limit}, max(placed.values())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--burst", type=int, default=100)
+    args = parser.parse_args()
+
+    workdir = tempfile.mkdtemp(prefix="mininova-bench-")
+    CONF([], project="mininova", default_config_files=[])
+    CONF.set_override("connection", f"sqlite:///{workdir}/bench.sqlite", "database")
+    migration.db_sync()
+    ctxt = context.get_admin_context()
+
+    print(f"select_destinations, {args.requests} requests per size "
+          f"(filters: {', '.join(CONF.filter_scheduler.enabled_filters)})")
+    hosts = 0
+    medians = {}
+    all_selections = []
+    for size in (10, 100, 1000):
+        add_hosts(ctxt, hosts, size)
+        hosts = size
+        scheduler = filter_scheduler.FilterScheduler()
+        one_request(scheduler, ctxt)  # warm up: imports, first read
+        timings, selections = time_requests(scheduler, ctxt, args.requests)
+        medians[size] = statistics.median(timings)
+        print(f"  {size:5d} hosts: median {medians[size] * 1000:7.2f} ms   "
+              f"p90 {sorted(timings)[int(len(timings) * 0.9)] * 1000:7.2f} ms")
+        if size == 1000:
+            all_selections = selections
+    wall, selections = burst(scheduler, ctxt, args.burst)
+    all_selections += selections
+    ratio = wall / (args.burst * medians[1000])
+    print(f"burst of {args.burst} concurrent requests at 1000 hosts: wall {wall:.3f} s, "
+          f"ratio {ratio:.2f} (wall ÷ {args.burst} × median; target <= 1.5)")
+    problems, most = over_committed(all_selections, fake.CONF.fake_driver.memory_mb)
+    print(f"over-committed hosts: {len(problems)} (most RAM placed on one host: {most} MB, "
+          f"limit {fake.CONF.fake_driver.memory_mb * CONF.ram_allocation_ratio:.0f} MB "
+          f"incl. {CONF.reserved_host_memory_mb} MB reserved)")
+    print(f"targets: median at 1000 hosts {medians[1000] * 1000:.1f} ms <= 50 ms; "
+          f"burst ratio {ratio:.2f} <= 1.5; over-committed hosts {len(problems)} == 0")
+
+
+if __name__ == "__main__":
+    main()
