@@ -63,8 +63,19 @@ class ComputeManager(manager.Manager):
         """Connect the driver, then repair what a crash left half done."""
         self.driver.init_host(self.host)
         context = _admin_context()
-        for instance in self.conductor_api.instance_get_all_by_host(context, self.host):
+        instances = self.conductor_api.instance_get_all_by_host(context, self.host)
+        self._destroy_deleted_guests(context, {instance["uuid"] for instance in instances})
+        for instance in instances:
             self._init_instance(context, instance)
+
+    def _destroy_deleted_guests(self, context, live_uuids):
+        """Guests whose server was deleted while this service was down (the
+        API then deletes the row itself) are reaped now."""
+        for instance_uuid in self.driver.list_instance_uuids():
+            if instance_uuid not in live_uuids:
+                LOG.info("Destroying instance with name label '%s' which is marked as "
+                         "DELETED but still present on host.", instance_uuid)
+                self._cleanup_guest(context, {"uuid": instance_uuid})
 
     def _init_instance(self, context, instance):
         if instance["vm_state"] == vm_states.BUILDING or \

@@ -65,3 +65,29 @@ def test_database_access_is_refused_once_blocked(conf):
                                     "which is not allowed by policy")
     finally:
         db_api.block_db_access(None)
+
+
+def test_a_compute_restarting_mid_build_puts_the_instance_in_error(cloud, admin, image):
+    """init_host: a build the old process left in 'spawning' can never finish."""
+    from mininova import context as mn_context
+
+    ctxt = mn_context.get_admin_context()
+    server = admin.create_server("vm1", image["id"], "42")
+    helpers.wait_for_status(admin, server["id"], "ACTIVE")
+    db_api.instance_update(ctxt, server["id"], {"vm_state": "building",
+                                                "task_state": "spawning"})
+    cloud.computes["host1"].manager.init_host()
+    server = admin.get_server(server["id"])
+    assert (server["status"], server["OS-EXT-STS:task_state"]) == ("ERROR", None)
+    assert cloud.computes["host1"].manager.driver.list_instance_uuids() == []
+
+
+def test_a_compute_restarting_mid_delete_finishes_the_delete(cloud, admin, image):
+    from mininova import context as mn_context
+
+    ctxt = mn_context.get_admin_context()
+    server = admin.create_server("vm1", image["id"], "42")
+    helpers.wait_for_status(admin, server["id"], "ACTIVE")
+    db_api.instance_update(ctxt, server["id"], {"task_state": "deleting"})
+    cloud.computes["host1"].manager.init_host()
+    helpers.wait_for_gone(admin, server["id"])

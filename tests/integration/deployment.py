@@ -71,6 +71,8 @@ class Deployment:
             "osapi_compute_listen": "127.0.0.1",
             "osapi_compute_listen_port": str(self.api_port),
             "report_interval": "2",
+            # Short, so a test can see a stopped compute reported down.
+            "service_down_time": "10",
         }
         config["image_service"] = {"bind_host": "127.0.0.1", "bind_port": str(self.image_port)}
         config["glance"] = {"api_servers": f"http://127.0.0.1:{self.image_port}"}

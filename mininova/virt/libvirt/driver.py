@@ -245,7 +245,8 @@ class LibvirtDriver(driver.ComputeDriver):
                                                     vconfig.NOVA_NS))
         except libvirt.libvirtError:
             return None
-        return element.findtext(f"{{{vconfig.NOVA_NS}}}host")
+        # libvirt hands the element back without its namespace.
+        return element.findtext("host")
 
     @staticmethod
     def _instance_dir(instance):
