@@ -18,12 +18,12 @@ def set_vm_state_and_notify(context, api, instance_uuid, service, method, update
                 {"service": service, "method": method, "ex": exc})
     LOG.warning("Setting instance to %s state.", updates["vm_state"].upper(),
                 instance={"uuid": instance_uuid})
+    # The fault first: whoever sees the ERROR must also see why.
+    compute_utils.add_instance_fault_from_exc(context, api, instance_uuid, exc)
     try:
         api.instance_update(context, instance_uuid, updates)
     except Exception:
         LOG.exception("Could not set the state of instance %s", instance_uuid)
-        return
-    compute_utils.add_instance_fault_from_exc(context, api, instance_uuid, exc)
 
 
 def build_request_spec(flavor, image, instance_uuids, project_id, user_id,

@@ -203,3 +203,45 @@ def test_a_filter_path_that_does_not_import_stops_the_scheduler(tmp_path):
     assert result.returncode != 0
     assert "mininova-scheduler cannot start: Cannot import 'nowhere.BrokenFilter'" in (
         result.stderr)
+
+
+@THREE_HOSTS
+def test_anti_affinity_within_one_request(admin, image):
+    group = admin.create_server_group("apart", "anti-affinity")
+    admin.create_server("web", image["id"], "42", min_count=3, max_count=3,
+                        scheduler_hints={"group": group["id"]})
+    servers = helpers.wait_for_all(admin, 3, "ACTIVE")
+    assert sorted(host_of(s) for s in servers) == ["host1", "host2", "host3"]
+
+
+@THREE_HOSTS
+def test_anti_affinity_with_more_members_than_hosts_fails_the_request(admin, image):
+    group = admin.create_server_group("apart", "anti-affinity")
+    admin.create_server("web", image["id"], "42", min_count=4, max_count=4,
+                        scheduler_hints={"group": group["id"]})
+    servers = helpers.wait_for_all(admin, 4, "ERROR")
+    # The 4th instance starts from the one host the 3rd could still use.
+    assert "ServerGroupAntiAffinityFilter: (start: 1, end: 0)" in (
+        servers[0]["fault"]["message"])
+
+
+@THREE_HOSTS
+def test_affinity_one_after_another_and_within_one_request(admin, image):
+    group = admin.create_server_group("together", "affinity")
+    hint = {"group": group["id"]}
+    first = boot(admin, image, "first", flavor="42", scheduler_hints=hint)
+    admin.create_server("more", image["id"], "42", min_count=2, max_count=2,
+                        scheduler_hints=hint)
+    servers = helpers.wait_for_all(admin, 3, "ACTIVE")
+    assert {host_of(s) for s in servers} == {host_of(first)}
+
+
+@pytest.mark.hosts("host1", "host2")
+def test_image_hypervisor_type_picks_the_matching_host(admin, cloud, tmp_path):
+    cloud.computes["host2"].manager.driver.hypervisor_type = "qemu"
+    set_memory(cloud, {"host1": 16384, "host2": 4096})
+    path = tmp_path / "q.raw"
+    path.write_bytes(b"\0" * 1024)
+    image = admin.create_image("for-qemu", str(path), "raw",
+                               properties={"img_hv_type": "qemu"})
+    assert host_of(boot(admin, image)) == "host2"
