@@ -5,9 +5,13 @@ It speaks only the public REST API, like any OpenStack client would: the
 CLI, the tests and the benchmarks all drive mininova through it.
 """
 
+import json
 import os
 
 import requests
+
+# Glance's media type for a JSON patch of an image's metadata.
+JSON_PATCH_MEDIA_TYPE = "application/openstack-images-v2.1-json-patch"
 
 
 class ClientException(Exception):
@@ -130,6 +134,17 @@ class Client:
     def delete_image(self, image_id):
         self.image("DELETE", f"/v2/images/{image_id}", expect_json=False)
 
+    def update_image(self, image_id, changes, remove_props=()):
+        """Set the fields and properties in ``changes`` and remove those named
+        in ``remove_props``, with Glance's JSON patch built as glanceclient
+        builds it: ``add`` what the image lacks, ``replace`` what it has."""
+        current = self.get_image(image_id)
+        patch = [{"op": "replace" if name in current else "add", "path": _pointer(name),
+                  "value": value} for name, value in changes.items()]
+        patch += [{"op": "remove", "path": _pointer(name)} for name in remove_props]
+        return self.image("PATCH", f"/v2/images/{image_id}", data=json.dumps(patch),
+                          headers={"Content-Type": JSON_PATCH_MEDIA_TYPE})
+
     # --- admin -----------------------------------------------------------------------
 
     def list_services(self):
@@ -155,6 +170,10 @@ class Client:
 
     def delete_service(self, service_id):
         self.compute("DELETE", f"/os-services/{service_id}", expect_json=False)
+
+    def get_image_cache(self, host=None):
+        params = {"host": host} if host else {}
+        return self.compute("GET", "/os-image-cache", params=params)["image_cache"]
 
     # --- aggregates and availability zones ----------------------------------------------
 
@@ -229,6 +248,11 @@ class _ProgressReader:
         if self._progress:
             self._progress(self._sent, self.len)
         return chunk
+
+
+def _pointer(name):
+    """A JSON pointer to a top-level member (RFC 6901 escapes ~ and /)."""
+    return "/" + name.replace("~", "~0").replace("/", "~1")
 
 
 def _find(items, name_or_id, kind):

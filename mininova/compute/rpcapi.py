@@ -2,7 +2,7 @@
 
 Everything goes to ``compute.<host>``: only the compute that owns the
 instance may act on it. Actions are casts (the caller does not wait);
-questions that return data (console output) are calls.
+questions that return data (console output, the image cache) are calls.
 """
 
 from mininova import rpc
@@ -28,3 +28,6 @@ class ComputeAPI:
     def get_console_output(self, ctxt, instance, tail_length=None):
         return self.client.prepare(server=instance["host"]).call(
             ctxt, "get_console_output", instance=instance, tail_length=tail_length)
+
+    def get_image_cache(self, ctxt, host):
+        return self.client.prepare(server=host).call(ctxt, "get_image_cache")

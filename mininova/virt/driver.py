@@ -52,6 +52,24 @@ class ComputeDriver:
         """UUIDs of the guests this driver manages on this host."""
         raise NotImplementedError
 
+    def manage_image_cache(self, context, all_instances):
+        """One pass of the image cache manager: remove the cached images that
+        none of ``all_instances`` (this host's, deleted ones left out) uses
+        and that have been unused for long enough. Called by the compute's
+        periodic task every ``[image_cache] manager_interval`` seconds."""
+        raise NotImplementedError
+
+    def get_image_cache(self, context, all_instances, next_pass_at):
+        """mininova's report on the image cache: one dict per cached image::
+
+            {"filename", "image_id", "image_name", "size", "used_by",
+             "age_seconds", "will_be_removed", "removable_at"}
+
+        ``will_be_removed`` says whether the pass due at ``next_pass_at``
+        (epoch seconds, None when passes are turned off) would remove it.
+        """
+        raise NotImplementedError
+
 
 def load_compute_driver(driver_name=None):
     """Import ``mininova.virt.<compute_driver>`` and instantiate it."""

@@ -74,3 +74,11 @@ class FakeDriver(driver.ComputeDriver):
     def list_instance_uuids(self):
         with self._lock:
             return list(self.instances)
+
+    def manage_image_cache(self, context, all_instances):
+        # Pretend guests have no disks, so there is no cache to tend.
+        LOG.debug("Image cache manager pass: no image cache (%d instances)",
+                  len(all_instances))
+
+    def get_image_cache(self, context, all_instances, next_pass_at):
+        return []

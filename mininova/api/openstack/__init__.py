@@ -52,6 +52,7 @@ def create_app():
         flavors,
         flavors_extraspecs,
         hypervisors,
+        image_cache,
         images,
         scheduler_explain,
         server_groups,
@@ -65,7 +66,8 @@ def create_app():
     app.json.sort_keys = False
     app.register_blueprint(versions.blueprint)
     for module in (servers, flavors, images, services, hypervisors, aggregates,
-                   availability_zone, server_groups, flavors_extraspecs, scheduler_explain):
+                   availability_zone, server_groups, flavors_extraspecs, scheduler_explain,
+                   image_cache):
         app.register_blueprint(module.blueprint, url_prefix="/v2.1")
     app.before_request(_start_request)
     app.after_request(_finish_request)

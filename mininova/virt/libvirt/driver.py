@@ -38,7 +38,7 @@ from mininova.conf import CONF
 from mininova.virt import driver
 from mininova.virt.libvirt import config as vconfig
 from mininova.virt.libvirt import host as libvirt_host
-from mininova.virt.libvirt import imagebackend
+from mininova.virt.libvirt import imagebackend, imagecache
 from mininova.virt.libvirt import utils as libvirt_utils
 
 LOG = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ class LibvirtDriver(driver.ComputeDriver):
         self.host = None
         self._hypervisor_version = 0
         self._disk_cache_mode = "none"
+        self.image_cache_manager = imagecache.ImageCacheManager()
 
     # --- start and stop ------------------------------------------------------
 
@@ -210,6 +211,14 @@ class LibvirtDriver(driver.ComputeDriver):
         os.rename(target, doomed)
         shutil.rmtree(doomed)
         LOG.info("Deletion of %s complete", doomed, instance=instance)
+
+    # --- the image cache -------------------------------------------------------------
+
+    def manage_image_cache(self, context, all_instances):
+        self.image_cache_manager.update(context, all_instances)
+
+    def get_image_cache(self, context, all_instances, next_pass_at):
+        return self.image_cache_manager.report(context, all_instances, next_pass_at)
 
     # --- questions ------------------------------------------------------------------
 
