@@ -17,13 +17,22 @@ LOG = logging.getLogger(__name__)
 def periodic_task(spacing):
     """Run the decorated method every ``spacing`` seconds.
 
-    ``spacing`` is a number, or the name of a [DEFAULT] option read at run
-    time (so tests and operators can change it in the config).
+    ``spacing`` is a number, or the name of an option read at run time (so
+    tests and operators can change it in the config): ``"report_interval"``
+    for [DEFAULT], ``"image_cache.manager_interval"`` for a group. Zero or
+    less turns the task off.
     """
     def decorator(function):
         function._periodic_spacing = spacing
         return function
     return decorator
+
+
+def _seconds(spacing):
+    if not isinstance(spacing, str):
+        return spacing
+    group, _dot, name = spacing.rpartition(".")
+    return getattr(CONF[group] if group else CONF, name)
 
 
 class Manager:
@@ -53,14 +62,22 @@ class Manager:
         """Run every periodic task that is due; one failing does not stop others."""
         now = time.monotonic()
         for name, spacing in self._periodic_tasks():
-            seconds = getattr(CONF, spacing) if isinstance(spacing, str) else spacing
+            seconds = _seconds(spacing)
             last = self._last_run.setdefault(name, now)
             # The first run comes one spacing after start (Nova's default
             # run_immediately=False); services do their start-up work themselves.
-            if now - last < seconds:
+            if seconds <= 0 or now - last < seconds:
                 continue
             self._last_run[name] = now
             try:
                 getattr(self, name)(context)
             except Exception:
                 LOG.exception("Error during %s.%s", type(self).__name__, name)
+
+    def seconds_until(self, task_name):
+        """When the periodic task will next run, or None when it is off."""
+        seconds = _seconds(getattr(type(self), task_name)._periodic_spacing)
+        if seconds <= 0:
+            return None
+        last = self._last_run.get(task_name, time.monotonic())
+        return max(0.0, last + seconds - time.monotonic())

@@ -110,24 +110,10 @@ class ComputeManager(manager.Manager):
     def update_available_resource(self, context):
         self.rt.update_available_resource(context)
 
-    @manager.periodic_task(spacing=0)
+    @manager.periodic_task(spacing="image_cache.manager_interval")
     def _run_image_cache_manager_pass(self, context):
         """Let the driver remove the cached images that no instance of this
-        host uses any more (Nova's task of the same name), every
-        ``[image_cache] manager_interval`` seconds; 0 or less turns it off.
-
-        ``spacing`` can only name a [DEFAULT] option, and the interval is in
-        [image_cache]: so this is called on every tick of the periodic loop
-        and keeps its own time in ``self._last_run["image_cache_pass"]``,
-        where get_image_cache reads when the next pass is due.
-        """
-        interval = CONF.image_cache.manager_interval
-        now = time.monotonic()
-        # The first pass comes one interval after start, as in Nova.
-        last = self._last_run.setdefault("image_cache_pass", now)
-        if interval <= 0 or now - last < interval:
-            return
-        self._last_run["image_cache_pass"] = now
+        host uses any more (Nova's task of the same name)."""
         instances = self.conductor_api.instance_get_all_by_host(context, self.host)
         self.driver.manage_image_cache(context, instances)
 
@@ -298,10 +284,8 @@ class ComputeManager(manager.Manager):
         and what the image cache manager's next pass will remove (for
         ``GET /os-image-cache`` and ``mininova image-cache``)."""
         interval = CONF.image_cache.manager_interval
-        next_pass_at = None
-        if interval > 0:
-            last = self._last_run.get("image_cache_pass", time.monotonic())
-            next_pass_at = time.time() + max(0.0, last + interval - time.monotonic())
+        wait = self.seconds_until("_run_image_cache_manager_pass")
+        next_pass_at = None if wait is None else time.time() + wait
         instances = self.conductor_api.instance_get_all_by_host(context, self.host)
         return {
             "next_run_at": next_pass_at and time.strftime("%Y-%m-%dT%H:%M:%SZ",
