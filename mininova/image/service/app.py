@@ -80,7 +80,7 @@ from flask import Flask, Response, g, jsonify, request
 from oslo_log import log as logging
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
-from werkzeug.wsgi import ClosingIterator
+from werkzeug.wsgi import ClosingIterator, wrap_file
 
 from mininova import context as mn_context
 from mininova import utils
@@ -708,8 +708,10 @@ class ImageDataController:
             raise ImageApiError(500, f"The data of image {image_id} is missing from the "
                                      f"image store; ask the operator.") from exc
         size = os.fstat(image_file.fileno()).st_size
+        # wrap_file hands the open file to the WSGI server (wsgi.file_wrapper),
+        # which sends it straight from disk instead of through Python chunks.
         return Response(
-            store.read_chunks(image_file),
+            wrap_file(request.environ, image_file, store.CHUNK_SIZE),
             direct_passthrough=True,
             mimetype="application/octet-stream",
             headers={"Content-Length": str(size), "Content-MD5": image["checksum"]},
