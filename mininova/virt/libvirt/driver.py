@@ -13,7 +13,8 @@
     "Instance spawned successfully."
 
 ``destroy`` undoes all of it but the base file, which the image cache
-keeps for the next boot of the same image.
+keeps for the next boot of the same image, until the image cache manager
+removes it unused.
 
 Several compute services may share one libvirtd (two "hosts" on one
 machine): each guest records its compute host in its metadata, and a
