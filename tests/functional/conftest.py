@@ -3,8 +3,9 @@ launcher) over memory://, with the fake driver and a real SQLite file."""
 
 import pytest
 
-from mininova.cli.client import Client
+from mininova.cli import shell
 from mininova.cmd.all import AllInOne
+from tests.functional.helpers import make_client
 
 
 @pytest.fixture
@@ -15,11 +16,6 @@ def cloud(conf, request):
     running = AllInOne().start(compute_hosts=hosts, api_port=0, image_port=0)
     yield running
     running.stop()
-
-
-def make_client(cloud, token):
-    return Client(f"http://127.0.0.1:{cloud.api_service.port}/v2.1",
-                  f"http://127.0.0.1:{cloud.image_service.port}", token, timeout=30)
 
 
 @pytest.fixture
@@ -38,3 +34,18 @@ def image(admin, tmp_path):
     path = tmp_path / "tiny.raw"
     path.write_bytes(b"\0" * 1024 * 1024)
     return admin.create_image("tiny", str(path), "raw")
+
+
+@pytest.fixture
+def mininova(cloud, monkeypatch, capsys):
+    """The ``mininova`` command against the cloud, as the admin:
+    ``mininova("list")`` gives ``(exit status, stdout, stderr)``."""
+    monkeypatch.setenv("MININOVA_COMPUTE_URL", f"http://127.0.0.1:{cloud.api_service.port}/v2.1")
+    monkeypatch.setenv("MININOVA_IMAGE_URL", f"http://127.0.0.1:{cloud.image_service.port}")
+    monkeypatch.setenv("MININOVA_TOKEN", "admin:admin")
+
+    def run(*argv):
+        code = shell.main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run

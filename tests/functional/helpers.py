@@ -95,6 +95,27 @@ class LogCapture:
         return self._buffer.getvalue().splitlines()
 
 
+def make_client(cloud, token):
+    """A client of the in-process cloud, as the user ``token`` names."""
+    return Client(f"http://127.0.0.1:{cloud.api_service.port}/v2.1",
+                  f"http://127.0.0.1:{cloud.image_service.port}", token, timeout=30)
+
+
 def make_client_like(client, token):
     """Another user of the same cloud."""
     return Client(client.compute_url, client.image_url, token, timeout=client.timeout)
+
+
+def table_rows(text):
+    """The cells of every prettytable in ``text``, header rows included.
+
+    Columns are cut where the table's ``+----+`` border has its ``+``, since
+    cells may hold a ``|`` themselves (``|- host1``)."""
+    rows, edges = [], []
+    for line in text.splitlines():
+        if line.startswith("+"):
+            edges = [i for i, char in enumerate(line) if char == "+"]
+        elif line.startswith("|") and edges:
+            columns = zip(edges, edges[1:], strict=False)
+            rows.append([line[start + 1:end].strip() for start, end in columns])
+    return rows

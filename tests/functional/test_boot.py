@@ -144,7 +144,10 @@ def test_instance_actions_are_recorded(admin, image, cloud):
     helpers.wait_for_status(admin, server["id"], "ACTIVE")
     [action] = db.actions_get(context.get_admin_context(), server["id"])
     assert action["action"] == "create"
-    events = db.action_events_get(context.get_admin_context(), action["id"])
+    # The server is ACTIVE a moment before its build event is closed.
+    events = helpers.wait_until(
+        lambda: db.action_events_get(context.get_admin_context(), action["id"]),
+        lambda events: all(e["result"] for e in events))
     assert [(e["event"], e["result"]) for e in events] == [
         ("compute__do_build_and_run_instance", "Success")]
 

@@ -3,20 +3,7 @@ tables, a boot that prints its states, and errors that say what to fix."""
 
 import pytest
 
-from mininova.cli import shell
-
-
-@pytest.fixture
-def mininova(cloud, monkeypatch, capsys):
-    monkeypatch.setenv("MININOVA_COMPUTE_URL", f"http://127.0.0.1:{cloud.api_service.port}/v2.1")
-    monkeypatch.setenv("MININOVA_IMAGE_URL", f"http://127.0.0.1:{cloud.image_service.port}")
-    monkeypatch.setenv("MININOVA_TOKEN", "admin:admin")
-
-    def run(*argv):
-        code = shell.main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
+from tests.functional.helpers import table_rows
 
 
 @pytest.fixture
@@ -24,12 +11,6 @@ def tiny_file(tmp_path):
     path = tmp_path / "tiny.raw"
     path.write_bytes(b"\0" * 3 * 1024 * 1024)
     return path
-
-
-def table_rows(text):
-    """The cells of a prettytable, header first."""
-    return [[cell.strip() for cell in line.strip("|").split("|")]
-            for line in text.splitlines() if line.startswith("|")]
 
 
 def test_image_create_shows_progress_and_the_image(mininova, tiny_file):

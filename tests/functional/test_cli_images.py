@@ -3,27 +3,9 @@ the in-process cloud."""
 
 import pytest
 
-from mininova.cli import shell
+from mininova.cli import images
 from tests.functional import helpers
-
-
-@pytest.fixture
-def mininova(cloud, monkeypatch, capsys):
-    monkeypatch.setenv("MININOVA_COMPUTE_URL", f"http://127.0.0.1:{cloud.api_service.port}/v2.1")
-    monkeypatch.setenv("MININOVA_IMAGE_URL", f"http://127.0.0.1:{cloud.image_service.port}")
-    monkeypatch.setenv("MININOVA_TOKEN", "admin:admin")
-
-    def run(*argv):
-        code = shell.main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
-
-
-def table_rows(text):
-    """The cells of every prettytable row in ``text``, headers included."""
-    return [[cell.strip() for cell in line.strip("|").split("|")]
-            for line in text.splitlines() if line.startswith("|")]
+from tests.functional.helpers import table_rows
 
 
 def properties(text):
@@ -108,7 +90,7 @@ def test_image_cache_with_an_empty_cache(mininova, cloud):
     lines = out.splitlines()
     assert lines[0].startswith("Host host1: image cache manager every 2400 s, next run at ")
     assert lines[0].endswith("; removes base files unused for 86400 s")
-    assert table_rows(out) == [shell.IMAGE_CACHE_FIELDS]
+    assert table_rows(out) == [images.IMAGE_CACHE_FIELDS]
 
 
 @pytest.mark.hosts("host1", "host2")
@@ -133,14 +115,14 @@ def test_image_cache_shows_each_hosts_base_files(mininova, cloud, admin, tiny):
     headers = [line for line in out.splitlines() if line.startswith("Host ")]
     assert [h.split(":")[0] for h in headers] == ["Host host1", "Host host2"]
     rows = table_rows(out)
-    assert rows[0] == shell.IMAGE_CACHE_FIELDS
+    assert rows[0] == images.IMAGE_CACHE_FIELDS
     assert rows[1:4] == [
         ["a" * 40, tiny["id"], "tiny", "32.0 MiB", server["id"], "1m 15s", "no: in use"],
         ["b" * 40, "-", "-", "512 B", "-", "2d 1h", "yes"],
         ["c" * 40, "img-c", "c", "3.0 GiB", "-", "10m 0s",
          "no: unused, old enough at 2026-11-22T10:00:00Z"],
     ]
-    assert rows[4] == shell.IMAGE_CACHE_FIELDS  # host2's, empty
+    assert rows[4] == images.IMAGE_CACHE_FIELDS  # host2's, empty
 
     code, out, _err = mininova("image-cache", "--host", "host2")
     assert [line for line in out.splitlines() if line.startswith("Host ")] == [headers[1]]

@@ -5,38 +5,11 @@ server-explain, printed as novaclient prints them."""
 import pytest
 
 from mininova import context
-from mininova.cli import shell
+from mininova.cli import servers, shell
 from mininova.db import api as db
 from mininova.db import scheduling as scheduling_db
 from tests.functional import helpers
-
-
-@pytest.fixture
-def mininova(cloud, monkeypatch, capsys):
-    monkeypatch.setenv("MININOVA_COMPUTE_URL", f"http://127.0.0.1:{cloud.api_service.port}/v2.1")
-    monkeypatch.setenv("MININOVA_IMAGE_URL", f"http://127.0.0.1:{cloud.image_service.port}")
-    monkeypatch.setenv("MININOVA_TOKEN", "admin:admin")
-
-    def run(*argv):
-        code = shell.main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
-
-
-def table_rows(text):
-    """The cells of every prettytable in ``text``, header rows included.
-
-    Columns are cut where the table's ``+----+`` border has its ``+``, since
-    cells may hold a ``|`` themselves (``|- host1``)."""
-    rows, edges = [], []
-    for line in text.splitlines():
-        if line.startswith("+"):
-            edges = [i for i, char in enumerate(line) if char == "+"]
-        elif line.startswith("|") and edges:
-            columns = zip(edges, edges[1:], strict=False)
-            rows.append([line[start + 1:end].strip() for start, end in columns])
-    return rows
+from tests.functional.helpers import table_rows
 
 
 def test_aggregate_lifecycle(mininova):
@@ -240,7 +213,7 @@ def test_boot_hints_repeat_into_lists(admin, image, monkeypatch):
     args = shell.build_parser().parse_args([
         "boot", "--image", image["id"], "--flavor", "42", "--hint", "same_host=a",
         "--hint", "same_host=b", "--hint", "cell=c", "vm"])
-    assert shell.do_boot(client, args) == 0
+    assert servers.do_boot(client, args) == 0
     assert sent == {"same_host": ["a", "b"], "cell": "c"}
 
 

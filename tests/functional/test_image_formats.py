@@ -23,19 +23,20 @@ from mininova.db import api as db_api
 from mininova.image.service import models
 from mininova.image.service import store as image_store
 from mininova.virt import images
-from tests.functional.conftest import make_client
+from tests.functional.helpers import make_client
 
 MiB = 1024 * 1024
 
 
 # --- making images -------------------------------------------------------------------------
 
-def run(*cmd):
-    subprocess.run([str(arg) for arg in cmd], check=True, capture_output=True)
+def run(*cmd, cwd=None):
+    subprocess.run([str(arg) for arg in cmd], check=True, capture_output=True, cwd=cwd)
 
 
 def qemu_img_create(path, fmt, *options, size="1M"):
-    run("qemu-img", "create", "-f", fmt, *options, path, size)
+    """In the image's directory: a relative data_file=x.data lands there too."""
+    run("qemu-img", "create", "-f", fmt, *options, path, size, cwd=path.parent)
     return path
 
 

@@ -37,7 +37,7 @@ def pattern_raw(tmp_path):
 def serve(monkeypatch):
     """Make the image service's download a copy of the given file."""
     def serve_file(source):
-        def download(self, context, image_id, dst_path, expected_checksum=None):
+        def download(self, context, image_id, dst_path, expected_checksum=None, sync=True):
             shutil.copyfile(source, dst_path)
             return source.stat().st_size
         monkeypatch.setattr(glance.API, "download", download)

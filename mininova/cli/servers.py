@@ -1,0 +1,227 @@
+"""The server commands of ``mininova``: boot, list, show, delete,
+console-log, and server-explain (the server commands of novaclient's
+``novaclient/v2/shell.py``, over its ``novaclient/v2/servers.py``).
+
+``server-explain`` is mininova's own: it prints the scheduler's recorded
+decisions for a server (``GET /servers/<id>/os-scheduler-explain``).
+"""
+
+import sys
+import time
+
+import prettytable
+
+from mininova.cli.shell import add_command, delete_each, key_value, print_dict, print_list
+
+POWER_STATES = {0: "NOSTATE", 1: "Running", 3: "Paused", 4: "Shutdown", 6: "Crashed",
+                7: "Suspended"}
+
+
+def add_commands(commands):
+    boot = add_command(commands, "boot", do_boot, "Boot a new server.")
+    boot.add_argument("--image", required=True, help="image name or ID")
+    boot.add_argument("--flavor", required=True, help="flavor name or ID")
+    boot.add_argument("--availability-zone")
+    boot.add_argument("--hint", action="append", default=[], metavar="KEY=VALUE",
+                      help="a scheduler hint, such as group=<server group id>; repeatable")
+    boot.add_argument("--min-count", type=int)
+    boot.add_argument("--max-count", type=int)
+    boot.add_argument("--wait", "--poll", action="store_true",
+                      help="print the status as it changes until the build ends")
+    boot.add_argument("--timeout", type=int, default=300, help="seconds --wait waits")
+    boot.add_argument("name")
+
+    listing = add_command(commands, "list", do_list, "List servers.")
+    listing.add_argument("--all-tenants", action="store_true")
+    add_command(commands, "show", do_show, "Show details about a server.").add_argument("server")
+    add_command(commands, "delete", do_delete, "Delete servers.").add_argument(
+        "server", nargs="+")
+    console = add_command(commands, "console-log", do_console_log,
+                          "Get the console log of a server.")
+    console.add_argument("--length", type=int, help="only the last N lines")
+    console.add_argument("server")
+    add_command(commands, "server-explain", do_server_explain,
+                "Explain the scheduler's decisions for a server: each filter's "
+                "verdict on each host, the weights, the choice.").add_argument("server")
+
+
+def _server_for_display(server):
+    shown = dict(server)
+    shown.pop("links", None)
+    shown["flavor"] = server["flavor"]["id"]
+    shown["image"] = server["image"]["id"]
+    if "fault" in server:
+        shown["fault"] = server["fault"]
+    return shown
+
+
+# --- boot -----------------------------------------------------------------------
+
+def do_boot(client, args):
+    image = client.find_image(args.image)
+    flavor = client.find_flavor(args.flavor)
+    created = client.create_server(args.name, image["id"], flavor["id"],
+                                   scheduler_hints=_hints(args.hint),
+                                   min_count=args.min_count, max_count=args.max_count,
+                                   availability_zone=args.availability_zone)
+    if not args.wait:
+        print_dict(_server_for_display(client.get_server(created["id"])))
+        return 0
+    server = _wait_for_build(client, created["id"], args.name, args.timeout)
+    print_dict(_server_for_display(server))
+    return 0 if server["status"] == "ACTIVE" else 1
+
+
+def _hints(pairs):
+    """``--hint k=v`` options as ``os:scheduler_hints``; a key given several
+    times becomes a list, as novaclient sends it."""
+    hints = {}
+    for pair in pairs:
+        key, value = key_value(pair, "--hint")
+        if key in hints:
+            previous = hints[key] if isinstance(hints[key], list) else [hints[key]]
+            hints[key] = previous + [value]
+        else:
+            hints[key] = value
+    return hints
+
+
+def _wait_for_build(client, server_id, name, timeout):
+    """Print each (status, task state) the server goes through."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        server = client.get_server(server_id)
+        now = (server["status"], server["OS-EXT-STS:task_state"])
+        if now != last:
+            task = f" ({now[1]})" if now[1] else ""
+            print(f"Server {name} {server_id}: {now[0]}{task}", flush=True)
+            last = now
+        if server["status"] != "BUILD":
+            if server["status"] == "ERROR" and "fault" in server:
+                print(f"ERROR: {server['fault']['message']}", file=sys.stderr)
+            return server
+        if time.monotonic() > deadline:
+            print(f"ERROR: still BUILD after {timeout} s", file=sys.stderr)
+            return server
+        time.sleep(0.5)
+
+
+# --- list, show, delete, console-log ------------------------------------------------
+
+def do_list(client, args):
+    servers = client.list_servers(all_tenants=args.all_tenants)
+    rows = [{"ID": s["id"], "Name": s["name"], "Status": s["status"],
+             "Task State": s["OS-EXT-STS:task_state"] or "-",
+             "Power State": POWER_STATES.get(s["OS-EXT-STS:power_state"], "NOSTATE"),
+             "Networks": _networks(s)} for s in servers]
+    print_list(rows, ["ID", "Name", "Status", "Task State", "Power State", "Networks"])
+    return 0
+
+
+def _networks(server):
+    return "; ".join(f"{net}={', '.join(a['addr'] for a in addrs)}"
+                     for net, addrs in server.get("addresses", {}).items())
+
+
+def do_show(client, args):
+    server = client.find_server(args.server)
+    print_dict(_server_for_display(client.get_server(server["id"])))
+    return 0
+
+
+def do_delete(client, args):
+    return delete_each(args.server, "server",
+                       lambda name: client.delete_server(client.find_server(name)["id"]),
+                       "Request to delete server {name} has been accepted.")
+
+
+def do_console_log(client, args):
+    server = client.find_server(args.server)
+    print(client.console_output(server["id"], args.length), end="")
+    return 0
+
+
+# --- why the scheduler chose a host (or none) ---------------------------------------------
+
+def do_server_explain(client, args):
+    server = client.find_server(args.server)
+    attempts = client.scheduler_explain(server["id"])
+    if not attempts:
+        print(f"No scheduling decision is recorded for server {args.server}.")
+    for index, attempt in enumerate(attempts):
+        if index:
+            print()
+        print_attempt(attempt)
+    return 0
+
+
+def print_attempt(attempt):
+    """One scheduling attempt: filters × hosts, then weights, then the choice."""
+    print(f"Attempt {attempt['attempt']} (request {attempt['request_id']}, "
+          f"{attempt['created_at']})")
+    hosts = _hosts_considered(attempt)
+    print(_filter_table(attempt["filters"], hosts))
+    if attempt["weights"]:
+        print(_weight_table(attempt["weights"]))
+    selected = attempt["selected"]
+    if selected:
+        print(f"Selected: {selected['host']} ({selected['node']})")
+    else:
+        print("No valid host was found.")
+
+
+def _hosts_considered(attempt):
+    """(host, node) pairs in the order the scheduler met them."""
+    seen = [(h["host"], h["node"]) for h in attempt.get("hosts") or []]
+    for step in attempt["filters"]:
+        seen += [(v["host"], v["node"]) for v in step["verdicts"]]
+    seen += [(w["host"], w["node"]) for w in attempt["weights"]]
+    return list(dict.fromkeys(seen))
+
+
+def _host_label(host, node):
+    return host if node in (None, host) else f"{host} ({node})"
+
+
+def _filter_table(filters, hosts):
+    """A row per filter, a column per host: ``pass``, ``FAIL: <reason>``, or
+    blank where an earlier filter had already removed the host."""
+    table = prettytable.PrettyTable(["Filter"] + [_host_label(*host) for host in hosts])
+    table.align = "l"
+    remaining = set(hosts)
+    for step in filters:
+        verdicts = {(v["host"], v["node"]): v for v in step["verdicts"]}
+        row = [f"{step['name']} ({step['start']} → {step['end']})"]
+        for host in hosts:
+            verdict = verdicts.get(host)
+            if host not in remaining:
+                row.append("")
+            elif verdict is not None and not verdict["passed"]:
+                row.append(f"FAIL: {verdict['reason']}")
+                remaining.discard(host)
+            else:
+                row.append("pass")
+        table.add_row(row)
+    return table
+
+
+def _weight_table(weights):
+    """Best first; each weigher's cell is ``raw → normalised × multiplier``."""
+    weighers = list(dict.fromkeys(name for w in weights for name in w["parts"]))
+    table = prettytable.PrettyTable(["Host", "Weight"] + weighers)
+    table.align = "l"
+    for weighed in sorted(weights, key=lambda w: -w["weight"]):
+        parts = weighed["parts"]
+        table.add_row([_host_label(weighed["host"], weighed["node"]), _number(weighed["weight"])]
+                      + [f"{_number(parts[name][0])} → {_number(parts[name][1])}"
+                         if name in parts else "" for name in weighers])
+    return table
+
+
+def _number(value):
+    """Integers as they are; floats to 3 decimals, keeping one (``1.0``)."""
+    if not isinstance(value, float):
+        return str(value)
+    text = f"{value:.3f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
