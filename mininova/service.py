@@ -109,6 +109,9 @@ class Service:
 class WSGIService:
     """Serves a WSGI application (the REST APIs) with waitress."""
 
+    # How often the server loop looks up from its sockets to see if it must stop.
+    POLL_SECONDS = 0.2
+
     def __init__(self, name, app, host, port, threads, max_request_body_size=None):
         import waitress.server
 
@@ -120,24 +123,30 @@ class WSGIService:
             app, host=host, port=port, threads=threads, ident=name, **options
         )
         self.port = self._server.effective_port
+        self._stopping = threading.Event()
         self._thread = None
 
     def start(self):
         LOG.info("%s listening on %s:%s", self.name, self._server.effective_host, self.port)
-        self._thread = threading.Thread(target=self._server.run, name=self.name, daemon=True)
+        self._thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
         self._thread.start()
 
-    def stop(self):
+    def _serve(self):
         from waitress import wasyncore
 
-        # Closing only the listening socket would leave clients' keep-alive
-        # connections open and the server loop running. Every channel is
-        # closed from inside the loop's own thread (through waitress's
-        # trigger), so no socket is closed while the loop waits on it.
-        self._server.task_dispatcher.shutdown(timeout=5)
-        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        socket_map = self._server._map
+        while not self._stopping.is_set():
+            wasyncore.loop(timeout=self.POLL_SECONDS, map=socket_map, count=1)
+        # Closed here, in the loop's own thread, never while it waits on them;
+        # and all of them: clients' keep-alive connections too, not only the
+        # listening socket.
+        wasyncore.close_all(socket_map)
+
+    def stop(self):
+        self._stopping.set()
         if self._thread:
             self._thread.join(timeout=5)
+        self._server.task_dispatcher.shutdown(timeout=5)
 
 
 def wait_for_signal(services):

@@ -220,9 +220,13 @@ def service_destroy(context, service_id):
 
 # --- compute nodes ------------------------------------------------------------
 
-def compute_node_get_all(context):
+def compute_node_get_all(context, updated_since=None):
+    """Every compute node, or those reported at or after ``updated_since``."""
     table = models.ComputeNode.__table__
-    return _rows(sa.select(table).order_by(table.c.id))
+    query = sa.select(table).order_by(table.c.id)
+    if updated_since is not None:
+        query = query.where(table.c.updated_at >= updated_since)
+    return _rows(query)
 
 
 def compute_node_get(context, node_id):

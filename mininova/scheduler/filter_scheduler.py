@@ -118,8 +118,11 @@ class FilterScheduler:
         spec = dict(spec, group_hosts=set(self._group_hosts(context, spec)))
         attempt = (spec.get("retry") or {}).get("num_attempts", 1)
         decisions = []
-        try:
-            with self._lock:
+        # The decisions are saved inside the lock too: saving them while the
+        # next request is being filtered would make the two fight over the
+        # GIL and the database, and a burst of requests slower than a queue.
+        with self._lock:
+            try:
                 candidates = self.host_manager.get_all_host_states(context)
                 selections = []
                 for index, instance_uuid in enumerate(spec["instance_uuids"]):
@@ -133,8 +136,8 @@ class FilterScheduler:
                                                              instance_uuid, decision)
                     selections.append(selection)
                 return selections
-        finally:
-            self._save(context, decisions)
+            finally:
+                self._save(context, decisions)
 
     def _group_hosts(self, context, spec):
         """Where the request's server group already has members."""

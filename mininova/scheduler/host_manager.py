@@ -10,6 +10,7 @@ from the compute replaces the consumed guess.
 """
 
 import threading
+from datetime import timedelta
 
 from oslo_log import log as logging
 
@@ -20,6 +21,10 @@ from mininova.db.models import utcnow
 from mininova.scheduler import filters, loadables, weights
 
 LOG = logging.getLogger(__name__)
+
+
+# How far back each read of the compute nodes' reports overlaps the previous one.
+REPORT_OVERLAP = timedelta(seconds=5)
 
 
 class HostState:
@@ -104,6 +109,7 @@ class HostManager:
         self.weighers = [cls() for cls in loadables.load_classes(
             CONF.filter_scheduler.weight_classes, weights.BaseHostWeigher)]
         self._host_states = {}
+        self._reports_read_at = None
         self._lock = threading.Lock()
 
     @staticmethod
@@ -123,28 +129,38 @@ class HostManager:
         return chosen
 
     def get_all_host_states(self, context):
-        """HostStates of every compute node with a compute service row."""
+        """HostStates of every compute node with a compute service row.
+
+        Services are read whole every time (the ComputeFilter needs fresh
+        heartbeats); compute nodes only when reported since the last read:
+        at a thousand hosts, decoding every node's report on every request
+        would be most of the scheduler's time.
+        """
         services = {s["host"]: s for s in db.service_get_all(context, binary="mininova-compute")}
         aggregates = scheduling_db.aggregates_by_host(context)
-        seen = set()
         with self._lock:
-            for node in db.compute_node_get_all(context):
-                service = services.get(node["host"])
-                if service is None:
-                    continue
-                key = (node["host"], node["hypervisor_hostname"])
-                state = self._host_states.get(key)
-                if state is None:
-                    state = self._host_states[key] = HostState(*key)
-                state.update_from_compute_node(node)
-                state.service = service
-                state.aggregates = aggregates.get(node["host"], [])
+            self._read_new_reports(context)
+            for key in list(self._host_states):
+                if key[0] not in services:
+                    LOG.info("Removing dead compute node %s:%s from scheduler", *key)
+                    del self._host_states[key]
+            for (host, _node), state in self._host_states.items():
+                state.service = services[host]
+                state.aggregates = aggregates.get(host, [])
                 state.availability_zone = _zone(state.aggregates)
-                seen.add(key)
-            for key in set(self._host_states) - seen:
-                LOG.info("Removing dead compute node %s:%s from scheduler", *key)
-                del self._host_states[key]
-            return [self._host_states[key] for key in sorted(seen)]
+            return [self._host_states[key] for key in sorted(self._host_states)]
+
+    def _read_new_reports(self, context):
+        # A little overlap, for reports written while we read last time and
+        # for clocks that differ a little between the conductor and us.
+        since = self._reports_read_at and self._reports_read_at - REPORT_OVERLAP
+        self._reports_read_at = utcnow()
+        for node in db.compute_node_get_all(context, updated_since=since):
+            key = (node["host"], node["hypervisor_hostname"])
+            state = self._host_states.get(key)
+            if state is None:
+                state = self._host_states[key] = HostState(*key)
+            state.update_from_compute_node(node)
 
     def update_instance_info(self, host, instance_uuids):
         with self._lock:
