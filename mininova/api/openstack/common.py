@@ -59,6 +59,27 @@ def context():
     return g.context
 
 
+def action_in_body(actions):
+    """The action a ``POST .../action`` body names, as Nova's action routes
+    read it: a body of exactly one key, ``{"add_host": {...}}``.
+
+    ``actions`` maps each name to ``(schema, handler)``; the body is checked
+    against the action's schema. Returns ``(name, handler, body)``.
+    """
+    from mininova import exception
+    from mininova.api import validation
+
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or len(body) != 1:
+        raise exception.Invalid("Malformed request body")
+    name = next(iter(body))
+    if name not in actions:
+        raise exception.Invalid(f"There is no such action: {name}")
+    body_schema, handler = actions[name]
+    validation.validate(body_schema, body)
+    return name, handler, body
+
+
 def base_url():
     return request.host_url.rstrip("/")
 

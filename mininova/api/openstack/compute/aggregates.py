@@ -25,7 +25,7 @@ pre-loading action (2.81), and Nova's refusal to rename a zone whose hosts
 already run servers (Stein).
 """
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from mininova import context as mn_context
 from mininova import exception, utils
@@ -167,15 +167,8 @@ ACTIONS = {
 
 @blueprint.post("/os-aggregates/<aggregate_id>/action")
 def action(aggregate_id):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or len(body) != 1:
-        raise exception.Invalid("Malformed request body")
-    name = next(iter(body))
-    if name not in ACTIONS:
-        raise exception.Invalid(f"There is no such action: {name}")
+    name, handler, body = common.action_in_body(ACTIONS)
     context = _admin_context(name)
-    body_schema, handler = ACTIONS[name]
-    validation.validate(body_schema, body)
     aggregate = handler(context, _aggregate_id(aggregate_id), body)
     return jsonify({"aggregate": _view(aggregate)})
 

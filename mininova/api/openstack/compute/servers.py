@@ -112,16 +112,7 @@ def register_action(name, body_schema):
 
 @blueprint.post("/servers/<server_id>/action")
 def action(server_id):
-    from mininova import exception
-
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or len(body) != 1:
-        raise exception.Invalid("Malformed request body")
-    name = next(iter(body))
-    if name not in ACTIONS:
-        raise exception.Invalid(f"There is no such action: {name}")
-    body_schema, handler = ACTIONS[name]
-    validation.validate(body_schema, body)
+    _name, handler, body = common.action_in_body(ACTIONS)
     context = common.context()
     instance = compute().get(context, server_id)
     return handler(context, instance, body)
