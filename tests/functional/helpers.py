@@ -1,78 +1,34 @@
-"""Waiting helpers for the functional tests: builds run in other threads."""
+"""Helpers of the functional tests: waiting (builds run in other threads),
+clients of the in-process cloud, log capture, reading CLI tables."""
 
 import io
 import logging
-import time
 
-from mininova.cli.client import Client, ClientException
+from mininova.cli.client import Client
+from tests.waiting import wait_for_gone, wait_for_status, wait_until
 
 TIMEOUT = 20
-
-
-def wait_for_status(client, server_id, status, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while True:
-        server = client.get_server(server_id)
-        if server["status"] == status:
-            return server
-        if time.monotonic() > deadline:
-            raise AssertionError(f"server {server_id} is {server['status']}, not {status}: "
-                                 f"{server.get('fault')}")
-        time.sleep(0.02)
+__all__ = ["wait_for_gone", "wait_for_status", "wait_until"]
 
 
 def wait_for_task(client, server_id, task_state, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while client.get_server(server_id)["OS-EXT-STS:task_state"] != task_state:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"server {server_id} never reached task {task_state}")
-        time.sleep(0.01)
-
-
-def wait_for_gone(client, server_id, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            client.get_server(server_id)
-        except ClientException as exc:
-            if exc.code == 404:
-                return
-            raise
-        if time.monotonic() > deadline:
-            raise AssertionError(f"server {server_id} was not deleted")
-        time.sleep(0.02)
+    wait_until(lambda: client.get_server(server_id)["OS-EXT-STS:task_state"],
+               lambda task: task == task_state, timeout, interval=0.01,
+               what=f"task {task_state} of server {server_id}")
 
 
 def wait_for_all(client, count, status, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while True:
-        servers = client.list_servers()
-        if len(servers) == count and all(s["status"] == status for s in servers):
-            return servers
-        if time.monotonic() > deadline:
-            raise AssertionError(f"servers: {[(s['name'], s['status']) for s in servers]}")
-        time.sleep(0.02)
-
-
-def wait_until(fetch, done, timeout=TIMEOUT):
-    """``fetch()`` again and again until ``done(value)``; return the value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if done(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not done: {value!r}")
-        time.sleep(0.02)
+    def all_there(servers):
+        return len(servers) == count and all(s["status"] == status for s in servers)
+    return wait_until(client.list_servers, all_there, timeout,
+                      what=f"{count} servers {status}")
 
 
 def wait_for_memory_used(client, memory_mb_used, timeout=TIMEOUT):
     """The compute reports freed resources just after the row changes."""
-    deadline = time.monotonic() + timeout
-    while client.list_hypervisors(detailed=True)[0]["memory_mb_used"] != memory_mb_used:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"memory_mb_used never became {memory_mb_used}")
-        time.sleep(0.02)
+    wait_until(lambda: client.list_hypervisors(detailed=True)[0]["memory_mb_used"],
+               lambda used: used == memory_mb_used, timeout,
+               what=f"memory_mb_used {memory_mb_used}")
 
 
 class LogCapture:

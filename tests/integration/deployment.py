@@ -21,10 +21,13 @@ import libvirt
 import requests
 
 from mininova.cli.client import Client, ClientException
+from tests.waiting import wait_for_gone, wait_for_status, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 TINY_IMAGE = REPO / "build" / "images" / "tiny.qcow2"
+__all__ = ["Deployment", "wait_for_gone", "wait_for_status", "wait_for_console",
+           "wait_for_usage", "upload_tiny_image"]
 CONTROLLER_SERVICES = ("mininova-image", "mininova-conductor", "mininova-scheduler")
 
 
@@ -189,53 +192,18 @@ class Deployment:
             conn.close()
 
 
-def wait_for_status(client, server_id, status, timeout=120):
-    deadline = time.monotonic() + timeout
-    while True:
-        server = client.get_server(server_id)
-        if server["status"] == status:
-            return server
-        if server["status"] not in ("BUILD", status) or time.monotonic() > deadline:
-            raise AssertionError(f"server is {server['status']}, expected {status}: "
-                                 f"{server.get('fault')}")
-        time.sleep(0.2)
-
-
-def wait_for_gone(client, server_id, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            client.get_server(server_id)
-        except ClientException as exc:
-            if exc.code == 404:
-                return
-            raise
-        time.sleep(0.2)
-    raise AssertionError(f"server {server_id} still there after {timeout}s")
-
-
 def wait_for_console(client, server_id, text="login:", timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        output = client.console_output(server_id)
-        if text in output:
-            return output
-        time.sleep(0.5)
-    raise AssertionError(f"{text!r} not on the console after {timeout}s: {output[-500:]!r}")
+    return wait_until(lambda: client.console_output(server_id), lambda out: text in out,
+                      timeout, interval=0.5, what=f"{text!r} on the console")
 
 
 def wait_for_usage(client, memory_mb_used, running_vms, timeout=30):
     """The compute reports freed resources just after the row is deleted."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def usage():
         [hypervisor] = client.list_hypervisors(detailed=True)
-        usage = (hypervisor["memory_mb_used"], hypervisor["running_vms"])
-        if usage == (memory_mb_used, running_vms):
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"hypervisor usage {usage}, expected "
-                                 f"{(memory_mb_used, running_vms)}")
-        time.sleep(0.2)
+        return hypervisor["memory_mb_used"], hypervisor["running_vms"]
+    wait_until(usage, lambda used: used == (memory_mb_used, running_vms), timeout,
+               interval=0.2, what="the hypervisor's usage")
 
 
 def upload_tiny_image(client, name="tiny"):
