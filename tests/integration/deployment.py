@@ -9,6 +9,7 @@ name and domain name prefix.
 
 import configparser
 import os
+import random
 import secrets
 import signal
 import socket
@@ -31,10 +32,21 @@ __all__ = ["Deployment", "wait_for_gone", "wait_for_status", "wait_for_console",
 CONTROLLER_SERVICES = ("mininova-image", "mininova-conductor", "mininova-scheduler")
 
 
+# Below Linux's ephemeral range (32768-60999): a port picked there could be
+# taken by some outgoing connection before the service binds it.
+SERVICE_PORTS = range(20000, 32000)
+
+
 def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port no one listens on, for a service about to start."""
+    while True:
+        port = random.choice(SERVICE_PORTS)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 class Deployment:
@@ -143,6 +155,7 @@ class Deployment:
             self._check_processes()
             try:
                 if any(h["state"] == "up" for h in admin.list_hypervisors()):
+                    admin.list_images()  # the image service answers too
                     return
             except (requests.ConnectionError, ClientException):
                 pass
