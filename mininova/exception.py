@@ -75,6 +75,10 @@ class InstanceNotFound(NotFound):
     msg_fmt = "Instance %(instance_id)s could not be found."
 
 
+class MigrationNotFoundByStatus(NotFound):
+    msg_fmt = "Migration not found for instance %(instance_id)s with status %(status)s."
+
+
 class FlavorNotFound(NotFound):
     msg_fmt = "Flavor %(flavor_id)s could not be found."
 
@@ -128,6 +132,10 @@ class Conflict(MininovaException):
 class InstanceInvalidState(Conflict):
     msg_fmt = ("Cannot '%(action)s' instance %(server_id)s while it is in "
                "%(attr)s %(state)s")
+
+
+class InstanceNotReady(Conflict):
+    msg_fmt = "Instance %(instance_id)s is not ready"
 
 
 class UnexpectedTaskStateError(Conflict):
@@ -189,6 +197,18 @@ class FlavorDiskSmallerThanMinDisk(Invalid):
     msg_fmt = ("Flavor's disk is smaller than the minimum size specified in "
                "image metadata. Flavor disk is %(flavor_size)i bytes, minimum "
                "size is %(image_min_disk)i bytes.")
+
+
+class CannotResizeToSameFlavor(Invalid):
+    msg_fmt = "When resizing, instances must change flavor!"
+
+
+class CannotResizeDisk(Invalid):
+    msg_fmt = "Server disk was unable to be resized because: %(reason)s"
+
+
+class ResizeError(MininovaException):
+    msg_fmt = "Resize error: %(reason)s"
 
 
 class FlavorMemoryTooSmall(Invalid):

@@ -45,3 +45,14 @@ def server_or_none(client, server_id):
 def wait_for_gone(client, server_id, timeout=TIMEOUT):
     wait_until(lambda: server_or_none(client, server_id), lambda server: server is None,
                timeout, what=f"deletion of server {server_id}")
+
+
+def wait_for_settled(client, server_id, status, timeout=TIMEOUT):
+    """The server once it has ``status`` and no task left: an action (stop,
+    resize...) has finished. Fails at once on an ERROR that was not asked for."""
+    def settled(server):
+        if server["status"] == "ERROR" and status != "ERROR":
+            raise AssertionError(f"server {server_id} went to ERROR: {server.get('fault')}")
+        return server["status"] == status and server["OS-EXT-STS:task_state"] is None
+    return wait_until(lambda: client.get_server(server_id), settled, timeout,
+                      what=f"status {status} with no task of server {server_id}")

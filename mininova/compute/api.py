@@ -14,8 +14,17 @@ whose compute service is down is deleted in the database and its guest is
 reaped when that compute comes back; otherwise task_state ``deleting`` and a
 cast ``terminate_instance`` to its compute.
 
+Actions (stop, start, reboot, pause, unpause, suspend, resume, resize and
+its confirm/revert, migrate, createImage, rebuild) follow one pattern, as
+in Nova: check the (vm_state, task_state) the action needs, else 409
+``Cannot '<action>' instance <uuid> while it is in vm_state <state>``; set
+the task_state with a compare-and-swap on the states just checked (two
+requests racing cannot both win); record the instance action; cast to the
+compute that owns the instance (or to the conductor, for resize and
+migrate, which need the scheduler first).
+
 Left out: quotas, networks and ports, block device mappings, key pairs,
-security groups, and every action but delete.
+security groups, rescue, shelve, live migration.
 """
 
 import uuid
@@ -26,6 +35,7 @@ from mininova import availability_zones, exception, servicegroup
 from mininova.compute import instance_actions, power_state, task_states, vm_states
 from mininova.compute import rpcapi as compute_rpcapi
 from mininova.conductor import api as conductor_api
+from mininova.conf import CONF
 from mininova.db import api as db
 from mininova.db import scheduling as scheduling_db
 from mininova.image import glance
@@ -185,6 +195,11 @@ class API:
 
     def delete(self, context, instance):
         db.action_start(context, instance["uuid"], instance_actions.DELETE)
+        if instance["vm_state"] == vm_states.RESIZED:
+            # Deleting a resized server keeps the new size: the source's
+            # set-aside copy is dropped first, as a confirm would (Nova's
+            # _confirm_resize_on_deleting).
+            self._confirm_resize_on_deleting(context, instance)
         if not instance["host"]:
             LOG.debug("Deleting instance that was never scheduled", instance=instance)
             db.instance_destroy(context, instance["uuid"])
@@ -198,6 +213,17 @@ class API:
                                       {"task_state": task_states.DELETING})
         self.compute_rpcapi.terminate_instance(context, instance)
 
+    def _confirm_resize_on_deleting(self, context, instance):
+        try:
+            migration = db.migration_get_by_instance_and_status(
+                context, instance["uuid"], "finished")
+        except exception.MigrationNotFoundByStatus:
+            return
+        db.migration_update(context, migration["id"], {"status": "confirming"})
+        if self._compute_is_up(context, migration["source_compute"]):
+            self.compute_rpcapi.confirm_resize(context, instance, migration,
+                                               migration["source_compute"])
+
     @staticmethod
     def _compute_is_up(context, host):
         try:
@@ -205,6 +231,214 @@ class API:
         except exception.HostBinaryNotFound:
             return False
         return servicegroup.is_up(service)
+
+    # --- power actions -------------------------------------------------------------
+
+    def stop(self, context, instance):
+        """active or error → powering-off → stopped (graceful, then forced)."""
+        instance = self._begin(context, instance, instance_actions.STOP,
+                               task_states.POWERING_OFF,
+                               vm_state=(vm_states.ACTIVE, vm_states.ERROR))
+        self.compute_rpcapi.stop_instance(context, instance, clean_shutdown=True)
+
+    def start(self, context, instance):
+        instance = self._begin(context, instance, instance_actions.START,
+                               task_states.POWERING_ON, vm_state=(vm_states.STOPPED,))
+        self.compute_rpcapi.start_instance(context, instance)
+
+    def reboot(self, context, instance, reboot_type):
+        """SOFT only from active with no task; HARD from more states, and
+        may interrupt a soft reboot (or a pause...) that hangs."""
+        if reboot_type == "SOFT":
+            instance = self._begin(context, instance, instance_actions.REBOOT,
+                                   task_states.REBOOTING, vm_state=(vm_states.ACTIVE,))
+        else:
+            instance = self._begin(context, instance, instance_actions.REBOOT,
+                                   task_states.REBOOTING_HARD,
+                                   vm_state=(vm_states.ACTIVE, vm_states.STOPPED,
+                                             vm_states.PAUSED, vm_states.SUSPENDED,
+                                             vm_states.ERROR),
+                                   task_state=task_states.ALLOW_HARD_REBOOT)
+        self.compute_rpcapi.reboot_instance(context, instance, reboot_type)
+
+    def pause(self, context, instance):
+        instance = self._begin(context, instance, instance_actions.PAUSE,
+                               task_states.PAUSING, vm_state=(vm_states.ACTIVE,))
+        self.compute_rpcapi.pause_instance(context, instance)
+
+    def unpause(self, context, instance):
+        instance = self._begin(context, instance, instance_actions.UNPAUSE,
+                               task_states.UNPAUSING, vm_state=(vm_states.PAUSED,))
+        self.compute_rpcapi.unpause_instance(context, instance)
+
+    def suspend(self, context, instance):
+        instance = self._begin(context, instance, instance_actions.SUSPEND,
+                               task_states.SUSPENDING, vm_state=(vm_states.ACTIVE,))
+        self.compute_rpcapi.suspend_instance(context, instance)
+
+    def resume(self, context, instance):
+        instance = self._begin(context, instance, instance_actions.RESUME,
+                               task_states.RESUMING, vm_state=(vm_states.SUSPENDED,))
+        self.compute_rpcapi.resume_instance(context, instance)
+
+    # --- snapshot and rebuild -----------------------------------------------------------
+
+    def snapshot(self, context, instance, name, metadata=None):
+        """createImage: a queued image now, its data once the compute has
+        flattened the disk. Returns the image (its id goes in Location)."""
+        self._check_state(instance, instance_actions.CREATE_IMAGE,
+                          vm_state=(vm_states.ACTIVE, vm_states.STOPPED,
+                                    vm_states.PAUSED, vm_states.SUSPENDED))
+        image = self.image_api.create(context, name, disk_format="qcow2",
+                                      min_disk=instance["flavor"]["root_gb"],
+                                      min_ram=self._base_image_min_ram(context, instance),
+                                      properties=self._snapshot_properties(
+                                          context, instance, metadata))
+        try:
+            instance = self._begin(context, instance, instance_actions.CREATE_IMAGE,
+                                   task_states.IMAGE_SNAPSHOT_PENDING,
+                                   vm_state=(vm_states.ACTIVE, vm_states.STOPPED,
+                                             vm_states.PAUSED, vm_states.SUSPENDED))
+        except exception.InstanceInvalidState:
+            # Someone else's action got there first: no orphan image.
+            self.image_api.delete(context, image["id"])
+            raise
+        self.compute_rpcapi.snapshot_instance(context, instance, image["id"])
+        return image
+
+    def _snapshot_properties(self, context, instance, metadata):
+        """What a snapshot says about where it came from (Nova's
+        image_type/instance_uuid/base_image_ref), plus the base image's
+        own hints (architecture...) so the scheduler treats it alike."""
+        properties = {}
+        try:
+            base = self.image_api.show(context, instance["image_ref"])
+        except exception.ImageNotFound:
+            base = {}
+        for key in ("hw_architecture", "img_hv_type", "architecture", "hypervisor_type"):
+            if base.get(key):
+                properties[key] = base[key]
+        properties.update(metadata or {})
+        properties.update(image_type="snapshot", instance_uuid=instance["uuid"],
+                          base_image_ref=instance["image_ref"] or "",
+                          owner_user_name=context.user_id or "")
+        return properties
+
+    def _base_image_min_ram(self, context, instance):
+        try:
+            return self.image_api.show(context, instance["image_ref"]).get("min_ram") or 0
+        except exception.ImageNotFound:
+            return 0
+
+    def rebuild(self, context, instance, image_id, name=None, metadata=None):
+        """Same server (uuid, host, flavor), a new disk from ``image_id``."""
+        self._check_state(instance, instance_actions.REBUILD,
+                          vm_state=(vm_states.ACTIVE, vm_states.STOPPED, vm_states.ERROR))
+        image = self._get_image(context, image_id)
+        self._check_image_fits_flavor(image, instance["flavor"])
+        updates = {"image_ref": image["id"]}
+        if name is not None:
+            updates.update(display_name=name, hostname=_hostname(name))
+        if metadata is not None:
+            updates["metadata"] = metadata
+        instance = self._begin(context, instance, instance_actions.REBUILD,
+                               task_states.REBUILDING,
+                               vm_state=(vm_states.ACTIVE, vm_states.STOPPED,
+                                         vm_states.ERROR),
+                               **updates)
+        self.compute_rpcapi.rebuild_instance(context, instance, image)
+        return instance
+
+    # --- resize and cold migration ---------------------------------------------------------
+
+    def resize(self, context, instance, flavor_id=None):
+        """Resize to ``flavor_id``, or with none, cold-migrate (same flavor,
+        another host). The conductor asks the scheduler for a destination."""
+        action = instance_actions.RESIZE if flavor_id else instance_actions.MIGRATE
+        self._check_state(instance, action, vm_state=(vm_states.ACTIVE, vm_states.STOPPED))
+        current = instance["flavor"]
+        if flavor_id is None:
+            new_flavor = db.flavor_get_by_flavor_id(context, current["flavorid"])
+        else:
+            new_flavor = self._get_flavor(context, flavor_id)
+            if new_flavor["flavorid"] == current["flavorid"]:
+                raise exception.CannotResizeToSameFlavor()
+            self._check_image_fits_flavor(self._image_or_empty(context, instance),
+                                          new_flavor)
+        new_flavor = {field: new_flavor[field] for field in FLAVOR_SNAPSHOT_FIELDS}
+        instance = self._begin(context, instance, action, task_states.RESIZE_PREP,
+                               vm_state=(vm_states.ACTIVE, vm_states.STOPPED), progress=0)
+        request_spec = scheduler_utils.build_request_spec(
+            new_flavor, self._image_or_empty(context, instance), [instance["uuid"]],
+            instance["project_id"], instance["user_id"], instance["availability_zone"])
+        if flavor_id is None or not CONF.allow_resize_to_same_host:
+            request_spec["ignore_hosts"] = [instance["host"]]
+        self.compute_task_api.migrate_server(context, instance, new_flavor, request_spec)
+
+    def _image_or_empty(self, context, instance):
+        try:
+            return self.image_api.show(context, instance["image_ref"])
+        except exception.ImageNotFound:
+            # The image may be gone since the boot; the disk is not.
+            return {"id": instance["image_ref"], "properties": {}}
+
+    def confirm_resize(self, context, instance):
+        """Keep the new size: the source host drops its set-aside copy."""
+        self._check_state(instance, instance_actions.CONFIRM_RESIZE,
+                          vm_state=(vm_states.RESIZED,))
+        migration = db.migration_get_by_instance_and_status(context, instance["uuid"],
+                                                            "finished")
+        db.migration_update(context, migration["id"], {"status": "confirming"})
+        db.action_start(context, instance["uuid"], instance_actions.CONFIRM_RESIZE)
+        self.compute_rpcapi.confirm_resize(context, instance, migration,
+                                           migration["source_compute"])
+
+    def revert_resize(self, context, instance):
+        """Go back: the destination destroys its copy, then the source
+        starts the instance again with the old flavor."""
+        instance = self._begin(context, instance, instance_actions.REVERT_RESIZE,
+                               task_states.RESIZE_REVERTING,
+                               vm_state=(vm_states.RESIZED,))
+        migration = db.migration_get_by_instance_and_status(context, instance["uuid"],
+                                                            "finished")
+        db.migration_update(context, migration["id"], {"status": "reverting"})
+        self.compute_rpcapi.revert_resize(context, instance, migration,
+                                          migration["dest_compute"])
+
+    # --- the state checks every action shares -----------------------------------------------
+
+    @staticmethod
+    def _check_state(instance, action, vm_state, task_state=(None,)):
+        """409 with Nova's message when the instance is not in a state the
+        action accepts (vm_state checked first, as Nova does)."""
+        if instance["vm_state"] not in vm_state:
+            raise exception.InstanceInvalidState(
+                action=action, server_id=instance["uuid"], attr="vm_state",
+                state=instance["vm_state"])
+        if instance["task_state"] not in task_state:
+            raise exception.InstanceInvalidState(
+                action=action, server_id=instance["uuid"], attr="task_state",
+                state=instance["task_state"])
+        if not instance["host"]:
+            # Scheduled but never claimed by a compute: nobody to cast to.
+            raise exception.InstanceNotReady(instance_id=instance["uuid"])
+
+    def _begin(self, context, instance, action, new_task_state, vm_state,
+               task_state=(None,), **updates):
+        """Check the states, set the task_state only if they still hold
+        (another request may have changed them since we read the row) and
+        record the instance action. Returns the updated instance."""
+        self._check_state(instance, action, vm_state, task_state)
+        try:
+            instance = db.instance_update(
+                context, instance["uuid"], dict(updates, task_state=new_task_state),
+                expected_task_state=list(task_state), expected_vm_state=list(vm_state))
+        except exception.UnexpectedTaskStateError:
+            self._check_state(db.instance_get_by_uuid(context, instance["uuid"]),
+                              action, vm_state, task_state)
+            raise
+        db.action_start(context, instance["uuid"], action)
+        return instance
 
     # --- console -----------------------------------------------------------------
 

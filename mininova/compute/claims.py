@@ -19,12 +19,13 @@ LOG = logging.getLogger(__name__)
 
 
 class Claim:
-    def __init__(self, context, instance, nodename, tracker, resources, limits):
+    def __init__(self, context, instance, nodename, tracker, resources, limits,
+                 flavor=None):
         self.context = context
         self.instance = instance
         self.nodename = nodename
         self.tracker = tracker
-        flavor = instance["flavor"]
+        flavor = flavor or instance["flavor"]
         self.memory_mb = flavor["memory_mb"]
         self.disk_gb = flavor["root_gb"] + flavor["ephemeral_gb"]
         self.vcpus = flavor["vcpus"]
@@ -81,3 +82,19 @@ class Claim:
     def __repr__(self):
         return (f"[Claim: {self.memory_mb} memory_mb, {self.disk_gb} disk_gb, "
                 f"{self.vcpus} vcpus]")
+
+
+class MoveClaim(Claim):
+    """The destination's claim for a resize or cold migration: the new
+    flavor, tested the same way; aborting it drops only the move's
+    reservation (the instance keeps its host until the move is done)."""
+
+    def __init__(self, context, instance, flavor, migration, nodename, tracker, resources,
+                 limits):
+        self.migration = migration
+        super().__init__(context, instance, nodename, tracker, resources, limits,
+                         flavor=flavor)
+
+    def abort(self):
+        LOG.debug("Aborting claim: %s", self, instance=self.instance)
+        self.tracker.drop_move_claim(self.context, self.migration)

@@ -24,9 +24,37 @@ violated, the hypervisor refusing the guest) is given back to the
 conductor to be tried on another host, up to ``[scheduler] max_attempts``;
 a build failing because of its image goes straight to ERROR.
 
+Every other action (stop, start, reboot, pause, unpause, suspend, resume,
+snapshot, rebuild, the resize steps) runs the same way, in
+:meth:`ComputeManager._run_action`: under the instance's lock, recorded as
+an instance-action event (``compute_stop_instance``...), its end state
+written only if the task_state is still the one the API set. A failure
+records a fault and clears the task_state; a failed reboot, rebuild or
+resize step puts the instance in ERROR, as Nova does.
+
+Resize and cold migration walk between two hosts::
+
+    API: task resize_prep → conductor: scheduler picks the destination,
+    migrations row "pre-migrating"
+    dest    prep_resize            claim the new flavor
+    source  resize_instance        task resize_migrating: power off, set the
+                                   disk aside; task resize_migrated, host=dest
+    dest    finish_resize          task resize_finish: fetch the disk, grow it,
+                                   start; vm_state resized (VERIFY_RESIZE)
+    then    confirm_resize (source: drop the set-aside copy) or
+            revert_resize (dest: destroy) → finish_revert_resize (source:
+            start the old guest again)
+
+The hypervisor's view is kept in step two ways: lifecycle events from the
+driver (``VM Stopped (Lifecycle Event)``) and a periodic pass over every
+instance (``sync_power_state_interval``). A guest that powered itself off
+is stopped through the stop path, so its state says SHUTOFF.
+
+At start-up (init_host) work a crash interrupted is finished, retried or
+put in ERROR; see :meth:`ComputeManager._init_instance`.
+
 Left out: networking and block devices (their task states are passed
-through), resize, snapshot, rebuild, live migration, shelve, rescue, and
-most of init_host's recovery cases.
+through), live migration, shelve, rescue, evacuate.
 """
 
 import threading
@@ -36,11 +64,19 @@ from oslo_concurrency import lockutils
 from oslo_log import log as logging
 
 from mininova import exception, manager
-from mininova.compute import resource_tracker, task_states, vm_states
+from mininova.compute import (
+    instance_actions,
+    power_state,
+    resource_tracker,
+    task_states,
+    vm_states,
+)
+from mininova.compute import rpcapi as compute_rpcapi
 from mininova.compute import utils as compute_utils
 from mininova.conductor import api as conductor_api
 from mininova.conf import CONF
 from mininova.db.models import utcnow
+from mininova.image import glance
 from mininova.scheduler import rpcapi as scheduler_rpcapi
 from mininova.virt import driver as virt_driver
 
@@ -53,6 +89,8 @@ class ComputeManager(manager.Manager):
         self.conductor_api = conductor_api.API()
         self.compute_task_api = conductor_api.ComputeTaskAPI()
         self.scheduler_client = scheduler_rpcapi.SchedulerAPI()
+        self.compute_rpcapi = compute_rpcapi.ComputeAPI()
+        self.image_api = glance.API()
         self.driver = virt_driver.load_compute_driver(compute_driver)
         self.rt = resource_tracker.ResourceTracker(self.host, self.driver, self.conductor_api)
         self._build_semaphore = threading.BoundedSemaphore(CONF.max_concurrent_builds)
@@ -64,9 +102,22 @@ class ComputeManager(manager.Manager):
         self.driver.init_host(self.host)
         context = _admin_context()
         instances = self.conductor_api.instance_get_all_by_host(context, self.host)
-        self._destroy_deleted_guests(context, {instance["uuid"] for instance in instances})
+        # A guest whose instance moved away but whose move is not confirmed
+        # yet is the revert's way back: not a leftover.
+        moving_away = {m["instance_uuid"] for m in
+                       self.conductor_api.migrations_in_progress_by_host(context, self.host)}
+        self._destroy_deleted_guests(
+            context, {instance["uuid"] for instance in instances} | moving_away)
+        self.driver.cleanup_interrupted_fetches()
         for instance in instances:
-            self._init_instance(context, instance)
+            try:
+                self._init_instance(context, instance)
+            except Exception:
+                # One broken instance must not keep the service down.
+                LOG.exception("Failed to recover the instance at start-up",
+                              instance=instance)
+        # Events from now on: the recovery above made the database right.
+        self.driver.register_event_listener(self.handle_events)
 
     def _destroy_deleted_guests(self, context, live_uuids):
         """Guests whose server was deleted while this service was down (the
@@ -78,19 +129,64 @@ class ComputeManager(manager.Manager):
                 self._cleanup_guest(context, {"uuid": instance_uuid})
 
     def _init_instance(self, context, instance):
-        if instance["vm_state"] == vm_states.BUILDING or \
-                instance["task_state"] in task_states.BUILD_STATES:
-            # The build thread died with the old process; nothing will
-            # finish it, so the user must see ERROR rather than BUILD forever.
+        """Finish, retry or give up what the previous run left in progress.
+
+        No thread of the old process survives it: an instance left in a
+        task_state would stay there forever.
+        """
+        task = instance["task_state"]
+        if instance["vm_state"] == vm_states.BUILDING or task in task_states.BUILD_STATES:
+            # The build's disk may be half made: the user must see ERROR,
+            # not BUILD forever.
             LOG.debug("Instance failed to spawn correctly, setting to ERROR state",
                       instance=instance)
-            self.driver.destroy(context, instance, destroy_disks=True)
-            self.conductor_api.instance_update(
-                context, instance["uuid"], {"vm_state": vm_states.ERROR, "task_state": None})
-        elif instance["task_state"] == task_states.DELETING:
+            self._interrupted_to_error(context, instance, "build", destroy=True)
+        elif task in task_states.REBUILD_STATES:
+            LOG.debug("Instance failed to rebuild correctly, setting to ERROR state",
+                      instance=instance)
+            self._interrupted_to_error(context, instance, "rebuild", destroy=True)
+        elif task == task_states.DELETING:
             LOG.info("Service started deleting the instance during the previous run, "
                      "but did not finish. Restarting the deletion now.", instance=instance)
             self._delete_instance(context, instance)
+        elif task == task_states.POWERING_OFF:
+            LOG.debug("Instance in transitional state %s at start-up retrying stop "
+                      "request", task, instance=instance)
+            self.stop_instance(context, instance, clean_shutdown=True)
+        elif task == task_states.POWERING_ON:
+            LOG.debug("Instance in transitional state %s at start-up retrying start "
+                      "request", task, instance=instance)
+            self.start_instance(context, instance)
+        elif task in (task_states.REBOOTING, task_states.REBOOTING_HARD):
+            # A soft reboot cannot be resumed half way: the guest may be
+            # shutting down. A hard one gets it to a known state.
+            LOG.debug("Instance in transitional state %s at start-up retrying reboot "
+                      "request as a hard reboot", task, instance=instance)
+            self._update(context, instance, task_state=task_states.REBOOTING_HARD)
+            self.reboot_instance(context, instance, "HARD")
+        elif task in RESIZE_IN_FLIGHT:
+            LOG.debug("Instance found in state %s during startup: the move cannot be "
+                      "resumed, setting to ERROR state", task, instance=instance)
+            self._interrupted_to_error(context, instance, "resize", destroy=False)
+        elif task is not None:
+            # pausing, suspending, a snapshot...: the guest is in whatever
+            # state it reached; the database follows it.
+            LOG.debug("Instance in transitional state %s at start-up clearing task "
+                      "state", task, instance=instance)
+            self._update(context, instance, task_state=None)
+            self._sync_instance_power_state(context, instance,
+                                            self.driver.get_power_state(instance))
+
+    def _interrupted_to_error(self, context, instance, what, destroy):
+        if destroy:
+            self.driver.destroy(context, instance, destroy_disks=True)
+        error = exception.MininovaException(
+            f"The {what} was interrupted by a restart of mininova-compute on "
+            f"{self.host}")
+        compute_utils.add_instance_fault_from_exc(context, self.conductor_api,
+                                                  instance["uuid"], error, self.host)
+        self._update(context, instance, vm_state=vm_states.ERROR, task_state=None,
+                     power_state=self.driver.get_power_state(instance))
 
     def post_start_hook(self):
         context = _admin_context()
@@ -116,6 +212,96 @@ class ComputeManager(manager.Manager):
         host uses any more (Nova's task of the same name)."""
         instances = self.conductor_api.instance_get_all_by_host(context, self.host)
         self.driver.manage_image_cache(context, instances)
+
+    @manager.periodic_task(spacing="sync_power_state_interval")
+    def _sync_power_states(self, context):
+        """Compare every instance's power state in the database with the
+        hypervisor's, and act on a difference (Nova's task of this name)."""
+        instances = self.conductor_api.instance_get_all_by_host(context, self.host)
+        on_hypervisor = len(self.driver.list_instance_uuids())
+        if len(instances) != on_hypervisor:
+            LOG.warning("While synchronizing instance power states, found "
+                        "%(num_db_instances)s instances in the database and "
+                        "%(num_vm_instances)s instances on the hypervisor.",
+                        {"num_db_instances": len(instances),
+                         "num_vm_instances": on_hypervisor})
+        for instance in instances:
+            if instance["task_state"] is not None:
+                LOG.info("During sync_power_state the instance has a pending task "
+                         "(%(task)s). Skip.", {"task": instance["task_state"]},
+                         instance=instance)
+                continue
+            with lockutils.lock(instance["uuid"]):
+                try:
+                    fresh = self.conductor_api.instance_get_by_uuid(context,
+                                                                    instance["uuid"])
+                except exception.InstanceNotFound:
+                    continue
+                self._sync_instance_power_state(context, fresh,
+                                                self.driver.get_power_state(fresh))
+
+    # --- lifecycle events --------------------------------------------------------
+
+    def handle_events(self, event):
+        """A guest changed power state (from the driver's event thread)."""
+        LOG.info("VM %s (Lifecycle Event)", event.name, instance={"uuid": event.uuid})
+        context = _admin_context()
+        try:
+            instance = self.conductor_api.instance_get_by_uuid(context, event.uuid)
+            self._sync_instance_power_state(context, instance,
+                                            EVENT_POWER_STATE[event.transition])
+        except exception.InstanceNotFound:
+            LOG.debug("Event %s for an instance that no longer exists", event.name)
+        except Exception:
+            LOG.exception("Failed to handle the lifecycle event %s", event.name,
+                          instance={"uuid": event.uuid})
+
+    def _sync_instance_power_state(self, context, instance, vm_power_state):
+        """Bring the database in line with the hypervisor, or the guest in
+        line with the database: a guest that stopped on its own is stopped
+        through the stop path (SHUTOFF); one running while it should be
+        stopped is powered off. Nothing is done while a task is pending:
+        the task itself will write the state it leaves."""
+        if instance["host"] != self.host:
+            LOG.info("During the sync_power process the instance has moved from host "
+                     "%(src)s to host %(dst)s", {"src": self.host, "dst": instance["host"]},
+                     instance=instance)
+            return
+        if instance["task_state"] is not None:
+            LOG.info("During sync_power_state the instance has a pending task (%(task)s). "
+                     "Skip.", {"task": instance["task_state"]}, instance=instance)
+            return
+        db_power_state = instance["power_state"]
+        if vm_power_state != db_power_state:
+            try:
+                self._update(context, instance, power_state=vm_power_state,
+                             expected_task_state=[None])
+            except exception.UnexpectedTaskStateError:
+                return  # an action started meanwhile; it will set the state
+        reason = _why_stop(instance["vm_state"], vm_power_state)
+        if reason is None:
+            return
+        message, clean_shutdown = reason
+        LOG.warning("%(message)s Current vm_state: %(vm_state)s, current task_state: "
+                    "%(task_state)s, original DB power_state: %(db_power_state)s, "
+                    "current VM power_state: %(vm_power_state)s",
+                    {"message": message, "vm_state": instance["vm_state"],
+                     "task_state": instance["task_state"],
+                     "db_power_state": db_power_state, "vm_power_state": vm_power_state},
+                    instance=instance)
+        self._stop_from_sync(context, instance, clean_shutdown)
+
+    def _stop_from_sync(self, context, instance, clean_shutdown):
+        """The stop API, called by the compute itself (Nova's compute_api.stop
+        from _sync_instance_power_state): task powering-off, a ``stop``
+        action, and a cast to this very host."""
+        try:
+            instance = self._update(context, instance, task_state=task_states.POWERING_OFF,
+                                    expected_task_state=[None])
+        except exception.UnexpectedTaskStateError:
+            return
+        self.conductor_api.action_start(context, instance["uuid"], instance_actions.STOP)
+        self.compute_rpcapi.stop_instance(context, instance, clean_shutdown=clean_shutdown)
 
     # --- build ---------------------------------------------------------------
 
@@ -249,6 +435,276 @@ class ComputeManager(manager.Manager):
         except Exception:
             LOG.exception("Failed to clean up the guest", instance=instance)
 
+    # --- the pattern of every other action -------------------------------------------
+
+    def _run_action(self, context, instance, event_name, work, error_state=None):
+        """Run ``work()`` under the instance's lock as the event
+        ``event_name`` of the current instance action.
+
+        On failure: a fault, the task_state cleared and, for the actions
+        Nova treats so, ``error_state`` (ERROR). A delete that got there
+        first (the instance or its task gone) ends the work quietly. Errors
+        go no further: the caller was a cast.
+        """
+        with lockutils.lock(instance["uuid"]):
+            try:
+                with compute_utils.EventReporter(context, self.conductor_api, event_name,
+                                                 self.host, instance["uuid"]):
+                    self._run_or_revert(context, instance, event_name, work, error_state)
+            except Exception:
+                pass  # logged, and stored as a fault and as the event's Error
+
+    def _run_or_revert(self, context, instance, event_name, work, error_state):
+        try:
+            work()
+        except (exception.InstanceNotFound, exception.UnexpectedDeletingTaskStateError):
+            LOG.info("Instance was deleted during %s", event_name, instance=instance)
+        except Exception as exc:
+            if error_state:
+                LOG.exception("Setting instance vm_state to ERROR", instance=instance)
+            else:
+                LOG.exception("%s failed", event_name, instance=instance)
+            compute_utils.add_instance_fault_from_exc(context, self.conductor_api,
+                                                      instance["uuid"], exc, self.host)
+            updates = {"task_state": None}
+            if error_state:
+                updates["vm_state"] = error_state
+            try:
+                self._update(context, instance, **updates)
+            except exception.InstanceNotFound:
+                pass
+            raise
+
+    def _finish(self, context, instance, expected_task_state, vm_state, **updates):
+        """The end of an action: its vm_state, no task, the guest's power state."""
+        return self._update(context, instance, vm_state=vm_state, task_state=None,
+                            power_state=self.driver.get_power_state(instance),
+                            expected_task_state=expected_task_state, **updates)
+
+    # --- power actions -------------------------------------------------------------
+
+    def stop_instance(self, context, instance, clean_shutdown=True):
+        def work():
+            self._power_off_instance(instance, clean_shutdown)
+            self._finish(context, instance, task_states.POWERING_OFF, vm_states.STOPPED)
+        self._run_action(context, instance, "compute_stop_instance", work)
+
+    def _power_off_instance(self, instance, clean_shutdown=True):
+        timeout = CONF.shutdown_timeout if clean_shutdown else 0
+        self.driver.power_off(instance, timeout, CONF.compute.shutdown_retry_interval)
+
+    def start_instance(self, context, instance):
+        def work():
+            self.driver.power_on(context, instance)
+            self._finish(context, instance, task_states.POWERING_ON, vm_states.ACTIVE)
+        self._run_action(context, instance, "compute_start_instance", work)
+
+    def reboot_instance(self, context, instance, reboot_type):
+        task = task_states.REBOOTING if reboot_type == "SOFT" else task_states.REBOOTING_HARD
+
+        def work():
+            LOG.info("Rebooting instance", instance=instance)
+            self.driver.reboot(context, instance, reboot_type, timeout=CONF.shutdown_timeout)
+            self._finish(context, instance, task, vm_states.ACTIVE)
+        self._run_action(context, instance, "compute_reboot_instance", work,
+                         error_state=vm_states.ERROR)
+
+    def pause_instance(self, context, instance):
+        def work():
+            self.driver.pause(instance)
+            self._finish(context, instance, task_states.PAUSING, vm_states.PAUSED)
+        self._run_action(context, instance, "compute_pause_instance", work)
+
+    def unpause_instance(self, context, instance):
+        def work():
+            self.driver.unpause(instance)
+            self._finish(context, instance, task_states.UNPAUSING, vm_states.ACTIVE)
+        self._run_action(context, instance, "compute_unpause_instance", work)
+
+    def suspend_instance(self, context, instance):
+        def work():
+            self.driver.suspend(context, instance)
+            self._finish(context, instance, task_states.SUSPENDING, vm_states.SUSPENDED)
+        self._run_action(context, instance, "compute_suspend_instance", work)
+
+    def resume_instance(self, context, instance):
+        def work():
+            self.driver.resume(context, instance)
+            self._finish(context, instance, task_states.RESUMING, vm_states.ACTIVE)
+        self._run_action(context, instance, "compute_resume_instance", work)
+
+    # --- snapshot and rebuild -----------------------------------------------------------
+
+    def snapshot_instance(self, context, instance, image_id):
+        """image_snapshot_pending → image_snapshot → image_pending_upload →
+        image_uploading → None; on failure the half-made image is deleted."""
+        def update_task_state(task_state, expected_state=task_states.IMAGE_SNAPSHOT):
+            self._update(context, instance, task_state=task_state,
+                         expected_task_state=expected_state)
+
+        def work():
+            update_task_state(task_states.IMAGE_SNAPSHOT,
+                              expected_state=task_states.IMAGE_SNAPSHOT_PENDING)
+            try:
+                self.driver.snapshot(context, instance, image_id, update_task_state)
+            except Exception:
+                self._delete_image_quietly(context, image_id)
+                raise
+            self._update(context, instance, task_state=None,
+                         expected_task_state=task_states.IMAGE_UPLOADING)
+        self._run_action(context, instance, "compute_snapshot_instance", work)
+
+    def _delete_image_quietly(self, context, image_id):
+        try:
+            self.image_api.delete(context, image_id)
+        except Exception:
+            LOG.warning("Could not delete the unfinished snapshot image %s", image_id)
+
+    def rebuild_instance(self, context, instance, image):
+        """The same server on a new disk from ``image``: destroy the guest
+        and its files, spawn again. A stopped server is stopped again after."""
+        def work():
+            LOG.info("Rebuilding instance", instance=instance)
+            was_stopped = instance["vm_state"] == vm_states.STOPPED
+            self.driver.destroy(context, instance, destroy_disks=True)
+            self._update(context, instance,
+                         task_state=task_states.REBUILD_BLOCK_DEVICE_MAPPING,
+                         expected_task_state=task_states.REBUILDING)
+            self._update(context, instance, task_state=task_states.REBUILD_SPAWNING,
+                         expected_task_state=task_states.REBUILD_BLOCK_DEVICE_MAPPING)
+            self.driver.spawn(context, instance, image)
+            if was_stopped:
+                self.driver.power_off(instance)
+            self._finish(context, instance, task_states.REBUILD_SPAWNING,
+                         vm_states.STOPPED if was_stopped else vm_states.ACTIVE,
+                         launched_at=utcnow())
+        self._run_action(context, instance, "compute_rebuild_instance", work,
+                         error_state=vm_states.ERROR)
+
+    # --- resize and cold migration ------------------------------------------------------
+
+    def prep_resize(self, context, instance, flavor, image, migration, limits=None):
+        """Destination: claim the new flavor here, then hand over to the source."""
+        def work():
+            node = migration["dest_node"] or self.rt.nodename
+            with self.rt.resize_claim(context, instance, flavor, migration, node, limits):
+                self._update(context, instance, old_flavor=instance["flavor"],
+                             new_flavor=flavor, expected_task_state=task_states.RESIZE_PREP)
+                self.compute_rpcapi.resize_instance(context, instance, flavor, migration,
+                                                    image)
+        self._run_migration_step(context, instance, migration, "compute_prep_resize", work,
+                                 error_state=None)
+
+    def resize_instance(self, context, instance, flavor, migration, image):
+        """Source: power off, set the disk aside, point the instance at the
+        destination."""
+        def work():
+            self._migration_status(context, migration, "migrating")
+            self._update(context, instance, task_state=task_states.RESIZE_MIGRATING,
+                         expected_task_state=task_states.RESIZE_PREP)
+            disk_info = self.driver.migrate_disk_and_power_off(
+                context, instance, migration["dest_compute"], flavor,
+                CONF.shutdown_timeout, CONF.compute.shutdown_retry_interval)
+            self._migration_status(context, migration, "post-migrating")
+            self._update(context, instance, task_state=task_states.RESIZE_MIGRATED,
+                         host=migration["dest_compute"], node=migration["dest_node"],
+                         power_state=self.driver.get_power_state(instance),
+                         expected_task_state=task_states.RESIZE_MIGRATING)
+            self.compute_rpcapi.finish_resize(context, instance, migration, disk_info,
+                                              image)
+        try:
+            self._run_migration_step(context, instance, migration,
+                                     "compute_resize_instance", work,
+                                     error_state=vm_states.ERROR)
+        finally:
+            self._update_resources_quietly(context)
+
+    def finish_resize(self, context, instance, migration, disk_info, image):
+        """Destination: bring the disk here, grow it, start the guest."""
+        def work():
+            new_flavor = instance["new_flavor"]
+            resized = new_flavor["flavorid"] != instance["old_flavor"]["flavorid"]
+            self._update(context, instance, task_state=task_states.RESIZE_FINISH,
+                         flavor=new_flavor, expected_task_state=task_states.RESIZE_MIGRATED)
+            self.driver.finish_migration(context, migration, instance, disk_info, image,
+                                         resized,
+                                         power_on=migration["old_vm_state"] != vm_states.STOPPED)
+            self._migration_status(context, migration, "finished")
+            self._finish(context, instance, task_states.RESIZE_FINISH, vm_states.RESIZED)
+        self._run_migration_step(context, instance, migration, "compute_finish_resize", work,
+                                 error_state=vm_states.ERROR)
+
+    def confirm_resize(self, context, instance, migration):
+        """Source, after the user kept the new size: drop the set-aside copy."""
+        def work():
+            self.driver.confirm_migration(context, migration, instance)
+            self._migration_status(context, migration, "confirmed")
+            fresh = self.conductor_api.instance_get_by_uuid(context, instance["uuid"])
+            if fresh["task_state"] == task_states.DELETING:
+                return  # confirmed on the way to a delete: nothing else to set
+            vm_state = (vm_states.ACTIVE if fresh["power_state"] == power_state.RUNNING
+                        else vm_states.STOPPED)
+            self._update(context, instance, vm_state=vm_state, task_state=None,
+                         old_flavor=None, new_flavor=None,
+                         expected_vm_state=vm_states.RESIZED)
+        try:
+            self._run_migration_step(context, instance, migration, "compute_confirm_resize",
+                                     work, error_state=vm_states.ERROR)
+        finally:
+            self._update_resources_quietly(context)
+
+    def revert_resize(self, context, instance, migration):
+        """Destination, after the user asked to go back: destroy our copy,
+        then let the source start the original again."""
+        def work():
+            self.driver.destroy(context, instance, destroy_disks=True)
+            self.rt.drop_move_claim(context, migration)
+            self.compute_rpcapi.finish_revert_resize(context, instance, migration)
+        self._run_migration_step(context, instance, migration, "compute_revert_resize", work,
+                                 error_state=vm_states.ERROR)
+
+    def finish_revert_resize(self, context, instance, migration):
+        """Source: the set-aside files back in place, the old flavor, started
+        again if it was running."""
+        def work():
+            self._update(context, instance, flavor=instance["old_flavor"], host=self.host,
+                         node=migration["source_node"], old_flavor=None, new_flavor=None,
+                         expected_task_state=task_states.RESIZE_REVERTING)
+            old_vm_state = migration["old_vm_state"] or vm_states.ACTIVE
+            self.driver.finish_revert_migration(
+                context, instance, power_on=old_vm_state != vm_states.STOPPED)
+            self._migration_status(context, migration, "reverted")
+            self._finish(context, instance, task_states.RESIZE_REVERTING, old_vm_state)
+        try:
+            self._run_migration_step(context, instance, migration,
+                                     "compute_finish_revert_resize", work,
+                                     error_state=vm_states.ERROR)
+        finally:
+            self._update_resources_quietly(context)
+
+    def _run_migration_step(self, context, instance, migration, event_name, work,
+                            error_state):
+        """A resize step: like any action, and a failure also ends the
+        migration (status error), so neither host counts it any more."""
+        def step():
+            try:
+                work()
+            except Exception:
+                self._migration_status(context, migration, "error")
+                raise
+        self._run_action(context, instance, event_name, step, error_state=error_state)
+
+    def _migration_status(self, context, migration, status):
+        migration.update(self.conductor_api.migration_update(context, migration["id"],
+                                                             {"status": status}))
+
+    def _update_resources_quietly(self, context):
+        """Recount this host now that a move changed what it holds."""
+        try:
+            self.update_available_resource(context)
+        except Exception:
+            LOG.exception("Could not update the resources after a migration step")
+
     # --- delete --------------------------------------------------------------
 
     def terminate_instance(self, context, instance):
@@ -306,12 +762,53 @@ class ComputeManager(manager.Manager):
 
     # --- helpers ---------------------------------------------------------------
 
-    def _update(self, context, instance, expected_task_state=None, **updates):
+    def _update(self, context, instance, expected_task_state=None, expected_vm_state=None,
+                **updates):
         """Write ``updates`` through the conductor; return the fresh row."""
         fresh = self.conductor_api.instance_update(
-            context, instance["uuid"], updates, expected_task_state=expected_task_state)
+            context, instance["uuid"], updates, expected_task_state=expected_task_state,
+            expected_vm_state=expected_vm_state)
         instance.update(fresh)
         return instance
+
+
+# The task states of a move that a restart cannot resume.
+RESIZE_IN_FLIGHT = (task_states.RESIZE_PREP, task_states.RESIZE_MIGRATING,
+                    task_states.RESIZE_MIGRATED, task_states.RESIZE_FINISH,
+                    task_states.RESIZE_REVERTING)
+
+# The power state a lifecycle event reports.
+EVENT_POWER_STATE = {
+    virt_driver.EVENT_LIFECYCLE_STARTED: power_state.RUNNING,
+    virt_driver.EVENT_LIFECYCLE_STOPPED: power_state.SHUTDOWN,
+    virt_driver.EVENT_LIFECYCLE_PAUSED: power_state.PAUSED,
+    virt_driver.EVENT_LIFECYCLE_RESUMED: power_state.RUNNING,
+    virt_driver.EVENT_LIFECYCLE_SUSPENDED: power_state.SUSPENDED,
+}
+
+_OFF = (power_state.SHUTDOWN, power_state.CRASHED)
+
+
+def _why_stop(vm_state, vm_power_state):
+    """``(message, clean_shutdown)`` when the power sync must call the stop
+    API for an instance in ``vm_state`` whose guest is ``vm_power_state``;
+    None when the difference is only recorded (or there is none)."""
+    if vm_state == vm_states.ACTIVE:
+        if vm_power_state in _OFF:
+            return "Instance shutdown by itself. Calling the stop API.", True
+        if vm_power_state == power_state.SUSPENDED:
+            return "Instance is suspended unexpectedly. Calling the stop API.", True
+        if vm_power_state == power_state.PAUSED:
+            LOG.warning("Instance is paused unexpectedly. Ignore.")
+        elif vm_power_state == power_state.NOSTATE:
+            LOG.warning("Instance is unexpectedly not found. Ignore.")
+    elif vm_state == vm_states.STOPPED:
+        if vm_power_state not in (power_state.NOSTATE, *_OFF):
+            # Nova's force_stop: the guest must not run behind a SHUTOFF.
+            return "Instance is not stopped. Calling the stop API.", False
+    elif vm_state == vm_states.PAUSED and vm_power_state in _OFF:
+        return "Paused instance shutdown by itself. Calling the stop API.", False
+    return None
 
 
 # Failures that come from the image (or the request) itself: another host

@@ -9,8 +9,13 @@ logs the ``Final resource view`` line, and reports the numbers to the
 scheduler reads them.
 
 Used RAM starts at ``reserved_host_memory_mb`` (512 MB by default): the
-host itself needs memory too. Left out: migrations in progress, PCI/NUMA
-resources, Placement inventories.
+host itself needs memory too.
+
+A resize or cold migration holds resources on both of its hosts until it is
+confirmed or reverted: the source keeps the old flavor (a revert starts the
+guest there again), the destination the new one from its claim
+(``resize_claim``) on. A resize to the same host counts both. Left out:
+PCI/NUMA resources, Placement inventories.
 """
 
 from oslo_concurrency import lockutils
@@ -42,6 +47,8 @@ class ResourceTracker:
         self.compute_node = None
         # uuid -> flavor of every instance counted in compute_node.
         self.tracked_instances = {}
+        # migration id -> (instance uuid, flavor) of the moves counted here.
+        self.tracked_migrations = {}
 
     # --- claims --------------------------------------------------------------
 
@@ -74,9 +81,28 @@ class ResourceTracker:
         self._report(context)
 
     @lockutils.synchronized(COMPUTE_RESOURCE_SEMAPHORE)
+    def resize_claim(self, context, instance, flavor, migration, nodename, limits=None):
+        """Test and reserve ``flavor`` here for a move of ``instance``; the
+        reservation lasts as long as the migration (see the module doc)."""
+        claim = claims.MoveClaim(context, instance, flavor, migration, nodename, self,
+                                 self.compute_node, limits)
+        self._add_migration_usage(migration["id"], instance["uuid"], flavor)
+        self._report(context)
+        return claim
+
+    @lockutils.synchronized(COMPUTE_RESOURCE_SEMAPHORE)
+    def drop_move_claim(self, context, migration):
+        if self._remove_migration_usage(migration["id"]):
+            self._report(context)
+
+    @lockutils.synchronized(COMPUTE_RESOURCE_SEMAPHORE)
     def drop_instance(self, context, instance):
         """The instance was deleted: give its resources back."""
-        if self._remove_usage(instance["uuid"]):
+        dropped = self._remove_usage(instance["uuid"])
+        for migration_id, (instance_uuid, _flavor) in list(self.tracked_migrations.items()):
+            if instance_uuid == instance["uuid"]:
+                dropped = self._remove_migration_usage(migration_id) or dropped
+        if dropped:
             self._report(context)
 
     # --- the periodic recount ----------------------------------------------------
@@ -86,11 +112,18 @@ class ResourceTracker:
         resources = self.driver.get_available_resource()
         self.nodename = resources["hypervisor_hostname"]
         instances = self.conductor_api.instance_get_all_by_host(context, self.host)
+        migrations = self.conductor_api.migrations_in_progress_by_host(context, self.host)
         self.compute_node = self._empty_compute_node(resources)
         self.tracked_instances = {}
+        self.tracked_migrations = {}
+        moving = {migration["instance_uuid"] for migration in migrations}
         for instance in instances:
-            if instance["vm_state"] != vm_states.DELETED:
+            if instance["vm_state"] != vm_states.DELETED and instance["uuid"] not in moving:
                 self._add_usage(instance["uuid"], instance["flavor"])
+        for migration in migrations:
+            flavor = self._flavor_held_here(migration)
+            if flavor:
+                self._add_migration_usage(migration["id"], migration["instance_uuid"], flavor)
         self._log_final_resource_view()
         self._report(context)
         return self.compute_node
@@ -121,7 +154,41 @@ class ResourceTracker:
                   "used_disk": _round(node["local_gb_used"]),
                   "total_vcpus": node["vcpus"], "used_vcpus": node["vcpus_used"]})
 
+    def _flavor_held_here(self, migration):
+        """The flavor a migration holds on this host, or None.
+
+        The source holds the old flavor until the migration ends; the
+        destination holds the new one from its claim until the migration
+        ends, unless it is being reverted (the destination has dropped its
+        copy by then).
+        """
+        instance = migration["instance"]
+        if migration["source_compute"] == self.host:
+            held = instance["old_flavor"] or instance["flavor"]
+            if migration["dest_compute"] != self.host:
+                return held
+            # Same host: the old flavor, plus below the new one.
+            self._add_migration_usage(f"{migration['id']}-source", instance["uuid"], held)
+        if migration["dest_compute"] == self.host and migration["status"] != "reverting":
+            return instance["new_flavor"] or instance["flavor"]
+        return None
+
     # --- bookkeeping -----------------------------------------------------------
+
+    def _add_migration_usage(self, key, instance_uuid, flavor):
+        if key in self.tracked_migrations:
+            return
+        self.tracked_migrations[key] = (instance_uuid, flavor)
+        # The guest is counted once in running_vms, by its instance row or
+        # by its host's side of the move.
+        self._apply(_instance_usage(flavor), sign=+1, vms=0)
+
+    def _remove_migration_usage(self, key):
+        entry = self.tracked_migrations.pop(key, None)
+        if entry is None:
+            return False
+        self._apply(_instance_usage(entry[1]), sign=-1, vms=0)
+        return True
 
     def _add_usage(self, instance_uuid, flavor):
         if instance_uuid in self.tracked_instances:
@@ -136,12 +203,12 @@ class ResourceTracker:
         self._apply(_instance_usage(flavor), sign=-1)
         return True
 
-    def _apply(self, usage, sign):
+    def _apply(self, usage, sign, vms=1):
         node = self.compute_node
         node["memory_mb_used"] += sign * usage["memory_mb"]
         node["local_gb_used"] += sign * usage["local_gb"]
         node["vcpus_used"] += sign * usage["vcpus"]
-        node["running_vms"] += sign
+        node["running_vms"] += sign * vms
         self._update_free(node)
 
     @staticmethod

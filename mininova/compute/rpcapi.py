@@ -1,7 +1,8 @@
 """Client side of the compute's RPC API (mirrors ``nova/compute/rpcapi.py``).
 
 Everything goes to ``compute.<host>``: only the compute that owns the
-instance may act on it. Actions are casts (the caller does not wait);
+instance may act on it (a resize walks between its source and destination
+hosts). Actions are casts (the caller does not wait);
 questions that return data (console output, the image cache) are calls.
 """
 
@@ -24,6 +25,73 @@ class ComputeAPI:
     def terminate_instance(self, ctxt, instance):
         self.client.prepare(server=instance["host"]).cast(
             ctxt, "terminate_instance", instance=instance)
+
+    # --- actions on the instance's own host ---------------------------------------
+
+    def _cast_to_owner(self, ctxt, method, instance, **kwargs):
+        self.client.prepare(server=instance["host"]).cast(ctxt, method, instance=instance,
+                                                          **kwargs)
+
+    def stop_instance(self, ctxt, instance, clean_shutdown=True):
+        self._cast_to_owner(ctxt, "stop_instance", instance, clean_shutdown=clean_shutdown)
+
+    def start_instance(self, ctxt, instance):
+        self._cast_to_owner(ctxt, "start_instance", instance)
+
+    def reboot_instance(self, ctxt, instance, reboot_type):
+        self._cast_to_owner(ctxt, "reboot_instance", instance, reboot_type=reboot_type)
+
+    def pause_instance(self, ctxt, instance):
+        self._cast_to_owner(ctxt, "pause_instance", instance)
+
+    def unpause_instance(self, ctxt, instance):
+        self._cast_to_owner(ctxt, "unpause_instance", instance)
+
+    def suspend_instance(self, ctxt, instance):
+        self._cast_to_owner(ctxt, "suspend_instance", instance)
+
+    def resume_instance(self, ctxt, instance):
+        self._cast_to_owner(ctxt, "resume_instance", instance)
+
+    def snapshot_instance(self, ctxt, instance, image_id):
+        self._cast_to_owner(ctxt, "snapshot_instance", instance, image_id=image_id)
+
+    def rebuild_instance(self, ctxt, instance, image):
+        self._cast_to_owner(ctxt, "rebuild_instance", instance, image=image)
+
+    # --- resize and cold migration: each step casts to the host of the next ----------
+
+    def prep_resize(self, ctxt, instance, flavor, image, migration, dest_host, limits):
+        """Destination first: claim the new flavor's resources."""
+        self.client.prepare(server=dest_host).cast(
+            ctxt, "prep_resize", instance=instance, flavor=flavor, image=image,
+            migration=migration, limits=limits)
+
+    def resize_instance(self, ctxt, instance, flavor, migration, image):
+        """Then the source: power off and set the disk aside."""
+        self.client.prepare(server=migration["source_compute"]).cast(
+            ctxt, "resize_instance", instance=instance, flavor=flavor, migration=migration,
+            image=image)
+
+    def finish_resize(self, ctxt, instance, migration, disk_info, image):
+        """Then the destination again: fetch the disk, start the guest."""
+        self.client.prepare(server=migration["dest_compute"]).cast(
+            ctxt, "finish_resize", instance=instance, migration=migration,
+            disk_info=disk_info, image=image)
+
+    def confirm_resize(self, ctxt, instance, migration, source_host):
+        self.client.prepare(server=source_host).cast(
+            ctxt, "confirm_resize", instance=instance, migration=migration)
+
+    def revert_resize(self, ctxt, instance, migration, dest_host):
+        self.client.prepare(server=dest_host).cast(
+            ctxt, "revert_resize", instance=instance, migration=migration)
+
+    def finish_revert_resize(self, ctxt, instance, migration):
+        self.client.prepare(server=migration["source_compute"]).cast(
+            ctxt, "finish_revert_resize", instance=instance, migration=migration)
+
+    # --- questions -------------------------------------------------------------------
 
     def get_console_output(self, ctxt, instance, tail_length=None):
         return self.client.prepare(server=instance["host"]).call(

@@ -13,8 +13,14 @@ Two endpoints on the ``conductor`` topic, as in Nova:
   tried, up to ``[scheduler] max_attempts``. When scheduling fails it puts
   the instances in ERROR with a fault.
 
+It also starts resizes and cold migrations (``migrate_server``): the
+scheduler picks the destination (never the current host for a migration,
+nor for a resize unless ``allow_resize_to_same_host``), a ``migrations``
+row records the move, and the destination compute takes it from there.
+
 Left out: cells (build requests, cell0), the ``object_class_action`` RPC
-that Nova's versioned objects use, migrations and live migration tasks.
+that Nova's versioned objects use, alternates for a failed resize claim,
+live migration.
 """
 
 import time
@@ -24,6 +30,7 @@ from oslo_log import log as logging
 from mininova import exception, manager
 from mininova.compute import instance_actions, vm_states
 from mininova.compute import rpcapi as compute_rpcapi
+from mininova.compute import utils as compute_utils
 from mininova.conf import CONF
 from mininova.db import api as db
 from mininova.db import scheduling as scheduling_db
@@ -76,6 +83,26 @@ class ConductorManager(manager.Manager):
     def action_event_finish(self, context, instance_uuid, event, result, traceback=None):
         return db.action_event_finish(context, instance_uuid, event, result, traceback)
 
+    def action_start(self, context, instance_uuid, action):
+        """An action the compute itself starts (the power sync's stop)."""
+        return db.action_start(context, instance_uuid, action)
+
+    # migrations -----------------------------------------------------------------
+    def migration_update(self, context, migration_id, values):
+        return db.migration_update(context, migration_id, values)
+
+    def migrations_in_progress_by_host(self, context, host):
+        """Unfinished migrations from or to ``host``, each with its instance
+        (the resource tracker counts their flavors on both hosts)."""
+        migrations = db.migration_get_in_progress_by_host(context, host)
+        for migration in migrations:
+            try:
+                migration["instance"] = db.instance_get_by_uuid(
+                    context, migration["instance_uuid"])
+            except exception.InstanceNotFound:
+                migration["instance"] = None
+        return [m for m in migrations if m["instance"] is not None]
+
     # server groups ------------------------------------------------------------
     def instance_group_hosts(self, context, group_uuid, exclude):
         return scheduling_db.instance_group_hosts(context, group_uuid, exclude)
@@ -120,6 +147,49 @@ class ComputeTaskManager(manager.Manager):
             return
         self._build_on_host(context, instance_uuid, selection, spec, image, spec["retry"])
 
+    def migrate_server(self, context, instance, flavor, request_spec):
+        """Resize (a new flavor) or cold migration (the same flavor): find a
+        destination, record the migration, and hand over to the
+        destination's compute (``prep_resize``). If no host fits, the
+        instance goes back to its state with a fault (Nova's
+        MigrationTask)."""
+        try:
+            with compute_utils.EventReporter(context, self.db_proxy,
+                                             "conductor_migrate_server", self.host,
+                                             instance["uuid"]):
+                self._migrate_server(context, instance, flavor, request_spec)
+        except Exception:
+            # Logged, stored as a fault and as the event's Error: a cast has
+            # nobody else to tell.
+            pass
+
+    def _migrate_server(self, context, instance, flavor, request_spec):
+        try:
+            [selection] = self._schedule_instances(context, request_spec)
+        except Exception as exc:
+            LOG.warning("Failed to schedule the %s of instance %s: %s",
+                        _migration_type(instance, flavor), instance["uuid"], exc)
+            compute_utils.add_instance_fault_from_exc(context, self.db_proxy,
+                                                      instance["uuid"], exc)
+            db.instance_update(context, instance["uuid"], {"task_state": None})
+            raise
+        migration = db.migration_create(context, {
+            "instance_uuid": instance["uuid"],
+            "migration_type": _migration_type(instance, flavor),
+            "status": "pre-migrating",
+            "source_compute": instance["host"], "source_node": instance["node"],
+            "dest_compute": selection["host"], "dest_node": selection["nodename"],
+            "old_instance_type_id": instance["flavor"]["id"],
+            "new_instance_type_id": flavor["id"],
+            "old_vm_state": instance["vm_state"],
+        })
+        LOG.debug("Selected host: %s; Selected node: %s; Alternates: %s",
+                  selection["host"], selection["nodename"],
+                  selection.get("alternates", []), instance=instance)
+        self.compute_rpcapi.prep_resize(context, instance, flavor, request_spec["image"],
+                                        migration, selection["host"],
+                                        selection.get("limits", {}))
+
     def _bury(self, context, instance_uuids, exc):
         LOG.error("Failed to schedule instances",
                   exc_info=not isinstance(exc, exception.NoValidHost))
@@ -154,3 +224,7 @@ class ComputeTaskManager(manager.Manager):
             context, instance, host, image=image, request_spec=request_spec,
             filter_properties=filter_properties, node=node,
             limits=selection.get("limits", {}))
+
+
+def _migration_type(instance, flavor):
+    return "migration" if flavor["flavorid"] == instance["flavor"]["flavorid"] else "resize"

@@ -5,7 +5,8 @@ Two clients on the ``conductor`` topic, as in Nova:
 * :class:`ConductorAPI`: the database, for services that have none
   (compute). Every method is a *call*: the compute waits for the row.
 * :class:`ComputeTaskAPI`: the long-running orchestration the API hands
-  over: build (a *cast*: the API answers 202 without waiting).
+  over: build, resize and cold migration (*casts*: the API answers 202
+  without waiting).
 """
 
 from mininova import rpc
@@ -55,6 +56,17 @@ class ConductorAPI:
         return self.client.call(ctxt, "action_event_finish", instance_uuid=instance_uuid,
                                 event=event, result=result, traceback=traceback)
 
+    def action_start(self, ctxt, instance_uuid, action):
+        return self.client.call(ctxt, "action_start", instance_uuid=instance_uuid,
+                                action=action)
+
+    def migration_update(self, ctxt, migration_id, values):
+        return self.client.call(ctxt, "migration_update", migration_id=migration_id,
+                                values=values)
+
+    def migrations_in_progress_by_host(self, ctxt, host):
+        return self.client.call(ctxt, "migrations_in_progress_by_host", host=host)
+
     def instance_group_hosts(self, ctxt, group_uuid, exclude):
         return self.client.call(ctxt, "instance_group_hosts", group_uuid=group_uuid,
                                 exclude=list(exclude))
@@ -73,3 +85,9 @@ class ComputeTaskAPI:
         self.client.cast(ctxt, "build_instances", instance_uuid=instance_uuid,
                          request_spec=request_spec, image=image,
                          filter_properties=filter_properties)
+
+    def migrate_server(self, ctxt, instance, flavor, request_spec):
+        """Resize or cold-migrate: schedule a destination, then start the
+        compute steps (a cast: the API answers 202 at once)."""
+        self.client.cast(ctxt, "migrate_server", instance=instance, flavor=flavor,
+                         request_spec=request_spec)

@@ -87,11 +87,44 @@ compute_opts = [
         "scheduler).",
     ),
     cfg.IntOpt(
+        "shutdown_timeout",
+        default=60,
+        min=0,
+        help="Seconds a stop (or a resize, a snapshot...) waits for the guest to "
+        "shut down cleanly after the ACPI power button, before pulling the plug. "
+        "0 pulls it at once.",
+    ),
+    cfg.IntOpt(
+        "sync_power_state_interval",
+        default=600,
+        help="Seconds between two periodic comparisons of every instance's "
+        "power state in the database with the hypervisor's; <= 0 turns them "
+        "off (lifecycle events still arrive).",
+    ),
+    cfg.BoolOpt(
+        "allow_resize_to_same_host",
+        default=False,
+        help="Let a resize (not a cold migration) pick the instance's current "
+        "host. Needed when there is only one compute host.",
+    ),
+    cfg.IntOpt(
         "console_log_max_bytes",
         default=100 * 1024,
         min=1,
         help="Most bytes of console.log returned by os-getConsoleOutput (the "
         "tail of the file).",
+    ),
+]
+
+compute_group = cfg.OptGroup("compute", title="Options of the compute service")
+
+compute_group_opts = [
+    cfg.IntOpt(
+        "shutdown_retry_interval",
+        default=10,
+        min=1,
+        help="Seconds between two presses of the ACPI power button while "
+        "waiting up to shutdown_timeout for a guest to shut down.",
     ),
 ]
 
@@ -114,9 +147,12 @@ fake_driver_opts = [
 
 def register_opts(conf):
     conf.register_opts(compute_opts)
+    conf.register_group(compute_group)
+    conf.register_opts(compute_group_opts, group=compute_group)
     conf.register_group(fake_driver_group)
     conf.register_opts(fake_driver_opts, group=fake_driver_group)
 
 
 def list_opts():
-    return {"DEFAULT": compute_opts, fake_driver_group.name: fake_driver_opts}
+    return {"DEFAULT": compute_opts, compute_group.name: compute_group_opts,
+            fake_driver_group.name: fake_driver_opts}

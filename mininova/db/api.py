@@ -434,6 +434,65 @@ def instance_fault_get_latest(context, instance_uuids):
         return {fault.instance_uuid: as_dict(fault) for fault in session.scalars(query)}
 
 
+# --- migrations (resize and cold migrate) -------------------------------------------
+
+# A migration in one of these still holds resources on its hosts.
+MIGRATION_IN_PROGRESS = ("pre-migrating", "migrating", "post-migrating", "finished",
+                         "reverting", "confirming")
+
+
+def migration_create(context, values):
+    with transaction(writer=True) as session:
+        migration = models.Migration(**attribute_values(models.Migration, values))
+        session.add(migration)
+        session.flush()
+        return as_dict(migration)
+
+
+def migration_get(context, migration_id):
+    with transaction() as session:
+        migration = session.get(models.Migration, migration_id)
+        if migration is None:
+            raise exception.NotFound(f"Migration {migration_id} could not be found.")
+        return as_dict(migration)
+
+
+def migration_update(context, migration_id, values):
+    with transaction(writer=True) as session:
+        migration = session.get(models.Migration, migration_id)
+        if migration is None:
+            raise exception.NotFound(f"Migration {migration_id} could not be found.")
+        for key, value in attribute_values(models.Migration, values).items():
+            setattr(migration, key, value)
+        migration.updated_at = utcnow()
+        session.flush()
+        return as_dict(migration)
+
+
+def migration_get_by_instance_and_status(context, instance_uuid, status):
+    """The instance's newest migration in ``status``, as confirm/revert need."""
+    with transaction() as session:
+        migration = session.scalars(
+            sa.select(models.Migration)
+            .filter_by(instance_uuid=instance_uuid, status=status)
+            .order_by(models.Migration.id.desc())
+        ).first()
+        if migration is None:
+            raise exception.MigrationNotFoundByStatus(instance_id=instance_uuid,
+                                                      status=status)
+        return as_dict(migration)
+
+
+def migration_get_in_progress_by_host(context, host):
+    """Unfinished migrations from or to ``host``, for its resource tracker."""
+    with transaction() as session:
+        query = sa.select(models.Migration).where(
+            models.Migration.status.in_(MIGRATION_IN_PROGRESS),
+            sa.or_(models.Migration.source_compute == host,
+                   models.Migration.dest_compute == host))
+        return [as_dict(migration) for migration in session.scalars(query)]
+
+
 # --- instance actions and their events -----------------------------------------
 
 def action_start(context, instance_uuid, action):

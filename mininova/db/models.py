@@ -123,6 +123,10 @@ class Instance(TimestampMixin, Base):
     project_id: Mapped[str | None] = mapped_column(String(255), index=True)
     image_ref: Mapped[str | None] = mapped_column(String(255))
     flavor: Mapped[dict] = mapped_column(JSON)
+    # During a resize: the flavor before and the one asked for, kept until
+    # the user confirms (old_flavor dropped) or reverts (flavor restored).
+    old_flavor: Mapped[dict | None] = mapped_column(JSON)
+    new_flavor: Mapped[dict | None] = mapped_column(JSON)
     # Where it runs: set by the compute's claim, not by the scheduler.
     host: Mapped[str | None] = mapped_column(String(255), index=True)
     node: Mapped[str | None] = mapped_column(String(255))
@@ -144,6 +148,31 @@ class Instance(TimestampMixin, Base):
     # Nova's soft delete: 0 while alive, the row id once deleted.
     deleted: Mapped[int] = mapped_column(Integer, default=0)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Migration(TimestampMixin, Base):
+    """One resize or cold migration of an instance, source to destination.
+
+    ``status`` goes pre-migrating → migrating → post-migrating → finished
+    (VERIFY_RESIZE), then confirmed or reverted; error when a step fails.
+    While it is unfinished, both hosts' resource trackers count it.
+    """
+
+    __tablename__ = "migrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    migration_type: Mapped[str] = mapped_column(String(255))  # "resize" | "migration"
+    status: Mapped[str] = mapped_column(String(255))
+    source_compute: Mapped[str | None] = mapped_column(String(255))
+    source_node: Mapped[str | None] = mapped_column(String(255))
+    dest_compute: Mapped[str | None] = mapped_column(String(255))
+    dest_node: Mapped[str | None] = mapped_column(String(255))
+    old_instance_type_id: Mapped[int | None] = mapped_column(Integer)
+    new_instance_type_id: Mapped[int | None] = mapped_column(Integer)
+    # active or stopped before the move: the state to come back to (Nova
+    # keeps it in the instance's system_metadata).
+    old_vm_state: Mapped[str | None] = mapped_column(String(255))
 
 
 class InstanceFault(Base):

@@ -170,7 +170,7 @@ class HostManager:
 
     def get_filtered_hosts(self, host_states, spec, index, recorder):
         """Run the enabled filters in order; record each verdict."""
-        hosts = list(host_states)
+        hosts = self._without_ignored_hosts(list(host_states), spec, recorder)
         LOG.debug("Starting with %d host(s)", len(hosts))
         for host_filter in self.enabled_filters:
             if index > 0 and host_filter.run_filter_once_per_request:
@@ -189,6 +189,25 @@ class HostManager:
             if not hosts:
                 break
         return hosts
+
+    @staticmethod
+    def _without_ignored_hosts(hosts, spec, recorder):
+        """A cold migration must leave its host (and a resize too, unless
+        allow_resize_to_same_host): the request names it in ``ignore_hosts``.
+        Recorded like a filter, so the explanation says why it was left out."""
+        ignored = set(spec.get("ignore_hosts") or ())
+        if not ignored:
+            return hosts
+        LOG.debug("Host filter ignoring hosts: %s", ", ".join(sorted(ignored)))
+        kept = []
+        for host_state in hosts:
+            if host_state.host in ignored:
+                recorder.record("IgnoreHosts", host_state, filters.Verdict(
+                    False, "the instance is moving away from this host"))
+            else:
+                kept.append(host_state)
+        recorder.count("IgnoreHosts", len(hosts), len(kept))
+        return kept
 
     def get_weighed_hosts(self, host_states, spec):
         return weights.weigh(self.weighers, host_states, spec)

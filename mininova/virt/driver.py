@@ -6,8 +6,38 @@ driver boots real guests, the fake driver keeps pretend ones in memory. A
 method here documents what the manager expects of it.
 """
 
+import dataclasses
+
 from mininova import utils
 from mininova.conf import CONF
+
+# Lifecycle event transitions (Nova's virtevent.EVENT_LIFECYCLE_*); the
+# compute logs them as ``VM Started (Lifecycle Event)`` etc.
+EVENT_LIFECYCLE_STARTED = 0
+EVENT_LIFECYCLE_STOPPED = 1
+EVENT_LIFECYCLE_PAUSED = 2
+EVENT_LIFECYCLE_RESUMED = 3
+EVENT_LIFECYCLE_SUSPENDED = 4
+
+EVENT_NAMES = {
+    EVENT_LIFECYCLE_STARTED: "Started",
+    EVENT_LIFECYCLE_STOPPED: "Stopped",
+    EVENT_LIFECYCLE_PAUSED: "Paused",
+    EVENT_LIFECYCLE_RESUMED: "Resumed",
+    EVENT_LIFECYCLE_SUSPENDED: "Suspended",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class LifecycleEvent:
+    """A guest changed power state (mirrors ``nova/virt/event.py``)."""
+
+    uuid: str
+    transition: int
+
+    @property
+    def name(self):
+        return EVENT_NAMES[self.transition]
 
 
 class ComputeDriver:
@@ -40,6 +70,94 @@ class ComputeDriver:
         """
         raise NotImplementedError
 
+    # --- power and lifecycle actions ------------------------------------------
+    # Each leaves the guest in the state the action names, or raises; the
+    # manager records the new power state from get_power_state() after.
+
+    def power_off(self, instance, timeout=0, retry_interval=0):
+        """Stop the guest, keeping it defined and its disks. With ``timeout``
+        > 0, first ask the guest to shut down (ACPI power button) and wait up
+        to that many seconds, re-asking every ``retry_interval``; then pull
+        the plug. Logs ``Instance shutdown successfully after %d seconds.``
+        or ``Instance failed to shutdown in %d seconds.``"""
+        raise NotImplementedError
+
+    def power_on(self, context, instance, image_meta=None):
+        """Start a stopped guest from its files (redefining it if needed)."""
+        raise NotImplementedError
+
+    def reboot(self, context, instance, reboot_type, timeout=0):
+        """``SOFT``: ask the guest to shut down (up to ``timeout`` s), then
+        start it; if it does not go down, log ``Failed to soft reboot
+        instance. Trying hard reboot.`` and do a hard one. ``HARD``: pull the
+        plug, regenerate the domain from the instance, start it."""
+        raise NotImplementedError
+
+    def pause(self, instance):
+        """Stop the vCPUs; memory stays in RAM (power state PAUSED)."""
+        raise NotImplementedError
+
+    def unpause(self, instance):
+        raise NotImplementedError
+
+    def suspend(self, context, instance):
+        """Save the guest's memory to disk and stop it (power state SUSPENDED)."""
+        raise NotImplementedError
+
+    def resume(self, context, instance):
+        """Start a suspended guest from its saved memory."""
+        raise NotImplementedError
+
+    def snapshot(self, context, instance, image_id, update_task_state):
+        """Copy the guest's root disk, flattened, into image ``image_id``
+        (already created, status queued) of the image service.
+
+        Calls ``update_task_state(task_state=..., expected_state=...)``
+        with IMAGE_PENDING_UPLOAD (expected IMAGE_SNAPSHOT) once the disk is
+        extracted and IMAGE_UPLOADING (expected IMAGE_PENDING_UPLOAD) before
+        the upload. A running guest is back running afterwards."""
+        raise NotImplementedError
+
+    # --- resize and cold migration (source, then destination) --------------------
+
+    def migrate_disk_and_power_off(self, context, instance, dest_host, flavor,
+                                   timeout=0, retry_interval=0):
+        """Source host: power off, set the instance's files aside (Nova's
+        ``<uuid>_resize``) and return ``disk_info``: what the destination
+        needs to fetch the disk (a JSON-serialisable dict)."""
+        raise NotImplementedError
+
+    def finish_migration(self, context, migration, instance, disk_info, image_meta,
+                         resize_instance, power_on=True):
+        """Destination host: bring the disk described by ``disk_info`` here,
+        grow it to ``instance["flavor"]`` (the new flavor) if
+        ``resize_instance``, define the guest and start it if ``power_on``."""
+        raise NotImplementedError
+
+    def confirm_migration(self, context, migration, instance):
+        """Source host, after the user confirmed: remove what was set aside."""
+        raise NotImplementedError
+
+    def finish_revert_migration(self, context, instance, power_on=True):
+        """Source host, after the destination destroyed its copy: put the
+        set-aside files back and start the guest with ``instance["flavor"]``
+        (the old flavor again) if ``power_on``."""
+        raise NotImplementedError
+
+    # --- lifecycle events --------------------------------------------------------
+
+    def register_event_listener(self, callback):
+        """Call ``callback(LifecycleEvent)`` for every power change of this
+        host's guests, from a thread of the driver's."""
+        self._event_callback = callback
+
+    def emit_event(self, event):
+        callback = getattr(self, "_event_callback", None)
+        if callback is not None:
+            callback(event)
+
+    # --- questions ------------------------------------------------------------------
+
     def get_power_state(self, instance):
         """The guest's power state (``mininova.compute.power_state``)."""
         raise NotImplementedError
@@ -47,6 +165,10 @@ class ComputeDriver:
     def get_console_output(self, context, instance):
         """The guest's serial console log, as bytes (at most the last 100 KiB)."""
         raise NotImplementedError
+
+    def cleanup_interrupted_fetches(self):
+        """At start-up: remove what a download or convert killed half way
+        left behind (``.part``, ``.converted``). Nothing to do by default."""
 
     def list_instance_uuids(self):
         """UUIDs of the guests this driver manages on this host."""

@@ -5,8 +5,19 @@ spawn_seconds``. It reports the resources in ``[fake_driver]``, so tests
 and the scheduler benchmark can run many pretend hosts in one process. It
 exists for fast tests and demos only: the integration tests boot real
 guests with the libvirt driver.
+
+Every lifecycle action changes the pretend guest's power state at once and
+emits the lifecycle event a real hypervisor would. Tests make the guest do
+what a user inside it (or an operator behind mininova's back) might:
+:meth:`FakeDriver.guest_powers_off`, :meth:`FakeDriver.destroy_behind_back`.
+A snapshot uploads a real, empty qcow2 (made once by ``qemu-img``), so the
+image service's format checks pass and the snapshot can be booted.
 """
 
+
+import os
+import subprocess
+import tempfile
 import threading
 import time
 
@@ -14,15 +25,26 @@ from oslo_log import log as logging
 
 from mininova.compute import power_state
 from mininova.conf import CONF
+from mininova.image import glance
 from mininova.virt import driver
 
 LOG = logging.getLogger(__name__)
+
+# What a power change announces, as libvirt's events do.
+_EVENT_FOR_STATE = {
+    power_state.RUNNING: driver.EVENT_LIFECYCLE_STARTED,
+    power_state.SHUTDOWN: driver.EVENT_LIFECYCLE_STOPPED,
+    power_state.PAUSED: driver.EVENT_LIFECYCLE_PAUSED,
+    power_state.SUSPENDED: driver.EVENT_LIFECYCLE_SUSPENDED,
+}
 
 
 class FakeDriver(driver.ComputeDriver):
     def __init__(self):
         self.host = None
         self.instances = {}
+        # Guests set aside by a resize, until it is confirmed or reverted.
+        self.set_aside = {}
         self._lock = threading.Lock()
         # What this pretend hypervisor reports; tests may change them per
         # host (then call the compute's update_available_resource).
@@ -62,6 +84,90 @@ class FakeDriver(driver.ComputeDriver):
             self.instances.pop(instance["uuid"], None)
         LOG.info("Instance destroyed successfully.", instance=instance)
 
+    # --- lifecycle actions ------------------------------------------------------------
+
+    def power_off(self, instance, timeout=0, retry_interval=0):
+        self._set_state(instance["uuid"], power_state.SHUTDOWN)
+
+    def power_on(self, context, instance, image_meta=None):
+        self._set_state(instance["uuid"], power_state.RUNNING)
+
+    def reboot(self, context, instance, reboot_type, timeout=0):
+        self._set_state(instance["uuid"], power_state.RUNNING)
+
+    def pause(self, instance):
+        self._set_state(instance["uuid"], power_state.PAUSED)
+
+    def unpause(self, instance):
+        self._set_state(instance["uuid"], power_state.RUNNING,
+                        event=driver.EVENT_LIFECYCLE_RESUMED)
+
+    def suspend(self, context, instance):
+        self._set_state(instance["uuid"], power_state.SUSPENDED)
+
+    def resume(self, context, instance):
+        self._set_state(instance["uuid"], power_state.RUNNING,
+                        event=driver.EVENT_LIFECYCLE_RESUMED)
+
+    def snapshot(self, context, instance, image_id, update_task_state):
+        from mininova.compute import task_states
+
+        data = _empty_qcow2()
+        update_task_state(task_state=task_states.IMAGE_PENDING_UPLOAD,
+                          expected_state=task_states.IMAGE_SNAPSHOT)
+        update_task_state(task_state=task_states.IMAGE_UPLOADING,
+                          expected_state=task_states.IMAGE_PENDING_UPLOAD)
+        glance.API().upload(context, image_id, [data], size=len(data))
+
+    def migrate_disk_and_power_off(self, context, instance, dest_host, flavor,
+                                   timeout=0, retry_interval=0):
+        self._set_state(instance["uuid"], power_state.SHUTDOWN)
+        with self._lock:
+            # Set aside, as the libvirt driver renames the directory.
+            self.set_aside[instance["uuid"]] = self.instances.pop(instance["uuid"])
+        return {"source_host": self.host}
+
+    def finish_migration(self, context, migration, instance, disk_info, image_meta,
+                         resize_instance, power_on=True):
+        self._add_guest(instance, power_state.RUNNING if power_on else power_state.SHUTDOWN)
+
+    def confirm_migration(self, context, migration, instance):
+        with self._lock:
+            self.set_aside.pop(instance["uuid"], None)
+
+    def finish_revert_migration(self, context, instance, power_on=True):
+        with self._lock:
+            self.set_aside.pop(instance["uuid"], None)
+        self._add_guest(instance, power_state.RUNNING if power_on else power_state.SHUTDOWN)
+
+    # --- what tests make a guest do ---------------------------------------------------------
+
+    def guest_powers_off(self, instance_uuid):
+        """The user ran ``poweroff`` inside the guest."""
+        self._set_state(instance_uuid, power_state.SHUTDOWN)
+
+    def destroy_behind_back(self, instance_uuid):
+        """An operator removed the guest with virsh, unknown to mininova."""
+        with self._lock:
+            self.instances.pop(instance_uuid, None)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _add_guest(self, instance, state):
+        with self._lock:
+            self.instances[instance["uuid"]] = {"state": state,
+                                                "name": instance["display_name"]}
+        self.emit_event(driver.LifecycleEvent(instance["uuid"], _EVENT_FOR_STATE[state]))
+
+    def _set_state(self, instance_uuid, state, event=None):
+        with self._lock:
+            guest = self.instances.get(instance_uuid)
+            if guest is None:
+                raise RuntimeError(f"no guest {instance_uuid} on the fake hypervisor")
+            guest["state"] = state
+        self.emit_event(driver.LifecycleEvent(instance_uuid,
+                                              event or _EVENT_FOR_STATE[state]))
+
     def get_power_state(self, instance):
         with self._lock:
             guest = self.instances.get(instance["uuid"])
@@ -82,3 +188,21 @@ class FakeDriver(driver.ComputeDriver):
 
     def get_image_cache(self, context, all_instances, next_pass_at):
         return []
+
+
+_qcow2_lock = threading.Lock()
+_qcow2_bytes = None
+
+
+def _empty_qcow2():
+    """A real 1 MiB qcow2 with no data: the snapshot a fake guest uploads."""
+    global _qcow2_bytes
+    with _qcow2_lock:
+        if _qcow2_bytes is None:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "snapshot.qcow2")
+                subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", path, "1M"],
+                               check=True)
+                with open(path, "rb") as f:
+                    _qcow2_bytes = f.read()
+        return _qcow2_bytes

@@ -5,10 +5,16 @@ import io
 import logging
 
 from mininova.cli.client import Client
-from tests.waiting import wait_for_gone, wait_for_status, wait_until
+from tests.waiting import wait_for_gone, wait_for_settled, wait_for_status, wait_until
 
 TIMEOUT = 20
-__all__ = ["wait_for_gone", "wait_for_status", "wait_until"]
+__all__ = ["wait_for_gone", "wait_for_settled", "wait_for_status", "wait_until"]
+
+
+def server_action(client, server_id, body):
+    """``POST /servers/<id>/action`` with Nova's body; the raw response."""
+    return client.session.post(f"{client.compute_url}/servers/{server_id}/action",
+                               json=body, timeout=client.timeout)
 
 
 def wait_for_task(client, server_id, task_state, timeout=TIMEOUT):

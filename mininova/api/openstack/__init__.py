@@ -44,7 +44,8 @@ API_VERSION_HEADERS = {
 
 
 def create_app():
-    # console_output registers its server action on servers' /action route.
+    # console_output and server_actions register their server actions on
+    # servers' /action route.
     from mininova.api.openstack.compute import (
         aggregates,
         availability_zone,
@@ -55,6 +56,7 @@ def create_app():
         image_cache,
         images,
         scheduler_explain,
+        server_actions,  # noqa: F401
         server_groups,
         servers,
         services,

@@ -24,14 +24,18 @@ class StubDriver:
 class StubConductor:
     """Records the calls the tracker makes; serves instances of this host."""
 
-    def __init__(self, instances=(), update_error=None):
+    def __init__(self, instances=(), update_error=None, migrations=()):
         self.instances = list(instances)
+        self.migrations = list(migrations)
         self.update_error = update_error
         self.instance_updates = []
         self.node_updates = []
 
     def instance_get_all_by_host(self, context, host):
         return self.instances
+
+    def migrations_in_progress_by_host(self, context, host):
+        return self.migrations
 
     def instance_update(self, context, uuid, values):
         self.instance_updates.append((uuid, values))
@@ -47,8 +51,8 @@ def instance(uuid, vm_state="active", flavor=TINY):
     return {"uuid": uuid, "vm_state": vm_state, "flavor": dict(flavor)}
 
 
-def make_tracker(instances=(), update_error=None):
-    conductor = StubConductor(instances, update_error)
+def make_tracker(instances=(), update_error=None, migrations=()):
+    conductor = StubConductor(instances, update_error, migrations)
     tracker = resource_tracker.ResourceTracker("host1", StubDriver(), conductor)
     tracker.update_available_resource(CONTEXT)
     conductor.node_updates.clear()
@@ -189,3 +193,58 @@ def test_dropping_an_untracked_instance_changes_and_reports_nothing():
     tracker.drop_instance(CONTEXT, {"uuid": "other"})
     assert tracker.compute_node["memory_mb_used"] == 1024
     assert conductor.node_updates == []
+
+
+# --- moves (resize, cold migration) -----------------------------------------------
+
+SMALL = dict(TINY, memory_mb=1024, vcpus=2)
+
+
+def moving(uuid, source, dest, status="finished"):
+    """A migration of ``uuid`` from TINY to SMALL, its instance on ``dest``."""
+    row = dict(instance(uuid, "resized", SMALL), old_flavor=dict(TINY),
+               new_flavor=dict(SMALL), host=dest)
+    return {"id": 7, "instance_uuid": uuid, "source_compute": source,
+            "dest_compute": dest, "status": status, "instance": row}
+
+
+def test_the_source_holds_the_old_flavor_until_the_move_ends():
+    tracker, _ = make_tracker(migrations=[moving("a", "host1", "host2")])
+    assert tracker.compute_node["memory_mb_used"] == 512 + TINY["memory_mb"]
+    assert tracker.compute_node["running_vms"] == 0
+
+
+def test_the_destination_holds_the_new_flavor_and_counts_the_instance_once():
+    migration = moving("a", "host2", "host1")
+    tracker, _ = make_tracker(instances=[migration["instance"]], migrations=[migration])
+    assert tracker.compute_node["memory_mb_used"] == 512 + SMALL["memory_mb"]
+
+
+def test_a_revert_in_progress_frees_the_destination():
+    migration = moving("a", "host2", "host1", status="reverting")
+    tracker, _ = make_tracker(instances=[migration["instance"]], migrations=[migration])
+    assert tracker.compute_node["memory_mb_used"] == 512
+
+
+def test_a_resize_on_the_same_host_holds_both_flavors():
+    migration = moving("a", "host1", "host1")
+    tracker, _ = make_tracker(instances=[migration["instance"]], migrations=[migration])
+    assert tracker.compute_node["memory_mb_used"] == 512 + TINY["memory_mb"] + SMALL["memory_mb"]
+
+
+def test_a_resize_claim_tests_the_new_flavor_and_drops_with_the_migration():
+    tracker, _ = make_tracker()
+    migration = {"id": 9}
+    tracker.resize_claim(CONTEXT, instance("a"), SMALL, migration, "node1")
+    assert tracker.compute_node["vcpus_used"] == SMALL["vcpus"]
+    tracker.drop_move_claim(CONTEXT, migration)
+    assert tracker.compute_node["vcpus_used"] == 0
+
+
+def test_a_resize_claim_that_does_not_fit_reserves_nothing():
+    tracker, _ = make_tracker()
+    huge = dict(TINY, memory_mb=10 ** 6)
+    with pytest.raises(exception.ComputeResourcesUnavailable):
+        tracker.resize_claim(CONTEXT, instance("a"), huge, {"id": 9}, "node1",
+                             limits={"memory_mb": 6144})
+    assert tracker.compute_node["memory_mb_used"] == 512

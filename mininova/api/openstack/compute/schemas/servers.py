@@ -75,3 +75,95 @@ get_console_output = {
     "required": ["os-getConsoleOutput"],
     "additionalProperties": False,
 }
+
+
+def _no_body_action(name):
+    """``{"<name>": null}``, the body of stop, start, pause..."""
+    return {
+        "type": "object",
+        "properties": {name: {"type": "null"}},
+        "required": [name],
+        "additionalProperties": False,
+    }
+
+
+stop = _no_body_action("os-stop")
+start = _no_body_action("os-start")
+pause = _no_body_action("pause")
+unpause = _no_body_action("unpause")
+suspend = _no_body_action("suspend")
+resume = _no_body_action("resume")
+confirm_resize = _no_body_action("confirmResize")
+revert_resize = _no_body_action("revertResize")
+migrate = _no_body_action("migrate")
+
+reboot = {
+    "type": "object",
+    "properties": {
+        "reboot": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string",
+                         "enum": ["HARD", "Hard", "hard", "SOFT", "Soft", "soft"]},
+            },
+            "required": ["type"],
+            "additionalProperties": False,
+        },
+    },
+    "required": ["reboot"],
+    "additionalProperties": False,
+}
+
+resize = {
+    "type": "object",
+    "properties": {
+        "resize": {
+            "type": "object",
+            "properties": {
+                "flavorRef": parameter_types.flavor_ref,
+                "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
+            },
+            "required": ["flavorRef"],
+            "additionalProperties": False,
+        },
+    },
+    "required": ["resize"],
+    "additionalProperties": False,
+}
+
+create_image = {
+    "type": "object",
+    "properties": {
+        "createImage": {
+            "type": "object",
+            "properties": {
+                "name": parameter_types.name,
+                "metadata": parameter_types.metadata,
+            },
+            "required": ["name"],
+            "additionalProperties": False,
+        },
+    },
+    "required": ["createImage"],
+    "additionalProperties": False,
+}
+
+rebuild = {
+    "type": "object",
+    "properties": {
+        "rebuild": {
+            "type": "object",
+            "properties": {
+                "imageRef": parameter_types.image_id,
+                "name": parameter_types.name,
+                "metadata": parameter_types.metadata,
+                "adminPass": {"type": "string"},
+                "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
+            },
+            "required": ["imageRef"],
+            "additionalProperties": False,
+        },
+    },
+    "required": ["rebuild"],
+    "additionalProperties": False,
+}
