@@ -51,11 +51,12 @@ def free_port():
 
 class Deployment:
     def __init__(self, workdir, transport_url, database_url,
-                 compute_driver="libvirt.LibvirtDriver", compute_config=None):
+                 compute_driver="libvirt.LibvirtDriver", compute_config=None,
+                 config=None):
         """``compute_config``: ``{section: {option: value}}`` set in the
         compute's configuration only, over what is written for every service
         (``{"glance": {"api_servers": proxy}}``, a faster image cache
-        manager)."""
+        manager); ``config``: the same, for every service."""
         self.dir = Path(workdir)
         self.tag = secrets.token_hex(3)
         self.host = f"itest-{self.tag}"
@@ -69,6 +70,7 @@ class Deployment:
         self.database_url = database_url
         self.compute_driver = compute_driver
         self.compute_config = compute_config or {}
+        self.config = config or {}
         self.processes = {}
         self.controller_conf = self.dir / "mininova.conf"
         self.compute_conf = self.dir / "mininova-compute.conf"
@@ -97,16 +99,13 @@ class Deployment:
         config["image_service"] = {"bind_host": "127.0.0.1", "bind_port": str(self.image_port)}
         config["glance"] = {"api_servers": f"http://127.0.0.1:{self.image_port}"}
         config["libvirt"] = {"virt_type": "auto"}
+        _apply(config, self.config)
         # Only the controller services get the database.
         config["database"] = {"connection": self.database_url}
         with open(self.controller_conf, "w") as f:
             config.write(f)
         config.remove_section("database")
-        for section, options in self.compute_config.items():
-            if section != "DEFAULT" and not config.has_section(section):
-                config.add_section(section)
-            for option, value in options.items():
-                config[section][option] = str(value)
+        _apply(config, self.compute_config)
         with open(self.compute_conf, "w") as f:
             config.write(f)
 
@@ -203,6 +202,15 @@ class Deployment:
                     domain.undefine()
         finally:
             conn.close()
+
+
+def _apply(config, overrides):
+    """``{section: {option: value}}`` written over a ConfigParser."""
+    for section, options in overrides.items():
+        if section != "DEFAULT" and not config.has_section(section):
+            config.add_section(section)
+        for option, value in options.items():
+            config[section][option] = str(value)
 
 
 def wait_for_console(client, server_id, text="login:", timeout=120):

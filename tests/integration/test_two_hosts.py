@@ -13,6 +13,7 @@ import pytest
 
 from mininova.virt.libvirt.config import NOVA_NS
 from tests.integration import deployment as dep
+from tests.waiting import wait_for_settled
 
 SECOND = "mininova-compute-b"
 
@@ -116,3 +117,43 @@ def test_affinity_keeps_members_together(cloud, hosts, admin, tiny):
     members = [boot(admin, tiny, f"together-{i}", scheduler_hints=hint) for i in (1, 2, 3)]
     assert len({m["OS-EXT-SRV-ATTR:host"] for m in members}) == 1
     delete_all(admin, members)
+
+
+def migrate(admin, server_id):
+    response = admin.session.post(f"{admin.compute_url}/servers/{server_id}/action",
+                                  json={"migrate": None}, timeout=30)
+    assert response.status_code == 202, response.text
+
+
+def confirm_or_revert(admin, server_id, action):
+    response = admin.session.post(f"{admin.compute_url}/servers/{server_id}/action",
+                                  json={action: None}, timeout=30)
+    assert response.status_code in (202, 204), response.text
+
+
+@pytest.mark.parametrize("decision", ["confirmResize", "revertResize"])
+def test_cold_migration_moves_disk_and_guest_to_the_other_host(cloud, hosts, admin, tiny,
+                                                              decision):
+    server = boot(admin, tiny, f"mover-{decision}")
+    dep.wait_for_console(admin, server["id"])
+    source = server["OS-EXT-SRV-ATTR:host"]
+    [dest] = [host for host in hosts if host != source]
+    paths = {hosts[0]: cloud.state_path / "instances", hosts[1]: cloud.state_path / "instances-b"}
+    migrate(admin, server["id"])
+    moved = wait_for_settled(admin, server["id"], "VERIFY_RESIZE", timeout=120)
+    assert moved["OS-EXT-SRV-ATTR:host"] == dest
+    assert owner_in_libvirt(server["id"]) == dest
+    assert (paths[dest] / server["id"] / "disk").exists()
+    assert (paths[source] / f"{server['id']}_resize").exists()
+
+    confirm_or_revert(admin, server["id"], decision)
+    settled = wait_for_settled(admin, server["id"], "ACTIVE", timeout=120)
+    final = dest if decision == "confirmResize" else source
+    assert settled["OS-EXT-SRV-ATTR:host"] == final
+    assert owner_in_libvirt(server["id"]) == final
+    assert not (paths[source] / f"{server['id']}_resize").exists()
+    other = source if final == dest else dest
+    assert not (paths[other] / server["id"]).exists()
+    dep.wait_for_console(admin, server["id"])
+    delete_all(admin, [server])
+    assert cloud.domain_names() == []
