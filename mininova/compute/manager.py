@@ -460,6 +460,10 @@ class ComputeManager(manager.Manager):
         except (exception.InstanceNotFound, exception.UnexpectedDeletingTaskStateError):
             LOG.info("Instance was deleted during %s", event_name, instance=instance)
         except Exception as exc:
+            if isinstance(exc, ROLLBACK_ERRORS):
+                # Refused before anything was touched (Nova's
+                # InstanceFaultRollback): the instance stays as it was.
+                error_state = None
             if error_state:
                 LOG.exception("Setting instance vm_state to ERROR", instance=instance)
             else:
@@ -771,6 +775,10 @@ class ComputeManager(manager.Manager):
         instance.update(fresh)
         return instance
 
+
+# Errors a driver raises before it changed anything (a disk that cannot
+# shrink): the action is refused, the instance is not in ERROR.
+ROLLBACK_ERRORS = (exception.CannotResizeDisk,)
 
 # The task states of a move that a restart cannot resume.
 RESIZE_IN_FLIGHT = (task_states.RESIZE_PREP, task_states.RESIZE_MIGRATING,

@@ -6,45 +6,53 @@ and the scheduler benchmark can run many pretend hosts in one process. It
 exists for fast tests and demos only: the integration tests boot real
 guests with the libvirt driver.
 
-Every lifecycle action changes the pretend guest's power state at once and
-emits the lifecycle event a real hypervisor would. Tests make the guest do
-what a user inside it (or an operator behind mininova's back) might:
-:meth:`FakeDriver.guest_powers_off`, :meth:`FakeDriver.destroy_behind_back`.
-A snapshot uploads a real, empty qcow2 (made once by ``qemu-img``), so the
-image service's format checks pass and the snapshot can be booted.
+Every action is instant and leaves the power state the libvirt driver
+would (RUNNING, SHUTDOWN, PAUSED, SUSPENDED), and reports the change as a
+lifecycle event (``emit_event``), from the calling thread: STARTED, STOPPED,
+PAUSED, RESUMED, SUSPENDED, as libvirt's would after the driver's filtering
+(a reboot is one STARTED: libvirt's STOPPED is held back and cancelled).
+A snapshot uploads a small but real qcow2 (an empty disk of the flavor's
+size) to the image service, so the image goes active. A resize keeps the
+guest's flavor, sets the source's guest aside and gives it back on revert.
+
+Test helpers, for what a real guest or operator may do behind the compute's
+back: :meth:`FakeDriver.guest_powers_off` (``poweroff`` inside the guest),
+:meth:`FakeDriver.destroy_behind_back` (``virsh undefine``: the guest
+vanishes), :meth:`FakeDriver.fail_next` (the next call of an action raises).
+
+Left out: Nova's fake driver's many other hooks (volumes, consoles,
+migrations in progress, per-method call records).
 """
 
-
-import os
-import subprocess
-import tempfile
+import io
+import struct
 import threading
 import time
 
 from oslo_log import log as logging
 
-from mininova.compute import power_state
+from mininova import exception
+from mininova.compute import power_state, task_states
 from mininova.conf import CONF
 from mininova.image import glance
 from mininova.virt import driver
 
 LOG = logging.getLogger(__name__)
 
-# What a power change announces, as libvirt's events do.
-_EVENT_FOR_STATE = {
-    power_state.RUNNING: driver.EVENT_LIFECYCLE_STARTED,
-    power_state.SHUTDOWN: driver.EVENT_LIFECYCLE_STOPPED,
-    power_state.PAUSED: driver.EVENT_LIFECYCLE_PAUSED,
-    power_state.SUSPENDED: driver.EVENT_LIFECYCLE_SUSPENDED,
-}
+GiB = 1024 ** 3
+# The virtual size of a snapshot of a 0 GB root disk ("as big as the
+# image"), which the fake does not know: the tiny test image's.
+FAKE_IMAGE_VIRTUAL_SIZE = 32 * 1024 * 1024
 
 
 class FakeDriver(driver.ComputeDriver):
     def __init__(self):
         self.host = None
+        # uuid -> {"state", "name", "flavor"}
         self.instances = {}
-        # Guests set aside by a resize, until it is confirmed or reverted.
+        # uuid -> the guest as it was when a resize set it aside (source host)
         self.set_aside = {}
+        self._failures = {}
         self._lock = threading.Lock()
         # What this pretend hypervisor reports; tests may change them per
         # host (then call the compute's update_available_resource).
@@ -72,101 +80,129 @@ class FakeDriver(driver.ComputeDriver):
         }
 
     def spawn(self, context, instance, image_meta):
+        self._maybe_fail("spawn")
         if CONF.fake_driver.spawn_seconds:
             time.sleep(CONF.fake_driver.spawn_seconds)
         with self._lock:
-            self.instances[instance["uuid"]] = {"state": power_state.RUNNING,
-                                                "name": instance["display_name"]}
+            self.instances[instance["uuid"]] = _guest(instance, power_state.RUNNING)
+        self._emit(instance["uuid"], driver.EVENT_LIFECYCLE_STARTED)
         LOG.info("Instance spawned successfully.", instance=instance)
 
     def destroy(self, context, instance, destroy_disks=True):
+        # No event: the guest is gone, and libvirt's events of a guest that
+        # no longer exists never reach the compute either.
+        self._maybe_fail("destroy")
         with self._lock:
             self.instances.pop(instance["uuid"], None)
         LOG.info("Instance destroyed successfully.", instance=instance)
 
-    # --- lifecycle actions ------------------------------------------------------------
+    # --- power actions ----------------------------------------------------------------
 
     def power_off(self, instance, timeout=0, retry_interval=0):
-        self._set_state(instance["uuid"], power_state.SHUTDOWN)
+        self._maybe_fail("power_off")
+        # As the libvirt driver: a guest that is already gone is not an error.
+        self._change_state(instance["uuid"], power_state.SHUTDOWN,
+                           driver.EVENT_LIFECYCLE_STOPPED, missing_ok=True)
 
     def power_on(self, context, instance, image_meta=None):
-        self._set_state(instance["uuid"], power_state.RUNNING)
+        self._maybe_fail("power_on")
+        self._start(instance)
 
     def reboot(self, context, instance, reboot_type, timeout=0):
-        self._set_state(instance["uuid"], power_state.RUNNING)
+        self._maybe_fail("reboot")
+        self._start(instance)
+
+    def _start(self, instance):
+        """Power on or reboot: the libvirt driver defines the guest again
+        from the instance (a hard reboot), so a vanished one comes back."""
+        with self._lock:
+            guest = self.instances.get(instance["uuid"]) or _guest(instance, power_state.RUNNING)
+            guest["state"] = power_state.RUNNING
+            self.instances[instance["uuid"]] = guest
+        self._emit(instance["uuid"], driver.EVENT_LIFECYCLE_STARTED)
 
     def pause(self, instance):
-        self._set_state(instance["uuid"], power_state.PAUSED)
+        self._maybe_fail("pause")
+        self._change_state(instance["uuid"], power_state.PAUSED,
+                           driver.EVENT_LIFECYCLE_PAUSED, expected=power_state.RUNNING)
 
     def unpause(self, instance):
-        self._set_state(instance["uuid"], power_state.RUNNING,
-                        event=driver.EVENT_LIFECYCLE_RESUMED)
+        self._maybe_fail("unpause")
+        self._change_state(instance["uuid"], power_state.RUNNING,
+                           driver.EVENT_LIFECYCLE_RESUMED, expected=power_state.PAUSED)
 
     def suspend(self, context, instance):
-        self._set_state(instance["uuid"], power_state.SUSPENDED)
+        self._maybe_fail("suspend")
+        self._change_state(instance["uuid"], power_state.SUSPENDED,
+                           driver.EVENT_LIFECYCLE_SUSPENDED)
 
     def resume(self, context, instance):
-        self._set_state(instance["uuid"], power_state.RUNNING,
-                        event=driver.EVENT_LIFECYCLE_RESUMED)
+        self._maybe_fail("resume")
+        # libvirt reports a restore from a managed save as STARTED.
+        self._change_state(instance["uuid"], power_state.RUNNING,
+                           driver.EVENT_LIFECYCLE_STARTED, expected=power_state.SUSPENDED)
+
+    # --- snapshot ---------------------------------------------------------------------
 
     def snapshot(self, context, instance, image_id, update_task_state):
-        from mininova.compute import task_states
-
-        data = _empty_qcow2()
+        """The task states of the real thing, and a real upload: an empty
+        qcow2 of the flavor's root disk size."""
+        self._maybe_fail("snapshot")
+        guest = self._guest(instance["uuid"])
         update_task_state(task_state=task_states.IMAGE_PENDING_UPLOAD,
                           expected_state=task_states.IMAGE_SNAPSHOT)
+        root_gb = guest["flavor"].get("root_gb") or 0
+        data = empty_qcow2(root_gb * GiB or FAKE_IMAGE_VIRTUAL_SIZE)
         update_task_state(task_state=task_states.IMAGE_UPLOADING,
                           expected_state=task_states.IMAGE_PENDING_UPLOAD)
-        glance.API().upload(context, image_id, [data], size=len(data))
+        glance.API().upload(context, image_id, io.BytesIO(data), size=len(data))
+        LOG.info("Snapshot image upload complete", instance=instance)
+
+    # --- resize and cold migration ------------------------------------------------------
 
     def migrate_disk_and_power_off(self, context, instance, dest_host, flavor,
                                    timeout=0, retry_interval=0):
-        self._set_state(instance["uuid"], power_state.SHUTDOWN)
+        self._maybe_fail("migrate_disk_and_power_off")
+        guest = self._guest(instance["uuid"])
+        if flavor["root_gb"] < (guest["flavor"].get("root_gb") or 0):
+            # As the libvirt driver, before the guest is touched.
+            raise exception.CannotResizeDisk(reason="Unable to resize disk down.")
+        self.power_off(instance)
         with self._lock:
-            # Set aside, as the libvirt driver renames the directory.
-            self.set_aside[instance["uuid"]] = self.instances.pop(instance["uuid"])
-        return {"source_host": self.host}
+            self.set_aside[instance["uuid"]] = dict(self.instances[instance["uuid"]])
+        return {"source_host": self.host,
+                "disk_path": f"fake://{self.host}/{instance['uuid']}_resize/disk",
+                "disk_format": "qcow2", "image_id": instance["image_ref"],
+                "base_path": None}
 
     def finish_migration(self, context, migration, instance, disk_info, image_meta,
                          resize_instance, power_on=True):
-        self._add_guest(instance, power_state.RUNNING if power_on else power_state.SHUTDOWN)
+        self._maybe_fail("finish_migration")
+        state = power_state.RUNNING if power_on else power_state.SHUTDOWN
+        with self._lock:
+            self.instances[instance["uuid"]] = _guest(instance, state)
+        if power_on:
+            self._emit(instance["uuid"], driver.EVENT_LIFECYCLE_STARTED)
 
     def confirm_migration(self, context, migration, instance):
+        self._maybe_fail("confirm_migration")
         with self._lock:
             self.set_aside.pop(instance["uuid"], None)
+            if migration["source_compute"] != migration["dest_compute"]:
+                # The source's stopped guest; on the same host it is the
+                # resized one, which stays.
+                self.instances.pop(instance["uuid"], None)
 
     def finish_revert_migration(self, context, instance, power_on=True):
+        self._maybe_fail("finish_revert_migration")
+        state = power_state.RUNNING if power_on else power_state.SHUTDOWN
         with self._lock:
             self.set_aside.pop(instance["uuid"], None)
-        self._add_guest(instance, power_state.RUNNING if power_on else power_state.SHUTDOWN)
+            self.instances[instance["uuid"]] = _guest(instance, state)
+        if power_on:
+            self._emit(instance["uuid"], driver.EVENT_LIFECYCLE_STARTED)
 
-    # --- what tests make a guest do ---------------------------------------------------------
-
-    def guest_powers_off(self, instance_uuid):
-        """The user ran ``poweroff`` inside the guest."""
-        self._set_state(instance_uuid, power_state.SHUTDOWN)
-
-    def destroy_behind_back(self, instance_uuid):
-        """An operator removed the guest with virsh, unknown to mininova."""
-        with self._lock:
-            self.instances.pop(instance_uuid, None)
-
-    # --- helpers --------------------------------------------------------------------------
-
-    def _add_guest(self, instance, state):
-        with self._lock:
-            self.instances[instance["uuid"]] = {"state": state,
-                                                "name": instance["display_name"]}
-        self.emit_event(driver.LifecycleEvent(instance["uuid"], _EVENT_FOR_STATE[state]))
-
-    def _set_state(self, instance_uuid, state, event=None):
-        with self._lock:
-            guest = self.instances.get(instance_uuid)
-            if guest is None:
-                raise RuntimeError(f"no guest {instance_uuid} on the fake hypervisor")
-            guest["state"] = state
-        self.emit_event(driver.LifecycleEvent(instance_uuid,
-                                              event or _EVENT_FOR_STATE[state]))
+    # --- questions ------------------------------------------------------------------
 
     def get_power_state(self, instance):
         with self._lock:
@@ -189,20 +225,92 @@ class FakeDriver(driver.ComputeDriver):
     def get_image_cache(self, context, all_instances, next_pass_at):
         return []
 
+    # --- test helpers: what happens behind the compute's back ----------------------------
 
-_qcow2_lock = threading.Lock()
-_qcow2_bytes = None
+    def guest_powers_off(self, instance_uuid):
+        """The guest shut itself down (``poweroff`` inside it)."""
+        self._change_state(instance_uuid, power_state.SHUTDOWN,
+                           driver.EVENT_LIFECYCLE_STOPPED)
+
+    def destroy_behind_back(self, instance_uuid):
+        """The guest vanished from the hypervisor (``virsh undefine``); no
+        event, as from libvirt: only the periodic power sync notices."""
+        with self._lock:
+            self.instances.pop(instance_uuid, None)
+
+    def fail_next(self, method, error=None):
+        """The next call of ``method`` (such as "snapshot") raises ``error``
+        (by default an InternalError naming it), then works again."""
+        self._failures[method] = error or exception.InternalError(
+            err=f"fake driver: {method} failed (as a test asked)")
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _maybe_fail(self, method):
+        error = self._failures.pop(method, None)
+        if error is not None:
+            raise error
+
+    def _guest(self, instance_uuid):
+        with self._lock:
+            guest = self.instances.get(instance_uuid)
+        if guest is None:
+            raise exception.InstanceNotFound(instance_id=instance_uuid)
+        return guest
+
+    def _change_state(self, instance_uuid, new_state, transition, expected=None,
+                      missing_ok=False):
+        """Set the guest's power state and report the change (none if it
+        was in that state already)."""
+        with self._lock:
+            guest = self.instances.get(instance_uuid)
+            if guest is None:
+                if missing_ok:
+                    return
+                raise exception.InstanceNotFound(instance_id=instance_uuid)
+            if expected is not None and guest["state"] != expected:
+                # What libvirt answers, say, to pausing a stopped guest.
+                raise exception.InternalError(
+                    err=f"Requested operation is not valid: the guest is "
+                        f"{power_state.STATE_MAP[guest['state']]}, not "
+                        f"{power_state.STATE_MAP[expected]}")
+            changed = guest["state"] != new_state
+            guest["state"] = new_state
+        if changed:
+            self._emit(instance_uuid, transition)
+
+    def _emit(self, instance_uuid, transition):
+        self.emit_event(driver.LifecycleEvent(instance_uuid, transition))
 
 
-def _empty_qcow2():
-    """A real 1 MiB qcow2 with no data: the snapshot a fake guest uploads."""
-    global _qcow2_bytes
-    with _qcow2_lock:
-        if _qcow2_bytes is None:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = os.path.join(tmp, "snapshot.qcow2")
-                subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", path, "1M"],
-                               check=True)
-                with open(path, "rb") as f:
-                    _qcow2_bytes = f.read()
-        return _qcow2_bytes
+def _guest(instance, state):
+    return {"state": state, "name": instance.get("display_name"),
+            "flavor": dict(instance.get("flavor") or {})}
+
+
+def empty_qcow2(virtual_size, cluster_bits=16):
+    """The bytes of an empty qcow2 (version 2) disk of ``virtual_size``
+    bytes, as ``qemu-img create -f qcow2`` would make it: a header, a
+    refcount table and block, and an L1 table of zeros (nothing allocated).
+    Four 64 KiB clusters for any size up to 4 TiB."""
+    cluster = 1 << cluster_bits
+    l2_coverage = (cluster // 8) * cluster           # bytes one L2 table maps
+    l1_entries = -(-virtual_size // l2_coverage)      # ceiling division
+    l1_clusters = max(1, -(-(l1_entries * 8) // cluster))
+    refcount_table, refcount_block, l1_table = cluster, 2 * cluster, 3 * cluster
+    total_clusters = 3 + l1_clusters
+    header = struct.pack(
+        ">4sIQIIQIIQQIIQ",
+        b"QFI\xfb", 2,               # magic, version
+        0, 0,                        # no backing file (offset, size)
+        cluster_bits, virtual_size,
+        0,                           # no encryption
+        l1_entries, l1_table,
+        refcount_table, 1,           # refcount table offset, its clusters
+        0, 0)                        # no snapshots
+    image = bytearray(total_clusters * cluster)
+    image[:len(header)] = header
+    struct.pack_into(">Q", image, refcount_table, refcount_block)
+    for index in range(total_clusters):  # each cluster used once (16-bit counts)
+        struct.pack_into(">H", image, refcount_block + 2 * index, 1)
+    return bytes(image)

@@ -521,3 +521,18 @@ def test_delete_while_the_compute_is_down_is_local_and_reaped_later(admin, image
                for line in log_lines())
     assert [a["action"] for a in actions(admin, created["id"])][0] == "delete"
 
+
+
+def test_a_resize_to_a_smaller_disk_is_refused_and_the_server_stays_active(admin, image):
+    CONF.set_override("allow_resize_to_same_host", True)
+    created = admin.create_server("big", image["id"], "2")  # m1.small: 20 GB
+    helpers.wait_for_status(admin, created["id"], "ACTIVE")
+    act(admin, created["id"], {"resize": {"flavorRef": "1"}})  # m1.tiny: 1 GB
+    back = helpers.wait_for_settled(admin, created["id"], "ACTIVE")
+    assert (back["flavor"]["id"], power(back)) == ("2", 1)
+    faults = db_api.instance_fault_get_latest(mn_context.get_admin_context(),
+                                              [created["id"]])
+    assert faults[created["id"]]["message"] == (
+        "Server disk was unable to be resized because: Unable to resize disk down.")
+    helpers.wait_until(lambda: memory_used(admin, "host1"), lambda used: used == 512 + 2048,
+                       what="the refused move's claim dropped")

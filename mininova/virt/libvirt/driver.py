@@ -16,27 +16,72 @@
 keeps for the next boot of the same image, until the image cache manager
 removes it unused.
 
+The other actions, as ``virsh`` would do them::
+
+    power_off      virsh shutdown (the ACPI power button), again every
+                   retry_interval s, up to timeout s; then virsh destroy.
+                   The domain stays defined.
+    power_on       Nova's hard reboot: libvirt.xml written again from the
+                   instance, virsh define, virsh start
+    reboot         SOFT: virsh shutdown, wait, virsh start (hard if the guest
+                   does not go down); HARD: destroy, define, start
+    pause/unpause  virsh suspend / resume: vCPUs stopped, memory kept
+    suspend/resume virsh managedsave / start: memory saved to a file of
+                   libvirt's, restored by the next start (power state 7)
+    snapshot       Nova's cold snapshot: managedsave, qemu-img convert of the
+                   disk into $instances_path/snapshots/<tmp>/snapshot, start
+                   again, upload to the image service
+
+A resize or cold migration runs on both hosts, in this order::
+
+    source  migrate_disk_and_power_off  power off, mv <uuid> <uuid>_resize,
+                                        return disk_info (where the disk is)
+    dest    finish_migration            cp the disk, qemu-img rebase -u onto
+                                        this host's _base, qemu-img resize,
+                                        disk.info, libvirt.xml, define, start
+    source  confirm_migration           rm -r <uuid>_resize, undefine
+    source  finish_revert_migration     mv <uuid>_resize <uuid>, define with
+                                        the old flavor, start
+
+Nova's source *pushes* the disk to the destination over ssh (rsync or scp).
+mininova's destination *pulls* it with cp from the path in ``disk_info``:
+its hosts share one machine (or one filesystem), and there is no ssh to set
+up. A resize to the same host (``allow_resize_to_same_host``) takes the
+same path within one ``instances_path``.
+
 Several compute services may share one libvirtd (two "hosts" on one
 machine): each guest records its compute host in its metadata, and a
-service only lists the guests that name it.
+service lists, destroys and hears lifecycle events of only the guests that
+name it. The two ends of a migration then share one domain: the
+destination's define replaces the stopped source's definition and names the
+destination as its owner.
 
-Left out: networking (no <interface> yet), volumes, config drive,
-snapshots, resize, migration, rescue, the event thread.
+Lifecycle events come from :mod:`.host` (libvirt's event loop, a dispatcher
+thread, STOPPED held back 15 s) and go out through ``emit_event``.
+
+Left out: networking (no <interface> yet), volumes, config drive, rescue,
+live snapshots (Nova's choice when QEMU allows: a block copy while the
+guest runs), live migration, the ssh transport, ephemeral and swap disks.
 """
 
 import datetime
 import os
 import platform
 import shutil
+import tempfile
+import time
 import xml.etree.ElementTree as ET
 from importlib import metadata
 
 import libvirt
 from oslo_log import log as logging
+from oslo_utils import excutils
 
-from mininova.compute import power_state
+from mininova import exception
+from mininova.compute import power_state, task_states
 from mininova.conf import CONF
-from mininova.virt import driver
+from mininova.image import glance
+from mininova.virt import driver, images
 from mininova.virt.libvirt import config as vconfig
 from mininova.virt.libvirt import host as libvirt_host
 from mininova.virt.libvirt import imagebackend, imagecache
@@ -58,15 +103,26 @@ LIBVIRT_POWER_STATE = {
 
 GiB = 1024 ** 3
 
+# How often a graceful shutdown looks whether the guest is off yet. (Nova
+# looks every second; half a second makes a stop of a quick guest quicker.)
+SHUTDOWN_POLL_SECONDS = 0.5
+
+# What undefining one of our domains also removes: its managed save (a
+# suspended guest's memory) and firmware variables.
+UNDEFINE_FLAGS = libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+
 
 class LibvirtDriver(driver.ComputeDriver):
     def __init__(self):
-        self._host = libvirt_host.Host(CONF.libvirt.connection_uri)
+        self._host = libvirt_host.Host(CONF.libvirt.connection_uri,
+                                       lifecycle_event_handler=self.emit_event,
+                                       guest_filter=self._is_own_guest)
         self.virt_type = None
         self.host = None
         self._hypervisor_version = 0
         self._disk_cache_mode = "none"
         self.image_cache_manager = imagecache.ImageCacheManager()
+        self._image_api = glance.API()
 
     # --- start and stop ------------------------------------------------------
 
@@ -74,6 +130,9 @@ class LibvirtDriver(driver.ComputeDriver):
         self.host = host
         os.makedirs(CONF.instances_path, exist_ok=True)
         self.virt_type = self._choose_virt_type()
+        # Events first: only connections opened after libvirt's event loop
+        # is registered ever hear of them.
+        self._host.initialize()
         conn = self._host.get_connection()
         # Asked once: libvirtd answers getVersion() slowly (it re-probes QEMU).
         self._hypervisor_version = conn.getVersion()
@@ -103,6 +162,15 @@ class LibvirtDriver(driver.ComputeDriver):
 
     def cleanup_host(self, host):
         self._host.close()
+
+    def cleanup_interrupted_fetches(self):
+        """What a killed compute left half made: fetches' ``.part`` and
+        ``.converted`` files, snapshots' temporary directories."""
+        imagecache.remove_interrupted_fetches()
+        snapshots = self._snapshots_dir()
+        for name in _listdir(snapshots):
+            LOG.info("Removing %s, left by an interrupted snapshot", os.path.join(snapshots, name))
+            shutil.rmtree(os.path.join(snapshots, name), ignore_errors=True)
 
     # --- resources -------------------------------------------------------------
 
@@ -140,9 +208,7 @@ class LibvirtDriver(driver.ComputeDriver):
         LOG.info("Creating image", instance=instance)
         disk_path = imagebackend.create_root_disk(context, instance, image_meta,
                                                   instance_dir, self._disk_cache_mode)
-        xml = self._guest_config(instance, disk_path, instance_dir).to_xml()
-        with open(os.path.join(instance_dir, "libvirt.xml"), "w") as f:
-            f.write(xml)
+        xml = self._write_guest_xml(instance, instance_dir, disk_path)
         self._create_domain(xml)
         LOG.info("Instance spawned successfully.", instance=instance)
 
@@ -168,6 +234,14 @@ class LibvirtDriver(driver.ComputeDriver):
             package_version=_package_version(),
         )
 
+    def _write_guest_xml(self, instance, instance_dir, disk_path):
+        """The domain XML of the instance as it is now (its flavor, this
+        host), also kept as ``libvirt.xml`` for people to read."""
+        xml = self._guest_config(instance, disk_path, instance_dir).to_xml()
+        with open(os.path.join(instance_dir, "libvirt.xml"), "w") as f:
+            f.write(xml)
+        return xml
+
     def _create_domain(self, xml):
         conn = self._host.get_connection()
         domain = conn.defineXML(xml)
@@ -179,15 +253,29 @@ class LibvirtDriver(driver.ComputeDriver):
             raise
         return domain
 
+    def _define_domain(self, instance, instance_dir, disk_path):
+        """(Re)define the instance's domain from its files. Defining over an
+        existing domain of the same name and UUID replaces its
+        configuration, owner included; a failed start later leaves it
+        defined, as the server it stands for still exists."""
+        xml = self._write_guest_xml(instance, instance_dir, disk_path)
+        return self._host.get_connection().defineXML(xml)
+
     # --- destroy -----------------------------------------------------------------
 
     def destroy(self, context, instance, destroy_disks=True):
         domain = self._host.lookup(instance["uuid"])
         if domain is not None:
-            self._destroy_domain(domain)
-            domain.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
-                                 | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
-            LOG.info("Instance destroyed successfully.", instance=instance)
+            owner = self._owner(domain)
+            if owner in (self.host, None):
+                self._destroy_domain(domain)
+                domain.undefineFlags(UNDEFINE_FLAGS)
+                LOG.info("Instance destroyed successfully.", instance=instance)
+            else:
+                # A shared libvirtd: the instance's guest now runs for the
+                # destination of a migration. Its files here are ours still.
+                LOG.info("Not destroying the guest: it belongs to host %s now", owner,
+                         instance=instance)
         if destroy_disks:
             self._delete_instance_files(instance)
 
@@ -208,10 +296,288 @@ class LibvirtDriver(driver.ComputeDriver):
         LOG.info("Deleting instance files %s", target, instance=instance)
         # Rename first, as Nova does: a half-deleted directory must not look
         # like a live instance's directory to anyone who looks meanwhile.
+        # (<uuid>_resize is left alone: on a same-host resize it is the
+        # original, which a revert brings back.)
         doomed = f"{target}_del"
         os.rename(target, doomed)
         shutil.rmtree(doomed)
         LOG.info("Deletion of %s complete", doomed, instance=instance)
+
+    # --- power off and on, reboot --------------------------------------------------
+
+    def power_off(self, instance, timeout=0, retry_interval=0):
+        if timeout:
+            self._clean_shutdown(instance, timeout, retry_interval)
+        domain = self._host.lookup(instance["uuid"])
+        if domain is None:
+            LOG.warning("Instance is not defined in libvirt: nothing to power off",
+                        instance=instance)
+            return
+        self._destroy_domain(domain)
+        # A stopped server boots afresh: memory a suspend saved is dropped.
+        self._discard_managed_save(domain)
+        LOG.info("Instance destroyed successfully.", instance=instance)
+
+    def _clean_shutdown(self, instance, timeout, retry_interval):
+        """Ask the guest to shut down; True if it did within ``timeout`` s."""
+        domain = self._host.lookup(instance["uuid"])
+        if domain is None or not _is_active(domain):
+            LOG.info("Instance already shutdown.", instance=instance)
+            return True
+        LOG.debug("Shutting down instance from state %s", _power_state(domain),
+                  instance=instance)
+        waited = self._wait_for_shutdown(domain, timeout, retry_interval, instance)
+        if waited is None:
+            LOG.info("Instance failed to shutdown in %d seconds.", timeout, instance=instance)
+            return False
+        LOG.info("Instance shutdown successfully after %d seconds.", waited, instance=instance)
+        return True
+
+    @staticmethod
+    def _wait_for_shutdown(domain, timeout, retry_interval, instance):
+        """Press the power button, again every ``retry_interval`` s (the
+        guest may have been too busy booting to notice), until the domain
+        is off; the seconds it took, or None after ``timeout`` s.
+
+        "Off" is "not active": libvirt's state *shutdown* means the guest
+        is still on its way down.
+        """
+        started = time.monotonic()
+        next_request = 0.0
+        while True:
+            elapsed = time.monotonic() - started
+            if not _is_active(domain):
+                return elapsed
+            if elapsed >= timeout:
+                return None
+            if elapsed >= next_request:
+                if next_request:
+                    LOG.debug("Instance in state %s after %d seconds - resending shutdown",
+                              _power_state(domain), elapsed, instance=instance)
+                _request_shutdown(domain, instance)
+                next_request = elapsed + retry_interval if retry_interval > 0 else float("inf")
+            time.sleep(SHUTDOWN_POLL_SECONDS)
+
+    @staticmethod
+    def _discard_managed_save(domain):
+        try:
+            if domain.hasManagedSaveImage(0):
+                domain.managedSaveRemove(0)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                raise
+
+    def power_on(self, context, instance, image_meta=None):
+        # As Nova: a hard reboot, so the domain is defined from what the
+        # instance is now, whatever happened to the old definition.
+        self._hard_reboot(instance)
+
+    def reboot(self, context, instance, reboot_type, timeout=0):
+        if reboot_type == "SOFT":
+            try:
+                rebooted = self._soft_reboot(instance, timeout)
+            except libvirt.libvirtError as exc:
+                LOG.debug("Instance soft reboot failed: %s", exc, instance=instance)
+                rebooted = False
+            if rebooted:
+                LOG.info("Instance soft rebooted successfully.", instance=instance)
+                return
+            LOG.warning("Failed to soft reboot instance. Trying hard reboot.",
+                        instance=instance)
+        self._hard_reboot(instance)
+
+    def _soft_reboot(self, instance, timeout):
+        """Shut the guest down gracefully and start it again, from the same
+        definition; False if it is not running or does not go down."""
+        domain = self._get_domain(instance)
+        if _power_state(domain) != power_state.RUNNING:
+            return False
+        if self._wait_for_shutdown(domain, timeout, CONF.compute.shutdown_retry_interval,
+                                   instance) is None:
+            return False
+        LOG.info("Instance shutdown successfully.", instance=instance)
+        domain.createWithFlags(0)
+        return True
+
+    def _hard_reboot(self, instance):
+        """Pull the plug, define the domain again from the instance (its
+        flavor may have changed, its definition may be gone) and start it."""
+        domain = self._host.lookup(instance["uuid"])
+        if domain is not None:
+            self._destroy_domain(domain)
+            self._discard_managed_save(domain)
+        instance_dir = self._instance_dir(instance)
+        domain = self._define_domain(instance, instance_dir, os.path.join(instance_dir, "disk"))
+        domain.createWithFlags(0)
+        LOG.info("Instance rebooted successfully.", instance=instance)
+
+    # --- pause and suspend ------------------------------------------------------------
+
+    def pause(self, instance):
+        self._get_domain(instance).suspend()
+
+    def unpause(self, instance):
+        self._get_domain(instance).resume()
+
+    def suspend(self, context, instance):
+        # libvirt saves the memory, stops QEMU and restores the memory at the
+        # next start (virsh managedsave).
+        self._get_domain(instance).managedSave(0)
+
+    def resume(self, context, instance):
+        self._get_domain(instance).createWithFlags(0)
+
+    # --- snapshot ------------------------------------------------------------------------
+
+    def snapshot(self, context, instance, image_id, update_task_state):
+        """Nova's cold snapshot: the guest is saved (managedsave) while its
+        disk is copied, so the copy is consistent, and restored at once;
+        the upload follows while the guest runs again."""
+        domain = self._get_domain(instance)
+        os.makedirs(self._snapshots_dir(), exist_ok=True)
+        tmpdir = tempfile.mkdtemp(dir=self._snapshots_dir())
+        try:
+            out_path = os.path.join(tmpdir, "snapshot")
+            self._extract_cold_snapshot(instance, domain, out_path, update_task_state)
+            LOG.info("Snapshot extracted, beginning image upload", instance=instance)
+            update_task_state(task_state=task_states.IMAGE_UPLOADING,
+                              expected_state=task_states.IMAGE_PENDING_UPLOAD)
+            with open(out_path, "rb") as image_file:
+                self._image_api.upload(context, image_id, image_file,
+                                       size=os.fstat(image_file.fileno()).st_size)
+            LOG.info("Snapshot image upload complete", instance=instance)
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+    def _extract_cold_snapshot(self, instance, domain, out_path, update_task_state):
+        """Save the guest, copy its disk into ``out_path`` as a qcow2 of its
+        own (flattened: the image must not need this host's base file), put
+        the guest back as it was, whatever happened."""
+        state = _power_state(domain)
+        if state in (power_state.RUNNING, power_state.PAUSED):
+            domain.managedSave(0)
+        try:
+            LOG.info("Beginning cold snapshot process", instance=instance)
+            update_task_state(task_state=task_states.IMAGE_PENDING_UPLOAD,
+                              expected_state=task_states.IMAGE_SNAPSHOT)
+            disk_path = os.path.join(self._instance_dir(instance), "disk")
+            images.convert_image(disk_path, out_path, "qcow2", "qcow2", self._disk_cache_mode)
+        finally:
+            self._restore_after_snapshot(domain, state)
+
+    @staticmethod
+    def _restore_after_snapshot(domain, state):
+        """The guest back as it was: running, or paused again."""
+        if state == power_state.RUNNING:
+            domain.createWithFlags(0)
+        elif state == power_state.PAUSED:
+            domain.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+
+    @staticmethod
+    def _snapshots_dir():
+        return os.path.join(CONF.instances_path, libvirt_utils.SNAPSHOTS_DIR_NAME)
+
+    # --- resize and cold migration ---------------------------------------------------------
+
+    def migrate_disk_and_power_off(self, context, instance, dest_host, flavor,
+                                   timeout=0, retry_interval=0):
+        """Source host. Returns ``disk_info``::
+
+            {"source_host", "disk_path" (<uuid>_resize/disk, absolute),
+             "disk_format" ("qcow2"), "image_id", "base_path" (our base of
+             the image, for a destination that cannot download it)}
+        """
+        instance_dir = self._instance_dir(instance)
+        resize_dir = instance_dir + libvirt_utils.RESIZE_SUFFIX
+        # Everything that can refuse the move does so before the guest is
+        # touched: a refused resize leaves it running.
+        if not os.path.exists(instance_dir):
+            half_done = os.path.exists(resize_dir)
+            raise exception.ResizeError(
+                reason=f"{instance_dir} is missing" + (
+                    f"; {resize_dir} holds the disk of an earlier resize left half done"
+                    if half_done else ""))
+        imagebackend.check_can_resize_to(instance, os.path.join(instance_dir, "disk"), flavor)
+        if os.path.exists(resize_dir):
+            LOG.warning("Removing %s, left by an earlier resize", resize_dir, instance=instance)
+            shutil.rmtree(resize_dir)
+        self.power_off(instance, timeout, retry_interval)
+        os.rename(instance_dir, resize_dir)
+        LOG.info("Instance files set aside in %s for the migration to %s", resize_dir,
+                 dest_host, instance=instance)
+        image_id = instance["image_ref"]
+        return {
+            "source_host": self.host,
+            "disk_path": os.path.join(resize_dir, "disk"),
+            "disk_format": "qcow2",
+            "image_id": image_id,
+            "base_path": os.path.join(imagecache.base_dir(), imagecache.get_cache_fname(image_id)),
+        }
+
+    def finish_migration(self, context, migration, instance, disk_info, image_meta,
+                         resize_instance, power_on=True):
+        """Destination host (the source itself for a same-host resize)."""
+        source_disk = _checked_source_disk(instance, disk_info)
+        image = image_meta if image_meta and image_meta.get("id") else {
+            "id": disk_info["image_id"]}
+        instance_dir = self._instance_dir(instance)
+        os.makedirs(instance_dir)
+        try:
+            disk_path = imagebackend.adopt_migrated_disk(
+                context, image, source_disk, instance_dir, self._disk_cache_mode,
+                source_base=disk_info.get("base_path"))
+            if resize_instance:
+                imagebackend.grow_root_disk(instance, disk_path)
+            domain = self._define_domain(instance, instance_dir, disk_path)
+            if power_on:
+                domain.createWithFlags(0)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                self._undo_finish_migration(instance, instance_dir)
+        if power_on:
+            LOG.info("Instance running successfully.", instance=instance)
+
+    def _undo_finish_migration(self, instance, instance_dir):
+        """Leave nothing of a failed finish_migration: the source's set-aside
+        copy stays whole for a revert (which defines the domain again)."""
+        domain = self._host.lookup(instance["uuid"])
+        if domain is not None and self._owner(domain) == self.host:
+            self._destroy_domain(domain)
+            domain.undefineFlags(UNDEFINE_FLAGS)
+        shutil.rmtree(instance_dir, ignore_errors=True)
+
+    def confirm_migration(self, context, migration, instance):
+        """Source host: the set-aside files go; so does the old domain when
+        it is still ours (on a shared libvirtd the destination redefined
+        it; on a same-host resize it is the resized guest)."""
+        resize_dir = self._instance_dir(instance) + libvirt_utils.RESIZE_SUFFIX
+        if os.path.exists(resize_dir):
+            LOG.info("Deleting instance files %s", resize_dir, instance=instance)
+            shutil.rmtree(resize_dir)
+        if migration["source_compute"] == migration["dest_compute"]:
+            return
+        domain = self._host.lookup(instance["uuid"])
+        if domain is not None and self._owner(domain) == self.host:
+            self._destroy_domain(domain)
+            domain.undefineFlags(UNDEFINE_FLAGS)
+            LOG.info("Instance destroyed successfully.", instance=instance)
+
+    def finish_revert_migration(self, context, instance, power_on=True):
+        """Source host, after the destination destroyed its copy."""
+        instance_dir = self._instance_dir(instance)
+        resize_dir = instance_dir + libvirt_utils.RESIZE_SUFFIX
+        if os.path.exists(resize_dir):
+            if os.path.exists(instance_dir):
+                # The new copy of a same-host resize, if still there.
+                shutil.rmtree(instance_dir)
+            os.rename(resize_dir, instance_dir)
+        disk_path = os.path.join(instance_dir, "disk")
+        if not os.path.exists(disk_path):
+            raise exception.ResizeError(
+                reason=f"nothing to revert to: neither {resize_dir} nor {disk_path} exists")
+        domain = self._define_domain(instance, instance_dir, disk_path)
+        if power_on:
+            domain.createWithFlags(0)
 
     # --- the image cache -------------------------------------------------------------
 
@@ -227,8 +593,7 @@ class LibvirtDriver(driver.ComputeDriver):
         domain = self._host.lookup(instance["uuid"])
         if domain is None:
             return power_state.NOSTATE
-        state, _reason = domain.state()
-        return LIBVIRT_POWER_STATE.get(state, power_state.NOSTATE)
+        return _power_state(domain)
 
     def get_console_output(self, context, instance):
         path = os.path.join(self._instance_dir(instance), "console.log")
@@ -248,6 +613,17 @@ class LibvirtDriver(driver.ComputeDriver):
                 uuids.append(domain.UUIDString())
         return uuids
 
+    def _is_own_guest(self, instance_uuid):
+        """For the event dispatcher: does the guest name this host?"""
+        domain = self._host.lookup(instance_uuid)
+        return domain is not None and self._owner(domain) == self.host
+
+    def _get_domain(self, instance):
+        domain = self._host.lookup(instance["uuid"])
+        if domain is None:
+            raise exception.InstanceNotFound(instance_id=instance["uuid"])
+        return domain
+
     @staticmethod
     def _owner(domain):
         try:
@@ -261,6 +637,53 @@ class LibvirtDriver(driver.ComputeDriver):
     @staticmethod
     def _instance_dir(instance):
         return os.path.join(CONF.instances_path, instance["uuid"])
+
+
+def _power_state(domain):
+    """Nova's power state of a domain. A shut-off domain with a managed save
+    is a suspended one: its memory waits on disk for the next start."""
+    state, _reason = domain.state()
+    if state == libvirt.VIR_DOMAIN_SHUTOFF and domain.hasManagedSaveImage(0):
+        return power_state.SUSPENDED
+    return LIBVIRT_POWER_STATE.get(state, power_state.NOSTATE)
+
+
+def _is_active(domain):
+    try:
+        return bool(domain.isActive())
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            return False  # undefined meanwhile: certainly not running
+        raise
+
+
+def _request_shutdown(domain, instance):
+    try:
+        domain.shutdown()
+    except libvirt.libvirtError:
+        # Most likely it has just gone down; the next look will tell.
+        LOG.debug("Ignoring libvirt exception from shutdown request.", instance=instance)
+
+
+def _checked_source_disk(instance, disk_info):
+    """The source disk's path from ``disk_info``, if it is what a source
+    host's migrate_disk_and_power_off names: ``<uuid>_resize/disk``."""
+    path = disk_info.get("disk_path") or ""
+    expected_dir = instance["uuid"] + libvirt_utils.RESIZE_SUFFIX
+    if (not os.path.isabs(path) or os.path.basename(path) != "disk"
+            or os.path.basename(os.path.dirname(path)) != expected_dir):
+        raise exception.ResizeError(reason=f"unexpected source disk {path!r}")
+    if disk_info.get("disk_format") != "qcow2":
+        raise exception.ResizeError(
+            reason=f"unsupported disk format {disk_info.get('disk_format')!r}")
+    return path
+
+
+def _listdir(path):
+    try:
+        return sorted(os.listdir(path))
+    except FileNotFoundError:
+        return []
 
 
 def _cpu_info(sockets, cores, threads):

@@ -25,8 +25,10 @@ seconds) hands the driver this host's instances, and
 2. a base file is *in use* when an instance of this host has its image
    (sha1 of ``image_ref``) **or** when an overlay on this host is backed by
    it: ``qemu-img info`` of every ``<dir>/disk`` listed in a ``disk.info``,
-   read with the format recorded there. The second check is what keeps a
-   base whose instance row is gone (a half-finished delete, a compute that
+   read with the format recorded there (``<uuid>_resize`` directories
+   included: the disk a resize set aside on its source host still reads
+   from the base until the resize is confirmed or reverted). The second
+   check is what keeps a base whose instance row is gone (a half-finished delete, a compute that
    lost track of a guest, a restored database): deleting it would take the
    bottom half of a running guest's disk away, Nova's "disappearing images"
    failure. A disk whose backing file cannot be read makes the whole pass
@@ -63,14 +65,15 @@ from oslo_log import log as logging
 from mininova import exception
 from mininova.conf import CONF
 from mininova.image import glance
-from mininova.virt import images
+from mininova.virt import format_inspector, images
+from mininova.virt.libvirt import utils as libvirt_utils
 
 LOG = logging.getLogger(__name__)
 
 BASE_FILE_NAME = re.compile(r"^[0-9a-f]{40}$")
 FETCH_FILE_NAME = re.compile(r"^[0-9a-f]{40}\.(part|converted)$")
 # What else lives in instances_path besides instance directories.
-NOT_INSTANCE_DIRS = frozenset({"locks"})
+NOT_INSTANCE_DIRS = frozenset({"locks", libvirt_utils.SNAPSHOTS_DIR_NAME})
 
 
 def base_dir():
@@ -91,8 +94,14 @@ def image_lock(filename):
                           lock_path=lock_dir())
 
 
-def fetch_base_image(context, image, cache_mode="none"):
-    """The path of the raw base file of ``image``, downloading it if needed."""
+def fetch_base_image(context, image, cache_mode="none", fallback_path=None):
+    """The path of the raw base file of ``image``, downloading it if needed.
+
+    ``fallback_path``: another host's base file of the same image, copied
+    when the download fails (a resize of a server whose image has been
+    deleted since it booted: its disk still needs the base). Nova's
+    ``fallback_from_host``.
+    """
     filename = get_cache_fname(image["id"])
     path = os.path.join(base_dir(), filename)
     os.makedirs(base_dir(), exist_ok=True)
@@ -106,8 +115,54 @@ def fetch_base_image(context, image, cache_mode="none"):
             # overlay made from it shows it is in use.
             os.utime(path)
             return path
-        images.fetch_to_raw(context, image, path, cache_mode)
+        try:
+            images.fetch_to_raw(context, image, path, cache_mode)
+        except exception.ImageDownloadFailed as exc:
+            if not fallback_path:
+                raise
+            LOG.warning("Image %(id)s could not be downloaded (%(error)s); copying the "
+                        "base file %(source)s instead",
+                        {"id": image["id"], "error": exc.format_message(),
+                         "source": fallback_path})
+            _copy_base_file(fallback_path, path, image["id"])
     return path
+
+
+def _copy_base_file(source, path, image_id):
+    """Copy another host's base file into ours, through ``.part`` and with
+    its bytes checked as any base file's: raw, or refused."""
+    part = f"{path}.part"
+    try:
+        libvirt_utils.copy_disk(source, part)
+        format_inspector.check(part, "raw", image_id)
+        os.rename(part, path)
+    except Exception:
+        if os.path.exists(part):
+            os.unlink(part)
+        raise
+
+
+def remove_interrupted_fetches():
+    """Remove the ``.part`` and ``.converted`` files a killed compute left in
+    ``_base`` (called at start, before any fetch; each under its image's
+    lock all the same, should another fetch hold it)."""
+    for name in _listdir(base_dir()):
+        if not FETCH_FILE_NAME.match(name):
+            continue
+        with image_lock(name.partition(".")[0]):
+            path = os.path.join(base_dir(), name)
+            LOG.info("Removing %s, left by an interrupted image fetch", path)
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
+
+def _listdir(path):
+    try:
+        return sorted(os.listdir(path))
+    except FileNotFoundError:
+        return []
 
 
 # --- what is in _base, and who uses it -------------------------------------------
@@ -136,8 +191,11 @@ class BaseFile:
 
     @property
     def untracked_overlays(self):
-        """Overlays on it that no instance row accounts for."""
-        return sorted(set(self.overlays) - set(self.instances))
+        """Overlays on it that no instance row accounts for. A resize's
+        set-aside copy is accounted for by its migration, whose instance
+        row already names the destination host."""
+        return sorted(name for name in set(self.overlays) - set(self.instances)
+                      if not name.endswith(libvirt_utils.RESIZE_SUFFIX))
 
     def age(self, now):
         return now - self.mtime
@@ -208,7 +266,9 @@ def _list_base_dir():
 def _instance_disks():
     """(instance dir name, disk path, recorded format) of every disk that a
     ``disk.info`` on this host lists, whether or not an instance row names
-    the directory."""
+    the directory. A directory being deleted counts as its instance's; one
+    a resize set aside keeps its ``_resize`` name, so reports show why a
+    base is still in use."""
     try:
         names = sorted(os.listdir(CONF.instances_path))
     except FileNotFoundError:
@@ -227,8 +287,9 @@ def _instance_disks():
             LOG.warning("Cannot read %s: %s", info_path, exc)
             disks = {os.path.join(CONF.instances_path, name, "disk"): None}
         for disk, disk_format in disks.items():
-            # A directory renamed to <uuid>_del while being deleted keeps
-            # the old paths in its disk.info.
+            # A directory renamed to <uuid>_del (being deleted) or to
+            # <uuid>_resize (set aside by a resize) keeps the old paths in
+            # its disk.info.
             disk = os.path.join(CONF.instances_path, name, os.path.basename(disk))
             if os.path.exists(disk):
                 yield name.removesuffix("_del"), disk, disk_format

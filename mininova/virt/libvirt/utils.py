@@ -1,5 +1,6 @@
 """Small libvirt-driver helpers (mirrors ``nova/virt/libvirt/utils.py``):
-choosing the domain type, overlays, disk.info, direct I/O."""
+choosing the domain type, overlays, disk.info, direct I/O, and the qemu-img
+and cp calls of a resize (copy, rebase, grow)."""
 
 import json
 import os
@@ -10,6 +11,13 @@ from oslo_log import log as logging
 from mininova import utils
 
 LOG = logging.getLogger(__name__)
+
+# Under instances_path: the temporary directories of snapshots being made
+# (Nova's [libvirt] snapshots_directory, $instances_path/snapshots).
+SNAPSHOTS_DIR_NAME = "snapshots"
+# The suffix of an instance directory set aside by a resize (on the source
+# host, until the resize is confirmed or reverted).
+RESIZE_SUFFIX = "_resize"
 
 SYS_MODULES = "/sys/module"
 CPUINFO = "/proc/cpuinfo"
@@ -81,6 +89,36 @@ def write_disk_info(instance_dir, disk_path, disk_format="qcow2"):
     """
     with open(os.path.join(instance_dir, "disk.info"), "w") as f:
         f.write(json.dumps({disk_path: disk_format}))
+
+
+def read_disk_info(instance_dir):
+    """``{disk path: format}`` from ``disk.info``; {} when there is none."""
+    try:
+        with open(os.path.join(instance_dir, "disk.info")) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return {}
+
+
+def copy_disk(source, dest):
+    """Copy a disk file, keeping its holes (a qcow2 grows by clusters, and a
+    copy should not be bigger than the original). mininova's "local"
+    transport: Nova copies between hosts with ssh and rsync or scp."""
+    utils.execute("cp", "--sparse=always", source, dest)
+
+
+def rebase_unsafe(path, backing_file):
+    """Point the qcow2 ``path`` at ``backing_file`` (raw) without reading
+    either: ``-u`` only rewrites the name in the header, which is right when
+    the new backing file holds the same bytes as the old one (the same
+    image's base on another host)."""
+    utils.execute("qemu-img", "rebase", "-u", "-f", "qcow2", "-F", "raw",
+                  "-b", backing_file, path)
+
+
+def resize_disk(path, size_bytes):
+    """Grow the qcow2 ``path`` to ``size_bytes`` (never called to shrink it)."""
+    utils.execute("qemu-img", "resize", "-f", "qcow2", path, str(size_bytes))
 
 
 def supports_direct_io(dirpath):

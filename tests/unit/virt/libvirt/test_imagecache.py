@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+from mininova import exception
 from mininova.image import glance
 from mininova.virt import images
 from mininova.virt.libvirt import imagecache
@@ -318,3 +319,77 @@ def test_report_shows_the_overlay_of_an_untracked_instance(instances_path, image
     assert entry["used_by"] == ["lost-uuid"]
     assert entry["will_be_removed"] is False
     assert entry["removable_at"] is None
+
+
+# --- resizes ---------------------------------------------------------------------------------
+
+def test_a_disk_set_aside_by_a_resize_keeps_its_base_quietly(instances_path, image_service, log):
+    # The source host of a migration: the instance row names the destination
+    # now, and <uuid>_resize waits for the confirm or the revert.
+    base = make_base(instances_path, "img-a", age=30 * DAY)
+    make_overlay(instances_path, "uuid-1", base)
+    (instances_path / "uuid-1").rename(instances_path / "uuid-1_resize")
+    image_service([{"id": "img-a", "name": "a"}])
+
+    run_pass([])
+
+    assert base.exists()
+    assert f"Active base files: {base}" in log()
+    assert not any("accounts for" in m for m in log())
+    [entry] = imagecache.ImageCacheManager().report(None, [], time.time())
+    assert entry["used_by"] == ["uuid-1_resize"]
+
+
+def test_a_same_host_resize_shows_both_disks(instances_path, image_service):
+    base = make_base(instances_path, "img-a")
+    make_overlay(instances_path, "uuid-1", base)
+    (instances_path / "uuid-1").rename(instances_path / "uuid-1_resize")
+    make_overlay(instances_path, "uuid-1", base)
+    image_service([])
+
+    [entry] = imagecache.ImageCacheManager().report(None, [instance("uuid-1", "img-a")], None)
+
+    assert entry["used_by"] == ["uuid-1", "uuid-1_resize"]
+
+
+def test_snapshot_temporary_files_are_not_instances(instances_path, log):
+    (instances_path / "snapshots" / "tmpx").mkdir(parents=True)
+    run_pass([])
+    assert not any("snapshots" in m for m in log())
+
+
+# --- another host's base, when the image is gone -----------------------------------------
+
+def download_fails(monkeypatch):
+    def fail(context, image, path, cache_mode="none"):
+        raise exception.ImageDownloadFailed(image_id=image["id"], reason="HTTP 404")
+    monkeypatch.setattr(images, "fetch_to_raw", fail)
+
+
+def test_a_deleted_image_is_copied_from_the_other_hosts_base(instances_path, tmp_path,
+                                                             monkeypatch, log):
+    download_fails(monkeypatch)
+    other = tmp_path / "other-host-base"
+    other.write_bytes(b"\xab" * MiB)
+
+    path = imagecache.fetch_base_image(None, {"id": "img-gone"}, fallback_path=str(other))
+
+    assert open(path, "rb").read() == other.read_bytes()
+    assert os.path.basename(path) == hashlib.sha1(b"img-gone").hexdigest()
+    assert any("could not be downloaded" in m for m in log())
+
+
+def test_without_a_fallback_the_download_error_stands(instances_path, monkeypatch):
+    download_fails(monkeypatch)
+    with pytest.raises(exception.ImageDownloadFailed):
+        imagecache.fetch_base_image(None, {"id": "img-gone"})
+
+
+def test_a_copied_base_that_is_not_raw_is_refused(instances_path, tmp_path, monkeypatch):
+    download_fails(monkeypatch)
+    other = tmp_path / "not-raw"
+    subprocess.run(["qemu-img", "create", "-f", "qcow2", str(other), "1M"], check=True,
+                   capture_output=True)
+    with pytest.raises(exception.ImageUnacceptable):
+        imagecache.fetch_base_image(None, {"id": "img-gone"}, fallback_path=str(other))
+    assert os.listdir(instances_path / "_base") == []
