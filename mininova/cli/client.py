@@ -80,6 +80,34 @@ class Client:
     def find_server(self, name_or_id):
         return _find(self.list_servers(), name_or_id, "server")
 
+    def server_action(self, server_id, action, info=None):
+        """``POST /servers/<id>/action`` with Nova's body ``{action: info}``
+        (``os-stop``, ``reboot``, ``resize``...); the response."""
+        return self.compute("POST", f"/servers/{server_id}/action", expect_json=False,
+                            json={action: info})
+
+    def create_server_image(self, server_id, name, metadata=None):
+        """Snapshot the server; the new image's id, the last element of the
+        ``Location`` the API answers with (v2.1 has no body)."""
+        info = {"name": name}
+        if metadata:
+            info["metadata"] = metadata
+        response = self.server_action(server_id, "createImage", info)
+        return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+
+    def rebuild_server(self, server_id, image_id, name=None, metadata=None):
+        info = {"imageRef": image_id}
+        info.update({k: v for k, v in (("name", name), ("metadata", metadata)) if v})
+        return self.server_action(server_id, "rebuild", info).json()["server"]
+
+    def list_instance_actions(self, server_id):
+        return self.compute("GET", f"/servers/{server_id}/os-instance-actions")[
+            "instanceActions"]
+
+    def get_instance_action(self, server_id, request_id):
+        return self.compute("GET", f"/servers/{server_id}/os-instance-actions/{request_id}")[
+            "instanceAction"]
+
     def scheduler_explain(self, server_id):
         return self.compute("GET", f"/servers/{server_id}/os-scheduler-explain")["attempts"]
 

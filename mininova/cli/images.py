@@ -1,20 +1,24 @@
-"""The image commands of ``mininova``: image-list, image-create (an upload),
+"""The image commands of ``mininova``: image-list, image-create,
 image-show, image-update, image-delete, and image-cache.
 
-The first five talk to the image service and stand for python-glanceclient's
-``glance image-*`` commands (``glanceclient/v2/shell.py``), not for novaclient's
-``nova image-create``, which snapshots a server. ``image-cache`` is mininova's
-own: each compute host's cache of base images, from the compute API's
-``os-image-cache`` (see ``docs/images.md``).
+Most talk to the image service and stand for python-glanceclient's
+``glance image-*`` commands (``glanceclient/v2/shell.py``). ``image-create``
+is two commands in one: ``image-create <server> <name>`` is novaclient's
+``nova image-create``, a snapshot of a server (the compute API's
+``createImage`` action); with ``--file`` it is glance's, an upload.
+``image-cache`` is mininova's own: each compute host's cache of base
+images, from the compute API's ``os-image-cache`` (see ``docs/images.md``).
 """
 
 import sys
 
+from mininova.cli import servers
 from mininova.cli.shell import (
     ProgressBar,
     add_command,
     delete_each,
     key_value,
+    poll,
     print_dict,
     print_list,
 )
@@ -26,15 +30,27 @@ IMAGE_CACHE_FIELDS = ["Base file", "Image", "Name", "Size", "Used by", "Age",
 def add_commands(commands):
     add_command(commands, "image-list", do_image_list, "List images.")
     create = add_command(commands, "image-create", do_image_create,
-                         "Upload an image to the image service.")
-    create.add_argument("--file", required=True)
-    create.add_argument("--disk-format", required=True,
-                        choices=["qcow2", "raw", "vmdk", "vdi", "iso"])
+                         "Create a new image by taking a snapshot of a running server "
+                         "(image-create <server> <name>), or upload one to the image "
+                         "service (image-create --file F --disk-format D <name>).")
+    create.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE",
+                        help="snapshot: a property of the new image; repeatable")
+    create.add_argument("--show", action="store_true", help="snapshot: print the image")
+    create.add_argument("--poll", action="store_true",
+                        help="snapshot: report the progress until the image is active")
+    create.add_argument("--timeout", type=int, default=300, help="seconds --poll waits")
+    create.add_argument("--file", help="upload: the disk image file")
+    create.add_argument("--disk-format", choices=["qcow2", "raw", "vmdk", "vdi", "iso"],
+                        help="upload: the file's format (required with --file)")
     create.add_argument("--container-format", default="bare", choices=["bare"])
-    create.add_argument("--min-disk", type=int, default=0, help="GB")
-    create.add_argument("--min-ram", type=int, default=0, help="MB")
-    create.add_argument("--property", action="append", default=[], metavar="KEY=VALUE")
-    create.add_argument("name")
+    create.add_argument("--min-disk", type=int, default=0, help="upload: GB")
+    create.add_argument("--min-ram", type=int, default=0, help="upload: MB")
+    create.add_argument("--property", action="append", default=[], metavar="KEY=VALUE",
+                        help="upload: a property of the image; repeatable")
+    # The server comes first but is optional: argparse gives a lone
+    # positional to <name>, which is what an upload needs.
+    create.add_argument("server", nargs="?", help="snapshot: name or ID of the server")
+    create.add_argument("name", help="name of the new image")
     add_command(commands, "image-show", do_image_show,
                 "Show an image's metadata.").add_argument("image", help="image name or ID")
     update = add_command(commands, "image-update", do_image_update,
@@ -67,6 +83,17 @@ def do_image_list(client, args):
 
 
 def do_image_create(client, args):
+    if args.file is None:
+        if args.server is None:
+            raise SystemExit("error: give <server> <name> to snapshot a server, or "
+                             "--file and --disk-format to upload an image")
+        return _snapshot(client, args)
+    if args.server is not None or args.disk_format is None:
+        raise SystemExit("error: an upload takes --file, --disk-format and one <name>")
+    return _upload(client, args)
+
+
+def _upload(client, args):
     properties = dict(key_value(p) for p in args.property)
     image = client.create_image(args.name, args.file, args.disk_format,
                                 args.container_format, args.min_disk, args.min_ram,
@@ -74,6 +101,34 @@ def do_image_create(client, args):
     print(file=sys.stderr)
     print_image(image)
     return 0
+
+
+def _snapshot(client, args):
+    """novaclient's ``image-create``: nothing printed unless ``--show``;
+    ``--poll`` waits for the image to be active, then for the server's
+    task to end, so that the next snapshot can start at once."""
+    server = client.find_server(args.server)
+    metadata = dict(key_value(pair, "--metadata") for pair in args.metadata)
+    image_id = client.create_server_image(server["id"], args.name, metadata)
+    code = 0
+    if args.poll:
+        code = _wait_for_snapshot(client, image_id, args.name, args.timeout)
+        if code == 0:
+            # The server keeps the status it had (ACTIVE, SHUTOFF...).
+            code = servers.wait_for_action(client, server, args.timeout, server["status"])
+    if args.show:
+        print_image(client.get_image(image_id))
+    return code
+
+
+def _wait_for_snapshot(client, image_id, name, timeout):
+    image = poll(lambda: client.get_image(image_id),
+                 lambda image: f"Image {name} {image_id}: {image['status']}",
+                 lambda image: image["status"] in ("active", "killed", "deleted"), timeout)
+    if image["status"] == "active":
+        return 0
+    print(f"ERROR: image {name} {image_id} is {image['status']}", file=sys.stderr)
+    return 1
 
 
 def do_image_show(client, args):

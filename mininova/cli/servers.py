@@ -4,14 +4,23 @@ console-log, and server-explain (the server commands of novaclient's
 
 ``server-explain`` is mininova's own: it prints the scheduler's recorded
 decisions for a server (``GET /servers/<id>/os-scheduler-explain``).
+
+The lifecycle commands (stop, reboot, resize...) are in :mod:`.server_actions`
+and share this module's way of showing a server and of waiting for one.
 """
 
 import sys
-import time
 
 import prettytable
 
-from mininova.cli.shell import add_command, delete_each, key_value, print_dict, print_list
+from mininova.cli.shell import (
+    add_command,
+    delete_each,
+    key_value,
+    poll,
+    print_dict,
+    print_list,
+)
 
 POWER_STATES = {0: "NOSTATE", 1: "Running", 3: "Paused", 4: "Shutdown", 6: "Crashed",
                 7: "Suspended"}
@@ -45,7 +54,7 @@ def add_commands(commands):
                 "verdict on each host, the weights, the choice.").add_argument("server")
 
 
-def _server_for_display(server):
+def server_for_display(server):
     shown = dict(server)
     shown.pop("links", None)
     shown["flavor"] = server["flavor"]["id"]
@@ -65,10 +74,10 @@ def do_boot(client, args):
                                    min_count=args.min_count, max_count=args.max_count,
                                    availability_zone=args.availability_zone)
     if not args.wait:
-        print_dict(_server_for_display(client.get_server(created["id"])))
+        print_dict(server_for_display(client.get_server(created["id"])))
         return 0
     server = _wait_for_build(client, created["id"], args.name, args.timeout)
-    print_dict(_server_for_display(server))
+    print_dict(server_for_display(server))
     return 0 if server["status"] == "ACTIVE" else 1
 
 
@@ -87,24 +96,40 @@ def _hints(pairs):
 
 
 def _wait_for_build(client, server_id, name, timeout):
-    """Print each (status, task state) the server goes through."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        server = client.get_server(server_id)
-        now = (server["status"], server["OS-EXT-STS:task_state"])
-        if now != last:
-            task = f" ({now[1]})" if now[1] else ""
-            print(f"Server {name} {server_id}: {now[0]}{task}", flush=True)
-            last = now
-        if server["status"] != "BUILD":
-            if server["status"] == "ERROR" and "fault" in server:
-                print(f"ERROR: {server['fault']['message']}", file=sys.stderr)
-            return server
-        if time.monotonic() > deadline:
-            print(f"ERROR: still BUILD after {timeout} s", file=sys.stderr)
-            return server
-        time.sleep(0.5)
+    return wait_for_server(client, server_id, name, timeout,
+                           lambda server: server["status"] != "BUILD")
+
+
+def wait_for_server(client, server_id, name, timeout, finished):
+    """Print each (status, task state) the server goes through until
+    ``finished(server)``; then its fault if it went to ERROR."""
+    def describe(server):
+        task = server["OS-EXT-STS:task_state"]
+        return f"Server {name} {server_id}: {server['status']}{f' ({task})' if task else ''}"
+
+    server = poll(lambda: client.get_server(server_id), describe, finished, timeout)
+    if server["status"] == "ERROR" and "fault" in server:
+        print(f"ERROR: {server['fault']['message']}", file=sys.stderr)
+    elif not finished(server):
+        print(f"ERROR: still {server['status']} after {timeout} s", file=sys.stderr)
+    return server
+
+
+def wait_for_action(client, server, timeout, *statuses):
+    """``--poll`` of an action: print the server's states until the action
+    is over; exit status 0 if it ended in one of ``statuses``."""
+    final = wait_for_server(client, server["id"], server["name"], timeout,
+                            settled_in(*statuses))
+    return 0 if settled_in(*statuses)(final) and final["status"] != "ERROR" else 1
+
+
+def settled_in(*statuses):
+    """Whether an action is over: no task left, and one of ``statuses`` (or
+    ERROR, where a failed resize or rebuild ends)."""
+    def settled(server):
+        return (server["OS-EXT-STS:task_state"] is None
+                and server["status"] in (*statuses, "ERROR"))
+    return settled
 
 
 # --- list, show, delete, console-log ------------------------------------------------
@@ -126,7 +151,7 @@ def _networks(server):
 
 def do_show(client, args):
     server = client.find_server(args.server)
-    print_dict(_server_for_display(client.get_server(server["id"])))
+    print_dict(server_for_display(client.get_server(server["id"])))
     return 0
 
 

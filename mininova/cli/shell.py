@@ -2,6 +2,10 @@
 
     mininova boot --image tiny --flavor m1.nano --wait vm1
     mininova list | show | delete | console-log | server-explain
+    mininova stop | start | reboot | pause | unpause | suspend | resume
+    mininova resize | resize-confirm | resize-revert | migrate | rebuild
+    mininova image-create <server> <name>  (a snapshot)
+    mininova instance-action-list | instance-action
     mininova flavor-list | flavor-show | flavor-key
     mininova image-list | image-create | image-show | image-update | image-delete
     mininova image-cache
@@ -18,22 +22,26 @@ The commands live in a module per resource, as novaclient's ``v2/`` has a
 module per resource (``servers.py``, ``flavors.py``...):
 
 - :mod:`.servers`: boot, list, show, delete, console-log, server-explain;
+- :mod:`.server_actions`: stop, start, reboot, pause, unpause, suspend,
+  resume, resize, resize-confirm, resize-revert, migrate, rebuild;
+- :mod:`.instance_actions`: instance-action-list, instance-action;
 - :mod:`.server_groups`: server-group-*;
 - :mod:`.flavors`: flavor-list, flavor-show, flavor-key;
-- :mod:`.images`: image-*, image-cache;
+- :mod:`.images`: image-* (image-create also snapshots a server), image-cache;
 - :mod:`.hosts`: service-*, hypervisor-*, aggregate-*, availability-zone-list.
 
 Each has ``add_commands(commands)``, which adds its sub-commands to the
 parser. This module holds what they share (the tables, ``key=value``
-arguments, the progress bar, deleting several resources by name) and
-``main()``: parse the arguments, call the command, map errors to a message
-and an exit status.
+arguments, the progress bar, acting on or deleting several resources by
+name, polling until a state is reached) and ``main()``: parse the arguments,
+call the command, map errors to a message and an exit status.
 """
 
 import argparse
 import json
 import os
 import sys
+import time
 
 import prettytable
 
@@ -98,15 +106,54 @@ def delete_each(names, noun, delete, deleted_message):
     do: ``delete(name)`` for each, then ``deleted_message`` (its ``{name}``
     filled in) on stdout, or ``Delete for <noun> <name> failed: ...`` on
     stderr and on to the next name. Exit status 1 if any delete failed."""
+    failures = _each(names, delete, deleted_message,
+                     lambda name, exc: f"Delete for {noun} {name} failed: {exc}")
+    return 1 if failures else 0
+
+
+def act_on_each(names, act, accepted_message, unable_message):
+    """Run an action on several servers, as novaclient's ``stop``, ``start``
+    and ``reboot`` do: ``act(name)`` for each, ``accepted_message`` (its
+    ``{name}`` filled in; None prints nothing) on stdout, or the error on
+    stderr and on to the next. If any failed, ``unable_message`` ends the
+    command with exit status 1."""
+    failures = _each(names, act, accepted_message, lambda _name, exc: str(exc))
+    if failures:
+        print(f"ERROR (CommandError): {unable_message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _each(names, act, done_message, failure_message):
+    """The number of names ``act`` failed on; one does not stop the others."""
     failures = 0
     for name in names:
         try:
-            delete(name)
-            print(deleted_message.format(name=name))
+            act(name)
         except ClientException as exc:
-            print(f"Delete for {noun} {name} failed: {exc}", file=sys.stderr)
+            print(failure_message(name, exc), file=sys.stderr)
             failures += 1
-    return 1 if failures else 0
+            continue
+        if done_message is not None:
+            print(done_message.format(name=name))
+    return failures
+
+
+def poll(fetch, describe, finished, timeout, interval=0.5):
+    """``fetch()`` until ``finished(value)`` or ``timeout`` seconds, printing
+    ``describe(value)`` each time it changes (``--wait``, ``--poll``): the
+    states a server or an image goes through. Returns the last value."""
+    deadline = time.monotonic() + timeout
+    shown = None
+    while True:
+        value = fetch()
+        line = describe(value)
+        if line != shown:
+            print(line, flush=True)
+            shown = line
+        if finished(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
 
 
 # --- arguments -----------------------------------------------------------------
@@ -114,7 +161,15 @@ def delete_each(names, noun, delete, deleted_message):
 def build_parser():
     # Imported here rather than at the top: the command modules import this
     # module's helpers, so they must come after this module is complete.
-    from mininova.cli import flavors, hosts, images, server_groups, servers
+    from mininova.cli import (
+        flavors,
+        hosts,
+        images,
+        instance_actions,
+        server_actions,
+        server_groups,
+        servers,
+    )
 
     parser = argparse.ArgumentParser(prog="mininova", description=__doc__.split("\n\n")[0])
     parser.add_argument("--os-compute-url", default=os.environ.get(
@@ -124,7 +179,8 @@ def build_parser():
     parser.add_argument("--os-token", default=os.environ.get("MININOVA_TOKEN", "admin:admin"),
                         help="<user>:<project>; the user 'admin' is an administrator")
     commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
-    for resource in (servers, server_groups, flavors, images, hosts):
+    for resource in (servers, server_actions, instance_actions, server_groups, flavors,
+                     images, hosts):
         resource.add_commands(commands)
     return parser
 

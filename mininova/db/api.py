@@ -577,3 +577,13 @@ def action_events_get(context, action_id):
         )
         return [as_dict(event) for event in session.scalars(query)]
 
+
+def action_get_by_request_id(context, instance_uuid, request_id):
+    """The instance's action of one request, or None (os-instance-actions/<id>)."""
+    with transaction() as session:
+        action = session.scalars(
+            sa.select(models.InstanceAction)
+            .filter_by(instance_uuid=instance_uuid, request_id=request_id)
+            .order_by(models.InstanceAction.id.desc())
+        ).first()
+        return as_dict(action)

@@ -55,6 +55,7 @@ def create_app():
         hypervisors,
         image_cache,
         images,
+        instance_actions,
         scheduler_explain,
         server_actions,  # noqa: F401
         server_groups,
@@ -69,7 +70,7 @@ def create_app():
     app.register_blueprint(versions.blueprint)
     for module in (servers, flavors, images, services, hypervisors, aggregates,
                    availability_zone, server_groups, flavors_extraspecs, scheduler_explain,
-                   image_cache):
+                   image_cache, instance_actions):
         app.register_blueprint(module.blueprint, url_prefix="/v2.1")
     app.before_request(_start_request)
     app.after_request(_finish_request)

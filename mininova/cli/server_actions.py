@@ -1,0 +1,150 @@
+"""The lifecycle commands of ``mininova``: stop, start, reboot, pause,
+unpause, suspend, resume, resize, resize-confirm, resize-revert, migrate and
+rebuild (the server action commands of novaclient's ``novaclient/v2/shell.py``,
+over the actions of its ``novaclient/v2/servers.py``). Snapshots are
+``image-create <server> <name>``, in :mod:`.images`.
+
+Each sends one ``POST /servers/<id>/action`` and returns once the API has
+accepted it (202): the work runs later on the compute host. ``--poll``
+then prints the states the server goes through, as ``boot --wait`` does.
+What novaclient prints is kept: ``Request to stop server vm1 has been
+accepted.`` for stop, start and reboot, which take several servers; nothing
+for the others. mininova's pause, unpause, suspend and resume also take
+several servers (novaclient's take one).
+
+Left out: ``--all-tenants`` lookups by name, rebuild's password, files,
+key and user data, migrate's ``--host`` (2.56), lock, rescue, shelve.
+"""
+
+from mininova.cli.servers import server_for_display, wait_for_action
+from mininova.cli.shell import act_on_each, add_command, key_value, print_dict
+
+POLL_TIMEOUT = 300
+
+# name -> (API action, accepted message or None, help); all act on one or more servers.
+SIMPLE_ACTIONS = {
+    "stop": ("os-stop", "Request to stop server {name} has been accepted.",
+             "Stop the server(s)."),
+    "start": ("os-start", "Request to start server {name} has been accepted.",
+              "Start the server(s)."),
+    "pause": ("pause", None, "Pause the server(s)."),
+    "unpause": ("unpause", None, "Unpause the server(s)."),
+    "suspend": ("suspend", None, "Suspend the server(s)."),
+    "resume": ("resume", None, "Resume the server(s)."),
+}
+
+
+def add_commands(commands):
+    for name, (action, accepted, help_text) in SIMPLE_ACTIONS.items():
+        command = add_command(commands, name, _simple_action(name, action, accepted),
+                              help_text)
+        command.add_argument("server", nargs="+", help="name or ID of server(s)")
+
+    reboot = add_command(commands, "reboot", do_reboot, "Reboot the server(s).")
+    reboot.add_argument("--hard", dest="reboot_type", action="store_const", const="HARD",
+                        default="SOFT", help="a hard reboot (power cycle) instead of a soft one")
+    _add_poll(reboot, "wait until the reboot is complete")
+    reboot.add_argument("server", nargs="+", help="name or ID of server(s)")
+
+    resize = add_command(commands, "resize", do_resize, "Resize a server.")
+    _add_poll(resize, "report the resize progress until it completes")
+    resize.add_argument("server", help="name or ID of server")
+    resize.add_argument("flavor", help="name or ID of the new flavor")
+    add_command(commands, "resize-confirm", do_resize_confirm,
+                "Confirm a previous resize.").add_argument("server")
+    add_command(commands, "resize-revert", do_resize_revert,
+                "Revert a previous resize (and return to the previous "
+                "host and flavor).").add_argument("server")
+    migrate = add_command(commands, "migrate", do_migrate,
+                          "Migrate a server. The new host is chosen by the scheduler.")
+    _add_poll(migrate, "report the migration progress until it completes")
+    migrate.add_argument("server")
+
+    rebuild = add_command(commands, "rebuild", do_rebuild,
+                          "Shut down, re-image, and re-boot a server.")
+    rebuild.add_argument("--name", help="a new name for the server")
+    rebuild.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE",
+                         help="the server's new metadata; repeatable")
+    _add_poll(rebuild, "report the rebuild progress until it completes")
+    rebuild.add_argument("server", help="name or ID of server")
+    rebuild.add_argument("image", help="name or ID of the new image")
+
+
+def _add_poll(command, help_text):
+    command.add_argument("--poll", action="store_true", help=help_text)
+    command.add_argument("--timeout", type=int, default=POLL_TIMEOUT,
+                         help="seconds --poll waits")
+
+
+# --- actions on one or more servers ------------------------------------------------
+
+def _simple_action(name, action, accepted):
+    def do_action(client, args):
+        return act_on_each(args.server,
+                           lambda server: client.server_action(
+                               client.find_server(server)["id"], action),
+                           accepted, f"Unable to {name} the specified server(s).")
+    return do_action
+
+
+def do_reboot(client, args):
+    # Found first, as novaclient does: a name that matches no server stops
+    # the command before any server reboots.
+    servers = {_label(server): server for server in map(client.find_server, args.server)}
+    code = act_on_each(servers, lambda label: client.server_action(
+                           servers[label]["id"], "reboot", {"type": args.reboot_type}),
+                       "Request to reboot server {name} has been accepted.",
+                       "Unable to reboot the specified server(s).")
+    if args.poll:
+        for server in servers.values():
+            code |= wait_for_action(client, server, args.timeout, "ACTIVE")
+    return code
+
+
+def _label(server):
+    """How novaclient names a server it has found: ``vm1 (<uuid>)``."""
+    return f"{server['name']} ({server['id']})"
+
+
+# --- resize, migrate, rebuild ---------------------------------------------------
+
+def do_resize(client, args):
+    server = client.find_server(args.server)
+    flavor = client.find_flavor(args.flavor)
+    client.server_action(server["id"], "resize", {"flavorRef": flavor["id"]})
+    if not args.poll:
+        return 0
+    return wait_for_action(client, server, args.timeout, "VERIFY_RESIZE", "ACTIVE")
+
+
+def do_resize_confirm(client, args):
+    client.server_action(client.find_server(args.server)["id"], "confirmResize")
+    return 0
+
+
+def do_resize_revert(client, args):
+    client.server_action(client.find_server(args.server)["id"], "revertResize")
+    return 0
+
+
+def do_migrate(client, args):
+    server = client.find_server(args.server)
+    client.server_action(server["id"], "migrate")
+    if not args.poll:
+        return 0
+    return wait_for_action(client, server, args.timeout, "VERIFY_RESIZE", "ACTIVE")
+
+
+def do_rebuild(client, args):
+    server = client.find_server(args.server)
+    image = client.find_image(args.image)
+    metadata = dict(key_value(pair, "--meta") for pair in args.meta)
+    rebuilt = client.rebuild_server(server["id"], image["id"], name=args.name,
+                                    metadata=metadata)
+    code = 0
+    if args.poll:
+        code = wait_for_action(client, rebuilt, args.timeout, "ACTIVE", "SHUTOFF")
+        rebuilt = client.get_server(server["id"])
+    print_dict(server_for_display(rebuilt))
+    return code
+
