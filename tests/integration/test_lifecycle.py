@@ -8,7 +8,9 @@ console. The stop timeout is short here, so a guest that ignored the
 button would only cost seconds.
 """
 
+import hashlib
 import json
+import subprocess
 import xml.etree.ElementTree as ET
 
 import libvirt
@@ -161,13 +163,24 @@ def test_snapshot_boots_and_rebuild_replaces_the_disk(admin, server, cloud, tiny
     dep.wait_for_gone(admin, from_snap["id"])
 
     disk = cloud.instances_path / sid / "disk"
-    before = disk.stat().st_ino
+    assert backing_file(disk) == base_of(cloud, tiny["id"])
     act(admin, sid, {"rebuild": {"imageRef": image_id, "name": "rebuilt"}})
     rebuilt = wait_for_settled(admin, sid, "ACTIVE", timeout=120)
     assert (rebuilt["image"]["id"], rebuilt["name"]) == (image_id, "rebuilt")
-    assert disk.stat().st_ino != before
+    # A new overlay, on the snapshot's base file now.
+    assert backing_file(disk) == base_of(cloud, image_id)
     dep.wait_for_console(admin, sid)
     admin.delete_image(image_id)
+
+
+def backing_file(disk):
+    info = subprocess.run(["qemu-img", "info", "--force-share", "--output", "json", "-f",
+                           "qcow2", str(disk)], check=True, capture_output=True, text=True)
+    return json.loads(info.stdout)["backing-filename"]
+
+
+def base_of(cloud, image_id):
+    return str(cloud.instances_path / "_base" / hashlib.sha1(image_id.encode()).hexdigest())
 
 
 def test_resize_on_the_same_host_confirm_and_revert(admin, server, cloud):
