@@ -144,6 +144,8 @@ class WSGIService:
 
     def stop(self):
         self._stopping.set()
+        # Wake the loop from its select() now rather than at its next poll.
+        self._server.pull_trigger()
         if self._thread:
             self._thread.join(timeout=5)
         self._server.task_dispatcher.shutdown(timeout=5)
