@@ -124,6 +124,10 @@ class WSGIService:
         )
         self.port = self._server.effective_port
         self._stopping = threading.Event()
+        # Held while the loop closes its sockets, so that stop() never wakes
+        # it through a trigger already closed (its fd number may be reused).
+        self._closing = threading.Lock()
+        self._closed = False
         self._thread = None
 
     def start(self):
@@ -140,12 +144,16 @@ class WSGIService:
         # Closed here, in the loop's own thread, never while it waits on them;
         # and all of them: clients' keep-alive connections too, not only the
         # listening socket.
-        wasyncore.close_all(socket_map)
+        with self._closing:
+            self._closed = True
+            wasyncore.close_all(socket_map)
 
     def stop(self):
-        self._stopping.set()
-        # Wake the loop from its select() now rather than at its next poll.
-        self._server.pull_trigger()
+        with self._closing:
+            self._stopping.set()
+            if not self._closed:
+                # Wake the loop from its select() now, not at its next poll.
+                self._server.pull_trigger()
         if self._thread:
             self._thread.join(timeout=5)
         self._server.task_dispatcher.shutdown(timeout=5)

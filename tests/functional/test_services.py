@@ -1,11 +1,13 @@
 """Service heartbeats and the compute's distance from the database."""
 
+import os
+import socket
 import threading
 import time
 
 import pytest
 
-from mininova import exception
+from mininova import exception, service
 from mininova.conf import CONF
 from mininova.db import api as db_api
 from tests.functional import helpers
@@ -91,3 +93,42 @@ def test_a_compute_restarting_mid_delete_finishes_the_delete(cloud, admin, image
     db_api.instance_update(ctxt, server["id"], {"task_state": "deleting"})
     cloud.computes["host1"].manager.init_host()
     helpers.wait_for_gone(admin, server["id"])
+
+
+# --- stopping a WSGI service --------------------------------------------------------
+
+def tiny_wsgi_service():
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+    return service.WSGIService("tiny", app, "127.0.0.1", 0, 1)
+
+
+def test_a_wsgi_service_stops_without_waiting_for_its_next_poll():
+    server = tiny_wsgi_service()
+    server.POLL_SECONDS = 30  # only the wake-up can end the loop in time
+    server.start()
+    started = time.monotonic()
+    server.stop()
+    assert not server._thread.is_alive()
+    assert time.monotonic() - started < server.POLL_SECONDS
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", server.port), timeout=5)
+
+
+def test_stopping_a_wsgi_service_whose_loop_has_closed_its_sockets_writes_nowhere():
+    """The loop may close its sockets (the wake-up pipe too) before stop()
+    gets to pull the trigger; that fd number may already belong to a file."""
+    server = tiny_wsgi_service()
+    server.start()
+    server._stopping.set()
+    server._thread.join(timeout=5)
+    reused_read, reused_write = os.pipe()  # may take the trigger's old numbers
+    try:
+        server.stop()
+        os.set_blocking(reused_read, False)
+        with pytest.raises(BlockingIOError):
+            os.read(reused_read, 1)
+    finally:
+        os.close(reused_read)
+        os.close(reused_write)
