@@ -138,15 +138,21 @@ class WSGIService:
     def _serve(self):
         from waitress import wasyncore
 
-        socket_map = self._server._map
         while not self._stopping.is_set():
-            wasyncore.loop(timeout=self.POLL_SECONDS, map=socket_map, count=1)
-        # Closed here, in the loop's own thread, never while it waits on them;
-        # and all of them: clients' keep-alive connections too, not only the
-        # listening socket.
+            wasyncore.loop(timeout=self.POLL_SECONDS, map=self._server._map, count=1)
+        self._close()
+
+    def _close(self):
+        from waitress import wasyncore
+
+        # A worker that finishes a request wakes the loop through the trigger:
+        # let the workers end before the trigger closes.
+        self._server.task_dispatcher.shutdown(timeout=5)
+        # Closed after the loop, never while it waits on them; and all of
+        # them: clients' keep-alive connections too, not only the listener.
         with self._closing:
             self._closed = True
-            wasyncore.close_all(socket_map)
+            wasyncore.close_all(self._server._map)
 
     def stop(self):
         with self._closing:
@@ -155,8 +161,9 @@ class WSGIService:
                 # Wake the loop from its select() now, not at its next poll.
                 self._server.pull_trigger()
         if self._thread:
-            self._thread.join(timeout=5)
-        self._server.task_dispatcher.shutdown(timeout=5)
+            self._thread.join(timeout=10)
+        elif not self._closed:
+            self._close()  # never started: nothing else will close it
 
 
 def wait_for_signal(services):
