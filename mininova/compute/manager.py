@@ -244,8 +244,8 @@ class ComputeManager(manager.Manager):
 
     def handle_events(self, event):
         """A guest changed power state (from the driver's event thread)."""
+        context = _admin_context()  # first: the log line carries its request id
         LOG.info("VM %s (Lifecycle Event)", event.name, instance={"uuid": event.uuid})
-        context = _admin_context()
         try:
             instance = self.conductor_api.instance_get_by_uuid(context, event.uuid)
             self._sync_instance_power_state(context, instance,

@@ -3,6 +3,7 @@ the states Nova goes through, the 409 of each action in a wrong state,
 the instance action recorded for each, faults, the power-state sync and a
 compute restart in the middle of things."""
 
+import re
 import threading
 
 import pytest
@@ -434,6 +435,10 @@ def test_events_during_a_task_are_skipped(admin, server, cloud, held_stop, log_l
         server["id"], virt_driver.EVENT_LIFECYCLE_STOPPED))
     assert ("During sync_power_state the instance has a pending task (powering-off). Skip."
             in "\n".join(log_lines()))
+    # One event, one request id: on its log lines and on what handling it logs.
+    event_line = next(line for line in log_lines() if "VM Stopped (Lifecycle Event)" in line)
+    skip_line = next(line for line in log_lines() if "pending task (powering-off)" in line)
+    assert re.search(r"req-[0-9a-f-]{36}", event_line)[0] in skip_line
     held_stop.set()
     helpers.wait_for_settled(admin, server["id"], "SHUTOFF")
 
