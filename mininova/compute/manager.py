@@ -487,21 +487,28 @@ class ComputeManager(manager.Manager):
 
     # --- power actions -------------------------------------------------------------
 
-    def stop_instance(self, context, instance, clean_shutdown=True):
+    def _power_action(self, context, instance, event_name, driver_call, task_state,
+                      vm_state):
+        """The shape of stop, start, pause, unpause, suspend and resume: one
+        driver call, then the vm_state it leads to."""
         def work():
-            self._power_off_instance(instance, clean_shutdown)
-            self._finish(context, instance, task_states.POWERING_OFF, vm_states.STOPPED)
-        self._run_action(context, instance, "compute_stop_instance", work)
+            driver_call()
+            self._finish(context, instance, task_state, vm_state)
+        self._run_action(context, instance, event_name, work)
+
+    def stop_instance(self, context, instance, clean_shutdown=True):
+        self._power_action(context, instance, "compute_stop_instance",
+                           lambda: self._power_off_instance(instance, clean_shutdown),
+                           task_states.POWERING_OFF, vm_states.STOPPED)
 
     def _power_off_instance(self, instance, clean_shutdown=True):
         timeout = CONF.shutdown_timeout if clean_shutdown else 0
         self.driver.power_off(instance, timeout, CONF.compute.shutdown_retry_interval)
 
     def start_instance(self, context, instance):
-        def work():
-            self.driver.power_on(context, instance)
-            self._finish(context, instance, task_states.POWERING_ON, vm_states.ACTIVE)
-        self._run_action(context, instance, "compute_start_instance", work)
+        self._power_action(context, instance, "compute_start_instance",
+                           lambda: self.driver.power_on(context, instance),
+                           task_states.POWERING_ON, vm_states.ACTIVE)
 
     def reboot_instance(self, context, instance, reboot_type):
         task = task_states.REBOOTING if reboot_type == "SOFT" else task_states.REBOOTING_HARD
@@ -514,28 +521,24 @@ class ComputeManager(manager.Manager):
                          error_state=vm_states.ERROR)
 
     def pause_instance(self, context, instance):
-        def work():
-            self.driver.pause(instance)
-            self._finish(context, instance, task_states.PAUSING, vm_states.PAUSED)
-        self._run_action(context, instance, "compute_pause_instance", work)
+        self._power_action(context, instance, "compute_pause_instance",
+                           lambda: self.driver.pause(instance),
+                           task_states.PAUSING, vm_states.PAUSED)
 
     def unpause_instance(self, context, instance):
-        def work():
-            self.driver.unpause(instance)
-            self._finish(context, instance, task_states.UNPAUSING, vm_states.ACTIVE)
-        self._run_action(context, instance, "compute_unpause_instance", work)
+        self._power_action(context, instance, "compute_unpause_instance",
+                           lambda: self.driver.unpause(instance),
+                           task_states.UNPAUSING, vm_states.ACTIVE)
 
     def suspend_instance(self, context, instance):
-        def work():
-            self.driver.suspend(context, instance)
-            self._finish(context, instance, task_states.SUSPENDING, vm_states.SUSPENDED)
-        self._run_action(context, instance, "compute_suspend_instance", work)
+        self._power_action(context, instance, "compute_suspend_instance",
+                           lambda: self.driver.suspend(context, instance),
+                           task_states.SUSPENDING, vm_states.SUSPENDED)
 
     def resume_instance(self, context, instance):
-        def work():
-            self.driver.resume(context, instance)
-            self._finish(context, instance, task_states.RESUMING, vm_states.ACTIVE)
-        self._run_action(context, instance, "compute_resume_instance", work)
+        self._power_action(context, instance, "compute_resume_instance",
+                           lambda: self.driver.resume(context, instance),
+                           task_states.RESUMING, vm_states.ACTIVE)
 
     # --- snapshot and rebuild -----------------------------------------------------------
 

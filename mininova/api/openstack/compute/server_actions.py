@@ -23,45 +23,32 @@ def _accepted():
     return "", 202
 
 
-@servers.register_action("os-stop", schema.stop)
-def stop(context, instance, body):
-    servers.compute().stop(context, instance)
-    return _accepted()
+# The actions whose body carries nothing: the body's key → the compute API
+# method (and body schema) of the same name.
+BODILESS_ACTIONS = {
+    "os-stop": "stop",
+    "os-start": "start",
+    "pause": "pause",
+    "unpause": "unpause",
+    "suspend": "suspend",
+    "resume": "resume",
+}
 
 
-@servers.register_action("os-start", schema.start)
-def start(context, instance, body):
-    servers.compute().start(context, instance)
-    return _accepted()
+def _register_bodiless(action, method_name):
+    def handler(context, instance, body):
+        getattr(servers.compute(), method_name)(context, instance)
+        return _accepted()
+    servers.register_action(action, getattr(schema, method_name))(handler)
+
+
+for _action, _method_name in BODILESS_ACTIONS.items():
+    _register_bodiless(_action, _method_name)
 
 
 @servers.register_action("reboot", schema.reboot)
 def reboot(context, instance, body):
     servers.compute().reboot(context, instance, body["reboot"]["type"].upper())
-    return _accepted()
-
-
-@servers.register_action("pause", schema.pause)
-def pause(context, instance, body):
-    servers.compute().pause(context, instance)
-    return _accepted()
-
-
-@servers.register_action("unpause", schema.unpause)
-def unpause(context, instance, body):
-    servers.compute().unpause(context, instance)
-    return _accepted()
-
-
-@servers.register_action("suspend", schema.suspend)
-def suspend(context, instance, body):
-    servers.compute().suspend(context, instance)
-    return _accepted()
-
-
-@servers.register_action("resume", schema.resume)
-def resume(context, instance, body):
-    servers.compute().resume(context, instance)
     return _accepted()
 
 
