@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.integration import deployment
+from tests.integration.image_proxy import ImageProxy
 
 POSTGRES_ADMIN_URL = deployment.env_or("MININOVA_TEST_POSTGRES_URL",
                                        "postgresql+psycopg2://postgres@127.0.0.1/postgres")
@@ -115,3 +116,12 @@ def cloud(work_root, rabbit_url, request):
     path = work_root / request.module.__name__.rpartition(".")[2]
     path.mkdir(mode=0o755)
     yield from run_deployment(path, rabbit_url, f"sqlite:///{path}/mininova.sqlite")
+
+
+@pytest.fixture(scope="module")
+def proxy():
+    """An image proxy that a module's compute downloads through (it can hold
+    or cut a download)."""
+    running = ImageProxy()
+    yield running
+    running.stop()

@@ -15,15 +15,7 @@ import pytest
 
 from tests.integration import deployment as dep
 from tests.integration.conftest import run_deployment
-from tests.integration.image_proxy import ImageProxy
 from tests.waiting import wait_for_settled, wait_until
-
-
-@pytest.fixture(scope="module")
-def proxy():
-    running = ImageProxy()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")

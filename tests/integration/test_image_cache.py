@@ -21,17 +21,9 @@ import pytest
 
 from tests.integration import deployment as dep
 from tests.integration.conftest import run_deployment
-from tests.integration.image_proxy import ImageProxy
 
 MANAGER_INTERVAL = 2
 MINIMUM_AGE = 3
-
-
-@pytest.fixture(scope="module")
-def proxy():
-    running = ImageProxy()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")
