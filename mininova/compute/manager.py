@@ -32,23 +32,14 @@ written only if the task_state is still the one the API set. A failure
 records a fault and clears the task_state; a failed reboot, rebuild or
 resize step puts the instance in ERROR, as Nova does.
 
-Resize and cold migration walk between two hosts::
-
-    API: task resize_prep → conductor: scheduler picks the destination,
-    migrations row "pre-migrating"
-    dest    prep_resize            claim the new flavor
-    source  resize_instance        task resize_migrating: power off, set the
-                                   disk aside; task resize_migrated, host=dest
-    dest    finish_resize          task resize_finish: fetch the disk, grow it,
-                                   start; vm_state resized (VERIFY_RESIZE)
-    then    confirm_resize (source: drop the set-aside copy) or
-            revert_resize (dest: destroy) → finish_revert_resize (source:
-            start the old guest again)
+Resize and cold migration walk between two hosts, one step on each; they
+are in ``resize.py`` (:class:`ResizeMixin`).
 
 The hypervisor's view is kept in step two ways: lifecycle events from the
 driver (``VM Stopped (Lifecycle Event)``) and a periodic pass over every
 instance (``sync_power_state_interval``). A guest that powered itself off
-is stopped through the stop path, so its state says SHUTOFF.
+is stopped through the stop path, so its state says SHUTOFF. That is
+``power_sync.py`` (:class:`PowerSyncMixin`).
 
 At start-up (init_host) work a crash interrupted is finished, retried or
 put in ERROR; see :meth:`ComputeManager._init_instance`.
@@ -65,8 +56,8 @@ from oslo_log import log as logging
 
 from mininova import exception, manager
 from mininova.compute import (
-    instance_actions,
-    power_state,
+    power_sync,
+    resize,
     resource_tracker,
     task_states,
     vm_states,
@@ -83,7 +74,7 @@ from mininova.virt import driver as virt_driver
 LOG = logging.getLogger(__name__)
 
 
-class ComputeManager(manager.Manager):
+class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin, manager.Manager):
     def __init__(self, host=None, compute_driver=None):
         super().__init__(host)
         self.conductor_api = conductor_api.API()
@@ -100,7 +91,7 @@ class ComputeManager(manager.Manager):
     def init_host(self):
         """Connect the driver, then repair what a crash left half done."""
         self.driver.init_host(self.host)
-        context = _admin_context()
+        context = compute_utils.admin_context()
         instances = self.conductor_api.instance_get_all_by_host(context, self.host)
         # A guest whose instance moved away but whose move is not confirmed
         # yet is the revert's way back: not a leftover.
@@ -189,7 +180,7 @@ class ComputeManager(manager.Manager):
                      power_state=self.driver.get_power_state(instance))
 
     def post_start_hook(self):
-        context = _admin_context()
+        context = compute_utils.admin_context()
         self.update_available_resource(context)
         self._tell_schedulers_our_instances(context)
 
@@ -212,96 +203,6 @@ class ComputeManager(manager.Manager):
         host uses any more (Nova's task of the same name)."""
         instances = self.conductor_api.instance_get_all_by_host(context, self.host)
         self.driver.manage_image_cache(context, instances)
-
-    @manager.periodic_task(spacing="sync_power_state_interval")
-    def _sync_power_states(self, context):
-        """Compare every instance's power state in the database with the
-        hypervisor's, and act on a difference (Nova's task of this name)."""
-        instances = self.conductor_api.instance_get_all_by_host(context, self.host)
-        on_hypervisor = len(self.driver.list_instance_uuids())
-        if len(instances) != on_hypervisor:
-            LOG.warning("While synchronizing instance power states, found "
-                        "%(num_db_instances)s instances in the database and "
-                        "%(num_vm_instances)s instances on the hypervisor.",
-                        {"num_db_instances": len(instances),
-                         "num_vm_instances": on_hypervisor})
-        for instance in instances:
-            if instance["task_state"] is not None:
-                LOG.info("During sync_power_state the instance has a pending task "
-                         "(%(task)s). Skip.", {"task": instance["task_state"]},
-                         instance=instance)
-                continue
-            with lockutils.lock(instance["uuid"]):
-                try:
-                    fresh = self.conductor_api.instance_get_by_uuid(context,
-                                                                    instance["uuid"])
-                except exception.InstanceNotFound:
-                    continue
-                self._sync_instance_power_state(context, fresh,
-                                                self.driver.get_power_state(fresh))
-
-    # --- lifecycle events --------------------------------------------------------
-
-    def handle_events(self, event):
-        """A guest changed power state (from the driver's event thread)."""
-        context = _admin_context()  # first: the log line carries its request id
-        LOG.info("VM %s (Lifecycle Event)", event.name, instance={"uuid": event.uuid})
-        try:
-            instance = self.conductor_api.instance_get_by_uuid(context, event.uuid)
-            self._sync_instance_power_state(context, instance,
-                                            EVENT_POWER_STATE[event.transition])
-        except exception.InstanceNotFound:
-            LOG.debug("Event %s for an instance that no longer exists", event.name)
-        except Exception:
-            LOG.exception("Failed to handle the lifecycle event %s", event.name,
-                          instance={"uuid": event.uuid})
-
-    def _sync_instance_power_state(self, context, instance, vm_power_state):
-        """Bring the database in line with the hypervisor, or the guest in
-        line with the database: a guest that stopped on its own is stopped
-        through the stop path (SHUTOFF); one running while it should be
-        stopped is powered off. Nothing is done while a task is pending:
-        the task itself will write the state it leaves."""
-        if instance["host"] != self.host:
-            LOG.info("During the sync_power process the instance has moved from host "
-                     "%(src)s to host %(dst)s", {"src": self.host, "dst": instance["host"]},
-                     instance=instance)
-            return
-        if instance["task_state"] is not None:
-            LOG.info("During sync_power_state the instance has a pending task (%(task)s). "
-                     "Skip.", {"task": instance["task_state"]}, instance=instance)
-            return
-        db_power_state = instance["power_state"]
-        if vm_power_state != db_power_state:
-            try:
-                self._update(context, instance, power_state=vm_power_state,
-                             expected_task_state=[None])
-            except exception.UnexpectedTaskStateError:
-                return  # an action started meanwhile; it will set the state
-        reason = _why_stop(instance["vm_state"], vm_power_state)
-        if reason is None:
-            return
-        message, clean_shutdown = reason
-        LOG.warning("%(message)s Current vm_state: %(vm_state)s, current task_state: "
-                    "%(task_state)s, original DB power_state: %(db_power_state)s, "
-                    "current VM power_state: %(vm_power_state)s",
-                    {"message": message, "vm_state": instance["vm_state"],
-                     "task_state": instance["task_state"],
-                     "db_power_state": db_power_state, "vm_power_state": vm_power_state},
-                    instance=instance)
-        self._stop_from_sync(context, instance, clean_shutdown)
-
-    def _stop_from_sync(self, context, instance, clean_shutdown):
-        """The stop API, called by the compute itself (Nova's compute_api.stop
-        from _sync_instance_power_state): task powering-off, a ``stop``
-        action, and a cast to this very host."""
-        try:
-            instance = self._update(context, instance, task_state=task_states.POWERING_OFF,
-                                    expected_task_state=[None])
-        except exception.UnexpectedTaskStateError:
-            return
-        self.conductor_api.action_start(context, instance["uuid"], instance_actions.STOP)
-        self.compute_rpcapi.stop_instance(context, instance, clean_shutdown=clean_shutdown)
 
     # --- build ---------------------------------------------------------------
 
@@ -588,130 +489,6 @@ class ComputeManager(manager.Manager):
         self._run_action(context, instance, "compute_rebuild_instance", work,
                          error_state=vm_states.ERROR)
 
-    # --- resize and cold migration ------------------------------------------------------
-
-    def prep_resize(self, context, instance, flavor, image, migration, limits=None):
-        """Destination: claim the new flavor here, then hand over to the source."""
-        def work():
-            node = migration["dest_node"] or self.rt.nodename
-            with self.rt.resize_claim(context, instance, flavor, migration, node, limits):
-                self._update(context, instance, old_flavor=instance["flavor"],
-                             new_flavor=flavor, expected_task_state=task_states.RESIZE_PREP)
-                self.compute_rpcapi.resize_instance(context, instance, flavor, migration,
-                                                    image)
-        self._run_migration_step(context, instance, migration, "compute_prep_resize", work,
-                                 error_state=None)
-
-    def resize_instance(self, context, instance, flavor, migration, image):
-        """Source: power off, set the disk aside, point the instance at the
-        destination."""
-        def work():
-            self._migration_status(context, migration, "migrating")
-            self._update(context, instance, task_state=task_states.RESIZE_MIGRATING,
-                         expected_task_state=task_states.RESIZE_PREP)
-            disk_info = self.driver.migrate_disk_and_power_off(
-                context, instance, migration["dest_compute"], flavor,
-                CONF.shutdown_timeout, CONF.compute.shutdown_retry_interval)
-            self._migration_status(context, migration, "post-migrating")
-            self._update(context, instance, task_state=task_states.RESIZE_MIGRATED,
-                         host=migration["dest_compute"], node=migration["dest_node"],
-                         power_state=self.driver.get_power_state(instance),
-                         expected_task_state=task_states.RESIZE_MIGRATING)
-            self.compute_rpcapi.finish_resize(context, instance, migration, disk_info,
-                                              image)
-        try:
-            self._run_migration_step(context, instance, migration,
-                                     "compute_resize_instance", work,
-                                     error_state=vm_states.ERROR)
-        finally:
-            self._update_resources_quietly(context)
-
-    def finish_resize(self, context, instance, migration, disk_info, image):
-        """Destination: bring the disk here, grow it, start the guest."""
-        def work():
-            new_flavor = instance["new_flavor"]
-            resized = new_flavor["flavorid"] != instance["old_flavor"]["flavorid"]
-            self._update(context, instance, task_state=task_states.RESIZE_FINISH,
-                         flavor=new_flavor, expected_task_state=task_states.RESIZE_MIGRATED)
-            self.driver.finish_migration(context, migration, instance, disk_info, image,
-                                         resized,
-                                         power_on=migration["old_vm_state"] != vm_states.STOPPED)
-            self._migration_status(context, migration, "finished")
-            self._finish(context, instance, task_states.RESIZE_FINISH, vm_states.RESIZED)
-        self._run_migration_step(context, instance, migration, "compute_finish_resize", work,
-                                 error_state=vm_states.ERROR)
-
-    def confirm_resize(self, context, instance, migration):
-        """Source, after the user kept the new size: drop the set-aside copy."""
-        def work():
-            self.driver.confirm_migration(context, migration, instance)
-            self._migration_status(context, migration, "confirmed")
-            fresh = self.conductor_api.instance_get_by_uuid(context, instance["uuid"])
-            if fresh["task_state"] == task_states.DELETING:
-                return  # confirmed on the way to a delete: nothing else to set
-            vm_state = (vm_states.ACTIVE if fresh["power_state"] == power_state.RUNNING
-                        else vm_states.STOPPED)
-            self._update(context, instance, vm_state=vm_state, task_state=None,
-                         old_flavor=None, new_flavor=None,
-                         expected_vm_state=vm_states.RESIZED)
-        try:
-            self._run_migration_step(context, instance, migration, "compute_confirm_resize",
-                                     work, error_state=vm_states.ERROR)
-        finally:
-            self._update_resources_quietly(context)
-
-    def revert_resize(self, context, instance, migration):
-        """Destination, after the user asked to go back: destroy our copy,
-        then let the source start the original again."""
-        def work():
-            self.driver.destroy(context, instance, destroy_disks=True)
-            self.rt.drop_move_claim(context, migration)
-            self.compute_rpcapi.finish_revert_resize(context, instance, migration)
-        self._run_migration_step(context, instance, migration, "compute_revert_resize", work,
-                                 error_state=vm_states.ERROR)
-
-    def finish_revert_resize(self, context, instance, migration):
-        """Source: the set-aside files back in place, the old flavor, started
-        again if it was running."""
-        def work():
-            self._update(context, instance, flavor=instance["old_flavor"], host=self.host,
-                         node=migration["source_node"], old_flavor=None, new_flavor=None,
-                         expected_task_state=task_states.RESIZE_REVERTING)
-            old_vm_state = migration["old_vm_state"] or vm_states.ACTIVE
-            self.driver.finish_revert_migration(
-                context, instance, power_on=old_vm_state != vm_states.STOPPED)
-            self._migration_status(context, migration, "reverted")
-            self._finish(context, instance, task_states.RESIZE_REVERTING, old_vm_state)
-        try:
-            self._run_migration_step(context, instance, migration,
-                                     "compute_finish_revert_resize", work,
-                                     error_state=vm_states.ERROR)
-        finally:
-            self._update_resources_quietly(context)
-
-    def _run_migration_step(self, context, instance, migration, event_name, work,
-                            error_state):
-        """A resize step: like any action, and a failure also ends the
-        migration (status error), so neither host counts it any more."""
-        def step():
-            try:
-                work()
-            except Exception:
-                self._migration_status(context, migration, "error")
-                raise
-        self._run_action(context, instance, event_name, step, error_state=error_state)
-
-    def _migration_status(self, context, migration, status):
-        migration.update(self.conductor_api.migration_update(context, migration["id"],
-                                                             {"status": status}))
-
-    def _update_resources_quietly(self, context):
-        """Recount this host now that a move changed what it holds."""
-        try:
-            self.update_available_resource(context)
-        except Exception:
-            LOG.exception("Could not update the resources after a migration step")
-
     # --- delete --------------------------------------------------------------
 
     def terminate_instance(self, context, instance):
@@ -788,40 +565,6 @@ RESIZE_IN_FLIGHT = (task_states.RESIZE_PREP, task_states.RESIZE_MIGRATING,
                     task_states.RESIZE_MIGRATED, task_states.RESIZE_FINISH,
                     task_states.RESIZE_REVERTING)
 
-# The power state a lifecycle event reports.
-EVENT_POWER_STATE = {
-    virt_driver.EVENT_LIFECYCLE_STARTED: power_state.RUNNING,
-    virt_driver.EVENT_LIFECYCLE_STOPPED: power_state.SHUTDOWN,
-    virt_driver.EVENT_LIFECYCLE_PAUSED: power_state.PAUSED,
-    virt_driver.EVENT_LIFECYCLE_RESUMED: power_state.RUNNING,
-    virt_driver.EVENT_LIFECYCLE_SUSPENDED: power_state.SUSPENDED,
-}
-
-_OFF = (power_state.SHUTDOWN, power_state.CRASHED)
-
-
-def _why_stop(vm_state, vm_power_state):
-    """``(message, clean_shutdown)`` when the power sync must call the stop
-    API for an instance in ``vm_state`` whose guest is ``vm_power_state``;
-    None when the difference is only recorded (or there is none)."""
-    if vm_state == vm_states.ACTIVE:
-        if vm_power_state in _OFF:
-            return "Instance shutdown by itself. Calling the stop API.", True
-        if vm_power_state == power_state.SUSPENDED:
-            return "Instance is suspended unexpectedly. Calling the stop API.", True
-        if vm_power_state == power_state.PAUSED:
-            LOG.warning("Instance is paused unexpectedly. Ignore.")
-        elif vm_power_state == power_state.NOSTATE:
-            LOG.warning("Instance is unexpectedly not found. Ignore.")
-    elif vm_state == vm_states.STOPPED:
-        if vm_power_state not in (power_state.NOSTATE, *_OFF):
-            # Nova's force_stop: the guest must not run behind a SHUTOFF.
-            return "Instance is not stopped. Calling the stop API.", False
-    elif vm_state == vm_states.PAUSED and vm_power_state in _OFF:
-        return "Paused instance shutdown by itself. Calling the stop API.", False
-    return None
-
-
 # Failures that come from the image (or the request) itself: another host
 # would fail the same way, so the build is aborted instead of rescheduled.
 NOT_RESCHEDULABLE = (
@@ -838,12 +581,3 @@ def _failure_reason(exc):
     if isinstance(exc, exception.MininovaException):
         return exc.format_message()
     return f"{type(exc).__name__}: {exc}"
-
-
-def _admin_context():
-    from mininova import context
-
-    ctxt = context.get_admin_context()
-    ctxt.update_store()
-    return ctxt
-

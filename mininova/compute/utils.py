@@ -82,3 +82,14 @@ class EventReporter:
             LOG.warning("Could not record the end of %s", self.event_name,
                         exc_info=sys.exc_info())
         return False
+
+
+def admin_context():
+    """An admin context for work the compute starts itself (start-up,
+    lifecycle events), stored for this thread so its log lines carry its
+    request id."""
+    from mininova import context
+
+    ctxt = context.get_admin_context()
+    ctxt.update_store()
+    return ctxt

@@ -3,7 +3,7 @@ Nova's table in _sync_instance_power_state."""
 
 import pytest
 
-from mininova.compute import manager, power_state, vm_states
+from mininova.compute import power_state, power_sync, vm_states
 
 RUNNING, SHUTDOWN, CRASHED = power_state.RUNNING, power_state.SHUTDOWN, power_state.CRASHED
 PAUSED, SUSPENDED, NOSTATE = power_state.PAUSED, power_state.SUSPENDED, power_state.NOSTATE
@@ -22,7 +22,7 @@ PAUSED, SUSPENDED, NOSTATE = power_state.PAUSED, power_state.SUSPENDED, power_st
      ("Paused instance shutdown by itself. Calling the stop API.", False)),
 ])
 def test_a_guest_off_behind_an_active_server_is_stopped(vm_state, guest, expected):
-    assert manager._why_stop(vm_state, guest) == expected
+    assert power_sync.why_stop(vm_state, guest) == expected
 
 
 @pytest.mark.parametrize("vm_state, guest", [
@@ -38,10 +38,10 @@ def test_a_guest_off_behind_an_active_server_is_stopped(vm_state, guest, expecte
     (vm_states.ERROR, SHUTDOWN),
 ])
 def test_other_differences_are_only_recorded(vm_state, guest):
-    assert manager._why_stop(vm_state, guest) is None
+    assert power_sync.why_stop(vm_state, guest) is None
 
 
 def test_every_lifecycle_event_maps_to_a_power_state():
     from mininova.virt import driver
 
-    assert set(manager.EVENT_POWER_STATE) == set(driver.EVENT_NAMES)
+    assert set(power_sync.EVENT_POWER_STATE) == set(driver.EVENT_NAMES)
