@@ -131,6 +131,13 @@ def _rows(query):
         return [dict(row) for row in session.execute(query).mappings()]
 
 
+def _saved(session, row):
+    """``row`` inserted (flushed, so that its id is set), as a dict."""
+    session.add(row)
+    session.flush()
+    return as_dict(row)
+
+
 def attribute_values(model, values):
     """Column-named values to attribute-named ones, ISO strings to datetimes.
 
@@ -156,9 +163,7 @@ def service_create(context, values):
     with transaction(writer=True) as session:
         service = models.Service(**attribute_values(models.Service, values))
         service.last_seen_up = utcnow()
-        session.add(service)
-        session.flush()
-        return as_dict(service)
+        return _saved(session, service)
 
 
 def service_get(context, service_id):
@@ -263,9 +268,7 @@ def flavor_create(context, values):
         if session.scalars(sa.select(models.Flavor).filter_by(flavorid=flavorid)).first():
             raise exception.FlavorIdExists(flavor_id=flavorid)
         flavor = models.Flavor(**attribute_values(models.Flavor, values))
-        session.add(flavor)
-        session.flush()
-        return as_dict(flavor)
+        return _saved(session, flavor)
 
 
 def flavor_get_by_flavor_id(context, flavorid):
@@ -302,9 +305,7 @@ def flavor_destroy(context, flavorid):
 def instance_create(context, values):
     with transaction(writer=True) as session:
         instance = models.Instance(**attribute_values(models.Instance, values))
-        session.add(instance)
-        session.flush()
-        return as_dict(instance)
+        return _saved(session, instance)
 
 
 def instance_get_by_uuid(context, instance_uuid, read_deleted=False):
@@ -416,9 +417,7 @@ def instance_destroy(context, instance_uuid):
 def instance_fault_create(context, values):
     with transaction(writer=True) as session:
         fault = models.InstanceFault(**attribute_values(models.InstanceFault, values))
-        session.add(fault)
-        session.flush()
-        return as_dict(fault)
+        return _saved(session, fault)
 
 
 def instance_fault_get_latest(context, instance_uuids):
@@ -444,9 +443,7 @@ MIGRATION_IN_PROGRESS = ("pre-migrating", "migrating", "post-migrating", "finish
 def migration_create(context, values):
     with transaction(writer=True) as session:
         migration = models.Migration(**attribute_values(models.Migration, values))
-        session.add(migration)
-        session.flush()
-        return as_dict(migration)
+        return _saved(session, migration)
 
 
 def migration_get(context, migration_id):
@@ -504,9 +501,7 @@ def action_start(context, instance_uuid, action):
             user_id=context.user_id,
             project_id=context.project_id,
         )
-        session.add(row)
-        session.flush()
-        return as_dict(row)
+        return _saved(session, row)
 
 
 def action_finish(context, instance_uuid, message=None):
@@ -534,9 +529,7 @@ def action_event_start(context, instance_uuid, event_name, host=None):
     with transaction(writer=True) as session:
         action = _action_for_request(session, context, instance_uuid)
         row = models.InstanceActionEvent(action_id=action.id, event=event_name, host=host)
-        session.add(row)
-        session.flush()
-        return as_dict(row)
+        return _saved(session, row)
 
 
 def action_event_finish(context, instance_uuid, event_name, result, traceback=None):
