@@ -125,3 +125,15 @@ def proxy():
     running = ImageProxy()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def admin(cloud):
+    """The admin's client of the module's deployment (its ``cloud``)."""
+    return cloud.client()
+
+
+@pytest.fixture(scope="module")
+def tiny(admin):
+    """The tiny test image, uploaded to the module's deployment."""
+    return deployment.upload_tiny_image(admin)

@@ -20,16 +20,6 @@ def qemu_img_info(path, fmt):
 
 
 @pytest.fixture(scope="module")
-def admin(cloud):
-    return cloud.client()
-
-
-@pytest.fixture(scope="module")
-def tiny(admin):
-    return dep.upload_tiny_image(admin)
-
-
-@pytest.fixture(scope="module")
 def vm1(cloud, admin, tiny):
     """The first boot of the image: it downloads and converts it."""
     response = admin.session.post(f"{admin.compute_url}/servers", json={

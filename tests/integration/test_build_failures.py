@@ -5,14 +5,7 @@ no overlay or instance directory, no libvirt domain, no claimed memory."""
 import struct
 import subprocess
 
-import pytest
-
 from tests.integration import deployment as dep
-
-
-@pytest.fixture(scope="module")
-def admin(cloud):
-    return cloud.client()
 
 
 def assert_nothing_left(cloud, admin):

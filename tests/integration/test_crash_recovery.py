@@ -28,11 +28,6 @@ def cloud(work_root, rabbit_url, proxy):
         yield running
 
 
-@pytest.fixture(scope="module")
-def admin(cloud):
-    return cloud.client()
-
-
 def kill_compute(cloud):
     cloud.stop_service("mininova-compute", signal.SIGKILL)
 

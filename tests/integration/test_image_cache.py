@@ -45,11 +45,6 @@ def cloud(work_root, rabbit_url, proxy):
         yield running
 
 
-@pytest.fixture(scope="module")
-def admin(cloud):
-    return cloud.client()
-
-
 def base_file(cloud, image):
     return cloud.instances_path / "_base" / hashlib.sha1(image["id"].encode()).hexdigest()
 

@@ -33,16 +33,6 @@ def cloud(work_root, rabbit_url):
                               config=config)
 
 
-@pytest.fixture(scope="module")
-def admin(cloud):
-    return cloud.client()
-
-
-@pytest.fixture(scope="module")
-def tiny(admin):
-    return dep.upload_tiny_image(admin)
-
-
 @pytest.fixture
 def server(admin, tiny, cloud):
     created = admin.create_server("life", tiny["id"], NANO)

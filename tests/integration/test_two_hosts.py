@@ -49,16 +49,6 @@ def hosts(cloud):
     return cloud.host, second
 
 
-@pytest.fixture(scope="module")
-def admin(cloud):
-    return cloud.client()
-
-
-@pytest.fixture(scope="module")
-def tiny(admin):
-    return dep.upload_tiny_image(admin)
-
-
 def owner_in_libvirt(server_id):
     """The compute host a guest's own metadata names."""
     conn = libvirt.open("qemu:///system")
