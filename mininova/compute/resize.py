@@ -67,12 +67,10 @@ class ResizeMixin:
                          expected_task_state=task_states.RESIZE_MIGRATING)
             self.compute_rpcapi.finish_resize(context, instance, migration, disk_info,
                                               image)
-        try:
-            self._run_migration_step(context, instance, migration,
-                                     "compute_resize_instance", work,
-                                     error_state=vm_states.ERROR)
-        finally:
-            self._update_resources_quietly(context)
+        self._run_migration_step(context, instance, migration,
+                                 "compute_resize_instance", work,
+                                 error_state=vm_states.ERROR,
+                                 recount=True)
 
     def finish_resize(self, context, instance, migration, disk_info, image):
         """Destination: bring the disk here, grow it, start the guest."""
@@ -102,11 +100,9 @@ class ResizeMixin:
             self._update(context, instance, vm_state=vm_state, task_state=None,
                          old_flavor=None, new_flavor=None,
                          expected_vm_state=vm_states.RESIZED)
-        try:
-            self._run_migration_step(context, instance, migration, "compute_confirm_resize",
-                                     work, error_state=vm_states.ERROR)
-        finally:
-            self._update_resources_quietly(context)
+        self._run_migration_step(context, instance, migration, "compute_confirm_resize",
+                                 work, error_state=vm_states.ERROR,
+                                 recount=True)
 
     def revert_resize(self, context, instance, migration):
         """Destination, after the user asked to go back: destroy our copy,
@@ -130,24 +126,28 @@ class ResizeMixin:
                 context, instance, power_on=old_vm_state != vm_states.STOPPED)
             self._migration_status(context, migration, "reverted")
             self._finish(context, instance, task_states.RESIZE_REVERTING, old_vm_state)
-        try:
-            self._run_migration_step(context, instance, migration,
-                                     "compute_finish_revert_resize", work,
-                                     error_state=vm_states.ERROR)
-        finally:
-            self._update_resources_quietly(context)
+        self._run_migration_step(context, instance, migration,
+                                 "compute_finish_revert_resize", work,
+                                 error_state=vm_states.ERROR,
+                                 recount=True)
 
     def _run_migration_step(self, context, instance, migration, event_name, work,
-                            error_state):
+                            error_state, recount=False):
         """A resize step: like any action, and a failure also ends the
-        migration (status error), so neither host counts it any more."""
+        migration (status error), so neither host counts it any more.
+        ``recount``: the step changes what this host holds, so its
+        resources are counted again at the end, whatever happened."""
         def step():
             try:
                 work()
             except Exception:
                 self._migration_status(context, migration, "error")
                 raise
-        self._run_action(context, instance, event_name, step, error_state=error_state)
+        try:
+            self._run_action(context, instance, event_name, step, error_state=error_state)
+        finally:
+            if recount:
+                self._update_resources_quietly(context)
 
     def _migration_status(self, context, migration, status):
         migration.update(self.conductor_api.migration_update(context, migration["id"],
