@@ -16,9 +16,9 @@ Nova keeps these methods in its compute manager; here they are a mixin of
 that this one concept reads in one place. They use the manager's
 ``driver``, ``conductor_api``, ``compute_rpcapi`` and ``_update``.
 
-Left out: the soft-deleted and shelved rows of Nova's table, and its
-``handle_lifecycle_event`` deferral of events for instances being migrated
-live.
+Left out: the soft-deleted and shelved rows of Nova's table, and the
+live-migration events (postcopy started, migration completed) that Nova's
+``handle_lifecycle_event`` also handles.
 """
 
 from oslo_concurrency import lockutils
