@@ -61,6 +61,11 @@ class PolicyNotAuthorized(Forbidden):
     msg_fmt = "Policy doesn't allow %(action)s to be performed."
 
 
+class MetadataLimitExceeded(Forbidden):
+    msg_fmt = "Maximum number of metadata items exceeds %(allowed)d"
+    safe = True
+
+
 class DBNotAllowed(Forbidden):
     msg_fmt = "%(binary)s attempted direct database access which is not allowed by policy"
 
@@ -138,9 +143,16 @@ class InstanceNotReady(Conflict):
     msg_fmt = "Instance %(instance_id)s is not ready"
 
 
-class UnexpectedTaskStateError(Conflict):
+class InstanceUpdateConflict(Conflict):
+    """A compare-and-swap update found other states than it expected;
+    ``expected`` and ``actual`` name only the fields that differ."""
+
     msg_fmt = ("Conflict updating instance %(instance_uuid)s. "
                "Expected: %(expected)s. Actual: %(actual)s")
+
+
+class UnexpectedTaskStateError(InstanceUpdateConflict):
+    """The conflict is in the task_state: another action got there first."""
 
 
 class UnexpectedDeletingTaskStateError(UnexpectedTaskStateError):
@@ -254,8 +266,16 @@ class BuildAbortException(MininovaException):
 
 
 class ImageDownloadFailed(MininovaException):
+    """This host could not get the image (service unreachable, connection
+    cut, disk full): another host may well succeed."""
+
     msg_fmt = "Failed to download image %(image_id)s: %(reason)s"
     safe = True
+
+
+class ImageDataInvalid(ImageDownloadFailed):
+    """The image service's data itself cannot be used (checksum mismatch,
+    no data at all): every host would download the same."""
 
 
 class ImageServiceUnavailable(MininovaException):

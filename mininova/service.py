@@ -42,12 +42,18 @@ class Service:
 
     @classmethod
     def create(cls, binary, topic, manager, host=None, endpoints=None):
-        from mininova.conductor import api as conductor_api
-
+        # Imported here, and only the one needed: a compute process must not
+        # load the database layer at all (the conductor's manager uses it).
         if binary == "mininova-compute":
+            from mininova.conductor import api as conductor_api
+
             service_api = conductor_api.API()
         else:
-            service_api = conductor_api.LocalAPI()
+            # Services holding database credentials run the conductor's
+            # methods in-process: the same names, no RPC.
+            from mininova.conductor import manager as conductor_manager
+
+            service_api = conductor_manager.ConductorManager()
         return cls(host or CONF.host, binary, topic, manager, service_api, endpoints)
 
     def start(self):

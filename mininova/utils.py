@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 
 from oslo_concurrency import processutils
 from oslo_log import log as logging
+from oslo_utils import timeutils
 
 from mininova import exception
-from mininova.db.models import utcnow
 
 LOG = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def seconds_since(timestamp, now=None):
         return None
     if isinstance(timestamp, str):
         timestamp = datetime.fromisoformat(timestamp)
-    return ((now or utcnow()) - timestamp) / timedelta(seconds=1)
+    return ((now or timeutils.utcnow()) - timestamp) / timedelta(seconds=1)
 
 
 def isotime(value):

@@ -1,9 +1,11 @@
 """``mininova-compute`` (mirrors ``nova/cmd/compute.py``): one per hypervisor
 host, on the ``compute`` and ``compute.<host>`` queues.
 
-Like nova-compute it refuses direct database access: everything goes
-through the conductor, so this host needs no ``[database]`` section (and
-should have none: a compromised hypervisor must not hold the credentials).
+Like nova-compute it has no database access: everything goes through the
+conductor, so this host needs no ``[database]`` section (and should have
+none: a compromised hypervisor must not hold the credentials). The wall is
+structural: nothing this process imports loads ``mininova.db``
+(tests/unit/test_db_wall.py checks it).
 """
 
 import sys
@@ -13,7 +15,6 @@ from oslo_log import log as logging
 from mininova import config, service
 from mininova.compute import manager
 from mininova.conf import CONF
-from mininova.db import api as db_api
 
 LOG = logging.getLogger(__name__)
 
@@ -29,7 +30,6 @@ def main():
     if CONF.database.connection:
         LOG.warning("Ignoring [database] connection: mininova-compute reaches the "
                     "database only through the conductor.")
-    db_api.block_db_access("mininova-compute")
     server = build_service()
     server.start()
     service.wait_for_signal([server])

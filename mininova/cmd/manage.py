@@ -35,7 +35,7 @@ class FlavorCommands:
         flavorid = args.id or str(max((int(f["flavorid"]) for f in _flavors()
                                        if f["flavorid"].isdigit()), default=0) + 1)
         flavor = db.flavor_create(context.get_admin_context(), {
-            "name": args.name, "flavorid": flavorid, "memory_mb": args.ram,
+            "name": args.flavor_name, "flavorid": flavorid, "memory_mb": args.ram,
             "root_gb": args.disk, "vcpus": args.vcpus, "ephemeral_gb": args.ephemeral,
             "swap": args.swap, "is_public": not args.private,
         })
@@ -81,7 +81,9 @@ def _add_parsers(subparsers):
     flavor_parser = subparsers.add_parser("flavor", help="flavors")
     flavor_actions = flavor_parser.add_subparsers(dest="action", required=True)
     create = flavor_actions.add_parser("create", help="add a flavor")
-    create.add_argument("name")
+    # Not "name": oslo.config's sub-command option keeps the sub-command's
+    # own name in that attribute, and the flavor would be called "flavor".
+    create.add_argument("flavor_name", metavar="NAME")
     create.add_argument("--ram", type=_positive(1), required=True, help="memory in MB")
     create.add_argument("--disk", type=_positive(0), required=True, help="root disk in GB")
     create.add_argument("--vcpus", type=_positive(1), required=True)
@@ -97,9 +99,11 @@ def _add_parsers(subparsers):
 COMMANDS = {"db": DbCommands, "flavor": FlavorCommands}
 
 
+CATEGORY_OPT = cfg.SubCommandOpt("category", title="Commands", handler=_add_parsers)
+
+
 def main():
-    CONF.register_cli_opt(cfg.SubCommandOpt("category", title="Commands",
-                                            handler=_add_parsers))
+    CONF.register_cli_opt(CATEGORY_OPT)
     config.parse_args(sys.argv)
     config.setup_logging("mininova-manage")
     command = COMMANDS[CONF.category.name]()

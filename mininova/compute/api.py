@@ -61,6 +61,7 @@ class API:
     def create(self, context, name, flavor_id, image_id, min_count=1, max_count=1,
                metadata=None, availability_zone=None, user_data=None, key_name=None,
                config_drive=None, scheduler_hints=None):
+        self._check_metadata_quota(metadata)
         flavor = self._get_flavor(context, flavor_id)
         image = self._get_image(context, image_id)
         self._check_image_fits_flavor(image, flavor)
@@ -102,6 +103,13 @@ class API:
         if image["status"] != "active":
             raise exception.ImageNotActive(image_id=image_id)
         return image
+
+    @staticmethod
+    def _check_metadata_quota(metadata):
+        """The number of metadata items is a quota (403), not a schema rule."""
+        allowed = CONF.quota.metadata_items
+        if metadata and allowed >= 0 and len(metadata) > allowed:
+            raise exception.MetadataLimitExceeded(allowed=allowed)
 
     @staticmethod
     def _check_availability_zone(context, zone):
@@ -181,7 +189,9 @@ class API:
         return instance
 
     def get_all(self, context, all_tenants=False, name=None, limit=None):
-        project_id = None if (all_tenants and context.is_admin) else context.project_id
+        """Servers of the context's project, or of all (the API has checked
+        that the context may ask for ``all_tenants``)."""
+        project_id = None if all_tenants else context.project_id
         return db.instance_get_all_by_filters(context, project_id=project_id, name=name,
                                               limit=limit)
 
@@ -334,6 +344,7 @@ class API:
         """Same server (uuid, host, flavor), a new disk from ``image_id``."""
         self._check_state(instance, instance_actions.REBUILD,
                           vm_state=(vm_states.ACTIVE, vm_states.STOPPED, vm_states.ERROR))
+        self._check_metadata_quota(metadata)
         image = self._get_image(context, image_id)
         self._check_image_fits_flavor(image, instance["flavor"])
         updates = {"image_ref": image["id"]}
@@ -396,11 +407,15 @@ class API:
     def revert_resize(self, context, instance):
         """Go back: the destination destroys its copy, then the source
         starts the instance again with the old flavor."""
+        # Everything that can refuse the revert is checked before anything
+        # changes: a refused revert leaves no task_state and no action.
+        self._check_state(instance, instance_actions.REVERT_RESIZE,
+                          vm_state=(vm_states.RESIZED,))
+        migration = db.migration_get_by_instance_and_status(context, instance["uuid"],
+                                                            "finished")
         instance = self._begin(context, instance, instance_actions.REVERT_RESIZE,
                                task_states.RESIZE_REVERTING,
                                vm_state=(vm_states.RESIZED,))
-        migration = db.migration_get_by_instance_and_status(context, instance["uuid"],
-                                                            "finished")
         db.migration_update(context, migration["id"], {"status": "reverting"})
         self.compute_rpcapi.revert_resize(context, instance, migration,
                                           migration["dest_compute"])
@@ -433,7 +448,7 @@ class API:
             instance = db.instance_update(
                 context, instance["uuid"], dict(updates, task_state=new_task_state),
                 expected_task_state=list(task_state), expected_vm_state=list(vm_state))
-        except exception.UnexpectedTaskStateError:
+        except exception.InstanceUpdateConflict:
             self._check_state(db.instance_get_by_uuid(context, instance["uuid"]),
                               action, vm_state, task_state)
             raise

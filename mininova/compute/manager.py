@@ -53,6 +53,7 @@ import time
 
 from oslo_concurrency import lockutils
 from oslo_log import log as logging
+from oslo_utils import timeutils
 
 from mininova import exception, manager
 from mininova.compute import (
@@ -66,7 +67,6 @@ from mininova.compute import rpcapi as compute_rpcapi
 from mininova.compute import utils as compute_utils
 from mininova.conductor import api as conductor_api
 from mininova.conf import CONF
-from mininova.db.models import utcnow
 from mininova.image import glance
 from mininova.scheduler import rpcapi as scheduler_rpcapi
 from mininova.virt import driver as virt_driver
@@ -263,7 +263,7 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin, manager.Mana
                          time.monotonic() - started, instance=instance)
                 self._update(context, instance, vm_state=vm_states.ACTIVE, task_state=None,
                              power_state=self.driver.get_power_state(instance),
-                             launched_at=utcnow(), progress=100,
+                             launched_at=timeutils.utcnow(), progress=100,
                              expected_task_state=task_states.SPAWNING)
             except Exception:
                 # Whatever the driver created is removed before the claim
@@ -360,6 +360,14 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin, manager.Mana
             work()
         except (exception.InstanceNotFound, exception.UnexpectedDeletingTaskStateError):
             LOG.info("Instance was deleted during %s", event_name, instance=instance)
+        except exception.UnexpectedTaskStateError as exc:
+            # Another action took the instance over (a hard reboot may
+            # interrupt a pause or a soft reboot): its task_state is that
+            # action's now, and that action will finish the instance. Nothing
+            # here failed, so no fault and no ERROR; the event says why it
+            # did not end as planned.
+            LOG.info("Task possibly preempted: %s", exc.format_message(), instance=instance)
+            raise
         except Exception as exc:
             if isinstance(exc, ROLLBACK_ERRORS):
                 # Refused before anything was touched (Nova's
@@ -485,7 +493,7 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin, manager.Mana
                 self.driver.power_off(instance)
             self._finish(context, instance, task_states.REBUILD_SPAWNING,
                          vm_states.STOPPED if was_stopped else vm_states.ACTIVE,
-                         launched_at=utcnow())
+                         launched_at=timeutils.utcnow())
         self._run_action(context, instance, "compute_rebuild_instance", work,
                          error_state=vm_states.ERROR)
 
@@ -565,15 +573,20 @@ RESIZE_IN_FLIGHT = (task_states.RESIZE_PREP, task_states.RESIZE_MIGRATING,
                     task_states.RESIZE_MIGRATED, task_states.RESIZE_FINISH,
                     task_states.RESIZE_REVERTING)
 
-# Failures that come from the image (or the request) itself: another host
-# would fail the same way, so the build is aborted instead of rescheduled.
+# Failures that would repeat on every host (Nova's build abort list): the
+# image itself is refused or unusable, or the flavor cannot hold it. The
+# build is aborted instead of rescheduled. Anything else, a full disk under
+# qemu-img or an image service this host cannot reach included, may go
+# better elsewhere. (ImageNotFound is here too, although Nova reschedules
+# it: a deleted image is missing for every host.)
 NOT_RESCHEDULABLE = (
     exception.ImageNotFound,
+    exception.ImageNotActive,
     exception.ImageUnacceptable,
-    exception.ImageDownloadFailed,
+    exception.ImageDataInvalid,
     exception.InvalidDiskInfo,
     exception.FlavorDiskSmallerThanImage,
-    exception.ProcessExecutionFailed,
+    exception.FlavorMemoryTooSmall,
 )
 
 

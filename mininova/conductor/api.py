@@ -1,21 +1,12 @@
-"""How a service reaches the conductor's database proxy (mirrors
-``nova/conductor/api.py``).
+"""How a compute host reaches the conductor (mirrors ``nova/conductor/api.py``).
 
-``API`` goes over RPC (compute hosts); ``LocalAPI`` runs the very same
-conductor methods in-process (services that hold database credentials:
-the conductor itself, the scheduler). Both answer the same method names,
-so ``Service`` does not care which one it has.
+``API`` is the database proxy over RPC, ``ComputeTaskAPI`` the build and
+migration orchestration. Both are only RPC clients: importing this module
+loads nothing of the database layer, which a compute process must never
+hold (see tests/unit/test_db_wall.py).
 """
 
-from mininova.conductor import manager, rpcapi
+from mininova.conductor import rpcapi
 
 API = rpcapi.ConductorAPI
 ComputeTaskAPI = rpcapi.ComputeTaskAPI
-
-
-class LocalAPI:
-    def __init__(self):
-        self._manager = manager.ConductorManager()
-
-    def __getattr__(self, name):
-        return getattr(self._manager, name)

@@ -17,6 +17,7 @@ from mininova.conf import (
     libvirt,
     logging_defaults,
     paths,
+    quota,
     rpc,
     scheduler,
     service,
@@ -36,6 +37,7 @@ ALL_MODULES = (
     glance,
     image_cache,
     image_service,
+    quota,
 )
 
 for _module in ALL_MODULES:

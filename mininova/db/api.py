@@ -22,31 +22,21 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
+from oslo_utils import timeutils
 from sqlalchemy import event, orm
 
 from mininova import exception
 from mininova.conf import CONF
 from mininova.db import models
-from mininova.db.models import utcnow
 
 _ENGINES = {}
 _ENGINES_LOCK = threading.Lock()
-# Set in compute processes: they must reach data through the conductor.
-_BLOCKED_FOR = None
 
 
 # --- engines and sessions -------------------------------------------------
 
-def block_db_access(binary):
-    """Make every later database access of this process fail (nova-compute)."""
-    global _BLOCKED_FOR
-    _BLOCKED_FOR = binary
-
-
 def get_engine(url=None):
     """The engine for ``url`` (default ``[database] connection``), made once."""
-    if _BLOCKED_FOR:
-        raise exception.DBNotAllowed(binary=_BLOCKED_FOR)
     url = url or CONF.database.connection
     if not url:
         raise exception.DBNotAllowed(binary=_program_name())
@@ -162,7 +152,7 @@ def attribute_values(model, values):
 def service_create(context, values):
     with transaction(writer=True) as session:
         service = models.Service(**attribute_values(models.Service, values))
-        service.last_seen_up = utcnow()
+        service.last_seen_up = timeutils.utcnow()
         return _saved(session, service)
 
 
@@ -211,7 +201,7 @@ def service_heartbeat(context, service_id):
         result = session.execute(
             sa.update(models.Service)
             .where(models.Service.id == service_id)
-            .values(report_count=models.Service.report_count + 1, last_seen_up=utcnow())
+            .values(report_count=models.Service.report_count + 1, last_seen_up=timeutils.utcnow())
         )
         if result.rowcount != 1:
             raise exception.ServiceNotFound(service_id=service_id)
@@ -253,7 +243,7 @@ def compute_node_update_or_create(context, host, nodename, values):
             session.add(node)
         for key, value in attribute_values(models.ComputeNode, values).items():
             setattr(node, key, value)
-        node.updated_at = utcnow()
+        node.updated_at = timeutils.utcnow()
         session.flush()
         return as_dict(node)
 
@@ -348,9 +338,10 @@ def instance_update(context, instance_uuid, values, expected_task_state=None,
     """Update one instance; with ``expected_*`` only if its state still matches.
 
     ``expected_task_state`` is a state or a list of states (``None`` meaning
-    "no task"). On a mismatch nothing changes and UnexpectedTaskStateError
-    names what was found, so the caller learns that someone (usually a
-    delete) got there first.
+    "no task"). On a mismatch nothing changes and InstanceUpdateConflict (its
+    UnexpectedTaskStateError kind when the task_state differs) names what
+    was found, so the caller learns that someone (usually a delete) got
+    there first.
     """
     values = attribute_values(models.Instance, values)
     with transaction(writer=True) as session:
@@ -361,7 +352,7 @@ def instance_update(context, instance_uuid, values, expected_task_state=None,
             update = update.where(_state_in(models.Instance.task_state, expected_task_state))
         if expected_vm_state is not None:
             update = update.where(_state_in(models.Instance.vm_state, expected_vm_state))
-        values.setdefault("updated_at", utcnow())
+        values.setdefault("updated_at", timeutils.utcnow())
         result = session.execute(update.values(**values))
         if result.rowcount == 1:
             return as_dict(session.scalars(
@@ -380,20 +371,28 @@ def _state_in(column, expected):
 
 
 def _raise_update_mismatch(context, instance_uuid, expected_task_state, expected_vm_state):
+    """Say which expected states did not hold, as Nova does: only the
+    differing fields, each with what was expected and what was found."""
     actual = instance_get_by_uuid(context, instance_uuid)  # raises InstanceNotFound
-    if expected_task_state is not None:
+    expected, found = {}, {}
+    for field, wanted in (("vm_state", expected_vm_state),
+                          ("task_state", expected_task_state)):
+        if wanted is None:
+            continue
+        wanted = list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted]
+        if actual[field] not in wanted:
+            expected[field], found[field] = wanted, actual[field]
+    if "task_state" in found:
         cls = (exception.UnexpectedDeletingTaskStateError
-               if actual["task_state"] == "deleting"
-               else exception.UnexpectedTaskStateError)
-        raise cls(instance_uuid=instance_uuid, expected=expected_task_state,
-                  actual=actual["task_state"])
-    raise exception.UnexpectedTaskStateError(
-        instance_uuid=instance_uuid, expected=expected_vm_state, actual=actual["vm_state"])
+               if found["task_state"] == "deleting" else exception.UnexpectedTaskStateError)
+    else:
+        cls = exception.InstanceUpdateConflict
+    raise cls(instance_uuid=instance_uuid, expected=expected, actual=found)
 
 
 def instance_destroy(context, instance_uuid):
     """Soft-delete: the row stays, with ``deleted`` set to its id."""
-    now = utcnow()
+    now = timeutils.utcnow()
     with transaction(writer=True) as session:
         instance = session.scalars(
             sa.select(models.Instance).filter_by(uuid=instance_uuid, deleted=0)
@@ -461,7 +460,7 @@ def migration_update(context, migration_id, values):
             raise exception.NotFound(f"Migration {migration_id} could not be found.")
         for key, value in attribute_values(models.Migration, values).items():
             setattr(migration, key, value)
-        migration.updated_at = utcnow()
+        migration.updated_at = timeutils.utcnow()
         session.flush()
         return as_dict(migration)
 
@@ -507,7 +506,7 @@ def action_start(context, instance_uuid, action):
 def action_finish(context, instance_uuid, message=None):
     with transaction(writer=True) as session:
         action = _action_for_request(session, context, instance_uuid)
-        action.finish_time = utcnow()
+        action.finish_time = timeutils.utcnow()
         if message:
             action.message = message[:255]
         return as_dict(action)
@@ -543,7 +542,7 @@ def action_event_finish(context, instance_uuid, event_name, result, traceback=No
         ).first()
         if row is None:
             raise exception.NotFound(f"No event {event_name} for instance {instance_uuid}")
-        row.finish_time = utcnow()
+        row.finish_time = timeutils.utcnow()
         row.result = result
         row.traceback = traceback
         if result == "Error":

@@ -11,8 +11,9 @@ An instance keeps a JSON snapshot of its flavor, as Nova's ``instance_extra``
 does, so resizing a flavor later never changes a running server.
 """
 
-from datetime import datetime, timezone
+from datetime import datetime
 
+from oslo_utils import timeutils
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -27,18 +28,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
-def utcnow():
-    """Naive UTC, as Nova stores its timestamps."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
 class Base(DeclarativeBase):
     pass
 
 
 class TimestampMixin:
-    created_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime, onupdate=utcnow)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime, default=timeutils.utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, onupdate=timeutils.utcnow)
 
 
 class Service(TimestampMixin, Base):
@@ -186,7 +182,7 @@ class InstanceFault(Base):
     message: Mapped[str | None] = mapped_column(String(255))
     details: Mapped[str | None] = mapped_column(Text)
     host: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime, default=timeutils.utcnow)
 
 
 class InstanceAction(TimestampMixin, Base):
@@ -200,7 +196,7 @@ class InstanceAction(TimestampMixin, Base):
     request_id: Mapped[str | None] = mapped_column(String(255), index=True)
     user_id: Mapped[str | None] = mapped_column(String(255))
     project_id: Mapped[str | None] = mapped_column(String(255))
-    start_time: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
+    start_time: Mapped[datetime | None] = mapped_column(DateTime, default=timeutils.utcnow)
     finish_time: Mapped[datetime | None] = mapped_column(DateTime)
     message: Mapped[str | None] = mapped_column(String(255))
 
@@ -213,7 +209,7 @@ class InstanceActionEvent(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("instance_actions.id"), index=True)
     event: Mapped[str] = mapped_column(String(255))
-    start_time: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
+    start_time: Mapped[datetime | None] = mapped_column(DateTime, default=timeutils.utcnow)
     finish_time: Mapped[datetime | None] = mapped_column(DateTime)
     result: Mapped[str | None] = mapped_column(String(255))
     traceback: Mapped[str | None] = mapped_column(Text)
@@ -305,7 +301,7 @@ class SchedulingDecision(Base):
     instance_uuid: Mapped[str] = mapped_column(String(36), index=True)
     request_id: Mapped[str | None] = mapped_column(String(255))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime, default=timeutils.utcnow)
     # [[host, node], ...]: every host the filters started from
     hosts: Mapped[list] = mapped_column(JSON)
     # [{"name", "start", "end", "verdicts": [{"host", "node", "passed", "reason"}]}];

@@ -135,7 +135,9 @@ class API:
 
         The md5 of what was written must equal ``expected_checksum`` when
         given and the image's checksum (the ``Content-MD5`` header). On any
-        failure ``dst_path`` is removed and ImageDownloadFailed raised.
+        failure ``dst_path`` is removed and ImageDownloadFailed raised (its
+        ImageDataInvalid kind when the data itself is wrong), or
+        ImageNotFound.
         ``sync=False`` skips the fsync, for a file that is converted into
         another (which is then the one that must reach the disk).
         """
@@ -144,7 +146,10 @@ class API:
             size = self._download_to(context, image_id, dst_path, expected_checksum, sync)
         except BaseException as exc:
             _remove_if_present(dst_path)
-            if isinstance(exc, exception.ImageDownloadFailed) or not isinstance(exc, Exception):
+            # Our own verdicts travel as they are: the build tells a host's
+            # trouble (reschedule) from the image's (abort) by their class.
+            if (isinstance(exc, (exception.ImageDownloadFailed, exception.ImageNotFound))
+                    or not isinstance(exc, Exception)):
                 raise
             raise exception.ImageDownloadFailed(image_id=image_id, reason=_reason(exc)) from exc
         elapsed = max(time.monotonic() - started, 1e-6)
@@ -156,7 +161,7 @@ class API:
         response = self._send(context, "GET", _image_path(image_id) + "/file", stream=True)
         with response:
             if response.status_code == 204:
-                raise exception.ImageDownloadFailed(
+                raise exception.ImageDataInvalid(
                     image_id=image_id,
                     reason="the image service has no data for it: the image is not active "
                     "(still queued or saving, or killed by a failed upload); check its "
@@ -375,7 +380,7 @@ def _check_checksum(image_id, md5, expected_checksums):
         LOG.warning("Image %s has no checksum: its download cannot be verified", image_id)
     for expected in expected_checksums:
         if md5 != expected:
-            raise exception.ImageDownloadFailed(
+            raise exception.ImageDataInvalid(
                 image_id=image_id,
                 reason=f"checksum mismatch: the downloaded data has md5 {md5}, expected "
                 f"{expected}; the image file in the image store is corrupt or was altered "

@@ -7,6 +7,11 @@ The scheduler keeps them between requests and *consumes* from them as it
 places instances, so two requests a moment apart do not both see the same
 free RAM before the compute has reported the first claim. A newer report
 from the compute replaces the consumed guess.
+
+Every time compared here is a report's ``updated_at``, stamped by the
+conductor that stored it, never the scheduler's own clock: a scheduler
+whose clock runs ahead of (or behind) the conductor's still sees every
+report. (Nova compares its own clock with the report's and relies on NTP.)
 """
 
 import threading
@@ -17,13 +22,12 @@ from oslo_log import log as logging
 from mininova.conf import CONF
 from mininova.db import api as db
 from mininova.db import scheduling as scheduling_db
-from mininova.db.models import utcnow
 from mininova.scheduler import filters, loadables, weights
 
 LOG = logging.getLogger(__name__)
 
 
-# How far back each read of the compute nodes' reports overlaps the previous one.
+# How far before the newest report already read each read starts again.
 REPORT_OVERLAP = timedelta(seconds=5)
 
 
@@ -56,9 +60,13 @@ class HostState:
         self.instances = {}
 
     def update_from_compute_node(self, node):
-        """Take the compute's report unless ours is newer (we consumed since)."""
+        """Take the compute's report if it is newer than the one we have.
+
+        The same report read again (each read overlaps the previous one)
+        must not undo what we consumed since: only a report written later
+        knows more than our guess."""
         if self.updated is not None and node["updated_at"] is not None \
-                and self.updated > node["updated_at"]:
+                and node["updated_at"] <= self.updated:
             return
         self.updated = node["updated_at"]
         self.total_usable_ram_mb = node["memory_mb"]
@@ -88,7 +96,6 @@ class HostState:
         self.num_io_ops += 1
         if instance_uuid:
             self.instances[instance_uuid] = None
-        self.updated = utcnow()
 
     def __repr__(self):
         return (f"({self.host}, {self.nodename}) ram: {self.free_ram_mb}MB "
@@ -109,7 +116,8 @@ class HostManager:
         self.weighers = [cls() for cls in loadables.load_classes(
             CONF.filter_scheduler.weight_classes, weights.BaseHostWeigher)]
         self._host_states = {}
-        self._reports_read_at = None
+        # The newest updated_at of the compute node reports read so far.
+        self._newest_report = None
         self._lock = threading.Lock()
 
     @staticmethod
@@ -136,10 +144,15 @@ class HostManager:
         at a thousand hosts, decoding every node's report on every request
         would be most of the scheduler's time.
         """
-        services = {s["host"]: s for s in db.service_get_all(context, binary="mininova-compute")}
-        aggregates = scheduling_db.aggregates_by_host(context)
         with self._lock:
+            # Nodes before services: a compute registers its service before
+            # it first reports, so every node read here finds its service
+            # below. (Read the other way round, a host that started between
+            # the two reads would look dead and be dropped.)
             self._read_new_reports(context)
+            services = {s["host"]: s
+                        for s in db.service_get_all(context, binary="mininova-compute")}
+            aggregates = scheduling_db.aggregates_by_host(context)
             for key in list(self._host_states):
                 if key[0] not in services:
                     LOG.info("Removing dead compute node %s:%s from scheduler", *key)
@@ -151,16 +164,21 @@ class HostManager:
             return [self._host_states[key] for key in sorted(self._host_states)]
 
     def _read_new_reports(self, context):
-        # A little overlap, for reports written while we read last time and
-        # for clocks that differ a little between the conductor and us.
-        since = self._reports_read_at and self._reports_read_at - REPORT_OVERLAP
-        self._reports_read_at = utcnow()
+        """Read the reports written since the newest one already read.
+
+        The cut-off is a report's own ``updated_at`` (the conductor's clock),
+        less a little overlap for reports stamped just before the newest
+        one but committed after our last read."""
+        since = self._newest_report and self._newest_report - REPORT_OVERLAP
         for node in db.compute_node_get_all(context, updated_since=since):
             key = (node["host"], node["hypervisor_hostname"])
             state = self._host_states.get(key)
             if state is None:
                 state = self._host_states[key] = HostState(*key)
             state.update_from_compute_node(node)
+            if node["updated_at"] and (self._newest_report is None
+                                       or node["updated_at"] > self._newest_report):
+                self._newest_report = node["updated_at"]
 
     def update_instance_info(self, host, instance_uuids):
         with self._lock:

@@ -101,6 +101,30 @@ def test_another_projects_server_does_not_exist(admin, demo, image):
     assert [s["id"] for s in admin.list_servers(all_tenants=True)] == [mine["id"]]
 
 
+@pytest.mark.parametrize("detailed", [True, False])
+def test_all_tenants_is_for_admins(demo, detailed):
+    with pytest.raises(ClientException) as error:
+        demo.list_servers(detailed=detailed, all_tenants=True)
+    view = "detail" if detailed else "index"
+    assert (error.value.code, error.value.message) == (
+        403, f"Policy doesn't allow os_compute_api:servers:{view}:get_all_tenants "
+             "to be performed.")
+
+
+def test_metadata_items_over_the_quota_are_403_and_leave_nothing(admin, image):
+    metadata = {f"k{i}": "v" for i in range(129)}
+    response = _post_server(admin, {"name": "vm", "imageRef": image["id"], "flavorRef": "42",
+                                    "metadata": metadata})
+    assert response.status_code == 403
+    assert response.json()["forbidden"]["message"] == (
+        "Maximum number of metadata items exceeds 128")
+    assert _no_instances_left()
+    metadata.pop("k0")
+    response = _post_server(admin, {"name": "vm", "imageRef": image["id"], "flavorRef": "42",
+                                    "metadata": metadata})
+    assert response.status_code == 202
+
+
 def test_non_admins_get_403_on_admin_apis(demo):
     for call in (demo.list_services, demo.list_hypervisors):
         with pytest.raises(ClientException) as error:

@@ -713,7 +713,7 @@ def test_download_of_a_tampered_file_fails_and_leaves_nothing(image_server, alic
         stored.write(b"EVIL")
     target = tmp_path / "downloaded"
 
-    with pytest.raises(exception.ImageDownloadFailed, match="checksum mismatch"):
+    with pytest.raises(exception.ImageDataInvalid, match="checksum mismatch"):
         api.download(alice, image["id"], str(target))
 
     assert not target.exists()
@@ -725,7 +725,7 @@ def test_download_with_a_wrong_expected_checksum_fails(image_server, alice, tmp_
     api.upload(alice, image["id"], io.BytesIO(b"data"))
     target = tmp_path / "downloaded"
 
-    with pytest.raises(exception.ImageDownloadFailed, match="checksum mismatch"):
+    with pytest.raises(exception.ImageDataInvalid, match="checksum mismatch"):
         api.download(alice, image["id"], str(target), expected_checksum="0" * 32)
 
     assert not target.exists()
@@ -737,9 +737,9 @@ def test_download_of_an_image_without_data_fails(image_server, alice, tmp_path):
     target = tmp_path / "downloaded"
     target.write_bytes(b"left over from an earlier try")
 
-    with pytest.raises(exception.ImageDownloadFailed, match="not active"):
+    with pytest.raises(exception.ImageDataInvalid, match="not active"):
         api.download(alice, image["id"], str(target))
-    with pytest.raises(exception.ImageDownloadFailed, match="could not be found"):
+    with pytest.raises(exception.ImageNotFound, match="could not be found"):
         api.download(alice, str(uuid.uuid4()), str(target))
 
     assert not target.exists()

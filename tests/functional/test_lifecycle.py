@@ -194,6 +194,30 @@ def test_resize_of_a_stopped_server_stays_stopped(admin, server):
     assert power(helpers.wait_for_settled(admin, server["id"], "SHUTOFF")) == 4
 
 
+def test_a_revert_after_a_confirm_is_refused_and_changes_nothing(admin, server, cloud,
+                                                                  monkeypatch):
+    """The confirm is still on its way to the source (the server still shows
+    VERIFY_RESIZE): a revert now has no finished migration to undo."""
+    CONF.set_override("allow_resize_to_same_host", True)
+    settle(admin, server["id"], {"resize": {"flavorRef": MICRO}}, "VERIFY_RESIZE")
+    release = threading.Event()
+    driver = cloud.computes["host1"].manager.driver
+    original = driver.confirm_migration
+
+    def held_confirm(*args, **kwargs):
+        release.wait(helpers.TIMEOUT)
+        return original(*args, **kwargs)
+    monkeypatch.setattr(driver, "confirm_migration", held_confirm)
+    act(admin, server["id"], {"confirmResize": None}, status=204)
+    refused = act(admin, server["id"], {"revertResize": None}, status=400)
+    assert refused.json()["badRequest"]["message"] == "Instance has not been resized."
+    still = admin.get_server(server["id"])
+    assert (still["status"], still["OS-EXT-STS:task_state"]) == ("VERIFY_RESIZE", None)
+    assert "revertResize" not in [a["action"] for a in actions(admin, server["id"])]
+    release.set()
+    assert helpers.wait_for_settled(admin, server["id"], "ACTIVE")["flavor"]["id"] == MICRO
+
+
 def test_resize_to_the_same_flavor_is_refused(admin, server):
     response = act(admin, server["id"], {"resize": {"flavorRef": NANO}}, status=400)
     assert response.json()["badRequest"]["message"] == (
@@ -413,6 +437,38 @@ def test_a_failed_reboot_puts_the_server_in_error_with_its_fault(admin, server, 
     # From ERROR, a hard reboot (or a stop) is the way back.
     monkeypatch.undo()
     assert power(settle(admin, server["id"], {"reboot": {"type": "HARD"}}, "ACTIVE")) == 1
+
+
+@pytest.mark.parametrize("first_body, driver_method, task", [
+    ({"pause": None}, "pause", "pausing"),
+    ({"suspend": None}, "suspend", "suspending"),
+    ({"reboot": {"type": "SOFT"}}, "reboot", "rebooting"),
+])
+def test_a_hard_reboot_takes_over_a_pending_action(admin, server, cloud, monkeypatch,
+                                                   log_lines, first_body, driver_method,
+                                                   task):
+    """Nova lets a hard reboot interrupt a pause, a suspend or a soft reboot
+    that hangs. The first action then finds its task_state taken: it was
+    preempted, not failed, and both did their work: the server ends ACTIVE."""
+    driver = cloud.computes["host1"].manager.driver
+    original = getattr(driver, driver_method)
+    release, held_once = threading.Event(), []
+
+    def held_first_call(*args, **kwargs):
+        if not held_once:  # the hard reboot's own reboot() is not held
+            held_once.append(True)
+            release.wait(helpers.TIMEOUT)
+        return original(*args, **kwargs)
+    monkeypatch.setattr(driver, driver_method, held_first_call)
+    act(admin, server["id"], first_body)
+    helpers.wait_for_task(admin, server["id"], task)
+    act(admin, server["id"], {"reboot": {"type": "HARD"}})
+    helpers.wait_for_task(admin, server["id"], "rebooting_hard")
+    release.set()
+    settled = helpers.wait_for_settled(admin, server["id"], "ACTIVE")
+    assert power(settled) == 1
+    assert "fault" not in settled
+    assert "Task possibly preempted" in "\n".join(log_lines())
 
 
 # --- power-state sync ------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from mininova import context
+from mininova import context, exception
 from mininova.conf import CONF
 from mininova.db import api as db
 from mininova.db import scheduling as scheduling_db
@@ -99,6 +99,33 @@ def test_exceeding_max_attempts_is_an_error_naming_the_last_failure(admin, image
     assert server["fault"]["message"] == (
         "Exceeded maximum number of retries. Exceeded max scheduling attempts 3 for "
         f"instance {server['id']}. Last exception: RuntimeError: spawn failed on host3")
+
+
+@pytest.mark.hosts("host1", "host2")
+@pytest.mark.parametrize("error", [
+    exception.ProcessExecutionFailed(cmd="qemu-img", reason="No space left on device"),
+    exception.ImageDownloadFailed(image_id="x", reason="Connection refused"),
+], ids=["disk full", "image service unreachable"])
+def test_a_failure_of_one_host_is_rescheduled(admin, image, cloud, error):
+    set_memory(cloud, {"host1": 16384, "host2": 8192})
+    cloud.computes["host1"].manager.driver.fail_next("spawn", error)
+    assert host_of(boot(admin, image)) == "host2"
+
+
+@pytest.mark.hosts("host1", "host2")
+@pytest.mark.parametrize("error", [
+    exception.ImageUnacceptable(image_id="x", reason="qcow2 image has a backing file"),
+    exception.ImageDataInvalid(image_id="x", reason="checksum mismatch"),
+], ids=["refused format", "corrupt data"])
+def test_a_failure_every_host_would_repeat_is_not_rescheduled(admin, image, cloud, error):
+    set_memory(cloud, {"host1": 16384, "host2": 8192})
+    cloud.computes["host1"].manager.driver.fail_next("spawn", error)
+    server = admin.create_server("vm", image["id"], "1")
+    failed = helpers.wait_for_status(admin, server["id"], "ERROR")
+    assert failed["fault"]["message"].startswith(f"Build of instance {server['id']} aborted")
+    decisions = scheduling_db.scheduling_decisions_get(context.get_admin_context(),
+                                                       server["id"])
+    assert [d["selected_host"] for d in decisions] == ["host1"]
 
 
 @pytest.mark.hosts("host1", "host2")

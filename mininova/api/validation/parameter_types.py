@@ -35,7 +35,7 @@ metadata = {
         r"^[a-zA-Z0-9-_:. ]{1,255}\Z": {"type": "string", "maxLength": 255},
     },
     "additionalProperties": False,
-    "maxProperties": 128,
+    # How many items: a quota ([quota] metadata_items, 403), not the schema.
 }
 
 image_id = {"type": "string", "minLength": 1, "maxLength": 255}

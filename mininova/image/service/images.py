@@ -36,9 +36,9 @@ import uuid
 
 from flask import Response, g, jsonify, request
 from oslo_log import log as logging
+from oslo_utils import timeutils
 
 from mininova import utils
-from mininova.db.models import utcnow
 from mininova.image.service import models, store
 from mininova.image.service.errors import ImageApiError
 
@@ -140,7 +140,7 @@ class ImagesController:
         if image["protected"]:
             raise ImageApiError(403, f"Image {image_id} is protected and cannot be deleted.")
         deleted = models.image_update(
-            self.engine, image_id, {"status": models.DELETED, "deleted_at": utcnow()},
+            self.engine, image_id, {"status": models.DELETED, "deleted_at": timeutils.utcnow()},
             expected_status=STATUSES)
         if deleted is None:
             raise _not_found(image_id)

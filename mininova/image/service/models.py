@@ -25,10 +25,9 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
+from oslo_utils import timeutils
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, String, Text, orm
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-from mininova.db.models import utcnow
 
 # The life of an image (Glance's ``glance/domain/__init__.py`` has the full
 # graph): created ``queued``; ``saving`` while its data is uploaded;
@@ -72,8 +71,9 @@ class Image(Base):
     tags: Mapped[list] = mapped_column(JSON, default=list)
     # Why the upload failed, for the log and the operator (not in the API).
     fault: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=timeutils.utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=timeutils.utcnow,
+                                                 onupdate=timeutils.utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
@@ -167,7 +167,7 @@ def image_update(engine, image_id, values, expected_status=None, expected_update
     one). Returns the updated image, or None when the image is gone or was
     not as expected.
     """
-    values = dict(values, updated_at=utcnow())
+    values = dict(values, updated_at=timeutils.utcnow())
     update = sa.update(Image).where(Image.id == image_id).values(**values)
     if expected_status is not None:
         if isinstance(expected_status, str):

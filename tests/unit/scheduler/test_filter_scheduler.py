@@ -6,9 +6,9 @@ The host states come from a stubbed HostManager.get_all_host_states (no DB).
 import logging
 
 import pytest
+from oslo_utils import timeutils
 
 from mininova import context, exception
-from mininova.db.models import utcnow
 from mininova.scheduler import filter_scheduler, host_manager
 
 CONTEXT = context.RequestContext("admin", "admin", overwrite=False)
@@ -36,7 +36,7 @@ def make_host(name, free_ram_mb=4096, disabled=False, zone="nova"):
     host.vcpus_total = 4
     host.availability_zone = zone
     host.service = {"host": name, "binary": "mininova-compute", "disabled": disabled,
-                    "disabled_reason": None, "last_seen_up": utcnow()}
+                    "disabled_reason": None, "last_seen_up": timeutils.utcnow()}
     return host
 
 

@@ -4,8 +4,8 @@ filter loop."""
 from datetime import timedelta
 
 import pytest
+from oslo_utils import timeutils
 
-from mininova.db.models import utcnow
 from mininova.scheduler import filters, host_manager, loadables
 from mininova.scheduler.filter_scheduler import Decision
 
@@ -35,7 +35,7 @@ def make_host(name="host1", free_ram_mb=4096):
     host.free_disk_mb = 40 * 1024
     host.vcpus_total = 4
     host.service = {"host": name, "binary": "mininova-compute", "disabled": False,
-                    "last_seen_up": utcnow()}
+                    "last_seen_up": timeutils.utcnow()}
     return host
 
 
@@ -43,7 +43,7 @@ def make_host(name="host1", free_ram_mb=4096):
 
 def test_update_from_compute_node_copies_the_report():
     host = host_manager.HostState("host1", "node1")
-    now = utcnow()
+    now = timeutils.utcnow()
     host.update_from_compute_node(node(now))
     assert host.updated == now
     assert (host.total_usable_ram_mb, host.free_ram_mb) == (4096, 3584)
@@ -66,16 +66,9 @@ def test_consume_from_request_counts_the_instance_as_placed():
     assert host.num_io_ops == 1
 
 
-def test_consume_from_request_marks_the_state_as_fresh():
-    host = make_host()
-    before = utcnow()
-    host.consume_from_request({"flavor": FLAVOR})
-    assert host.updated >= before
-
-
 def test_an_older_compute_report_does_not_undo_a_consumption():
     host = host_manager.HostState("host1", "node1")
-    reported_at = utcnow() - timedelta(seconds=5)
+    reported_at = timeutils.utcnow() - timedelta(seconds=5)
     host.update_from_compute_node(node(reported_at))
     host.consume_from_request({"flavor": FLAVOR})
     # The same (stale) report arrives again before the compute saw the claim.
@@ -86,11 +79,23 @@ def test_an_older_compute_report_does_not_undo_a_consumption():
 
 def test_a_newer_compute_report_replaces_the_consumed_guess():
     host = host_manager.HostState("host1", "node1")
-    host.update_from_compute_node(node(utcnow() - timedelta(seconds=5)))
+    host.update_from_compute_node(node(timeutils.utcnow() - timedelta(seconds=5)))
     host.consume_from_request({"flavor": FLAVOR})
-    host.update_from_compute_node(node(utcnow() + timedelta(seconds=1), free_ram_mb=3072))
+    host.update_from_compute_node(node(timeutils.utcnow() + timedelta(seconds=1), free_ram_mb=3072))
     assert host.free_ram_mb == 3072
     assert host.num_instances == 1
+
+
+def test_a_consumption_is_not_a_report_so_any_later_report_replaces_it():
+    """Only reports' own times are compared: a scheduler whose clock runs
+    ahead of the conductor's must still take the compute's next report."""
+    host = host_manager.HostState("host1", "node1")
+    conductor_clock = timeutils.utcnow() - timedelta(minutes=10)
+    host.update_from_compute_node(node(conductor_clock))
+    host.consume_from_request({"flavor": FLAVOR})
+    host.update_from_compute_node(node(conductor_clock + timedelta(seconds=1),
+                                       free_ram_mb=1000))
+    assert host.free_ram_mb == 1000
 
 
 def test_host_state_repr_has_novas_shape():
@@ -181,3 +186,93 @@ def test_skipped_filters_leave_no_count_in_the_decision():
     decision = decision_for("b")
     manager.get_filtered_hosts([make_host()], {}, 1, decision)
     assert decision.summary() == ["RecordingFilter: (start: 1, end: 1)"]
+
+
+# --- HostManager.get_all_host_states: reading the reports -------------------------------
+
+class FakeDatabase:
+    """The rows the scheduler reads, stamped by a conductor whose clock is
+    ``skew`` away from the scheduler's."""
+
+    def __init__(self, skew):
+        self.scheduler_now = timeutils.utcnow()
+        self.now = self.scheduler_now + skew
+        self.services = {}
+        self.nodes = {}
+        self.after_services_read = None
+
+    def tick(self, seconds):
+        """Both clocks move on."""
+        self.now += timedelta(seconds=seconds)
+        self.scheduler_now += timedelta(seconds=seconds)
+
+    def register(self, host):
+        self.services[host] = {"host": host, "binary": "mininova-compute",
+                               "disabled": False, "last_seen_up": self.now}
+
+    def report(self, host, free_ram_mb=3584):
+        self.nodes[host] = dict(node(self.now, free_ram_mb), host=host,
+                                hypervisor_hostname=host)
+
+    def compute_node_get_all(self, context, updated_since=None):
+        return [dict(n) for n in self.nodes.values()
+                if updated_since is None or n["updated_at"] >= updated_since]
+
+    def service_get_all(self, context, binary=None):
+        services = [dict(s) for s in self.services.values()]
+        if self.after_services_read:
+            self.after_services_read()
+            self.after_services_read = None
+        return services
+
+
+@pytest.fixture
+def database(monkeypatch):
+    def make(skew):
+        fake = FakeDatabase(skew)
+        monkeypatch.setattr(host_manager.db, "compute_node_get_all", fake.compute_node_get_all)
+        monkeypatch.setattr(host_manager.db, "service_get_all", fake.service_get_all)
+        monkeypatch.setattr(host_manager.scheduling_db, "aggregates_by_host",
+                            lambda context: {})
+        monkeypatch.setattr(timeutils, "utcnow", lambda: fake.scheduler_now)
+        return fake
+    return make
+
+
+def free_ram(manager):
+    return {state.host: state.free_ram_mb for state in manager.get_all_host_states(None)}
+
+
+@pytest.mark.parametrize("skew", [timedelta(minutes=-10), timedelta(0),
+                                  timedelta(minutes=10)], ids=["behind", "same", "ahead"])
+def test_every_report_is_seen_whatever_the_conductors_clock_says(database, skew):
+    db = database(skew)
+    db.register("host1")
+    db.report("host1")
+    manager = host_manager.HostManager()
+    assert free_ram(manager) == {"host1": 3584}
+    db.tick(60)
+    db.report("host1", free_ram_mb=2048)
+    db.register("host2")
+    db.report("host2", free_ram_mb=4096)
+    assert free_ram(manager) == {"host1": 2048, "host2": 4096}
+
+
+def test_a_host_that_starts_between_the_two_reads_is_not_taken_for_dead(database, caplog):
+    caplog.set_level("INFO", logger="mininova.scheduler.host_manager")
+    db = database(timedelta(0))
+    db.register("host1")
+    db.report("host1")
+    manager = host_manager.HostManager()
+    free_ram(manager)
+
+    def host2_starts():
+        db.register("host2")
+        db.report("host2", free_ram_mb=4096)
+    db.after_services_read = host2_starts
+    free_ram(manager)
+    # A minute on, host1 has reported again, host2 not yet.
+    db.tick(60)
+    db.report("host1")
+    assert free_ram(manager) == {"host1": 3584, "host2": 4096}
+    assert "Removing dead compute node" not in caplog.text

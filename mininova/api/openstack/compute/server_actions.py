@@ -10,9 +10,12 @@ Left out: rescue, shelve, lock, live migration (``os-migrateLive``), the
 admin password.
 """
 
+import contextlib
+
 from flask import jsonify
 
 from mininova import context as mn_context
+from mininova import exception
 from mininova.api.openstack import common
 from mininova.api.openstack.compute import servers
 from mininova.api.openstack.compute.schemas import servers as schema
@@ -68,14 +71,26 @@ def migrate(context, instance, body):
 
 @servers.register_action("confirmResize", schema.confirm_resize)
 def confirm_resize(context, instance, body):
-    servers.compute().confirm_resize(context, instance)
+    with _resize_to_settle():
+        servers.compute().confirm_resize(context, instance)
     return "", 204
 
 
 @servers.register_action("revertResize", schema.revert_resize)
 def revert_resize(context, instance, body):
-    servers.compute().revert_resize(context, instance)
+    with _resize_to_settle():
+        servers.compute().revert_resize(context, instance)
     return _accepted()
+
+
+@contextlib.contextmanager
+def _resize_to_settle():
+    """No finished migration to confirm or revert (one was confirmed a
+    moment ago, or none ever finished): Nova's 400."""
+    try:
+        yield
+    except exception.MigrationNotFoundByStatus as exc:
+        raise exception.Invalid("Instance has not been resized.") from exc
 
 
 @servers.register_action("createImage", schema.create_image)

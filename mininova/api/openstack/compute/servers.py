@@ -2,6 +2,7 @@
 
 from flask import Blueprint, jsonify, request
 
+from mininova import context as mn_context
 from mininova.api import validation
 from mininova.api.openstack import common
 from mininova.api.openstack.compute.schemas import servers as schema
@@ -60,14 +61,14 @@ def create(body):
 
 @blueprint.get("/servers")
 def index():
-    instances = _list()
+    instances = _list("index")
     return jsonify({"servers": [views.basic(instance) for instance in instances]})
 
 
 @blueprint.get("/servers/detail")
 def detail():
     context = common.context()
-    instances = _list()
+    instances = _list("detail")
     faults = compute().get_faults(context, instances)
     return jsonify({"servers": [
         views.detail(instance, faults.get(instance["uuid"]), context.is_admin)
@@ -75,9 +76,12 @@ def detail():
     ]})
 
 
-def _list():
+def _list(view):
     context = common.context()
     all_tenants = parameter_types.is_true(request.args.get("all_tenants", "false"))
+    if all_tenants:
+        # Other projects' servers are for admins: 403, as Nova's policy says.
+        mn_context.require_admin(context, f"os_compute_api:servers:{view}:get_all_tenants")
     return compute().get_all(context, all_tenants=all_tenants,
                              name=request.args.get("name"), limit=common.limit_param())
 

@@ -4,8 +4,8 @@ import logging
 from datetime import timedelta
 
 import pytest
+from oslo_utils import timeutils
 
-from mininova.db.models import utcnow
 from mininova.scheduler.filters import compute_filter
 from mininova.scheduler.host_manager import HostState
 
@@ -20,7 +20,7 @@ def make_host(disabled=False, disabled_reason=None, seconds_since_heartbeat=0):
         "disabled": disabled,
         "disabled_reason": disabled_reason,
         "forced_down": False,
-        "last_seen_up": utcnow() - timedelta(seconds=seconds_since_heartbeat),
+        "last_seen_up": timeutils.utcnow() - timedelta(seconds=seconds_since_heartbeat),
     }
     return host
 

@@ -11,8 +11,6 @@ import copy
 from mininova.api.validation import parameter_types
 
 extra_specs = copy.deepcopy(parameter_types.metadata)
-# A flavor's specs are not limited in number as server metadata is.
-del extra_specs["maxProperties"]
 for _value_schema in extra_specs["patternProperties"].values():
     _value_schema["type"] = ["string", "number"]
 
