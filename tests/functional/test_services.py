@@ -123,3 +123,25 @@ def test_stopping_a_wsgi_service_whose_loop_has_closed_its_sockets_writes_nowher
     finally:
         os.close(reused_read)
         os.close(reused_write)
+
+
+def _reply_consumers():
+    return [t.name for t in threading.enumerate() if t.name.startswith("reply_") and t.is_alive()]
+
+
+def test_the_api_calls_on_the_current_transport_and_leaves_no_consumer(cloud):
+    """The API's RPC clients are made with its application, so each cloud
+    started in this process calls on the transport of its time, and its
+    stop (rpc.cleanup) ends the reply consumer its calls started."""
+    from mininova.cmd.all import AllInOne
+    from tests.functional.helpers import make_client
+
+    cloud.stop()
+    for _ in range(2):
+        running = AllInOne().start(compute_hosts=["host1"], api_port=0, image_port=0)
+        try:
+            # The image cache view asks the compute: an RPC call.
+            make_client(running, "admin:admin").compute("GET", "/os-image-cache")
+        finally:
+            running.stop()
+        assert _reply_consumers() == []

@@ -67,6 +67,7 @@ def create_app():
     app = Flask("mininova-api")
     app.url_map.strict_slashes = False
     app.json.sort_keys = False
+    app.extensions["mininova"] = common.APIServices()
     app.register_blueprint(versions.blueprint)
     for module in (servers, flavors, images, services, hypervisors, aggregates,
                    availability_zone, server_groups, flavors_extraspecs, scheduler_explain,

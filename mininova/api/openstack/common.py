@@ -1,7 +1,8 @@
 """Helpers shared by the API resources (mirrors ``nova/api/openstack/common.py``):
-the status a user sees, links, and the current request's context."""
+the status a user sees, links, the current request's context, and the
+service objects the handlers call."""
 
-from flask import g, request
+from flask import current_app, g, request
 
 from mininova.compute import task_states, vm_states
 
@@ -111,3 +112,46 @@ def limit_param():
     if not raw.isdigit():
         raise exception.Invalid("limit param must be an integer")
     return min(int(raw), CONF.api.max_limit)
+
+
+# --- the service objects of the application ---------------------------------------
+
+class APIServices:
+    """What the handlers call: the compute API (and through it the conductor
+    and computes over RPC), the admin host API and the image service.
+
+    Built once per application by its factory, as Nova's controllers build
+    theirs when the router is made, never at import: an RPC client made at
+    import would keep the first transport for good, outliving
+    ``rpc.cleanup()`` and its reply consumer."""
+
+    def __init__(self):
+        from mininova.compute import api as compute_api
+        from mininova.compute import rpcapi as compute_rpcapi
+        from mininova.image import glance
+
+        self.compute_api = compute_api.API()
+        self.host_api = compute_api.HostAPI()
+        self.image_api = glance.API()
+        self.compute_rpcapi = compute_rpcapi.ComputeAPI()
+
+
+def services():
+    """The current application's :class:`APIServices`."""
+    return current_app.extensions["mininova"]
+
+
+def compute_api():
+    return services().compute_api
+
+
+def host_api():
+    return services().host_api
+
+
+def image_api():
+    return services().image_api
+
+
+def compute_rpcapi():
+    return services().compute_rpcapi

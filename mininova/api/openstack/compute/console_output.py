@@ -4,6 +4,7 @@ serial console, read by its compute host."""
 
 from flask import jsonify
 
+from mininova.api.openstack import common
 from mininova.api.openstack.compute import servers
 from mininova.api.openstack.compute.schemas import servers as schema
 
@@ -12,5 +13,5 @@ from mininova.api.openstack.compute.schemas import servers as schema
 def get_console_output(context, instance, body):
     length = (body["os-getConsoleOutput"] or {}).get("length")
     tail = None if length in (None, -1, "-1") else int(length)
-    output = servers.compute().get_console_output(context, instance, tail)
+    output = common.compute_api().get_console_output(context, instance, tail)
     return jsonify({"output": output})

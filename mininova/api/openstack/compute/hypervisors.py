@@ -9,10 +9,8 @@ from flask import Blueprint, jsonify
 from mininova import context as mn_context
 from mininova import exception
 from mininova.api.openstack import common
-from mininova.compute import api as compute_api
 
 blueprint = Blueprint("hypervisors", __name__)
-_host_api = compute_api.HostAPI()
 
 
 def _basic(node):
@@ -58,13 +56,13 @@ def _admin_context(action):
 
 @blueprint.get("/os-hypervisors")
 def index():
-    nodes = _host_api.compute_node_get_all(_admin_context("list"))
+    nodes = common.host_api().compute_node_get_all(_admin_context("list"))
     return jsonify({"hypervisors": [_basic(node) for node in nodes]})
 
 
 @blueprint.get("/os-hypervisors/detail")
 def detail():
-    nodes = _host_api.compute_node_get_all(_admin_context("list-detail"))
+    nodes = common.host_api().compute_node_get_all(_admin_context("list-detail"))
     return jsonify({"hypervisors": [_detail(node) for node in nodes]})
 
 
@@ -73,5 +71,5 @@ def show(hypervisor_id):
     context = _admin_context("show")
     if not hypervisor_id.isdigit():
         raise exception.HypervisorNotFound(hypervisor_id=hypervisor_id)
-    return jsonify({"hypervisor": _detail(_host_api.compute_node_get(context,
+    return jsonify({"hypervisor": _detail(common.host_api().compute_node_get(context,
                                                                      int(hypervisor_id)))})

@@ -20,12 +20,8 @@ from flask import Blueprint, jsonify, request
 from mininova import context as mn_context
 from mininova import exception
 from mininova.api.openstack import common
-from mininova.compute import api as compute_api
-from mininova.compute import rpcapi as compute_rpcapi
 
 blueprint = Blueprint("image_cache", __name__)
-_host_api = compute_api.HostAPI()
-_compute_rpcapi = compute_rpcapi.ComputeAPI()
 
 
 @blueprint.get("/os-image-cache")
@@ -33,25 +29,28 @@ def index():
     context = common.context()
     mn_context.require_admin(context, "os_compute_api:os-image-cache:list")
     host = request.args.get("host")
-    services = _host_api.service_get_all(context, binary="mininova-compute", host=host)
+    services = common.host_api().service_get_all(context, binary="mininova-compute", host=host)
     if host is not None and not services:
         raise exception.ComputeHostNotFound(host=host)
     if host is None:
         services = [service for service in services if service["up"]]
     services.sort(key=lambda service: service["host"])
     # Asked all at once: a host that does not answer costs one RPC timeout,
-    # not one per host.
+    # not one per host. (The pool's threads are outside Flask's application
+    # context: they are handed the RPC client.)
+    rpcapi = common.compute_rpcapi()
     with futures.ThreadPoolExecutor(max_workers=max(1, min(len(services), 16))) as pool:
-        caches = list(pool.map(lambda service: _host_cache(context, service), services))
+        caches = list(pool.map(lambda service: _host_cache(rpcapi, context, service),
+                               services))
     return jsonify({"image_cache": caches})
 
 
-def _host_cache(context, service):
+def _host_cache(rpcapi, context, service):
     host = service["host"]
     if not service["up"]:
         return _unavailable(host, f"The compute service on host {host} is down.")
     try:
-        cache = _compute_rpcapi.get_image_cache(context, host)
+        cache = rpcapi.get_image_cache(context, host)
     except exception.MininovaException as exc:
         return _unavailable(host, exc.format_message())
     return {"host": host, **cache}

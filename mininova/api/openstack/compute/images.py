@@ -5,10 +5,8 @@ from flask import Blueprint, jsonify
 
 from mininova import utils
 from mininova.api.openstack import common
-from mininova.image import glance
 
 blueprint = Blueprint("images", __name__)
-_image_api = glance.API()
 
 # Glance's statuses as Nova's API reports them.
 STATUS_MAP = {"active": "ACTIVE", "queued": "SAVING", "saving": "SAVING",
@@ -45,14 +43,14 @@ def _detail(image):
 
 @blueprint.get("/images")
 def index():
-    return jsonify({"images": [_basic(i) for i in _image_api.get_all(common.context())]})
+    return jsonify({"images": [_basic(i) for i in common.image_api().get_all(common.context())]})
 
 
 @blueprint.get("/images/detail")
 def detail():
-    return jsonify({"images": [_detail(i) for i in _image_api.get_all(common.context())]})
+    return jsonify({"images": [_detail(i) for i in common.image_api().get_all(common.context())]})
 
 
 @blueprint.get("/images/<image_id>")
 def show(image_id):
-    return jsonify({"image": _detail(_image_api.show(common.context(), image_id))})
+    return jsonify({"image": _detail(common.image_api().show(common.context(), image_id))})

@@ -23,7 +23,6 @@ from flask import Blueprint, jsonify
 
 from mininova import utils
 from mininova.api.openstack import common
-from mininova.api.openstack.compute import servers
 from mininova.db import scheduling as scheduling_db
 
 blueprint = Blueprint("scheduler_explain", __name__)
@@ -47,6 +46,6 @@ def _attempt(decision):
 @blueprint.get("/servers/<server_id>/os-scheduler-explain")
 def explain(server_id):
     context = common.context()
-    instance = servers.compute().get(context, server_id)
+    instance = common.compute_api().get(context, server_id)
     decisions = scheduling_db.scheduling_decisions_get(context, instance["uuid"])
     return jsonify({"attempts": [_attempt(decision) for decision in decisions]})

@@ -40,7 +40,7 @@ BODILESS_ACTIONS = {
 
 def _register_bodiless(action, method_name):
     def handler(context, instance, body):
-        getattr(servers.compute(), method_name)(context, instance)
+        getattr(common.compute_api(), method_name)(context, instance)
         return _accepted()
     servers.register_action(action, getattr(schema, method_name))(handler)
 
@@ -51,13 +51,13 @@ for _action, _method_name in BODILESS_ACTIONS.items():
 
 @servers.register_action("reboot", schema.reboot)
 def reboot(context, instance, body):
-    servers.compute().reboot(context, instance, body["reboot"]["type"].upper())
+    common.compute_api().reboot(context, instance, body["reboot"]["type"].upper())
     return _accepted()
 
 
 @servers.register_action("resize", schema.resize)
 def resize(context, instance, body):
-    servers.compute().resize(context, instance, str(body["resize"]["flavorRef"]))
+    common.compute_api().resize(context, instance, str(body["resize"]["flavorRef"]))
     return _accepted()
 
 
@@ -65,21 +65,21 @@ def resize(context, instance, body):
 def migrate(context, instance, body):
     """Cold migration: the same flavor on another host (admin only in Nova)."""
     mn_context.require_admin(context, "os_compute_api:os-migrate-server:migrate")
-    servers.compute().resize(context, instance, flavor_id=None)
+    common.compute_api().resize(context, instance, flavor_id=None)
     return _accepted()
 
 
 @servers.register_action("confirmResize", schema.confirm_resize)
 def confirm_resize(context, instance, body):
     with _resize_to_settle():
-        servers.compute().confirm_resize(context, instance)
+        common.compute_api().confirm_resize(context, instance)
     return "", 204
 
 
 @servers.register_action("revertResize", schema.revert_resize)
 def revert_resize(context, instance, body):
     with _resize_to_settle():
-        servers.compute().revert_resize(context, instance)
+        common.compute_api().revert_resize(context, instance)
     return _accepted()
 
 
@@ -96,7 +96,7 @@ def _resize_to_settle():
 @servers.register_action("createImage", schema.create_image)
 def create_image(context, instance, body):
     """202 with the new image's URL in ``Location`` (v2.1 has no body)."""
-    image = servers.compute().snapshot(context, instance, body["createImage"]["name"],
+    image = common.compute_api().snapshot(context, instance, body["createImage"]["name"],
                                        body["createImage"].get("metadata"))
     response = jsonify({})
     response.status_code = 202
@@ -109,7 +109,7 @@ def create_image(context, instance, body):
 @servers.register_action("rebuild", schema.rebuild)
 def rebuild(context, instance, body):
     request = body["rebuild"]
-    instance = servers.compute().rebuild(context, instance, request["imageRef"],
+    instance = common.compute_api().rebuild(context, instance, request["imageRef"],
                                          name=request.get("name"),
                                          metadata=request.get("metadata"))
     return jsonify({"server": views.detail(instance, None, context.is_admin)}), 202

@@ -8,16 +8,8 @@ from mininova.api.openstack import common
 from mininova.api.openstack.compute.schemas import servers as schema
 from mininova.api.openstack.compute.views import servers as views
 from mininova.api.validation import parameter_types
-from mininova.compute import api as compute_api
 
 blueprint = Blueprint("servers", __name__)
-_compute = compute_api.API()
-
-
-def compute():
-    return _compute
-
-
 @blueprint.post("/servers")
 @validation.schema(schema.create)
 def create(body):
@@ -29,7 +21,7 @@ def create(body):
 
         raise exception.Invalid("min_count must be <= max_count")
     context = common.context()
-    instances = compute().create(
+    instances = common.compute_api().create(
         context,
         name=server["name"],
         flavor_id=str(server["flavorRef"]),
@@ -69,7 +61,7 @@ def index():
 def detail():
     context = common.context()
     instances = _list("detail")
-    faults = compute().get_faults(context, instances)
+    faults = common.compute_api().get_faults(context, instances)
     return jsonify({"servers": [
         views.detail(instance, faults.get(instance["uuid"]), context.is_admin)
         for instance in instances
@@ -82,23 +74,23 @@ def _list(view):
     if all_tenants:
         # Other projects' servers are for admins: 403, as Nova's policy says.
         mn_context.require_admin(context, f"os_compute_api:servers:{view}:get_all_tenants")
-    return compute().get_all(context, all_tenants=all_tenants,
+    return common.compute_api().get_all(context, all_tenants=all_tenants,
                              name=request.args.get("name"), limit=common.limit_param())
 
 
 @blueprint.get("/servers/<server_id>")
 def show(server_id):
     context = common.context()
-    instance = compute().get(context, server_id)
-    fault = compute().get_faults(context, [instance]).get(instance["uuid"])
+    instance = common.compute_api().get(context, server_id)
+    fault = common.compute_api().get_faults(context, [instance]).get(instance["uuid"])
     return jsonify({"server": views.detail(instance, fault, context.is_admin)})
 
 
 @blueprint.delete("/servers/<server_id>")
 def delete(server_id):
     context = common.context()
-    instance = compute().get(context, server_id)
-    compute().delete(context, instance)
+    instance = common.compute_api().get(context, server_id)
+    common.compute_api().delete(context, instance)
     return "", 204
 
 
@@ -118,5 +110,5 @@ def register_action(name, body_schema):
 def action(server_id):
     _name, handler, body = common.action_in_body(ACTIONS)
     context = common.context()
-    instance = compute().get(context, server_id)
+    instance = common.compute_api().get(context, server_id)
     return handler(context, instance, body)

@@ -16,12 +16,10 @@ from mininova import exception, utils
 from mininova.api import validation
 from mininova.api.openstack import common
 from mininova.api.openstack.compute.schemas import services as schema
-from mininova.compute import api as compute_api
 from mininova.db import api as db
 from mininova.db import scheduling as scheduling_db
 
 blueprint = Blueprint("services", __name__)
-_host_api = compute_api.HostAPI()
 
 
 def _view(service):
@@ -47,7 +45,7 @@ def _admin_context(action):
 @blueprint.get("/os-services")
 def index():
     context = _admin_context("list")
-    services = _host_api.service_get_all(context, binary=request.args.get("binary"),
+    services = common.host_api().service_get_all(context, binary=request.args.get("binary"),
                                          host=request.args.get("host"))
     return jsonify({"services": [_view(service) for service in services]})
 
