@@ -52,10 +52,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.boot_overhead import WORK_ROOT, floor_xml, make_vhost  # noqa: E402
 from mininova.cli.client import ClientException  # noqa: E402
+from mininova.virt.libvirt import config as vconfig  # noqa: E402
 from mininova.virt.libvirt import driver as libvirt_driver  # noqa: E402
 from tests.integration import deployment as dep  # noqa: E402
 
-NOVA_NS = "http://mininova.dev/xmlns/libvirt/instance/1.0"
 FLAVOR = "42"  # m1.nano
 POLL = 0.01  # seconds between two looks, as boot_overhead
 TARGET = 1.5
@@ -201,7 +201,7 @@ class FloorGuest:
                         self.dir / "console.log")
         # Not the deployment's compute's guest: it must not count or sync it.
         domain = ET.fromstring(xml)
-        for host in domain.iter(f"{{{NOVA_NS}}}host"):
+        for host in domain.iter(f"{{{vconfig.MININOVA_NS}}}host"):
             host.text = "mnbench-floor"
         subprocess.run(["qemu-img", "create", "-f", "qcow2", "-o",
                         f"backing_file={base},backing_fmt=raw", str(self.dir / "disk")],

@@ -19,7 +19,7 @@ import threading
 from oslo_log import log as logging
 
 from mininova import context as mn_context
-from mininova import exception, rpc
+from mininova import exception, rpc, utils
 from mininova.conf import CONF
 
 LOG = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class Service:
         return cls(host or CONF.host, binary, topic, manager, service_api, endpoints)
 
     def start(self):
-        LOG.info("Starting %s node (version %s)", self.binary, _version())
+        LOG.info("Starting %s node (version %s)", self.binary, utils.package_version())
         self.manager.init_host()
         ctxt = mn_context.get_admin_context()
         self.service_ref = self.service_api.service_register(
@@ -190,11 +190,3 @@ def wait_for_signal(services):
         service.stop()
     rpc.cleanup()
 
-
-def _version():
-    from importlib import metadata
-
-    try:
-        return metadata.version("mininova")
-    except metadata.PackageNotFoundError:
-        return "unknown"

@@ -1,7 +1,9 @@
 """Small helpers shared by the services (mirrors ``nova/utils.py``)."""
 
 import importlib
+import os
 from datetime import datetime, timedelta
+from importlib import metadata
 
 from oslo_concurrency import processutils
 from oslo_log import log as logging
@@ -23,6 +25,23 @@ def execute(*cmd, **kwargs):
     except processutils.ProcessExecutionError as exc:
         reason = (exc.stderr or exc.stdout or str(exc)).strip()
         raise exception.ProcessExecutionFailed(cmd=cmd[0], reason=reason) from exc
+
+
+def listdir(path):
+    """The names in directory ``path``, sorted; none when it does not exist
+    (a host that never cached an image has no ``_base`` yet)."""
+    try:
+        return sorted(os.listdir(path))
+    except FileNotFoundError:
+        return []
+
+
+def package_version():
+    """mininova's installed version, for logs and the domain XML."""
+    try:
+        return metadata.version("mininova")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def import_class(path):

@@ -96,9 +96,11 @@ class Client:
         return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
 
     def rebuild_server(self, server_id, image_id, name=None, metadata=None):
+        """The rebuilt server, and the request id of its instance action."""
         info = {"imageRef": image_id}
         info.update({k: v for k, v in (("name", name), ("metadata", metadata)) if v})
-        return self.server_action(server_id, "rebuild", info).json()["server"]
+        response = self.server_action(server_id, "rebuild", info)
+        return response.json()["server"], response.headers.get("x-compute-request-id")
 
     def list_instance_actions(self, server_id):
         return self.compute("GET", f"/servers/{server_id}/os-instance-actions")[

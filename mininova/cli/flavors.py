@@ -4,7 +4,7 @@ flavor-key, which sets or unsets a flavor's extra specs (novaclient's
 ``novaclient/v2/flavors.py``).
 """
 
-from mininova.cli.shell import add_command, key_value, print_dict, print_list
+from mininova.cli.utils import add_command, key_value, print_dict, print_list
 
 
 def add_commands(commands):

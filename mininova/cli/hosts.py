@@ -1,5 +1,5 @@
 """The commands of ``mininova`` about the compute hosts and how they are
-grouped: service-list, service-enable, service-disable, hypervisor-list,
+grouped: service-list, service-enable, service-disable, service-delete, hypervisor-list,
 hypervisor-show, aggregate-*, availability-zone-list (novaclient's commands
 of those names in ``novaclient/v2/shell.py``, over its ``services.py``,
 ``hypervisors.py``, ``aggregates.py`` and ``availability_zones.py``).
@@ -10,7 +10,7 @@ for (``boot --availability-zone``).
 """
 
 from mininova.cli.client import ClientException
-from mininova.cli.shell import add_command, print_dict, print_list
+from mininova.cli.utils import add_command, print_dict, print_list
 
 
 def add_commands(commands):
@@ -31,6 +31,10 @@ def _add_service_commands(commands):
     disable.add_argument("--reason", help="why (shown by service-list)")
     disable.add_argument("host")
     disable.add_argument("binary")
+    add_command(commands, "service-delete", do_service_delete,
+                "Delete the service's record (a compute host that is gone for "
+                "good; a compute that runs again registers again).").add_argument(
+                    "id", help="the service's Id, from service-list")
     add_command(commands, "hypervisor-list", do_hypervisor_list, "List hypervisors.")
     add_command(commands, "hypervisor-show", do_hypervisor_show,
                 "Show a hypervisor.").add_argument("hypervisor")
@@ -88,6 +92,11 @@ def do_service_disable(client, args):
            "Disabled Reason": service.get("disabled_reason")}
     fields = ["Host", "Binary", "Status"] + (["Disabled Reason"] if args.reason else [])
     print_list([row], fields)
+    return 0
+
+
+def do_service_delete(client, args):
+    client.delete_service(args.id)
     return 0
 
 

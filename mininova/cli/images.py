@@ -13,7 +13,7 @@ images, from the compute API's ``os-image-cache`` (see ``docs/images.md``).
 import sys
 
 from mininova.cli import servers
-from mininova.cli.shell import (
+from mininova.cli.utils import (
     ProgressBar,
     add_command,
     delete_each,
@@ -95,10 +95,11 @@ def do_image_create(client, args):
 
 def _upload(client, args):
     properties = dict(key_value(p) for p in args.property)
+    progress = ProgressBar()
     image = client.create_image(args.name, args.file, args.disk_format,
                                 args.container_format, args.min_disk, args.min_ram,
-                                properties, progress=ProgressBar())
-    print(file=sys.stderr)
+                                properties, progress=progress)
+    progress.finish()
     print_image(image)
     return 0
 
@@ -115,7 +116,8 @@ def _snapshot(client, args):
         code = _wait_for_snapshot(client, image_id, args.name, args.timeout)
         if code == 0:
             # The server keeps the status it had (ACTIVE, SHUTOFF...).
-            code = servers.wait_for_action(client, server, args.timeout, server["status"])
+            code = servers.wait_for_action(client, server, args.timeout, [server["status"]],
+                                           what="snapshot")
     if args.show:
         print_image(client.get_image(image_id))
     return code

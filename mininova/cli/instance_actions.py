@@ -13,7 +13,7 @@ server's actions are read. Left out: paging and time filters.
 import pprint
 
 from mininova.cli.client import ClientException
-from mininova.cli.shell import add_command, print_dict, print_list
+from mininova.cli.utils import add_command, print_dict, print_list
 
 LIST_FIELDS = ["Action", "Request_ID", "Message", "Start_Time"]
 

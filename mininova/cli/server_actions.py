@@ -8,16 +8,22 @@ Each sends one ``POST /servers/<id>/action`` and returns once the API has
 accepted it (202): the work runs later on the compute host. ``--poll``
 then prints the states the server goes through, as ``boot --wait`` does.
 What novaclient prints is kept: ``Request to stop server vm1 has been
-accepted.`` for stop, start and reboot, which take several servers; nothing
-for the others. mininova's pause, unpause, suspend and resume also take
-several servers (novaclient's take one).
+accepted.`` for stop, start and reboot, which take several servers.
+mininova's pause, unpause, suspend and resume also take several servers
+(novaclient's take one) and say the same of each (novaclient's say nothing,
+which leaves a student wondering whether anything happened).
+
+``--poll`` exits with status 1 when the action did not reach its end state,
+and says why from the action's record (``os-instance-actions``): a resize
+the scheduler could not place leaves the server ACTIVE, which is not
+success.
 
 Left out: ``--all-tenants`` lookups by name, rebuild's password, files,
 key and user data, migrate's ``--host`` (2.56), lock, rescue, shelve.
 """
 
 from mininova.cli.servers import server_for_display, wait_for_action
-from mininova.cli.shell import act_on_each, add_command, key_value, print_dict
+from mininova.cli.utils import act_on_each, add_command, key_value, print_dict
 
 POLL_TIMEOUT = 300
 
@@ -27,10 +33,14 @@ SIMPLE_ACTIONS = {
              "Stop the server(s)."),
     "start": ("os-start", "Request to start server {name} has been accepted.",
               "Start the server(s)."),
-    "pause": ("pause", None, "Pause the server(s)."),
-    "unpause": ("unpause", None, "Unpause the server(s)."),
-    "suspend": ("suspend", None, "Suspend the server(s)."),
-    "resume": ("resume", None, "Resume the server(s)."),
+    "pause": ("pause", "Request to pause server {name} has been accepted.",
+               "Pause the server(s)."),
+    "unpause": ("unpause", "Request to unpause server {name} has been accepted.",
+               "Unpause the server(s)."),
+    "suspend": ("suspend", "Request to suspend server {name} has been accepted.",
+               "Suspend the server(s)."),
+    "resume": ("resume", "Request to resume server {name} has been accepted.",
+               "Resume the server(s)."),
 }
 
 
@@ -91,13 +101,19 @@ def do_reboot(client, args):
     # Found first, as novaclient does: a name that matches no server stops
     # the command before any server reboots.
     servers = {_label(server): server for server in map(client.find_server, args.server)}
-    code = act_on_each(servers, lambda label: client.server_action(
-                           servers[label]["id"], "reboot", {"type": args.reboot_type}),
+    request_ids = {}
+
+    def reboot(label):
+        response = client.server_action(servers[label]["id"], "reboot",
+                                        {"type": args.reboot_type})
+        request_ids[label] = response.headers.get("x-compute-request-id")
+    code = act_on_each(servers, reboot,
                        "Request to reboot server {name} has been accepted.",
                        "Unable to reboot the specified server(s).")
     if args.poll:
-        for server in servers.values():
-            code |= wait_for_action(client, server, args.timeout, "ACTIVE")
+        for label, request_id in request_ids.items():
+            code |= wait_for_action(client, servers[label], args.timeout, ["ACTIVE"],
+                                    request_id, "reboot")
     return code
 
 
@@ -111,10 +127,12 @@ def _label(server):
 def do_resize(client, args):
     server = client.find_server(args.server)
     flavor = client.find_flavor(args.flavor)
-    client.server_action(server["id"], "resize", {"flavorRef": flavor["id"]})
+    response = client.server_action(server["id"], "resize", {"flavorRef": flavor["id"]})
     if not args.poll:
         return 0
-    return wait_for_action(client, server, args.timeout, "VERIFY_RESIZE", "ACTIVE")
+    # Done means waiting for the user's confirm: back to ACTIVE is a failure.
+    return wait_for_action(client, server, args.timeout, ["VERIFY_RESIZE"],
+                           response.headers.get("x-compute-request-id"), "resize")
 
 
 def do_resize_confirm(client, args):
@@ -129,21 +147,23 @@ def do_resize_revert(client, args):
 
 def do_migrate(client, args):
     server = client.find_server(args.server)
-    client.server_action(server["id"], "migrate")
+    response = client.server_action(server["id"], "migrate")
     if not args.poll:
         return 0
-    return wait_for_action(client, server, args.timeout, "VERIFY_RESIZE", "ACTIVE")
+    return wait_for_action(client, server, args.timeout, ["VERIFY_RESIZE"],
+                           response.headers.get("x-compute-request-id"), "migration")
 
 
 def do_rebuild(client, args):
     server = client.find_server(args.server)
     image = client.find_image(args.image)
     metadata = dict(key_value(pair, "--meta") for pair in args.meta)
-    rebuilt = client.rebuild_server(server["id"], image["id"], name=args.name,
-                                    metadata=metadata)
+    rebuilt, request_id = client.rebuild_server(server["id"], image["id"], name=args.name,
+                                                metadata=metadata)
     code = 0
     if args.poll:
-        code = wait_for_action(client, rebuilt, args.timeout, "ACTIVE", "SHUTOFF")
+        code = wait_for_action(client, rebuilt, args.timeout, ["ACTIVE", "SHUTOFF"],
+                               request_id, "rebuild")
         rebuilt = client.get_server(server["id"])
     print_dict(server_for_display(rebuilt))
     return code

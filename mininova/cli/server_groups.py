@@ -6,7 +6,7 @@ A server group's policy (``affinity`` or ``anti-affinity``) is what the
 scheduler keeps when a boot names the group: ``boot --hint group=<id>``.
 """
 
-from mininova.cli.shell import add_command, delete_each, print_list
+from mininova.cli.utils import add_command, delete_each, print_list
 
 SERVER_GROUP_FIELDS = ["Id", "Name", "Project Id", "User Id", "Policies", "Members",
                        "Metadata"]

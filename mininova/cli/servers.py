@@ -13,7 +13,8 @@ import sys
 
 import prettytable
 
-from mininova.cli.shell import (
+from mininova.cli.client import ClientException
+from mininova.cli.utils import (
     add_command,
     delete_each,
     key_value,
@@ -115,21 +116,50 @@ def wait_for_server(client, server_id, name, timeout, finished):
     return server
 
 
-def wait_for_action(client, server, timeout, *statuses):
+def wait_for_action(client, server, timeout, statuses, request_id=None, what="action"):
     """``--poll`` of an action: print the server's states until the action
-    is over; exit status 0 if it ended in one of ``statuses``."""
-    final = wait_for_server(client, server["id"], server["name"], timeout,
-                            settled_in(*statuses))
-    return 0 if settled_in(*statuses)(final) and final["status"] != "ERROR" else 1
+    is over. Exit status 0 if it ended in one of ``statuses``; else 1, and
+    why, from the action's record (``request_id``)."""
+    final = wait_for_server(client, server["id"], server["name"], timeout, _task_over)
+    if final["status"] in statuses and _task_over(final):
+        return 0
+    if final["status"] != "ERROR" and request_id:
+        # An ERROR has shown its fault already; a failure that left the
+        # server as it was (a resize with no host) shows only here.
+        print(f"ERROR: the {what} of server {server['name']} failed: "
+              f"{_failure_of(client, server, request_id)}", file=sys.stderr)
+    return 1
 
 
-def settled_in(*statuses):
-    """Whether an action is over: no task left, and one of ``statuses`` (or
-    ERROR, where a failed resize or rebuild ends)."""
-    def settled(server):
-        return (server["OS-EXT-STS:task_state"] is None
-                and server["status"] in (*statuses, "ERROR"))
-    return settled
+def _failure_of(client, server, request_id):
+    """What went wrong, from the failed event of the instance action: the
+    exception an admin sees in its traceback, else where to look."""
+    try:
+        action = client.get_instance_action(server["id"], request_id)
+    except ClientException:
+        action = {}
+    failed = [e for e in action.get("events", []) if e.get("result") == "Error"]
+    for event in failed:
+        if event.get("traceback"):
+            return _exception_line(event["traceback"])
+    if failed:
+        return (f"{failed[0]['event']}: Error (the reason is shown to administrators: "
+                f"mininova instance-action {server['id']} {request_id})")
+    return f"see mininova instance-action {server['id']} {request_id}"
+
+
+def _exception_line(traceback_text):
+    """``NoValidHost: No valid host was found. ...`` from a traceback's last
+    line (``mininova.exception.NoValidHost: ...``)."""
+    last = traceback_text.strip().splitlines()[-1]
+    name, sep, message = last.partition(": ")
+    return f"{name.rsplit('.', 1)[-1]}{sep}{message}"
+
+
+def _task_over(server):
+    """Whether an action is over, well or not: the API set its task_state
+    before it answered, and only the action's end clears it."""
+    return server["OS-EXT-STS:task_state"] is None
 
 
 # --- list, show, delete, console-log ------------------------------------------------

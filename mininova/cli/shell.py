@@ -31,146 +31,33 @@ module per resource (``servers.py``, ``flavors.py``...):
 - :mod:`.hosts`: service-*, hypervisor-*, aggregate-*, availability-zone-list.
 
 Each has ``add_commands(commands)``, which adds its sub-commands to the
-parser. This module holds what they share (the tables, ``key=value``
-arguments, the progress bar, acting on or deleting several resources by
-name, polling until a state is reached) and ``main()``: parse the arguments,
-call the command, map errors to a message and an exit status.
+parser. What they share (the tables, ``key=value`` arguments, the progress
+bar, acting on or deleting several resources by name, polling until a
+state is reached) is in :mod:`.utils`, as novaclient keeps it in its
+``utils.py``. This module is the entry point: ``main()`` parses the
+arguments, calls the command, and maps errors to a message and an exit
+status; ``mininova help [command]`` prints the help of one command.
 """
 
 import argparse
-import json
 import os
 import sys
-import time
 
-import prettytable
-
+from mininova.cli import (
+    flavors,
+    hosts,
+    images,
+    instance_actions,
+    server_actions,
+    server_groups,
+    servers,
+)
 from mininova.cli.client import Client, ClientException
-
-# --- output ------------------------------------------------------------------
-
-def print_list(rows, fields, labels=None):
-    table = prettytable.PrettyTable(labels or fields)
-    table.align = "l"
-    for row in rows:
-        table.add_row([row.get(field, "") for field in fields])
-    print(table)
-
-
-def print_dict(values):
-    table = prettytable.PrettyTable(["Property", "Value"])
-    table.align = "l"
-    for key in sorted(values):
-        value = values[key]
-        if isinstance(value, (dict, list)):
-            value = _compact(value)
-        table.add_row([key, "-" if value is None else value])
-    print(table)
-
-
-def _compact(value):
-    return json.dumps(value, sort_keys=True)
-
-
-class ProgressBar:
-    """``[=====     ]  50%`` on stderr, redrawn only when the percent changes."""
-
-    WIDTH = 40
-
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
-        self.shown = None
-
-    def __call__(self, sent, total):
-        percent = 100 * sent // total if total else 100
-        if percent == self.shown:
-            return
-        self.shown = percent
-        done = self.WIDTH * percent // 100
-        self.stream.write(f"\r[{'=' * done}{' ' * (self.WIDTH - done)}] {percent:3d}%")
-        self.stream.flush()
-
-
-# --- what the commands share ---------------------------------------------------------
-
-def key_value(text, option="--property"):
-    """``key=value`` as ``(key, value)``; anything else ends the command."""
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise SystemExit(f"error: {option} takes key=value, got {text!r}")
-    return key, value
-
-
-def delete_each(names, noun, delete, deleted_message):
-    """Delete several resources by name, as novaclient's ``delete`` commands
-    do: ``delete(name)`` for each, then ``deleted_message`` (its ``{name}``
-    filled in) on stdout, or ``Delete for <noun> <name> failed: ...`` on
-    stderr and on to the next name. Exit status 1 if any delete failed."""
-    failures = _each(names, delete, deleted_message,
-                     lambda name, exc: f"Delete for {noun} {name} failed: {exc}")
-    return 1 if failures else 0
-
-
-def act_on_each(names, act, accepted_message, unable_message):
-    """Run an action on several servers, as novaclient's ``stop``, ``start``
-    and ``reboot`` do: ``act(name)`` for each, ``accepted_message`` (its
-    ``{name}`` filled in; None prints nothing) on stdout, or the error on
-    stderr and on to the next. If any failed, ``unable_message`` ends the
-    command with exit status 1."""
-    failures = _each(names, act, accepted_message, lambda _name, exc: str(exc))
-    if failures:
-        print(f"ERROR (CommandError): {unable_message}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _each(names, act, done_message, failure_message):
-    """The number of names ``act`` failed on; one does not stop the others."""
-    failures = 0
-    for name in names:
-        try:
-            act(name)
-        except ClientException as exc:
-            print(failure_message(name, exc), file=sys.stderr)
-            failures += 1
-            continue
-        if done_message is not None:
-            print(done_message.format(name=name))
-    return failures
-
-
-def poll(fetch, describe, finished, timeout, interval=0.5):
-    """``fetch()`` until ``finished(value)`` or ``timeout`` seconds, printing
-    ``describe(value)`` each time it changes (``--wait``, ``--poll``): the
-    states a server or an image goes through. Returns the last value."""
-    deadline = time.monotonic() + timeout
-    shown = None
-    while True:
-        value = fetch()
-        line = describe(value)
-        if line != shown:
-            print(line, flush=True)
-            shown = line
-        if finished(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
-
+from mininova.cli.utils import add_command
 
 # --- arguments -----------------------------------------------------------------
 
 def build_parser():
-    # Imported here rather than at the top: the command modules import this
-    # module's helpers, so they must come after this module is complete.
-    from mininova.cli import (
-        flavors,
-        hosts,
-        images,
-        instance_actions,
-        server_actions,
-        server_groups,
-        servers,
-    )
-
     parser = argparse.ArgumentParser(prog="mininova", description=__doc__.split("\n\n")[0])
     parser.add_argument("--os-compute-url", default=os.environ.get(
         "MININOVA_COMPUTE_URL", "http://127.0.0.1:8774/v2.1"))
@@ -182,15 +69,26 @@ def build_parser():
     for resource in (servers, server_actions, instance_actions, server_groups, flavors,
                      images, hosts):
         resource.add_commands(commands)
+    help_command = add_command(commands, "help", _help_printer(parser, commands),
+                               "Display help about this program or one of its commands.")
+    help_command.add_argument("command_name", metavar="<subcommand>", nargs="?",
+                              help="the command to show the help of")
     return parser
 
 
-def add_command(commands, name, function, help_text):
-    """A sub-command that runs ``function(client, args)``; add its arguments
-    to the parser this returns."""
-    sub = commands.add_parser(name, help=help_text, description=help_text)
-    sub.set_defaults(function=function)
-    return sub
+def _help_printer(parser, commands):
+    """``mininova help [command]``, as novaclient's ``nova help``."""
+    def do_help(client, args):
+        if args.command_name is None:
+            parser.print_help()
+            return 0
+        if args.command_name not in commands.choices:
+            print(f"ERROR (CommandError): '{args.command_name}' is not a valid subcommand",
+                  file=sys.stderr)
+            return 1
+        commands.choices[args.command_name].print_help()
+        return 0
+    return do_help
 
 
 def main(argv=None):

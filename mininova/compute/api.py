@@ -30,6 +30,7 @@ security groups, rescue, shelve, live migration.
 import uuid
 
 from oslo_log import log as logging
+from oslo_utils import units
 
 from mininova import availability_zones, exception, servicegroup
 from mininova.compute import instance_actions, power_state, task_states, vm_states
@@ -43,7 +44,6 @@ from mininova.scheduler import utils as scheduler_utils
 
 LOG = logging.getLogger(__name__)
 
-GiB = 1024 ** 3
 
 # Flavor fields an instance keeps a copy of (Nova's instance_extra.flavor).
 FLAVOR_SNAPSHOT_FIELDS = ("id", "flavorid", "name", "memory_mb", "vcpus", "root_gb",
@@ -138,7 +138,7 @@ class API:
         """Refuse at the API what could never boot (Nova's _check_requested_image)."""
         if (image.get("min_ram") or 0) > flavor["memory_mb"]:
             raise exception.FlavorMemoryTooSmall()
-        root_bytes = flavor["root_gb"] * GiB
+        root_bytes = flavor["root_gb"] * units.Gi
         if root_bytes == 0:
             # A 0 GB root disk means "as big as the image": nothing to compare.
             return
@@ -146,7 +146,7 @@ class API:
         if image_bytes > root_bytes:
             raise exception.FlavorDiskSmallerThanImage(flavor_size=root_bytes,
                                                        image_size=image_bytes)
-        min_disk_bytes = (image.get("min_disk") or 0) * GiB
+        min_disk_bytes = (image.get("min_disk") or 0) * units.Gi
         if min_disk_bytes > root_bytes:
             raise exception.FlavorDiskSmallerThanMinDisk(flavor_size=root_bytes,
                                                          image_min_disk=min_disk_bytes)

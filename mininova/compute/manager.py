@@ -99,7 +99,7 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin, manager.Mana
                        self.conductor_api.migrations_in_progress_by_host(context, self.host)}
         self._destroy_deleted_guests(
             context, {instance["uuid"] for instance in instances} | moving_away)
-        self.driver.cleanup_interrupted_fetches()
+        self.driver.remove_interrupted_leftovers()
         for instance in instances:
             try:
                 self._init_instance(context, instance)

@@ -121,9 +121,8 @@ class ResourceTracker:
             if instance["vm_state"] != vm_states.DELETED and instance["uuid"] not in moving:
                 self._add_usage(instance["uuid"], instance["flavor"])
         for migration in migrations:
-            flavor = self._flavor_held_here(migration)
-            if flavor:
-                self._add_migration_usage(migration["id"], migration["instance_uuid"], flavor)
+            for key, flavor in self._flavors_held_here(migration):
+                self._add_migration_usage(key, migration["instance_uuid"], flavor)
         self._log_final_resource_view()
         self._report(context)
         return self.compute_node
@@ -154,24 +153,23 @@ class ResourceTracker:
                   "used_disk": _round(node["local_gb_used"]),
                   "total_vcpus": node["vcpus"], "used_vcpus": node["vcpus_used"]})
 
-    def _flavor_held_here(self, migration):
-        """The flavor a migration holds on this host, or None.
+    def _flavors_held_here(self, migration):
+        """``[(usage key, flavor)]``: what a migration holds on this host.
 
         The source holds the old flavor until the migration ends; the
         destination holds the new one from its claim until the migration
         ends, unless it is being reverted (the destination has dropped its
-        copy by then).
+        copy by then). A resize to the same host holds both.
         """
         instance = migration["instance"]
+        same_host = migration["source_compute"] == migration["dest_compute"]
+        held = []
         if migration["source_compute"] == self.host:
-            held = instance["old_flavor"] or instance["flavor"]
-            if migration["dest_compute"] != self.host:
-                return held
-            # Same host: the old flavor, plus below the new one.
-            self._add_migration_usage(f"{migration['id']}-source", instance["uuid"], held)
+            key = f"{migration['id']}-source" if same_host else migration["id"]
+            held.append((key, instance["old_flavor"] or instance["flavor"]))
         if migration["dest_compute"] == self.host and migration["status"] != "reverting":
-            return instance["new_flavor"] or instance["flavor"]
-        return None
+            held.append((migration["id"], instance["new_flavor"] or instance["flavor"]))
+        return held
 
     # --- bookkeeping -----------------------------------------------------------
 

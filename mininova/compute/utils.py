@@ -1,9 +1,11 @@
 """Helpers of the compute side (mirrors ``nova/compute/utils.py``): instance
 faults and the instance-action event reporter.
 
-Both take ``api``: anything with the conductor's methods. On a compute host
-that is the conductor RPC client; inside the conductor it is the conductor
-manager itself. The same code then records a fault from either side.
+Both take ``api``: anything with the database API's methods
+(``instance_fault_create``, ``action_event_start``...). On a compute host
+that is the conductor RPC client; inside the conductor it is
+``mininova.db.api`` itself. The same code then records a fault from either
+side.
 """
 
 import sys

@@ -18,6 +18,13 @@ scheduler picks the destination (never the current host for a migration,
 nor for a resize unless ``allow_resize_to_same_host``), a ``migrations``
 row records the move, and the destination compute takes it from there.
 
+The conductor holds the database credentials, so its own work (the
+ComputeTaskManager's) calls ``mininova.db`` directly, as Nova's uses its
+objects directly; ConductorManager exists only as the compute hosts' way
+in, and nothing of the conductor goes through it itself. The helpers that
+record faults and action events take "something with the database API's
+methods": the ``db`` module here, the conductor RPC client on a compute.
+
 Left out: cells (build requests, cell0), the ``object_class_action`` RPC
 that Nova's versioned objects use, alternates for a failed resize claim,
 live migration.
@@ -116,7 +123,6 @@ class ComputeTaskManager(manager.Manager):
         super().__init__(host)
         self.scheduler_client = scheduler_rpcapi.SchedulerAPI()
         self.compute_rpcapi = compute_rpcapi.ComputeAPI()
-        self.db_proxy = ConductorManager(host)
 
     def schedule_and_build_instances(self, context, request_spec, image):
         """First scheduling of a request from the API: one or more instances."""
@@ -154,7 +160,7 @@ class ComputeTaskManager(manager.Manager):
         instance goes back to its state with a fault (Nova's
         MigrationTask)."""
         try:
-            with compute_utils.EventReporter(context, self.db_proxy,
+            with compute_utils.EventReporter(context, db,
                                              "conductor_migrate_server", self.host,
                                              instance["uuid"]):
                 self._migrate_server(context, instance, flavor, request_spec)
@@ -169,7 +175,7 @@ class ComputeTaskManager(manager.Manager):
         except Exception as exc:
             LOG.warning("Failed to schedule the %s of instance %s: %s",
                         _migration_type(instance, flavor), instance["uuid"], exc)
-            compute_utils.add_instance_fault_from_exc(context, self.db_proxy,
+            compute_utils.add_instance_fault_from_exc(context, db,
                                                       instance["uuid"], exc)
             db.instance_update(context, instance["uuid"], {"task_state": None})
             raise
@@ -195,7 +201,7 @@ class ComputeTaskManager(manager.Manager):
                   exc_info=not isinstance(exc, exception.NoValidHost))
         for instance_uuid in instance_uuids:
             scheduler_utils.set_vm_state_and_notify(
-                context, self.db_proxy, instance_uuid, "compute_task", "build_instances",
+                context, db, instance_uuid, "compute_task", "build_instances",
                 {"vm_state": vm_states.ERROR, "task_state": None}, exc)
 
     def _schedule_instances(self, context, request_spec):

@@ -445,14 +445,6 @@ def migration_create(context, values):
         return _saved(session, migration)
 
 
-def migration_get(context, migration_id):
-    with transaction() as session:
-        migration = session.get(models.Migration, migration_id)
-        if migration is None:
-            raise exception.NotFound(f"Migration {migration_id} could not be found.")
-        return as_dict(migration)
-
-
 def migration_update(context, migration_id, values):
     with transaction(writer=True) as session:
         migration = session.get(models.Migration, migration_id)
@@ -501,15 +493,6 @@ def action_start(context, instance_uuid, action):
             project_id=context.project_id,
         )
         return _saved(session, row)
-
-
-def action_finish(context, instance_uuid, message=None):
-    with transaction(writer=True) as session:
-        action = _action_for_request(session, context, instance_uuid)
-        action.finish_time = timeutils.utcnow()
-        if message:
-            action.message = message[:255]
-        return as_dict(action)
 
 
 def _action_for_request(session, context, instance_uuid):

@@ -16,7 +16,7 @@ user, such as the admin context of a periodic task, speaks as ``admin:admin``.
 ``X-OpenStack-Request-ID`` carries the context's request id, so the image
 service logs the download under the same ``req-…`` as the compute host.
 
-Downloads are streamed to disk 1 MiB at a time, whatever the image's size,
+Downloads are streamed to disk 1 units.Mi at a time, whatever the image's size,
 and checked: the byte count against ``Content-Length`` and the md5 against
 the image's checksum. A failed download never leaves a partial file behind.
 A large download logs its progress (percentage and MB/s) every tenth of the
@@ -45,6 +45,7 @@ import urllib.parse
 import requests
 import urllib3
 from oslo_log import log as logging
+from oslo_utils import units
 
 from mininova import exception
 from mininova.conf import CONF
@@ -55,14 +56,13 @@ CHUNK_SIZE = 1024 * 1024
 # Downloads read bigger pieces: fewer trips through requests' Python layers
 # (measured here: 200 MB in 0.30 s instead of 0.60 s).
 DOWNLOAD_CHUNK_SIZE = 4 * 1024 * 1024
-MiB = 1024 * 1024
 
 JSON_PATCH_MEDIA_TYPE = "application/openstack-images-v2.1-json-patch"
 
 # Downloads from this size on log their progress, every tenth of the way or
 # every PROGRESS_INTERVAL seconds, whichever comes first: a first boot of a
 # big image on a slow link should not look stuck.
-PROGRESS_MIN_BYTES = 64 * MiB
+PROGRESS_MIN_BYTES = 64 * units.Mi
 PROGRESS_INTERVAL = 5.0
 
 
@@ -154,7 +154,7 @@ class API:
             raise exception.ImageDownloadFailed(image_id=image_id, reason=_reason(exc)) from exc
         elapsed = max(time.monotonic() - started, 1e-6)
         LOG.info("Image download %(size).2f MB at %(rate).2f MB/s",
-                 {"size": size / MiB, "rate": size / MiB / elapsed})
+                 {"size": size / units.Mi, "rate": size / units.Mi / elapsed})
         return size
 
     def _download_to(self, context, image_id, dst_path, expected_checksum, sync):
@@ -349,15 +349,15 @@ class DownloadProgress:
             self._log(written, now)
 
     def _log(self, written, now):
-        rate = written / MiB / max(now - self._started, 1e-6)
+        rate = written / units.Mi / max(now - self._started, 1e-6)
         if self.total:
             LOG.info("Image %(image_id)s download: %(percent)d%% (%(done).2f of "
                      "%(total).2f MB) at %(rate).2f MB/s",
                      {"image_id": self.image_id, "percent": written * 100 // self.total,
-                      "done": written / MiB, "total": self.total / MiB, "rate": rate})
+                      "done": written / units.Mi, "total": self.total / units.Mi, "rate": rate})
         else:
             LOG.info("Image %(image_id)s download: %(done).2f MB at %(rate).2f MB/s",
-                     {"image_id": self.image_id, "done": written / MiB, "rate": rate})
+                     {"image_id": self.image_id, "done": written / units.Mi, "rate": rate})
 
 
 def _int_or_none(value):

@@ -12,7 +12,8 @@ LOG = logging.getLogger(__name__)
 def set_vm_state_and_notify(context, api, instance_uuid, service, method, updates, exc):
     """Put an instance in the state ``updates`` says (ERROR) and record why.
 
-    ``api`` has the conductor's methods (the conductor manager itself).
+    ``api`` has the database API's methods: ``mininova.db.api`` in the
+    conductor, the conductor's RPC client on a compute.
     """
     LOG.warning("Failed to %(service)s_%(method)s: %(ex)s",
                 {"service": service, "method": method, "ex": exc})

@@ -166,9 +166,10 @@ class ComputeDriver:
         """The guest's serial console log, as bytes (at most the last 100 KiB)."""
         raise NotImplementedError
 
-    def cleanup_interrupted_fetches(self):
-        """At start-up: remove what a download or convert killed half way
-        left behind (``.part``, ``.converted``). Nothing to do by default."""
+    def remove_interrupted_leftovers(self):
+        """At start-up: remove what work killed half way left behind (a
+        download's ``.part``, a conversion's ``.converted``, a snapshot's
+        temporary directory). Nothing to do by default."""
 
     def list_instance_uuids(self):
         """UUIDs of the guests this driver manages on this host."""

@@ -30,6 +30,7 @@ import threading
 import time
 
 from oslo_log import log as logging
+from oslo_utils import units
 
 from mininova import exception
 from mininova.compute import power_state, task_states
@@ -39,7 +40,6 @@ from mininova.virt import driver
 
 LOG = logging.getLogger(__name__)
 
-GiB = 1024 ** 3
 # The virtual size of a snapshot of a 0 GB root disk ("as big as the
 # image"), which the fake does not know: the tiny test image's.
 FAKE_IMAGE_VIRTUAL_SIZE = 32 * 1024 * 1024
@@ -152,7 +152,7 @@ class FakeDriver(driver.ComputeDriver):
         update_task_state(task_state=task_states.IMAGE_PENDING_UPLOAD,
                           expected_state=task_states.IMAGE_SNAPSHOT)
         root_gb = guest["flavor"].get("root_gb") or 0
-        data = empty_qcow2(root_gb * GiB or FAKE_IMAGE_VIRTUAL_SIZE)
+        data = empty_qcow2(root_gb * units.Gi or FAKE_IMAGE_VIRTUAL_SIZE)
         update_task_state(task_state=task_states.IMAGE_UPLOADING,
                           expected_state=task_states.IMAGE_PENDING_UPLOAD)
         glance.API().upload(context, image_id, io.BytesIO(data), size=len(data))

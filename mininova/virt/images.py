@@ -28,6 +28,7 @@ import time
 
 from oslo_concurrency import processutils
 from oslo_log import log as logging
+from oslo_utils import units
 
 from mininova import exception, utils
 from mininova.image import glance
@@ -35,11 +36,10 @@ from mininova.virt import format_inspector
 
 LOG = logging.getLogger(__name__)
 
-MiB = 1024 * 1024
 
 # Nova's limits for qemu-img info (OSSA-2016-012): 30 s of CPU, 2 GiB of
 # address space. The image service uses them too, through qemu_img_info.
-QEMU_IMG_LIMITS = processutils.ProcessLimits(cpu_time=30, address_space=2 * 1024 ** 3)
+QEMU_IMG_LIMITS = processutils.ProcessLimits(cpu_time=30, address_space=2 * units.Gi)
 
 # How a process killed by those limits ends: SIGKILL at the CPU limit
 # (prlimit sets the soft and hard limits alike), SIGXCPU should the soft one
@@ -133,6 +133,6 @@ def _convert_to_raw(source, dest, in_format, cache_mode):
     convert_image(source, dest, in_format, "raw", cache_mode)
     elapsed = max(time.monotonic() - started, 1e-6)
     # The size of the raw result: what was written, whatever the input's.
-    megabytes = os.path.getsize(dest) / MiB
+    megabytes = os.path.getsize(dest) / units.Mi
     LOG.info("Converted %(mb).2f MB image at %(mbs).2f MB/s",
              {"mb": megabytes, "mbs": megabytes / elapsed})

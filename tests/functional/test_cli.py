@@ -17,7 +17,8 @@ def test_image_create_shows_progress_and_the_image(mininova, tiny_file):
     code, out, err = mininova("image-create", "--file", str(tiny_file), "--disk-format", "raw",
                               "--property", "hw_architecture=i686", "tiny")
     assert code == 0
-    assert err.strip().endswith("[========================================] 100%")
+    # Not a terminal: no progress bar redrawn line after line into a log.
+    assert err == ""
     rows = dict(row for row in table_rows(out)[1:])
     assert rows["status"] == "active"
     assert rows["size"] == str(3 * 1024 * 1024)
@@ -86,3 +87,41 @@ def test_non_admin_token_gets_a_forbidden_error(mininova, monkeypatch):
     code, _out, err = mininova("service-list")
     assert code == 1
     assert err.startswith("ERROR (Forbidden): Policy doesn't allow")
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal_only():
+    import io
+
+    from mininova.cli.utils import ProgressBar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    terminal, log = Terminal(), io.StringIO()
+    for stream in (terminal, log):
+        bar = ProgressBar(stream)
+        for sent in range(0, 101, 10):
+            bar(sent, 100)
+    assert terminal.getvalue().endswith("[========================================] 100%")
+    assert log.getvalue() == ""
+
+
+def test_help_lists_the_commands_and_shows_one(mininova):
+    code, out, _err = mininova("help")
+    assert code == 0
+    assert "boot" in out and "service-delete" in out
+    code, out, _err = mininova("help", "resize")
+    assert code == 0
+    assert out.startswith("usage: mininova resize")
+    assert "--poll" in out
+    code, _out, err = mininova("help", "no-such-command")
+    assert code == 1
+    assert "'no-such-command' is not a valid subcommand" in err
+
+
+@pytest.mark.hosts("host1", "host2")
+def test_service_delete_removes_a_gone_host(mininova, cloud, admin):
+    cloud.computes["host2"].stop()
+    [host2] = [s for s in admin.list_services() if s["host"] == "host2"]
+    assert mininova("service-delete", str(host2["id"])) == (0, "", "")
+    assert "host2" not in {s["host"] for s in admin.list_services()}

@@ -82,7 +82,7 @@ def test_reboot_of_an_unknown_server_reboots_none(mininova, admin, vm1):
     assert [a["action"] for a in admin.list_instance_actions(vm1["id"])] == ["create"]
 
 
-# --- pause, unpause, suspend, resume: nothing printed ----------------------------------
+# --- pause, unpause, suspend, resume: what was requested -------------------------------
 
 @pytest.mark.parametrize("command, status", [
     ("pause", "PAUSED"), ("unpause", "ACTIVE"), ("suspend", "SUSPENDED"), ("resume", "ACTIVE"),
@@ -93,7 +93,8 @@ def test_pause_unpause_suspend_resume_in_turn(mininova, admin, vm1, command, sta
     if before:
         assert mininova(before, "vm1")[0] == 0
         helpers.wait_for_settled(admin, vm1["id"], {"pause": "PAUSED"}.get(before, "SUSPENDED"))
-    assert mininova(command, "vm1") == (0, "", "")
+    assert mininova(command, "vm1") == (
+        0, f"Request to {command} server vm1 has been accepted.\n", "")
     helpers.wait_for_settled(admin, vm1["id"], status)
 
 
@@ -118,6 +119,34 @@ def test_resize_poll_then_confirm(mininova, admin, vm1):
     assert mininova("resize-confirm", "vm1") == (0, "", "")
     confirmed = helpers.wait_for_settled(admin, vm1["id"], "ACTIVE")
     assert confirmed["flavor"]["id"] == MICRO
+
+
+def test_resize_poll_that_finds_no_host_says_so_and_fails(mininova, admin, vm1):
+    """One host and allow_resize_to_same_host off: the server stays ACTIVE,
+    which for a resize is a failure, and the reason comes from its action."""
+    code, out, err = mininova("resize", "--poll", "vm1", "m1.micro")
+    assert code == 1
+    assert progress(out, vm1)[-1] == "ACTIVE"
+    assert err.startswith("ERROR: the resize of server vm1 failed: NoValidHost: "
+                          "No valid host was found."), err
+
+
+def test_a_failed_action_seen_by_a_non_admin_says_where_to_look(mininova, admin, image,
+                                                                 monkeypatch):
+    monkeypatch.setenv("MININOVA_TOKEN", "demo:demo")
+    code, _out, _err = mininova("boot", "--image", image["id"], "--flavor", "m1.nano",
+                                "--wait", "mine")
+    assert code == 0
+    code, _out, err = mininova("resize", "--poll", "mine", "m1.micro")
+    assert code == 1
+    assert "conductor_migrate_server: Error (the reason is shown to administrators: " \
+           "mininova instance-action " in err
+
+
+def test_migrate_poll_with_one_host_fails(mininova, vm1):
+    code, _out, err = mininova("migrate", "--poll", "vm1")
+    assert code == 1
+    assert "the migration of server vm1 failed: NoValidHost" in err
 
 
 def test_resize_revert(mininova, admin, vm1):

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import libvirt
 import pytest
 
-from mininova.virt.libvirt.config import NOVA_NS
+from mininova.virt.libvirt.config import MININOVA_NS
 from tests.integration import deployment as dep
 from tests.waiting import wait_for_settled
 
@@ -54,7 +54,7 @@ def owner_in_libvirt(server_id):
     conn = libvirt.open("qemu:///system")
     try:
         domain = conn.lookupByUUIDString(server_id)
-        metadata = ET.fromstring(domain.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, NOVA_NS))
+        metadata = ET.fromstring(domain.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, MININOVA_NS))
         return metadata.findtext("host")  # libvirt returns it without its namespace
     finally:
         conn.close()

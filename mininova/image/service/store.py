@@ -128,13 +128,6 @@ class FileStore:
         return open(self.path_for(image_id), "rb")
 
 
-def read_chunks(fileobj, chunk_size=CHUNK_SIZE):
-    """Yield a file's bytes chunk by chunk, then close it."""
-    with fileobj:
-        while chunk := fileobj.read(chunk_size):
-            yield chunk
-
-
 def _remove_if_present(path):
     try:
         os.unlink(path)

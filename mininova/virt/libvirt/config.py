@@ -25,8 +25,8 @@ network interfaces (no networking yet), config drive.
 import dataclasses
 import xml.etree.ElementTree as ET
 
-NOVA_NS = "http://mininova.dev/xmlns/libvirt/instance/1.0"
-ET.register_namespace("mininova", NOVA_NS)
+MININOVA_NS = "http://mininova.dev/xmlns/libvirt/instance/1.0"
+ET.register_namespace("mininova", MININOVA_NS)
 
 
 @dataclasses.dataclass
@@ -125,7 +125,7 @@ class GuestConfig:
 
 
 def _ns(tag):
-    return f"{{{NOVA_NS}}}{tag}"
+    return f"{{{MININOVA_NS}}}{tag}"
 
 
 def _text(parent, tag, text, **attributes):

@@ -57,12 +57,12 @@ import shutil
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-from importlib import metadata
 
 import libvirt
 from oslo_log import log as logging
+from oslo_utils import units
 
-from mininova import exception
+from mininova import exception, utils
 from mininova.compute import power_state, task_states
 from mininova.conf import CONF
 from mininova.image import glance
@@ -86,7 +86,6 @@ LIBVIRT_POWER_STATE = {
     libvirt.VIR_DOMAIN_PMSUSPENDED: power_state.SUSPENDED,
 }
 
-GiB = 1024 ** 3
 
 # How often a graceful shutdown looks whether the guest is off yet. (Nova
 # looks every second; half a second makes a stop of a quick guest quicker.)
@@ -148,12 +147,12 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, driver.ComputeDriver):
     def cleanup_host(self, host):
         self._host.close()
 
-    def cleanup_interrupted_fetches(self):
+    def remove_interrupted_leftovers(self):
         """What a killed compute left half made: fetches' ``.part`` and
         ``.converted`` files, snapshots' temporary directories."""
         imagecache.remove_interrupted_fetches()
         snapshots = self._snapshots_dir()
-        for name in _listdir(snapshots):
+        for name in utils.listdir(snapshots):
             LOG.info("Removing %s, left by an interrupted snapshot", os.path.join(snapshots, name))
             shutil.rmtree(os.path.join(snapshots, name), ignore_errors=True)
 
@@ -172,7 +171,7 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, driver.ComputeDriver):
             "hypervisor_version": self._hypervisor_version,
             "vcpus": cpus,
             "memory_mb": memory_kb // 1024,
-            "local_gb": disk.f_blocks * disk.f_frsize // GiB,
+            "local_gb": disk.f_blocks * disk.f_frsize // units.Gi,
             "cpu_info": _cpu_info(sockets, cores, threads),
             "stats": {"cpu_arch": platform.machine(), "virt_type": self.virt_type,
                       "supported_instances": self._supported_instances()},
@@ -216,7 +215,7 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, driver.ComputeDriver):
             project_id=instance["project_id"] or "",
             image_id=instance["image_ref"] or "",
             host=self.host,
-            package_version=_package_version(),
+            package_version=utils.package_version(),
         )
 
     def _write_guest_xml(self, instance, instance_dir, disk_path):
@@ -515,7 +514,7 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, driver.ComputeDriver):
     def _owner(domain):
         try:
             element = ET.fromstring(domain.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT,
-                                                    vconfig.NOVA_NS))
+                                                    vconfig.MININOVA_NS))
         except libvirt.libvirtError:
             return None
         # libvirt hands the element back without its namespace.
@@ -552,13 +551,6 @@ def _request_shutdown(domain, instance):
         LOG.debug("Ignoring libvirt exception from shutdown request.", instance=instance)
 
 
-def _listdir(path):
-    try:
-        return sorted(os.listdir(path))
-    except FileNotFoundError:
-        return []
-
-
 def _cpu_info(sockets, cores, threads):
     """The host CPU, from /proc/cpuinfo. (libvirt's getCapabilities() has it
     too, but takes seconds on some hosts: too slow for a periodic task.)"""
@@ -585,10 +577,4 @@ def _version(number):
     minor, micro = divmod(rest, 1000)
     return f"{major}.{minor}.{micro}"
 
-
-def _package_version():
-    try:
-        return metadata.version("mininova")
-    except metadata.PackageNotFoundError:
-        return "0"
 

@@ -21,6 +21,7 @@ disks.
 import os
 
 from oslo_log import log as logging
+from oslo_utils import units
 
 from mininova import exception
 from mininova.virt import format_inspector
@@ -29,7 +30,6 @@ from mininova.virt.libvirt import utils as libvirt_utils
 
 LOG = logging.getLogger(__name__)
 
-GiB = 1024 ** 3
 
 
 def create_root_disk(context, instance, image, instance_dir, cache_mode):
@@ -103,7 +103,7 @@ def check_can_resize_to(instance, disk_path, flavor):
     new_gb, old_gb = flavor["root_gb"], instance["flavor"]["root_gb"]
     too_small = new_gb < old_gb
     if new_gb and not too_small:
-        too_small = new_gb * GiB < (root_disk_size(disk_path) or 0)
+        too_small = new_gb * units.Gi < (root_disk_size(disk_path) or 0)
     if too_small:
         raise exception.CannotResizeDisk(reason="Unable to resize disk down.")
 
@@ -111,7 +111,7 @@ def check_can_resize_to(instance, disk_path, flavor):
 def grow_root_disk(instance, disk_path):
     """Extend the disk to the instance's flavor's root_gb, if that is bigger
     (0 GB means "as big as the image": nothing to do)."""
-    wanted = instance["flavor"]["root_gb"] * GiB
+    wanted = instance["flavor"]["root_gb"] * units.Gi
     current = root_disk_size(disk_path) or 0
     if wanted > current:
         LOG.debug("Growing %s from %d to %d bytes", disk_path, current, wanted)
@@ -123,7 +123,7 @@ def _root_disk_bytes(instance, image, image_bytes):
     if root_gb == 0:
         # "As big as the image": the overlay takes the base's size.
         return None
-    root_bytes = root_gb * GiB
+    root_bytes = root_gb * units.Gi
     if image_bytes > root_bytes:
         raise exception.FlavorDiskSmallerThanImage(flavor_size=root_bytes,
                                                    image_size=image_bytes)

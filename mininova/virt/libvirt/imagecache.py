@@ -54,7 +54,6 @@ same" lock on two different files.
 
 import dataclasses
 import hashlib
-import json
 import os
 import re
 import time
@@ -62,7 +61,7 @@ import time
 from oslo_concurrency import lockutils
 from oslo_log import log as logging
 
-from mininova import exception
+from mininova import exception, utils
 from mininova.conf import CONF
 from mininova.image import glance
 from mininova.virt import format_inspector, images
@@ -146,7 +145,7 @@ def remove_interrupted_fetches():
     """Remove the ``.part`` and ``.converted`` files a killed compute left in
     ``_base`` (called at start, before any fetch; each under its image's
     lock all the same, should another fetch hold it)."""
-    for name in _listdir(base_dir()):
+    for name in utils.listdir(base_dir()):
         if not FETCH_FILE_NAME.match(name):
             continue
         with image_lock(name.partition(".")[0]):
@@ -156,13 +155,6 @@ def remove_interrupted_fetches():
                 os.unlink(path)
             except FileNotFoundError:
                 pass
-
-
-def _listdir(path):
-    try:
-        return sorted(os.listdir(path))
-    except FileNotFoundError:
-        return []
 
 
 # --- what is in _base, and who uses it -------------------------------------------
@@ -269,23 +261,16 @@ def _instance_disks():
     the directory. A directory being deleted counts as its instance's; one
     a resize set aside keeps its ``_resize`` name, so reports show why a
     base is still in use."""
-    try:
-        names = sorted(os.listdir(CONF.instances_path))
-    except FileNotFoundError:
-        return
-    for name in names:
+    for name in utils.listdir(CONF.instances_path):
         if (name in NOT_INSTANCE_DIRS or name == CONF.image_cache.subdirectory_name
                 or not os.path.isdir(os.path.join(CONF.instances_path, name))):
             continue
-        info_path = os.path.join(CONF.instances_path, name, "disk.info")
+        instance_dir = os.path.join(CONF.instances_path, name)
         try:
-            with open(info_path) as f:
-                disks = json.load(f)
-        except FileNotFoundError:
-            continue
-        except (OSError, ValueError) as exc:
-            LOG.warning("Cannot read %s: %s", info_path, exc)
-            disks = {os.path.join(CONF.instances_path, name, "disk"): None}
+            disks = libvirt_utils.read_disk_info(instance_dir)
+        except exception.InvalidDiskInfo as exc:
+            LOG.warning("%s", exc.format_message())
+            disks = {os.path.join(instance_dir, "disk"): None}
         for disk, disk_format in disks.items():
             # A directory renamed to <uuid>_del (being deleted) or to
             # <uuid>_resize (set aside by a resize) keeps the old paths in

@@ -8,7 +8,7 @@ import re
 
 from oslo_log import log as logging
 
-from mininova import utils
+from mininova import exception, utils
 
 LOG = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def detect_virt_type(sys_modules=SYS_MODULES, cpuinfo=CPUINFO, kvm_device=KVM_DE
     /dev/kvm alone is not enough: some nested or paravirtual KVMs (kvm_pvm)
     expose it without hardware virtualisation and hang ordinary guests.
     """
-    loaded = sorted(m for m in _listdir(sys_modules) if m.startswith("kvm"))
+    loaded = sorted(m for m in utils.listdir(sys_modules) if m.startswith("kvm"))
     hw_module = [m for m in loaded if m in ("kvm_intel", "kvm_amd")]
     flags = _cpu_flags(cpuinfo)
     hw_flag = sorted(flags & {"vmx", "svm"})
@@ -47,13 +47,6 @@ def detect_virt_type(sys_modules=SYS_MODULES, cpuinfo=CPUINFO, kvm_device=KVM_DE
     if not os.path.exists(kvm_device):
         reasons.append(f"no {kvm_device}")
     return "qemu", "; ".join(reasons)
-
-
-def _listdir(path):
-    try:
-        return os.listdir(path)
-    except OSError:
-        return []
 
 
 def _cpu_flags(cpuinfo):
@@ -92,12 +85,19 @@ def write_disk_info(instance_dir, disk_path, disk_format="qcow2"):
 
 
 def read_disk_info(instance_dir):
-    """``{disk path: format}`` from ``disk.info``; {} when there is none."""
+    """``{disk path: format}`` from ``disk.info``; {} when there is none.
+    An unreadable one raises InvalidDiskInfo: its formats cannot be trusted."""
+    path = os.path.join(instance_dir, "disk.info")
     try:
-        with open(os.path.join(instance_dir, "disk.info")) as f:
-            return json.load(f)
+        with open(path) as f:
+            disks = json.load(f)
     except FileNotFoundError:
         return {}
+    except (OSError, ValueError) as exc:
+        raise exception.InvalidDiskInfo(reason=f"{path}: {exc}") from exc
+    if not isinstance(disks, dict):
+        raise exception.InvalidDiskInfo(reason=f"{path}: not a JSON object")
+    return disks
 
 
 def copy_disk(source, dest):

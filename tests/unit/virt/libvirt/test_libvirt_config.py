@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 from mininova.virt.libvirt import config
 
 UUID = "6f1c4b9e-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
-NS = {"mn": config.NOVA_NS}
+NS = {"mn": config.MININOVA_NS}
 
 
 def guest(**overrides):

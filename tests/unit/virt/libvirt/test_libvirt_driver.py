@@ -581,6 +581,6 @@ def test_start_up_removes_interrupted_snapshots_and_fetches(drv, instances_path)
     for leftover in (f"{name}.part", f"{name}.converted", name):
         (base / leftover).write_bytes(b"x")
     (instances_path / "locks").mkdir()
-    drv.cleanup_interrupted_fetches()
+    drv.remove_interrupted_leftovers()
     assert snapshots_left(instances_path) == []
     assert os.listdir(base) == [name]
