@@ -1,6 +1,8 @@
 """``mininova-manage``, run as an operator runs it: against the database of
 a configuration file."""
 
+import logging
+
 import pytest
 
 from mininova.cmd import manage
@@ -16,9 +18,18 @@ def run(tmp_path, monkeypatch, capsys):
     def mininova_manage(*args):
         monkeypatch.setattr("sys.argv", ["mininova-manage", "--config-file", str(config),
                                          *args])
+        # The command sets up logging (oslo.log replaces the root logger's
+        # handlers with one on this test's captured stderr): put it back.
+        root = logging.getLogger()
+        handlers, level = list(root.handlers), root.level
         try:
             manage.main()
         finally:
+            for handler in list(root.handlers):
+                root.removeHandler(handler)
+            for handler in handlers:
+                root.addHandler(handler)
+            root.setLevel(level)
             CONF.reset()
             CONF.unregister_opt(manage.CATEGORY_OPT)
         return capsys.readouterr().out
