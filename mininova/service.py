@@ -3,6 +3,8 @@
 
 ``Service.create(binary, topic, manager)`` builds one; ``start()``:
 
+0. a compute first waits for a conductor to answer (``wait_until_ready``):
+   it may have started first;
 1. ``manager.init_host()``: start-up checks and recovery;
 2. registers (or finds) its row in ``services``: directly in the database
    for the controller services, through the conductor for compute, which
@@ -58,6 +60,9 @@ class Service:
 
     def start(self):
         LOG.info("Starting %s node (version %s)", self.binary, utils.package_version())
+        if hasattr(self.service_api, "wait_until_ready"):
+            # A compute's start-up needs the conductor before anything else.
+            self.service_api.wait_until_ready(mn_context.get_admin_context())
         self.manager.init_host()
         ctxt = mn_context.get_admin_context()
         self.service_ref = self.service_api.service_register(

@@ -22,32 +22,34 @@ Left out: ``--all-tenants`` lookups by name, rebuild's password, files,
 key and user data, migrate's ``--host`` (2.56), lock, rescue, shelve.
 """
 
-from mininova.cli.servers import server_for_display, wait_for_action
+from mininova.cli.servers import server_for_display, task_over, wait_for_action
 from mininova.cli.utils import act_on_each, add_command, key_value, print_dict
 
 POLL_TIMEOUT = 300
 
-# name -> (API action, accepted message or None, help); all act on one or more servers.
+# name -> (API action, accepted message, the status it ends in, help); each
+# acts on one or more servers.
 SIMPLE_ACTIONS = {
-    "stop": ("os-stop", "Request to stop server {name} has been accepted.",
+    "stop": ("os-stop", "Request to stop server {name} has been accepted.", "SHUTOFF",
              "Stop the server(s)."),
-    "start": ("os-start", "Request to start server {name} has been accepted.",
+    "start": ("os-start", "Request to start server {name} has been accepted.", "ACTIVE",
               "Start the server(s)."),
-    "pause": ("pause", "Request to pause server {name} has been accepted.",
-               "Pause the server(s)."),
-    "unpause": ("unpause", "Request to unpause server {name} has been accepted.",
-               "Unpause the server(s)."),
+    "pause": ("pause", "Request to pause server {name} has been accepted.", "PAUSED",
+              "Pause the server(s)."),
+    "unpause": ("unpause", "Request to unpause server {name} has been accepted.", "ACTIVE",
+                "Unpause the server(s)."),
     "suspend": ("suspend", "Request to suspend server {name} has been accepted.",
-               "Suspend the server(s)."),
-    "resume": ("resume", "Request to resume server {name} has been accepted.",
+                "SUSPENDED", "Suspend the server(s)."),
+    "resume": ("resume", "Request to resume server {name} has been accepted.", "ACTIVE",
                "Resume the server(s)."),
 }
 
 
 def add_commands(commands):
-    for name, (action, accepted, help_text) in SIMPLE_ACTIONS.items():
-        command = add_command(commands, name, _simple_action(name, action, accepted),
-                              help_text)
+    for name, (action, accepted, end_status, help_text) in SIMPLE_ACTIONS.items():
+        command = add_command(commands, name,
+                              _simple_action(name, action, accepted, end_status), help_text)
+        _add_poll(command, f"wait until the server(s) are {end_status}")
         command.add_argument("server", nargs="+", help="name or ID of server(s)")
 
     reboot = add_command(commands, "reboot", do_reboot, "Reboot the server(s).")
@@ -60,11 +62,15 @@ def add_commands(commands):
     _add_poll(resize, "report the resize progress until it completes")
     resize.add_argument("server", help="name or ID of server")
     resize.add_argument("flavor", help="name or ID of the new flavor")
-    add_command(commands, "resize-confirm", do_resize_confirm,
-                "Confirm a previous resize.").add_argument("server")
-    add_command(commands, "resize-revert", do_resize_revert,
-                "Revert a previous resize (and return to the previous "
-                "host and flavor).").add_argument("server")
+    confirm = add_command(commands, "resize-confirm", do_resize_confirm,
+                          "Confirm a previous resize.")
+    _add_poll(confirm, "wait until the source host has let go of the server")
+    confirm.add_argument("server")
+    revert = add_command(commands, "resize-revert", do_resize_revert,
+                         "Revert a previous resize (and return to the previous "
+                         "host and flavor).")
+    _add_poll(revert, "wait until the server is back on its host")
+    revert.add_argument("server")
     migrate = add_command(commands, "migrate", do_migrate,
                           "Migrate a server. The new host is chosen by the scheduler.")
     _add_poll(migrate, "report the migration progress until it completes")
@@ -88,38 +94,42 @@ def _add_poll(command, help_text):
 
 # --- actions on one or more servers ------------------------------------------------
 
-def _simple_action(name, action, accepted):
+def _simple_action(name, action, accepted, end_status):
     def do_action(client, args):
-        return act_on_each(args.server,
-                           lambda server: client.server_action(
-                               client.find_server(server)["id"], action),
-                           accepted, f"Unable to {name} the specified server(s).")
+        return _act_on_servers(client, args, args.server, name, action, None, accepted,
+                               [end_status])
     return do_action
 
 
 def do_reboot(client, args):
     # Found first, as novaclient does: a name that matches no server stops
-    # the command before any server reboots.
-    servers = {_label(server): server for server in map(client.find_server, args.server)}
-    request_ids = {}
+    # the command before any server reboots. They are then named as
+    # novaclient names a server it found: ``vm1 (<uuid>)``.
+    found = {f"{s['name']} ({s['id']})": s["id"] for s in map(client.find_server, args.server)}
+    return _act_on_servers(client, args, found, "reboot", "reboot",
+                           {"type": args.reboot_type},
+                           "Request to reboot server {name} has been accepted.", ["ACTIVE"],
+                           server_id=found.get)
 
-    def reboot(label):
-        response = client.server_action(servers[label]["id"], "reboot",
-                                        {"type": args.reboot_type})
-        request_ids[label] = response.headers.get("x-compute-request-id")
-    code = act_on_each(servers, reboot,
-                       "Request to reboot server {name} has been accepted.",
-                       "Unable to reboot the specified server(s).")
+
+def _act_on_servers(client, args, names, name, action, info, accepted, end_statuses,
+                    server_id=None):
+    """``action`` on each server of ``names``; with ``--poll``, wait for each
+    accepted one to end in ``end_statuses``. ``server_id(name)`` tells the
+    server's ID (by default: look the name up)."""
+    server_id = server_id or (lambda server_name: client.find_server(server_name)["id"])
+    accepted_requests = {}
+
+    def act(server_name):
+        response = client.server_action(server_id(server_name), action, info)
+        accepted_requests[server_name] = response.headers.get("x-compute-request-id")
+    code = act_on_each(names, act, accepted, f"Unable to {name} the specified server(s).")
     if args.poll:
-        for label, request_id in request_ids.items():
-            code |= wait_for_action(client, servers[label], args.timeout, ["ACTIVE"],
-                                    request_id, "reboot")
+        for server_name, request_id in accepted_requests.items():
+            server = client.get_server(server_id(server_name))
+            code |= wait_for_action(client, server, args.timeout, end_statuses, request_id,
+                                    name)
     return code
-
-
-def _label(server):
-    """How novaclient names a server it has found: ``vm1 (<uuid>)``."""
-    return f"{server['name']} ({server['id']})"
 
 
 # --- resize, migrate, rebuild ---------------------------------------------------
@@ -136,13 +146,24 @@ def do_resize(client, args):
 
 
 def do_resize_confirm(client, args):
-    client.server_action(client.find_server(args.server)["id"], "confirmResize")
-    return 0
+    server = client.find_server(args.server)
+    response = client.server_action(server["id"], "confirmResize")
+    if not args.poll:
+        return 0
+    # A confirm sets no task_state: it is over when the server leaves
+    # VERIFY_RESIZE (the source host has dropped its copy).
+    return wait_for_action(client, server, args.timeout, ["ACTIVE", "SHUTOFF"],
+                           response.headers.get("x-compute-request-id"), "resize confirm",
+                           over=lambda s: s["status"] != "VERIFY_RESIZE" and task_over(s))
 
 
 def do_resize_revert(client, args):
-    client.server_action(client.find_server(args.server)["id"], "revertResize")
-    return 0
+    server = client.find_server(args.server)
+    response = client.server_action(server["id"], "revertResize")
+    if not args.poll:
+        return 0
+    return wait_for_action(client, server, args.timeout, ["ACTIVE", "SHUTOFF"],
+                           response.headers.get("x-compute-request-id"), "resize revert")
 
 
 def do_migrate(client, args):

@@ -116,12 +116,15 @@ def wait_for_server(client, server_id, name, timeout, finished):
     return server
 
 
-def wait_for_action(client, server, timeout, statuses, request_id=None, what="action"):
+def wait_for_action(client, server, timeout, statuses, request_id=None, what="action",
+                    over=None):
     """``--poll`` of an action: print the server's states until the action
-    is over. Exit status 0 if it ended in one of ``statuses``; else 1, and
-    why, from the action's record (``request_id``)."""
-    final = wait_for_server(client, server["id"], server["name"], timeout, _task_over)
-    if final["status"] in statuses and _task_over(final):
+    is ``over`` (by default: its task_state cleared). Exit status 0 if it
+    ended in one of ``statuses``; else 1, and why, from the action's record
+    (``request_id``)."""
+    over = over or task_over
+    final = wait_for_server(client, server["id"], server["name"], timeout, over)
+    if final["status"] in statuses and over(final):
         return 0
     if final["status"] != "ERROR" and request_id:
         # An ERROR has shown its fault already; a failure that left the
@@ -156,7 +159,7 @@ def _exception_line(traceback_text):
     return f"{name.rsplit('.', 1)[-1]}{sep}{message}"
 
 
-def _task_over(server):
+def task_over(server):
     """Whether an action is over, well or not: the API set its task_state
     before it answered, and only the action's end clears it."""
     return server["OS-EXT-STS:task_state"] is None

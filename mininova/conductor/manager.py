@@ -50,6 +50,10 @@ LOG = logging.getLogger(__name__)
 class ConductorManager(manager.Manager):
     """The database, one narrow method at a time, for compute hosts."""
 
+    def ping(self, context, arg):
+        """A compute starting up asks whether a conductor runs."""
+        return {"service": "conductor", "arg": arg}
+
     # services -----------------------------------------------------------
     def service_register(self, context, host, binary, topic):
         try:

@@ -18,6 +18,10 @@ class ConductorAPI:
     def __init__(self):
         self.client = rpc.RPCClient(TOPIC)
 
+    def ping(self, ctxt, arg, timeout=None):
+        """Whether a conductor answers (within ``timeout`` seconds)."""
+        return self.client.prepare(timeout=timeout).call(ctxt, "ping", arg=arg)
+
     # services
     def service_register(self, ctxt, host, binary, topic):
         return self.client.call(ctxt, "service_register", host=host, binary=binary, topic=topic)

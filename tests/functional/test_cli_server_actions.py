@@ -50,6 +50,15 @@ def test_stop_and_start_several_servers(mininova, admin, image, vm1):
     helpers.wait_for_settled(admin, vm1["id"], "ACTIVE")
 
 
+def test_stop_and_start_with_poll_wait_for_the_end_state(mininova, vm1):
+    code, out, err = mininova("stop", "--poll", "vm1")
+    assert (code, err) == (0, "")
+    assert progress(out, vm1)[-1] == "SHUTOFF"
+    code, out, _err = mininova("start", "--poll", "vm1")
+    assert code == 0
+    assert progress(out, vm1)[-1] == "ACTIVE"
+
+
 def test_a_refused_action_is_reported_and_the_others_still_run(mininova, admin, image, vm1):
     vm2 = boot(admin, image, "vm2")
     mininova("stop", "vm1")
@@ -116,9 +125,10 @@ def test_resize_poll_then_confirm(mininova, admin, vm1):
     states = progress(out, vm1)
     assert states[0].startswith("RESIZE (")
     assert states[-1] == "VERIFY_RESIZE"
-    assert mininova("resize-confirm", "vm1") == (0, "", "")
-    confirmed = helpers.wait_for_settled(admin, vm1["id"], "ACTIVE")
-    assert confirmed["flavor"]["id"] == MICRO
+    code, out, _err = mininova("resize-confirm", "--poll", "vm1")
+    assert code == 0
+    assert progress(out, vm1)[-1] == "ACTIVE"
+    assert admin.get_server(vm1["id"])["flavor"]["id"] == MICRO
 
 
 def test_resize_poll_that_finds_no_host_says_so_and_fails(mininova, admin, vm1):

@@ -145,3 +145,30 @@ def test_the_api_calls_on_the_current_transport_and_leaves_no_consumer(cloud):
         finally:
             running.stop()
         assert _reply_consumers() == []
+
+
+def test_a_compute_started_before_any_conductor_waits_for_one(conf, caplog):
+    """Its first call would go to a queue nobody declared yet, and be lost:
+    it pings until a conductor answers, as Nova's compute does."""
+    from mininova import context as mn_context
+    from mininova.cmd import conductor as conductor_cmd
+    from mininova.conductor import api as conductor_api
+    from mininova.db import migration
+
+    caplog.set_level("INFO", logger="mininova.conductor.api")
+    migration.db_sync()
+    waiter = threading.Thread(target=conductor_api.API().wait_until_ready,
+                              args=(mn_context.get_admin_context(),),
+                              kwargs={"early_timeout": 0.2})
+    waiter.start()
+    time.sleep(0.6)
+    assert waiter.is_alive()
+    conductor = conductor_cmd.build_service()
+    conductor.start()
+    try:
+        waiter.join(timeout=10)
+        assert not waiter.is_alive()
+    finally:
+        conductor.stop()
+    assert "Timed out waiting for mininova-conductor." in caplog.text
+    assert "mininova-conductor connection established successfully" in caplog.text
