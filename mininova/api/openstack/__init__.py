@@ -27,7 +27,7 @@ from werkzeug import exceptions as http_exceptions
 
 from mininova import context as mn_context
 from mininova import exception
-from mininova.api.openstack import common
+from mininova.api.openstack import api_version_request, common
 from mininova.conf import CONF
 
 LOG = logging.getLogger(__name__)
@@ -35,13 +35,6 @@ ACCESS_LOG = logging.getLogger("mininova.api.openstack.requestlog")
 
 # URLs that answer without a token, as Nova's version documents do.
 PUBLIC_ENDPOINTS = {"versions.root", "versions.v21"}
-
-API_VERSION_HEADERS = {
-    "OpenStack-API-Version": "compute 2.1",
-    "X-OpenStack-Nova-API-Version": "2.1",
-    "Vary": "OpenStack-API-Version, X-OpenStack-Nova-API-Version",
-}
-
 
 def create_app():
     # console_output and server_actions register their server actions on
@@ -88,6 +81,7 @@ def _start_request():
     length = request.content_length or 0
     if length > CONF.api.max_request_body_size:
         raise exception.RequestTooLarge()
+    g.api_version = api_version_request.from_headers(request.headers)
     context = mn_context.from_auth_token(request.headers.get("X-Auth-Token"),
                                          request_id=g.request_id)
     if context is None:
@@ -101,7 +95,10 @@ def _start_request():
 def _finish_request(response):
     response.headers["x-compute-request-id"] = g.get("request_id", "")
     response.headers["x-openstack-request-id"] = g.get("request_id", "")
-    response.headers.update(API_VERSION_HEADERS)
+    # The version answered: the one asked for, or the minimum when the
+    # request's own header was refused.
+    response.headers.update(api_version_request.response_headers(
+        api_version_request.current()))
     ACCESS_LOG.info(
         '%(REMOTE_ADDR)s "%(REQUEST_METHOD)s %(REQUEST_URI)s" status: %(status)s '
         "len: %(len)s time: %(time).7f",

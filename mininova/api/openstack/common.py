@@ -12,6 +12,7 @@ FAULT_NAMES = {
     403: "forbidden",
     404: "itemNotFound",
     405: "badMethod",
+    406: "computeFault",  # Nova has no name of its own for it either
     409: "conflictingRequest",
     413: "overLimit",
     415: "badMediaType",

@@ -3,7 +3,7 @@
 
 from flask import Blueprint, jsonify
 
-from mininova.api.openstack import common
+from mininova.api.openstack import api_version_request, common
 
 blueprint = Blueprint("versions", __name__)
 
@@ -14,8 +14,8 @@ def _v21():
     return {
         "id": "v2.1",
         "status": "CURRENT",
-        "version": "2.1",
-        "min_version": "2.1",
+        "version": api_version_request.MAX_VERSION,
+        "min_version": api_version_request.MIN_VERSION,
         "updated": UPDATED,
         "links": [{"rel": "self", "href": f"{common.base_url()}/v2.1/"}],
         "media-types": [{"base": "application/json",
