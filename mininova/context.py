@@ -29,6 +29,13 @@ class RequestContext(oslo_context.RequestContext):
             **kwargs,
         )
 
+    def can(self, action, target=None):
+        """Whether this context may do ``action`` (a policy rule) on
+        ``target``; raises PolicyNotAuthorized (403) if not, as Nova's does."""
+        from mininova import policy
+
+        return policy.authorize(self, action, target)
+
     def elevated(self):
         """A copy with the admin role, for internal look-ups on behalf of a user."""
         values = self.to_dict()
@@ -47,13 +54,6 @@ def get_admin_context():
                           overwrite=False)
 
 
-def require_admin(context, action):
-    from mininova import exception
-
-    if not context.is_admin:
-        raise exception.PolicyNotAuthorized(action=action)
-
-
 def clear_current():
     """Forget the thread's current context once a message has been handled,
     so that a pooled thread's next log lines do not carry a stale request id.
@@ -61,18 +61,22 @@ def clear_current():
     oslo_context._request_store.context = None
 
 
-def from_auth_token(token, request_id=None):
+def from_auth_token(token, request_id=None, roles=None):
     """The context of an ``X-Auth-Token: <user>:<project>`` header.
 
     This is Nova's ``noauth2`` idea: the token *is* the identity, nothing is
-    verified. A user named ``admin`` gets the admin role. Returns None for a
-    missing or malformed token (the caller answers 401).
+    verified. A user named ``admin`` gets the admin role (and, as Keystone's
+    role implications give, member and reader), any other member and
+    reader; ``roles`` (an ``X-Roles`` header) replaces them, so that a
+    reader-only user can be tried. Returns None for a missing or malformed
+    token (the caller answers 401).
     """
     if not token or token.count(":") != 1:
         return None
     user_id, project_id = (part.strip() for part in token.split(":"))
     if not user_id or not project_id:
         return None
-    roles = ["admin", "member", "reader"] if user_id == "admin" else ["member", "reader"]
+    if roles is None:
+        roles = ["admin", "member", "reader"] if user_id == "admin" else ["member", "reader"]
     kwargs = {"request_id": request_id} if request_id else {}
     return RequestContext(user_id=user_id, project_id=project_id, roles=roles, **kwargs)

@@ -36,8 +36,10 @@ def _seconds(spacing):
 
 
 class Manager:
-    # Methods of a manager that are not reachable over RPC.
-    NOT_RPC = frozenset({"init_host", "cleanup_host", "post_start_hook", "run_periodic_tasks"})
+    # Public methods of a manager that are not reachable over RPC (periodic
+    # tasks are not either: rpc.RPCServer skips them).
+    NOT_RPC = frozenset({"init_host", "cleanup_host", "post_start_hook", "run_periodic_tasks",
+                         "seconds_until"})
 
     def __init__(self, host=None):
         self.host = host or CONF.host

@@ -481,7 +481,9 @@ class RPCServer:
     def _find_method(self, name):
         for endpoint in self.endpoints:
             function = getattr(endpoint, name, None)
-            if not name.startswith("_") and callable(function) and name not in endpoint.NOT_RPC:
+            if (not name.startswith("_") and callable(function)
+                    and name not in endpoint.NOT_RPC
+                    and not hasattr(function, "_periodic_spacing")):
                 return function
         raise exception.InvalidInput(reason=f"{self.topic} has no RPC method {name!r}")
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mininova import rpc
+from mininova import policy, rpc
 from mininova.conf import CONF
 from mininova.db import api as db_api
 
@@ -16,6 +16,7 @@ def conf(tmp_path):
     CONF.set_override("transport_url", "memory://")
     CONF.set_override("compute_driver", "fake.FakeDriver")
     yield CONF
+    policy.reset()
     rpc.cleanup()
     rpc.reset_memory_broker()
     db_api.dispose_engines()

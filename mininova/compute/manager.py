@@ -75,6 +75,9 @@ LOG = logging.getLogger(__name__)
 
 
 class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin, manager.Manager):
+    # The driver calls handle_events with its lifecycle events; no message may.
+    NOT_RPC = manager.Manager.NOT_RPC | {"handle_events"}
+
     def __init__(self, host=None, compute_driver=None):
         super().__init__(host)
         self.conductor_api = conductor_api.API()
@@ -522,8 +525,12 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin, manager.Mana
         self.driver.destroy(context, instance, destroy_disks=True)
         LOG.info("Took %0.2f seconds to destroy the instance on the hypervisor.",
                  time.monotonic() - started, instance=instance)
-        self.conductor_api.instance_destroy(context, instance["uuid"])
-        self.rt.drop_instance(context, instance)
+        try:
+            self.conductor_api.instance_destroy(context, instance["uuid"])
+        finally:
+            # The guest is gone whether or not the row still was there (a
+            # local delete may have removed it): its resources are free.
+            self.rt.drop_instance(context, instance)
 
     # --- questions -------------------------------------------------------------
 

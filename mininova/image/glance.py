@@ -16,7 +16,7 @@ user, such as the admin context of a periodic task, speaks as ``admin:admin``.
 ``X-OpenStack-Request-ID`` carries the context's request id, so the image
 service logs the download under the same ``req-…`` as the compute host.
 
-Downloads are streamed to disk 1 units.Mi at a time, whatever the image's size,
+Downloads are streamed to disk 1 MiB at a time, whatever the image's size,
 and checked: the byte count against ``Content-Length`` and the md5 against
 the image's checksum. A failed download never leaves a partial file behind.
 A large download logs its progress (percentage and MB/s) every tenth of the

@@ -137,3 +137,14 @@ def test_call_nobody_listens_to_times_out(conf):
     client = rpc.RPCClient("nobody-listens", timeout=0.2)
     with pytest.raises(rpc.MessagingTimeout, match="Timed out waiting for a reply"):
         client.call(make_context(), "echo", value=1)
+
+
+def test_periodic_tasks_and_callbacks_are_not_rpc_methods(conf):
+    from mininova.compute import manager as compute_manager
+
+    server = rpc.RPCServer("compute", "host1", [compute_manager.ComputeManager("host1")],
+                           transport=rpc.get_transport("memory://"))
+    for name in ("update_available_resource", "handle_events", "seconds_until", "init_host"):
+        with pytest.raises(exception.InvalidInput, match="has no RPC method"):
+            server._find_method(name)
+    assert server._find_method("stop_instance")

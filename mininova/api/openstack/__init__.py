@@ -82,8 +82,10 @@ def _start_request():
     if length > CONF.api.max_request_body_size:
         raise exception.RequestTooLarge()
     g.api_version = api_version_request.from_headers(request.headers)
-    context = mn_context.from_auth_token(request.headers.get("X-Auth-Token"),
-                                         request_id=g.request_id)
+    roles = request.headers.get("X-Roles")
+    context = mn_context.from_auth_token(
+        request.headers.get("X-Auth-Token"), request_id=g.request_id,
+        roles=[r.strip() for r in roles.split(",") if r.strip()] if roles else None)
     if context is None:
         if request.endpoint in PUBLIC_ENDPOINTS:
             return

@@ -70,6 +70,11 @@ def context():
     return g.context
 
 
+def owned_by(instance):
+    """The policy target of a server: whose it is."""
+    return {"project_id": instance["project_id"], "user_id": instance["user_id"]}
+
+
 def action_in_body(actions):
     """The action a ``POST .../action`` body names, as Nova's action routes
     read it: a body of exactly one key, ``{"add_host": {...}}``.

@@ -31,7 +31,6 @@ from mininova.virt.libvirt import utils as libvirt_utils
 LOG = logging.getLogger(__name__)
 
 
-
 def create_root_disk(context, instance, image, instance_dir, cache_mode):
     base = imagecache.fetch_base_image(context, image, cache_mode)
     # Checked again before every overlay: the base is what the guest will

@@ -27,7 +27,6 @@ already run servers (Stein).
 
 from flask import Blueprint, jsonify
 
-from mininova import context as mn_context
 from mininova import exception, utils
 from mininova.api import validation
 from mininova.api.openstack import common
@@ -60,7 +59,7 @@ def _view(aggregate):
 
 def _admin_context(action):
     context = common.context()
-    mn_context.require_admin(context, f"os_compute_api:os-aggregates:{action}")
+    context.can(f"os_compute_api:os-aggregates:{action}")
     return context
 
 

@@ -21,7 +21,6 @@ and the api/metadata services, which mininova does not register.
 
 from flask import Blueprint, jsonify
 
-from mininova import context as mn_context
 from mininova import servicegroup, utils
 from mininova.api.openstack import common
 from mininova.availability_zones import services_with_zones, split_zones
@@ -33,6 +32,7 @@ blueprint = Blueprint("availability_zone", __name__)
 @blueprint.get("/os-availability-zone")
 def index():
     context = common.context()
+    context.can("os_compute_api:os-availability-zone:list")
     available, unavailable = split_zones(services_with_zones(context.elevated()))
     internal = CONF.internal_service_availability_zone
     zones = ([_zone(name, True) for name in available if name != internal]
@@ -43,7 +43,7 @@ def index():
 @blueprint.get("/os-availability-zone/detail")
 def detail():
     context = common.context()
-    mn_context.require_admin(context, "os_compute_api:os-availability-zone:detail")
+    context.can("os_compute_api:os-availability-zone:detail")
     services = services_with_zones(context)
     available, unavailable = split_zones(services)
     zones = ([_zone(name, True, _hosts_of_zone(services, name)) for name in available]

@@ -9,7 +9,8 @@ from mininova.api.openstack.compute import servers
 from mininova.api.openstack.compute.schemas import servers as schema
 
 
-@servers.register_action("os-getConsoleOutput", schema.get_console_output)
+@servers.register_action("os-getConsoleOutput", schema.get_console_output,
+                         "os_compute_api:os-console-output")
 def get_console_output(context, instance, body):
     length = (body["os-getConsoleOutput"] or {}).get("length")
     tail = None if length in (None, -1, "-1") else int(length)

@@ -31,14 +31,20 @@ def _detail(flavor):
 
 @blueprint.get("/flavors")
 def index():
-    return jsonify({"flavors": [_basic(f) for f in db.flavor_get_all(common.context())]})
+    context = common.context()
+    context.can("os_compute_api:flavors:index")
+    return jsonify({"flavors": [_basic(f) for f in db.flavor_get_all(context)]})
 
 
 @blueprint.get("/flavors/detail")
 def detail():
-    return jsonify({"flavors": [_detail(f) for f in db.flavor_get_all(common.context())]})
+    context = common.context()
+    context.can("os_compute_api:flavors:index")
+    return jsonify({"flavors": [_detail(f) for f in db.flavor_get_all(context)]})
 
 
 @blueprint.get("/flavors/<flavor_id>")
 def show(flavor_id):
-    return jsonify({"flavor": _detail(db.flavor_get_by_flavor_id(common.context(), flavor_id))})
+    context = common.context()
+    context.can("os_compute_api:flavors:show")
+    return jsonify({"flavor": _detail(db.flavor_get_by_flavor_id(context, flavor_id))})

@@ -18,7 +18,6 @@ Left out: Nova's validation of the known namespaces (``hw:``, ``trait:``,
 
 from flask import Blueprint, jsonify
 
-from mininova import context as mn_context
 from mininova import exception
 from mininova.api import validation
 from mininova.api.openstack import common
@@ -32,7 +31,7 @@ COLLECTION = "/flavors/<flavor_id>/os-extra_specs"
 
 def _admin_context(action):
     context = common.context()
-    mn_context.require_admin(context, f"os_compute_api:os-flavor-extra-specs:{action}")
+    context.can(f"os_compute_api:os-flavor-extra-specs:{action}")
     return context
 
 
@@ -42,7 +41,9 @@ def _as_strings(specs):
 
 @blueprint.get(COLLECTION)
 def index(flavor_id):
-    specs = scheduling_db.flavor_extra_specs_get(common.context(), flavor_id)
+    context = common.context()
+    context.can("os_compute_api:os-flavor-extra-specs:index")
+    specs = scheduling_db.flavor_extra_specs_get(context, flavor_id)
     return jsonify({"extra_specs": specs})
 
 
@@ -57,7 +58,9 @@ def create(flavor_id, body):
 
 @blueprint.get(f"{COLLECTION}/<key>")
 def show(flavor_id, key):
-    specs = scheduling_db.flavor_extra_specs_get(common.context(), flavor_id)
+    context = common.context()
+    context.can("os_compute_api:os-flavor-extra-specs:show")
+    specs = scheduling_db.flavor_extra_specs_get(context, flavor_id)
     if key not in specs:
         raise exception.FlavorExtraSpecsNotFound(flavor_id=flavor_id, extra_specs_key=key)
     return jsonify({key: specs[key]})

@@ -6,7 +6,6 @@ import json
 
 from flask import Blueprint, jsonify
 
-from mininova import context as mn_context
 from mininova import exception
 from mininova.api.openstack import common
 
@@ -50,7 +49,7 @@ def _detail(node):
 
 def _admin_context(action):
     context = common.context()
-    mn_context.require_admin(context, f"os_compute_api:os-hypervisors:{action}")
+    context.can(f"os_compute_api:os-hypervisors:{action}")
     return context
 
 

@@ -17,7 +17,6 @@ from concurrent import futures
 
 from flask import Blueprint, jsonify, request
 
-from mininova import context as mn_context
 from mininova import exception
 from mininova.api.openstack import common
 
@@ -27,7 +26,7 @@ blueprint = Blueprint("image_cache", __name__)
 @blueprint.get("/os-image-cache")
 def index():
     context = common.context()
-    mn_context.require_admin(context, "os_compute_api:os-image-cache:list")
+    context.can("os_compute_api:os-image-cache:list")
     host = request.args.get("host")
     services = common.host_api().service_get_all(context, binary="mininova-compute", host=host)
     if host is not None and not services:

@@ -27,7 +27,7 @@ Left out: paging and time filters (``limit``, ``marker``, ``changes-since``,
 
 from flask import Blueprint, jsonify
 
-from mininova import exception, utils
+from mininova import exception, policy, utils
 from mininova.api.openstack import common
 from mininova.db import api as db
 
@@ -43,6 +43,7 @@ TIMES = ("start_time", "finish_time")
 def index(server_id):
     context = common.context()
     instance = _instance(context, server_id)
+    context.can("os_compute_api:os-instance-actions:list", common.owned_by(instance))
     actions = db.actions_get(context, instance["uuid"])
     return jsonify({"instanceActions": [_view(action, ACTION_KEYS) for action in actions]})
 
@@ -51,10 +52,14 @@ def index(server_id):
 def show(server_id, request_id):
     context = common.context()
     instance = _instance(context, server_id)
+    context.can("os_compute_api:os-instance-actions:show", common.owned_by(instance))
     action = db.action_get_by_request_id(context, instance["uuid"], request_id)
     if action is None:
         raise exception.NotFound(f"Action {request_id} not found")
-    event_keys = EVENT_KEYS if context.is_admin else _without(EVENT_KEYS, "traceback")
+    event_keys = (EVENT_KEYS if policy.check(context,
+                                             "os_compute_api:os-instance-actions:events:details",
+                                             common.owned_by(instance))
+                  else _without(EVENT_KEYS, "traceback"))
     shown = _view(action, ACTION_KEYS)
     shown["events"] = [_view(event, event_keys)
                        for event in db.action_events_get(context, action["id"])]

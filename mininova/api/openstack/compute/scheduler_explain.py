@@ -47,5 +47,6 @@ def _attempt(decision):
 def explain(server_id):
     context = common.context()
     instance = common.compute_api().get(context, server_id)
+    context.can("os_compute_api:os-scheduler-explain", common.owned_by(instance))
     decisions = scheduling_db.scheduling_decisions_get(context, instance["uuid"])
     return jsonify({"attempts": [_attempt(decision) for decision in decisions]})

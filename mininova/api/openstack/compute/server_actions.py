@@ -14,7 +14,6 @@ import contextlib
 
 from flask import jsonify
 
-from mininova import context as mn_context
 from mininova import exception
 from mininova.api.openstack import common
 from mininova.api.openstack.compute import servers
@@ -29,54 +28,58 @@ def _accepted():
 # The actions whose body carries nothing: the body's key → the compute API
 # method (and body schema) of the same name.
 BODILESS_ACTIONS = {
-    "os-stop": "stop",
-    "os-start": "start",
-    "pause": "pause",
-    "unpause": "unpause",
-    "suspend": "suspend",
-    "resume": "resume",
+    "os-stop": ("stop", "os_compute_api:servers:stop"),
+    "os-start": ("start", "os_compute_api:servers:start"),
+    "pause": ("pause", "os_compute_api:os-pause-server:pause"),
+    "unpause": ("unpause", "os_compute_api:os-pause-server:unpause"),
+    "suspend": ("suspend", "os_compute_api:os-suspend-server:suspend"),
+    "resume": ("resume", "os_compute_api:os-suspend-server:resume"),
 }
 
 
-def _register_bodiless(action, method_name):
+def _register_bodiless(action, method_name, rule):
     def handler(context, instance, body):
         getattr(common.compute_api(), method_name)(context, instance)
         return _accepted()
-    servers.register_action(action, getattr(schema, method_name))(handler)
+    servers.register_action(action, getattr(schema, method_name), rule)(handler)
 
 
-for _action, _method_name in BODILESS_ACTIONS.items():
-    _register_bodiless(_action, _method_name)
+for _action, (_method_name, _rule) in BODILESS_ACTIONS.items():
+    _register_bodiless(_action, _method_name, _rule)
 
 
-@servers.register_action("reboot", schema.reboot)
+@servers.register_action("reboot", schema.reboot,
+                         "os_compute_api:servers:reboot")
 def reboot(context, instance, body):
     common.compute_api().reboot(context, instance, body["reboot"]["type"].upper())
     return _accepted()
 
 
-@servers.register_action("resize", schema.resize)
+@servers.register_action("resize", schema.resize,
+                         "os_compute_api:servers:resize")
 def resize(context, instance, body):
     common.compute_api().resize(context, instance, str(body["resize"]["flavorRef"]))
     return _accepted()
 
 
-@servers.register_action("migrate", schema.migrate)
+@servers.register_action("migrate", schema.migrate,
+                         "os_compute_api:os-migrate-server:migrate")
 def migrate(context, instance, body):
     """Cold migration: the same flavor on another host (admin only in Nova)."""
-    mn_context.require_admin(context, "os_compute_api:os-migrate-server:migrate")
     common.compute_api().resize(context, instance, flavor_id=None)
     return _accepted()
 
 
-@servers.register_action("confirmResize", schema.confirm_resize)
+@servers.register_action("confirmResize", schema.confirm_resize,
+                         "os_compute_api:servers:confirm_resize")
 def confirm_resize(context, instance, body):
     with _resize_to_settle():
         common.compute_api().confirm_resize(context, instance)
     return "", 204
 
 
-@servers.register_action("revertResize", schema.revert_resize)
+@servers.register_action("revertResize", schema.revert_resize,
+                         "os_compute_api:servers:revert_resize")
 def revert_resize(context, instance, body):
     with _resize_to_settle():
         common.compute_api().revert_resize(context, instance)
@@ -93,7 +96,8 @@ def _resize_to_settle():
         raise exception.Invalid("Instance has not been resized.") from exc
 
 
-@servers.register_action("createImage", schema.create_image)
+@servers.register_action("createImage", schema.create_image,
+                         "os_compute_api:servers:create_image")
 def create_image(context, instance, body):
     """202 with the new image's URL in ``Location`` (v2.1 has no body)."""
     image = common.compute_api().snapshot(context, instance, body["createImage"]["name"],
@@ -106,7 +110,8 @@ def create_image(context, instance, body):
     return response
 
 
-@servers.register_action("rebuild", schema.rebuild)
+@servers.register_action("rebuild", schema.rebuild,
+                         "os_compute_api:servers:rebuild")
 def rebuild(context, instance, body):
     request = body["rebuild"]
     instance = common.compute_api().rebuild(context, instance, request["imageRef"],

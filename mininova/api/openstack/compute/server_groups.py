@@ -17,7 +17,7 @@ microversions, and the server group quotas.
 
 from flask import Blueprint, jsonify, request
 
-from mininova import exception
+from mininova import exception, policy
 from mininova.api import validation
 from mininova.api.openstack import common
 from mininova.api.openstack.compute.schemas import server_groups as schema
@@ -52,6 +52,10 @@ def _live_members(context, instance_uuids):
     return live
 
 
+def _owned_by(group):
+    return {"project_id": group["project_id"], "user_id": group["user_id"]}
+
+
 def _get_group(context, group_id):
     """The group, if this context may see it; else InstanceGroupNotFound."""
     group = scheduling_db.instance_group_get(context, group_id)
@@ -64,8 +68,11 @@ def _get_group(context, group_id):
 @blueprint.get("/os-server-groups")
 def index():
     context = common.context()
+    context.can("os_compute_api:os-server-groups:index")
     all_projects = parameter_types.is_true(request.args.get("all_projects", "false"))
-    project_id = None if (all_projects and context.is_admin) else context.project_id
+    if all_projects:
+        all_projects = policy.check(context, "os_compute_api:os-server-groups:index:all_projects")
+    project_id = None if all_projects else context.project_id
     groups = scheduling_db.instance_group_get_all(context, project_id=project_id)
     offset = _offset_param()
     groups = groups[offset:offset + common.limit_param()]
@@ -83,6 +90,7 @@ def _offset_param():
 @validation.schema(schema.create)
 def create(body):
     context = common.context()
+    context.can("os_compute_api:os-server-groups:create")
     group = body["server_group"]
     created = scheduling_db.instance_group_create(context, group["name"], group["policies"][0])
     return jsonify({"server_group": _view(context, created)})
@@ -91,12 +99,15 @@ def create(body):
 @blueprint.get("/os-server-groups/<group_id>")
 def show(group_id):
     context = common.context()
-    return jsonify({"server_group": _view(context, _get_group(context, group_id))})
+    group = _get_group(context, group_id)
+    context.can("os_compute_api:os-server-groups:show", _owned_by(group))
+    return jsonify({"server_group": _view(context, group)})
 
 
 @blueprint.delete("/os-server-groups/<group_id>")
 def delete(group_id):
     context = common.context()
     group = _get_group(context, group_id)
+    context.can("os_compute_api:os-server-groups:delete", _owned_by(group))
     scheduling_db.instance_group_delete(context, group["uuid"])
     return "", 204

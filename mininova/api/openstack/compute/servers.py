@@ -2,7 +2,6 @@
 
 from flask import Blueprint, jsonify, request
 
-from mininova import context as mn_context
 from mininova.api import validation
 from mininova.api.openstack import common
 from mininova.api.openstack.compute.schemas import servers as schema
@@ -10,10 +9,13 @@ from mininova.api.openstack.compute.views import servers as views
 from mininova.api.validation import parameter_types
 
 blueprint = Blueprint("servers", __name__)
+
+
 @blueprint.post("/servers")
 @validation.schema(schema.create)
 def create(body):
     server = body["server"]
+    common.context().can("os_compute_api:servers:create")
     min_count = int(server.get("min_count", 1))
     max_count = int(server.get("max_count", min_count))
     if min_count > max_count:
@@ -71,9 +73,10 @@ def detail():
 def _list(view):
     context = common.context()
     all_tenants = parameter_types.is_true(request.args.get("all_tenants", "false"))
+    context.can(f"os_compute_api:servers:{view}")
     if all_tenants:
         # Other projects' servers are for admins: 403, as Nova's policy says.
-        mn_context.require_admin(context, f"os_compute_api:servers:{view}:get_all_tenants")
+        context.can(f"os_compute_api:servers:{view}:get_all_tenants")
     return common.compute_api().get_all(context, all_tenants=all_tenants,
                              name=request.args.get("name"), limit=common.limit_param())
 
@@ -82,6 +85,7 @@ def _list(view):
 def show(server_id):
     context = common.context()
     instance = common.compute_api().get(context, server_id)
+    context.can("os_compute_api:servers:show", common.owned_by(instance))
     fault = common.compute_api().get_faults(context, [instance]).get(instance["uuid"])
     return jsonify({"server": views.detail(instance, fault, context.is_admin)})
 
@@ -90,25 +94,30 @@ def show(server_id):
 def delete(server_id):
     context = common.context()
     instance = common.compute_api().get(context, server_id)
+    context.can("os_compute_api:servers:delete", common.owned_by(instance))
     common.compute_api().delete(context, instance)
     return "", 204
 
 
 # Server actions: ``POST /servers/<id>/action`` with a body of one key, such as
-# ``{"os-getConsoleOutput": {...}}``. Each action module registers its key.
+# ``{"os-getConsoleOutput": {...}}``. Each action module registers its key,
+# its body's schema and the policy rule that guards it.
 ACTIONS = {}
+_RULES = {}
 
 
-def register_action(name, body_schema):
+def register_action(name, body_schema, rule):
     def decorator(handler):
         ACTIONS[name] = (body_schema, handler)
+        _RULES[name] = rule
         return handler
     return decorator
 
 
 @blueprint.post("/servers/<server_id>/action")
 def action(server_id):
-    _name, handler, body = common.action_in_body(ACTIONS)
+    name, handler, body = common.action_in_body(ACTIONS)
     context = common.context()
     instance = common.compute_api().get(context, server_id)
+    context.can(_RULES[name], common.owned_by(instance))
     return handler(context, instance, body)

@@ -11,7 +11,6 @@ only.
 
 from flask import Blueprint, jsonify, request
 
-from mininova import context as mn_context
 from mininova import exception, utils
 from mininova.api import validation
 from mininova.api.openstack import common
@@ -38,7 +37,7 @@ def _view(service):
 
 def _admin_context(action):
     context = common.context()
-    mn_context.require_admin(context, f"os_compute_api:os-services:{action}")
+    context.can(f"os_compute_api:os-services:{action}")
     return context
 
 
