@@ -7,7 +7,12 @@ rebuilds it (``from_dict()``) and stores it in a
 thread-local, where oslo.log finds it and prints the request id on every line.
 That is how one ``req-…`` can be followed through all the services' logs.
 
-Left out: Keystone tokens and service catalogs, cell targeting, read-deleted
+With Keystone the context is made from the headers keystonemiddleware adds
+(``from_environ``, see :mod:`mininova.api.auth`) and carries the user's
+token, so that services the request reaches later (the image service) see
+the same user.
+
+Left out: service catalogs in the context, cell targeting, read-deleted
 modes other than a flag.
 """
 

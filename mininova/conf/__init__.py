@@ -21,6 +21,7 @@ from mininova.conf import (
     rpc,
     scheduler,
     service,
+    service_user,
 )
 
 CONF = cfg.CONF
@@ -38,6 +39,7 @@ ALL_MODULES = (
     image_cache,
     image_service,
     quota,
+    service_user,
 )
 
 for _module in ALL_MODULES:

@@ -25,6 +25,17 @@ api_opts = [
 api_group = cfg.OptGroup("api", title="REST API options")
 
 api_group_opts = [
+    cfg.StrOpt(
+        "auth_strategy",
+        default="noauth2",
+        choices=[("keystone", "validate tokens with Keystone (keystonemiddleware's "
+                              "auth_token, configured by [keystone_authtoken])"),
+                 ("noauth2", "no Keystone: the token is '<user>:<project>', and the user "
+                             "'admin' is an administrator; for tests and mininova-all")],
+        help="How the REST APIs (compute and image) learn who is asking. Nova's "
+        "default is keystone; mininova's is noauth2 so that mininova-all needs "
+        "nothing installed. The quickstart configures keystone.",
+    ),
     cfg.IntOpt(
         "max_request_body_size",
         default=114688,

@@ -10,9 +10,12 @@ GET is sent again after it may have reached a server (a read that timed out,
 a connection cut): a create or a delete might have been done already, and an
 upload's data stream cannot be replayed.
 
-Identity: ``X-Auth-Token: <user>:<project>``, the noauth2 form mininova-image
-accepts (see :func:`mininova.context.from_auth_token`); a context without a
-user, such as the admin context of a periodic task, speaks as ``admin:admin``.
+Identity: with Keystone, the user's own token (as Nova passes it to Glance),
+and for work no user asked for (a periodic task) the service user's token
+(``[service_user]``, :mod:`mininova.service_auth`). With noauth2,
+``X-Auth-Token: <user>:<project>`` (see
+:func:`mininova.context.from_auth_token`); a context without a user speaks
+as ``admin:admin``.
 ``X-OpenStack-Request-ID`` carries the context's request id, so the image
 service logs the download under the same ``req-…`` as the compute host.
 
@@ -30,7 +33,8 @@ for one it has, ``remove`` for those named in ``remove_props``.
 Thread-safe: each thread has its own ``requests.Session`` (a Session's
 connection pool is not meant to be shared between threads).
 
-Left out: Keystone tokens and the service catalog, Glance API v1, image
+Left out: finding the image service in the Keystone catalog (it is
+``[glance] api_servers``, as in older Nova), Glance API v1, image
 members, download handlers for other stores (``[glance]
 allowed_direct_url_schemes``), and signature verification.
 """
@@ -47,7 +51,7 @@ import urllib3
 from oslo_log import log as logging
 from oslo_utils import units
 
-from mininova import exception
+from mininova import exception, service_auth
 from mininova.conf import CONF
 
 LOG = logging.getLogger(__name__)
@@ -225,10 +229,24 @@ def _image_path(image_id):
 
 
 def _identity_headers(context):
-    user = context.user_id or "admin"
-    project = context.project_id or "admin"
-    return {"X-Auth-Token": f"{user}:{project}",
-            "X-OpenStack-Request-ID": context.request_id}
+    """Who the image service is told is asking.
+
+    With Keystone: the user's own token, as Nova passes it to Glance, plus
+    the service user's (X-Service-Token) when configured; work no user asked
+    for carries the service user's token alone. With noauth2: the
+    ``user:project`` token."""
+    headers = {"X-OpenStack-Request-ID": context.request_id}
+    if CONF.api.auth_strategy != "keystone":
+        user = context.user_id or "admin"
+        project = context.project_id or "admin"
+        headers["X-Auth-Token"] = f"{user}:{project}"
+    elif context.auth_token:
+        headers["X-Auth-Token"] = context.auth_token
+        if CONF.service_user.send_service_user_token and service_auth.configured():
+            headers["X-Service-Token"] = service_auth.get_token()
+    elif service_auth.configured():
+        headers["X-Auth-Token"] = service_auth.get_token()
+    return headers
 
 
 def _raise_for_status(response, image_id=None):

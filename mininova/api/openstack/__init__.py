@@ -5,17 +5,17 @@ What happens to every request, in the order Nova's pipeline does it:
 
 1. **request id**: a fresh ``req-<uuid>``, returned as ``x-compute-request-id``;
 2. **size limit**: bodies over ``[api] max_request_body_size`` → 413;
-3. **auth**: ``X-Auth-Token: <user>:<project>`` (Nova's noauth2) becomes the
-   request context, made current so every log line carries the request id;
-   no token → 401;
+3. **auth**: keystonemiddleware validates the token with Keystone, or the
+   ``user:project`` token of noauth2 is read (``[api] auth_strategy``, see
+   :mod:`mininova.api.auth`); who it is becomes the request context, made
+   current so every log line carries the request id; no token → 401;
 4. the resource's handler (one blueprint per resource, under ``/v2.1``);
 5. **faults**: an exception becomes ``{"<name>": {"code", "message"}}`` with
    its HTTP code; an unexpected one is a 500 ``computeFault`` (and a traceback
    in the log, not in the answer);
 6. **access log**: ``<ip> "GET /v2.1/servers" status: 200 len: 15 time: 0.0123456``.
 
-Left out: Keystone, policy files (a user named ``admin`` is the admin),
-microversions beyond 2.1, the ``/v2.1/<project_id>/`` URL form, rate limits.
+Left out: the ``/v2.1/<project_id>/`` URL form, rate limits.
 """
 
 import time
@@ -27,6 +27,7 @@ from werkzeug import exceptions as http_exceptions
 
 from mininova import context as mn_context
 from mininova import exception
+from mininova.api import auth
 from mininova.api.openstack import api_version_request, common
 from mininova.conf import CONF
 
@@ -35,6 +36,7 @@ ACCESS_LOG = logging.getLogger("mininova.api.openstack.requestlog")
 
 # URLs that answer without a token, as Nova's version documents do.
 PUBLIC_ENDPOINTS = {"versions.root", "versions.v21"}
+PUBLIC_PATHS = {"/", "/v2.1"}
 
 def create_app():
     # console_output and server_actions register their server actions on
@@ -72,6 +74,9 @@ def create_app():
     app.register_error_handler(exception.MininovaException, _fault_from_exception)
     app.register_error_handler(http_exceptions.HTTPException, _fault_from_http_error)
     app.register_error_handler(Exception, _fault_from_unexpected)
+    # Keystone's auth_token, when configured, checks every token before
+    # Flask sees the request (Nova's paste pipeline has it in front too).
+    app.wsgi_app = auth.with_authentication(app.wsgi_app, PUBLIC_PATHS)
     return app
 
 
@@ -82,10 +87,7 @@ def _start_request():
     if length > CONF.api.max_request_body_size:
         raise exception.RequestTooLarge()
     g.api_version = api_version_request.from_headers(request.headers)
-    roles = request.headers.get("X-Roles")
-    context = mn_context.from_auth_token(
-        request.headers.get("X-Auth-Token"), request_id=g.request_id,
-        roles=[r.strip() for r in roles.split(",") if r.strip()] if roles else None)
+    context = auth.request_context(request.environ, request.headers, g.request_id)
     if context is None:
         if request.endpoint in PUBLIC_ENDPOINTS:
             return

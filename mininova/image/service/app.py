@@ -48,6 +48,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import ClosingIterator
 
 from mininova import context as mn_context
+from mininova.api import auth
 from mininova.conf import CONF
 from mininova.db import api as db_api
 from mininova.image.service import models, store
@@ -71,6 +72,7 @@ REQUEST_ID_PATTERN = re.compile(
 
 # Endpoints a client may call before it has a token, to discover the API.
 PUBLIC_ENDPOINTS = frozenset({"root", "versions"})
+PUBLIC_PATHS = frozenset({"/", "/versions"})
 
 
 # --- the application ------------------------------------------------------------
@@ -93,6 +95,9 @@ def create_app(connection=None, store_path=None):
     app.register_error_handler(Exception, _error_response)
     _add_routes(app, ImagesController(engine, file_store),
                 ImageDataController(engine, file_store))
+    # Keystone's auth_token in front when [api] auth_strategy is keystone
+    # (Glance's paste pipeline has it too); the versions answer without.
+    app.wsgi_app = auth.with_authentication(app.wsgi_app, PUBLIC_PATHS)
     return app
 
 
@@ -126,7 +131,7 @@ def _kill_interrupted_uploads(engine, file_store):
 def _start_request():
     g.started = time.monotonic()
     request_id = _incoming_request_id()
-    context = mn_context.from_auth_token(request.headers.get("X-Auth-Token"), request_id)
+    context = auth.request_context(request.environ, request.headers, request_id)
     authenticated = context is not None
     if not authenticated:
         # An anonymous context still gives the log line a request id.
