@@ -17,7 +17,9 @@ RUNTIME_PACKAGES=(
     rabbitmq-server                                    # the message broker
     busybox-static syslinux syslinux-common mtools fdisk cpio zstd xz-utils kmod gzip
                                                        # tools/build-tiny-image
+    binutils                                           # readelf: the image's libraries
     genisoimage iproute2 procps curl                   # config drives, networking, checks
+    openssh-client                                     # ssh into guests (tools/check-tiny-image)
 )
 # What the integration tests need on top: real PostgreSQL and MariaDB.
 TEST_PACKAGES=(postgresql mariadb-server)
