@@ -455,6 +455,19 @@ class API:
         db.action_start(context, instance["uuid"], action)
         return instance
 
+    # --- events from other services ---------------------------------------------------
+
+    def external_instance_event(self, context, instances, events):
+        """One cast per host, with the events of its instances (Nova's)."""
+        hosts = {}
+        for instance in instances:
+            hosts.setdefault(instance["host"], []).append(instance)
+        for host, host_instances in hosts.items():
+            uuids = {instance["uuid"] for instance in host_instances}
+            self.compute_rpcapi.external_instance_event(
+                context, host, host_instances,
+                [event for event in events if event["server_uuid"] in uuids])
+
     # --- console -----------------------------------------------------------------
 
     def get_console_output(self, context, instance, tail_length=None):

@@ -57,6 +57,7 @@ from oslo_utils import timeutils
 
 from mininova import exception, manager
 from mininova.compute import (
+    instance_events,
     power_sync,
     resize,
     resource_tracker,
@@ -74,7 +75,8 @@ from mininova.virt import driver as virt_driver
 LOG = logging.getLogger(__name__)
 
 
-class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin, manager.Manager):
+class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
+                     instance_events.ExternalEventsMixin, manager.Manager):
     # The driver calls handle_events with its lifecycle events; no message may.
     NOT_RPC = manager.Manager.NOT_RPC | {"handle_events"}
 
@@ -85,7 +87,9 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin, manager.Mana
         self.scheduler_client = scheduler_rpcapi.SchedulerAPI()
         self.compute_rpcapi = compute_rpcapi.ComputeAPI()
         self.image_api = glance.API()
+        self.instance_events = instance_events.InstanceEvents()
         self.driver = virt_driver.load_compute_driver(compute_driver)
+        self.driver.virtapi = instance_events.ComputeVirtAPI(self)
         self.rt = resource_tracker.ResourceTracker(self.host, self.driver, self.conductor_api)
         self._build_semaphore = threading.BoundedSemaphore(CONF.max_concurrent_builds)
 

@@ -93,6 +93,11 @@ class ComputeAPI:
 
     # --- questions -------------------------------------------------------------------
 
+    def external_instance_event(self, ctxt, host, instances, events):
+        """Events of the network service about instances of ``host``."""
+        self.client.prepare(server=host).cast(ctxt, "external_instance_event",
+                                              instances=instances, events=events)
+
     def get_console_output(self, ctxt, instance, tail_length=None):
         return self.client.prepare(server=instance["host"]).call(
             ctxt, "get_console_output", instance=instance, tail_length=tail_length)

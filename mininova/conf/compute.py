@@ -108,6 +108,20 @@ compute_opts = [
         "host. Needed when there is only one compute host.",
     ),
     cfg.IntOpt(
+        "vif_plugging_timeout",
+        default=300,
+        min=0,
+        help="Seconds a boot waits for the network service's "
+        "network-vif-plugged event of each port before it gives up (0: do "
+        "not wait).",
+    ),
+    cfg.BoolOpt(
+        "vif_plugging_is_fatal",
+        default=True,
+        help="Whether a boot whose network-vif-plugged events did not come "
+        "fails (and is rescheduled) or goes on without them.",
+    ),
+    cfg.IntOpt(
         "console_log_max_bytes",
         default=100 * 1024,
         min=1,

@@ -53,6 +53,7 @@ def create_app():
         instance_actions,
         scheduler_explain,
         server_actions,  # noqa: F401
+        server_external_events,
         server_groups,
         servers,
         services,
@@ -66,7 +67,7 @@ def create_app():
     app.register_blueprint(versions.blueprint)
     for module in (servers, flavors, images, services, hypervisors, aggregates,
                    availability_zone, server_groups, flavors_extraspecs, scheduler_explain,
-                   image_cache, instance_actions):
+                   image_cache, instance_actions, server_external_events):
         app.register_blueprint(module.blueprint, url_prefix="/v2.1")
     app.before_request(_start_request)
     app.after_request(_finish_request)
