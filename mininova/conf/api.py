@@ -42,6 +42,13 @@ api_group_opts = [
         help="Largest accepted request body in bytes (112 KiB as Nova's "
         "oslo.middleware default); larger bodies get 413.",
     ),
+    cfg.StrOpt(
+        "dhcp_domain",
+        default="novalocal",
+        help="Domain of the instances' hostnames in their metadata "
+        "(meta_data.json's hostname is <hostname>.<dhcp_domain>); empty for "
+        "none.",
+    ),
     cfg.IntOpt(
         "max_limit",
         default=1000,

@@ -107,6 +107,12 @@ compute_opts = [
         help="Let a resize (not a cold migration) pick the instance's current "
         "host. Needed when there is only one compute host.",
     ),
+    cfg.BoolOpt(
+        "force_config_drive",
+        default=False,
+        help="Give every instance a config drive (disk.config), not only "
+        "those whose request asks for one.",
+    ),
     cfg.IntOpt(
         "vif_plugging_timeout",
         default=300,

@@ -48,6 +48,8 @@ class GuestConfig:
     image_id: str = ""
     host: str = ""
     package_version: str = ""
+    # The config drive (an ISO), attached as a cdrom when there is one.
+    config_drive_path: str | None = None
 
     def to_xml(self):
         domain = ET.Element("domain", type=self.virt_type)
@@ -115,6 +117,8 @@ class GuestConfig:
         ET.SubElement(disk, "driver", name="qemu", type="qcow2", cache=self.disk_cache_mode)
         ET.SubElement(disk, "source", file=self.disk_path)
         ET.SubElement(disk, "target", dev="vda", bus="virtio")
+        if self.config_drive_path:
+            devices.append(self._config_drive())
         serial = ET.SubElement(devices, "serial", type="pty")
         ET.SubElement(serial, "log", file=self.console_log_path, append="off")
         console = ET.SubElement(devices, "console", type="pty")
@@ -122,6 +126,17 @@ class GuestConfig:
         balloon = ET.SubElement(devices, "memballoon", model="virtio")
         ET.SubElement(balloon, "stats", period="10")
         return devices
+
+
+    def _config_drive(self):
+        # The last IDE device, as Nova's disk mapping puts it on the pc
+        # machine type; the guest finds it by its label, config-2.
+        cdrom = ET.Element("disk", type="file", device="cdrom")
+        ET.SubElement(cdrom, "driver", name="qemu", type="raw")
+        ET.SubElement(cdrom, "source", file=self.config_drive_path)
+        ET.SubElement(cdrom, "target", dev="hdd", bus="ide")
+        ET.SubElement(cdrom, "readonly")
+        return cdrom
 
 
 def _ns(tag):

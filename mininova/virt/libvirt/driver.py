@@ -63,10 +63,11 @@ from oslo_log import log as logging
 from oslo_utils import units
 
 from mininova import exception, utils
+from mininova.api.metadata import base as instance_metadata
 from mininova.compute import power_state, task_states
 from mininova.conf import CONF
 from mininova.image import glance
-from mininova.virt import driver, images
+from mininova.virt import configdrive, driver, images
 from mininova.virt.libvirt import cold_migration, imagebackend, imagecache
 from mininova.virt.libvirt import config as vconfig
 from mininova.virt.libvirt import host as libvirt_host
@@ -220,11 +221,28 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, driver.ComputeDriver):
 
     def _write_guest_xml(self, instance, instance_dir, disk_path):
         """The domain XML of the instance as it is now (its flavor, this
-        host), also kept as ``libvirt.xml`` for people to read."""
-        xml = self._guest_config(instance, disk_path, instance_dir).to_xml()
+        host, its config drive), also kept as ``libvirt.xml`` for people to
+        read."""
+        config = self._guest_config(instance, disk_path, instance_dir)
+        config.config_drive_path = self._config_drive(instance, instance_dir)
+        xml = config.to_xml()
         with open(os.path.join(instance_dir, "libvirt.xml"), "w") as f:
             f.write(xml)
         return xml
+
+    def _config_drive(self, instance, instance_dir, network_info=None):
+        """The path of the instance's config drive, made here if it needs
+        one and has none yet (a first boot, or a host it moved to); None
+        if it needs none."""
+        if not configdrive.required_by(instance):
+            return None
+        path = os.path.join(instance_dir, "disk.config")
+        if not os.path.exists(path):
+            LOG.info("Using config drive", instance=instance)
+            LOG.info("Creating config drive at %(path)s", {"path": path}, instance=instance)
+            metadata = instance_metadata.InstanceMetadata(instance, network_info)
+            configdrive.make_drive(path, metadata.files())
+        return path
 
     def _create_domain(self, xml):
         conn = self._host.get_connection()

@@ -113,3 +113,13 @@ def test_a_hostile_display_name_is_escaped_and_stays_text():
     assert root.findtext("metadata/mn:instance/mn:name", namespaces=NS) == '<script>&"'
     # The display name never becomes the domain name.
     assert root.findtext("name") == "instance-00000001"
+
+
+def test_a_config_drive_is_a_readonly_ide_cdrom():
+    path = f"/var/lib/mininova/instances/{UUID}/disk.config"
+    [cdrom] = domain(config_drive_path=path).findall("devices/disk[@device='cdrom']")
+    assert cdrom.find("source").get("file") == path
+    assert cdrom.find("driver").get("type") == "raw"
+    assert (cdrom.find("target").get("dev"), cdrom.find("target").get("bus")) == ("hdd", "ide")
+    assert cdrom.find("readonly") is not None
+    assert domain().findall("devices/disk[@device='cdrom']") == []

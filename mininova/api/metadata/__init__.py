@@ -1,0 +1,1 @@
+"""What a guest learns about itself (mirrors ``nova/api/metadata/``)."""

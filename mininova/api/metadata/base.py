@@ -1,0 +1,98 @@
+"""An instance's metadata, as files (mirrors ``nova/api/metadata/base.py``).
+
+The same content reaches the guest two ways: written to the config drive
+(``disk.config``, an ISO with label ``config-2``) or served by the metadata
+service at ``http://169.254.169.254/openstack/latest/…``. CirrOS (and the
+tiny image) read ``meta_data.json`` for their hostname and SSH keys, run
+``user_data`` when it is a script, and may read ``network_data.json``.
+
+Left out: the EC2 tree (``ec2/…``), dated versions other than ``latest``,
+password and device tags.
+"""
+
+import base64
+import json
+import os
+
+from mininova.conf import CONF
+
+VERSION = "latest"
+
+
+class InstanceMetadata:
+    """The metadata of one instance, given its row and its network info."""
+
+    def __init__(self, instance, network_info=None):
+        self.instance = instance
+        self.network_info = network_info or []
+
+    def files(self):
+        """``{path in the tree: bytes}``, e.g. ``openstack/latest/meta_data.json``."""
+        base = f"openstack/{VERSION}"
+        files = {
+            f"{base}/meta_data.json": _json(self.meta_data()),
+            f"{base}/network_data.json": _json(network_data(self.network_info)),
+            f"{base}/vendor_data.json": _json({}),
+            f"{base}/vendor_data2.json": _json({}),
+        }
+        user_data = self.user_data()
+        if user_data is not None:
+            files[f"{base}/user_data"] = user_data
+        return files
+
+    def meta_data(self):
+        instance = self.instance
+        data = {
+            "uuid": instance["uuid"],
+            "name": instance["display_name"],
+            "hostname": self.hostname(),
+            "launch_index": instance.get("launch_index") or 0,
+            "availability_zone": instance.get("availability_zone")
+            or CONF.default_availability_zone,
+            "project_id": instance["project_id"],
+            "meta": instance.get("metadata") or {},
+            "devices": [],
+            # A guest without a hardware RNG seeds its entropy from this.
+            "random_seed": base64.b64encode(os.urandom(512)).decode(),
+        }
+        if instance.get("key_name") and instance.get("key_data"):
+            data["public_keys"] = {instance["key_name"]: instance["key_data"]}
+            data["keys"] = [{"name": instance["key_name"], "type": "ssh",
+                             "data": instance["key_data"]}]
+        return data
+
+    def hostname(self):
+        """``vm1.novalocal``: the instance's hostname and ``[api] dhcp_domain``."""
+        hostname = self.instance.get("hostname") or "server"
+        return f"{hostname}.{CONF.api.dhcp_domain}" if CONF.api.dhcp_domain else hostname
+
+    def user_data(self):
+        """The user data, decoded: the API stores what the user sent, base64."""
+        if not self.instance.get("user_data"):
+            return None
+        return base64.b64decode(self.instance["user_data"])
+
+
+def network_data(network_info):
+    """``network_data.json``: Nova's links (one per VIF), networks (one per
+    fixed IP) and services (the DNS servers)."""
+    links, networks, services = [], [], []
+    for index, vif in enumerate(network_info):
+        link_id = f"tap{vif['id'][:11]}"
+        links.append({"id": link_id, "vif_id": vif["id"], "type": "bridge",
+                      "ethernet_mac_address": vif["address"],
+                      "mtu": vif.get("mtu") or 1500})
+        for ip in vif.get("fixed_ips", []):
+            networks.append({
+                "id": f"network{index}", "link": link_id, "network_id": vif["network_id"],
+                "type": "ipv4_dhcp" if vif.get("dhcp", True) else "ipv4",
+                "ip_address": ip["address"], "netmask": ip.get("netmask"),
+                "routes": ip.get("routes", [])})
+        for server in vif.get("dns_nameservers", []):
+            if {"type": "dns", "address": server} not in services:
+                services.append({"type": "dns", "address": server})
+    return {"links": links, "networks": networks, "services": services}
+
+
+def _json(value):
+    return json.dumps(value, sort_keys=True).encode()
