@@ -250,6 +250,11 @@ class MaxRetriesExceeded(NoValidHost):
     msg_fmt = "Exceeded maximum number of retries. %(reason)s"
 
 
+class VirtualInterfaceCreateException(MininovaException):
+    msg_fmt = "Virtual Interface creation failed"
+    safe = True
+
+
 class ComputeResourcesUnavailable(MininovaException):
     msg_fmt = "Insufficient compute resources: %(reason)s."
     safe = True

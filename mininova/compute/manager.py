@@ -58,6 +58,7 @@ from oslo_utils import timeutils
 from mininova import exception, manager
 from mininova.compute import (
     instance_events,
+    networking,
     power_sync,
     resize,
     resource_tracker,
@@ -76,7 +77,8 @@ LOG = logging.getLogger(__name__)
 
 
 class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
-                     instance_events.ExternalEventsMixin, manager.Manager):
+                     instance_events.ExternalEventsMixin, networking.NetworkingMixin,
+                     manager.Manager):
     # The driver calls handle_events with its lifecycle events; no message may.
     NOT_RPC = manager.Manager.NOT_RPC | {"handle_events"}
 
@@ -258,25 +260,41 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
             self._validate_instance_group_policy(context, instance, request_spec)
             instance = self._update(context, instance, task_state=task_states.NETWORKING,
                                     expected_task_state=[None])
-            instance = self._update(context, instance,
-                                    task_state=task_states.BLOCK_DEVICE_MAPPING,
-                                    expected_task_state=task_states.NETWORKING)
-            instance = self._update(context, instance, task_state=task_states.SPAWNING,
-                                    expected_task_state=task_states.BLOCK_DEVICE_MAPPING)
+            network = self._allocate_network_async(context, instance, request_spec)
             try:
-                started = time.monotonic()
-                self.driver.spawn(context, instance, image)
-                LOG.info("Took %0.2f seconds to spawn the instance on the hypervisor.",
-                         time.monotonic() - started, instance=instance)
-                self._update(context, instance, vm_state=vm_states.ACTIVE, task_state=None,
-                             power_state=self.driver.get_power_state(instance),
-                             launched_at=timeutils.utcnow(), progress=100,
-                             expected_task_state=task_states.SPAWNING)
-            except Exception:
-                # Whatever the driver created is removed before the claim
-                # is given back: no domain, disk or directory is left.
+                instance = self._update(context, instance,
+                                        task_state=task_states.BLOCK_DEVICE_MAPPING,
+                                        expected_task_state=task_states.NETWORKING)
+                instance = self._update(context, instance, task_state=task_states.SPAWNING,
+                                        expected_task_state=task_states.BLOCK_DEVICE_MAPPING)
+                instance = self._save_network_info(context, instance, network.result())
+                self._spawn(context, instance, image)
+            except BaseException:
+                # Whatever the driver created is removed, and the ports
+                # given back, before the claim is: no domain, disk,
+                # directory or bound port is left for a reschedule or a delete.
                 self._cleanup_guest(context, instance)
+                self._deallocate_network_quietly(context, instance, network)
                 raise
+
+    def _spawn(self, context, instance, image):
+        started = time.monotonic()
+        self.driver.spawn(context, instance, image)
+        LOG.info("Took %0.2f seconds to spawn the instance on the hypervisor.",
+                 time.monotonic() - started, instance=instance)
+        # The ports are up now (the driver waited for them): later guests
+        # made from this cache (a rebuild) expect no event.
+        network_info = [dict(vif, active=True) for vif in instance.get("network_info") or []]
+        self._update(context, instance, vm_state=vm_states.ACTIVE, task_state=None,
+                     power_state=self.driver.get_power_state(instance),
+                     launched_at=timeutils.utcnow(), progress=100,
+                     network_info=network_info, expected_task_state=task_states.SPAWNING)
+
+    def _deallocate_network_quietly(self, context, instance, allocation=None):
+        try:
+            self._deallocate_network(context, instance, allocation)
+        except Exception:
+            LOG.exception("Failed to deallocate network for instance", instance=instance)
 
     def _validate_instance_group_policy(self, context, instance, request_spec):
         """The late check of a server group's policy, now that this host is
@@ -529,6 +547,7 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
         self.driver.destroy(context, instance, destroy_disks=True)
         LOG.info("Took %0.2f seconds to destroy the instance on the hypervisor.",
                  time.monotonic() - started, instance=instance)
+        self._deallocate_network_quietly(context, instance)
         try:
             self.conductor_api.instance_destroy(context, instance["uuid"])
         finally:

@@ -16,6 +16,7 @@ from mininova.conf import (
     image_service,
     libvirt,
     logging_defaults,
+    neutron,
     paths,
     quota,
     rpc,
@@ -38,6 +39,7 @@ ALL_MODULES = (
     glance,
     image_cache,
     image_service,
+    neutron,
     quota,
     service_user,
 )

@@ -123,6 +123,9 @@ class Instance(TimestampMixin, Base):
     # the user confirms (old_flavor dropped) or reverts (flavor restored).
     old_flavor: Mapped[dict | None] = mapped_column(JSON)
     new_flavor: Mapped[dict | None] = mapped_column(JSON)
+    # Its ports as its compute last saw them (mininova/network/model.py):
+    # Nova's instance_info_caches row, kept with the instance.
+    network_info: Mapped[list | None] = mapped_column(JSON)
     # Where it runs: set by the compute's claim, not by the scheduler.
     host: Mapped[str | None] = mapped_column(String(255), index=True)
     node: Mapped[str | None] = mapped_column(String(255))

@@ -11,6 +11,7 @@ password and device tags.
 """
 
 import base64
+import ipaddress
 import json
 import os
 
@@ -75,23 +76,31 @@ class InstanceMetadata:
 
 def network_data(network_info):
     """``network_data.json``: Nova's links (one per VIF), networks (one per
-    fixed IP) and services (the DNS servers)."""
+    subnet of a VIF) and services (the DNS servers)."""
     links, networks, services = [], [], []
-    for index, vif in enumerate(network_info):
-        link_id = f"tap{vif['id'][:11]}"
-        links.append({"id": link_id, "vif_id": vif["id"], "type": "bridge",
+    for vif in network_info:
+        links.append({"id": vif["devname"], "vif_id": vif["id"], "type": vif["type"],
                       "ethernet_mac_address": vif["address"],
-                      "mtu": vif.get("mtu") or 1500})
-        for ip in vif.get("fixed_ips", []):
-            networks.append({
-                "id": f"network{index}", "link": link_id, "network_id": vif["network_id"],
-                "type": "ipv4_dhcp" if vif.get("dhcp", True) else "ipv4",
-                "ip_address": ip["address"], "netmask": ip.get("netmask"),
-                "routes": ip.get("routes", [])})
-        for server in vif.get("dns_nameservers", []):
-            if {"type": "dns", "address": server} not in services:
-                services.append({"type": "dns", "address": server})
+                      "mtu": vif["network"].get("mtu") or 1500})
+        for subnet in vif["network"]["subnets"]:
+            for ip in subnet["ips"]:
+                networks.append(_network_entry(len(networks), vif, subnet, ip))
+            for server in subnet.get("dns", []):
+                if {"type": "dns", "address": server} not in services:
+                    services.append({"type": "dns", "address": server})
     return {"links": links, "networks": networks, "services": services}
+
+
+def _network_entry(index, vif, subnet, ip):
+    cidr = ipaddress.ip_network(subnet["cidr"])
+    routes = []
+    if subnet.get("gateway"):
+        routes.append({"network": "0.0.0.0", "netmask": "0.0.0.0",
+                       "gateway": subnet["gateway"]})
+    return {"id": f"network{index}", "link": vif["devname"],
+            "network_id": vif["network"]["id"],
+            "type": "ipv4_dhcp" if subnet.get("enable_dhcp", True) else "ipv4",
+            "ip_address": ip["address"], "netmask": str(cidr.netmask), "routes": routes}
 
 
 def _json(value):

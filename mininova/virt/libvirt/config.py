@@ -50,6 +50,8 @@ class GuestConfig:
     package_version: str = ""
     # The config drive (an ISO), attached as a cdrom when there is one.
     config_drive_path: str | None = None
+    # One {"mac", "bridge", "target", "mtu"} per VIF (see vif.interface_config).
+    interfaces: list = dataclasses.field(default_factory=list)
 
     def to_xml(self):
         domain = ET.Element("domain", type=self.virt_type)
@@ -119,6 +121,8 @@ class GuestConfig:
         ET.SubElement(disk, "target", dev="vda", bus="virtio")
         if self.config_drive_path:
             devices.append(self._config_drive())
+        for interface in self.interfaces:
+            devices.append(_interface(interface))
         serial = ET.SubElement(devices, "serial", type="pty")
         ET.SubElement(serial, "log", file=self.console_log_path, append="off")
         console = ET.SubElement(devices, "console", type="pty")
@@ -137,6 +141,17 @@ class GuestConfig:
         ET.SubElement(cdrom, "target", dev="hdd", bus="ide")
         ET.SubElement(cdrom, "readonly")
         return cdrom
+
+
+def _interface(interface):
+    element = ET.Element("interface", type="bridge")
+    ET.SubElement(element, "mac", address=interface["mac"])
+    ET.SubElement(element, "source", bridge=interface["bridge"])
+    # The tap gets the port's name: the network service's agent finds it so.
+    ET.SubElement(element, "target", dev=interface["target"])
+    ET.SubElement(element, "model", type="virtio")
+    ET.SubElement(element, "mtu", size=str(interface["mtu"]))
+    return element
 
 
 def _ns(tag):

@@ -72,6 +72,7 @@ from mininova.virt.libvirt import cold_migration, imagebackend, imagecache
 from mininova.virt.libvirt import config as vconfig
 from mininova.virt.libvirt import host as libvirt_host
 from mininova.virt.libvirt import utils as libvirt_utils
+from mininova.virt.libvirt import vif as libvirt_vif
 
 LOG = logging.getLogger(__name__)
 
@@ -193,9 +194,41 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, driver.ComputeDriver):
         LOG.info("Creating image", instance=instance)
         disk_path = imagebackend.create_root_disk(context, instance, image_meta,
                                                   instance_dir, self._disk_cache_mode)
+        network_info = instance.get("network_info") or []
+        self._plug_vifs(instance, network_info)
         xml = self._write_guest_xml(instance, instance_dir, disk_path)
-        self._create_domain(xml)
+        self._create_domain_and_network(instance, xml, network_info)
         LOG.info("Instance spawned successfully.", instance=instance)
+
+    def _plug_vifs(self, instance, network_info):
+        for vif in network_info:
+            libvirt_vif.plug(instance, instance_name(instance), vif)
+
+    def _unplug_vifs(self, instance, network_info):
+        for vif in network_info:
+            libvirt_vif.unplug(instance, instance_name(instance), vif)
+
+    def _create_domain_and_network(self, instance, xml, network_info):
+        """Start the guest, and when its ports are not up yet, wait for the
+        network service to say they are (``network-vif-plugged``) before
+        letting it run: the guest is created paused, so that its first DHCP
+        request does not go out before its port is wired (Nova does the same)."""
+        timeout = CONF.vif_plugging_timeout
+        events = [("network-vif-plugged", vif["id"]) for vif in network_info
+                  if not vif.get("active")] if timeout else []
+        with self.virtapi.wait_for_instance_event(instance, events, timeout,
+                                                  self._neutron_failed_callback):
+            domain = self._create_domain(xml, pause=bool(events))
+        if events:
+            domain.resume()
+        return domain
+
+    def _neutron_failed_callback(self, event_name, instance):
+        LOG.warning("Timeout waiting for vif plugging callback for instance %(uuid)s",
+                    {"uuid": instance["uuid"]}, instance=instance)
+        if CONF.vif_plugging_is_fatal:
+            # The domain was made paused: it goes with the build's clean-up.
+            raise exception.VirtualInterfaceCreateException()
 
     def _guest_config(self, instance, disk_path, instance_dir):
         flavor = instance["flavor"]
@@ -223,8 +256,10 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, driver.ComputeDriver):
         """The domain XML of the instance as it is now (its flavor, this
         host, its config drive), also kept as ``libvirt.xml`` for people to
         read."""
+        network_info = instance.get("network_info") or []
         config = self._guest_config(instance, disk_path, instance_dir)
-        config.config_drive_path = self._config_drive(instance, instance_dir)
+        config.config_drive_path = self._config_drive(instance, instance_dir, network_info)
+        config.interfaces = [libvirt_vif.interface_config(vif) for vif in network_info]
         xml = config.to_xml()
         with open(os.path.join(instance_dir, "libvirt.xml"), "w") as f:
             f.write(xml)
@@ -244,11 +279,11 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, driver.ComputeDriver):
             configdrive.make_drive(path, metadata.files())
         return path
 
-    def _create_domain(self, xml):
+    def _create_domain(self, xml, pause=False):
         conn = self._host.get_connection()
         domain = conn.defineXML(xml)
         try:
-            domain.createWithFlags(0)
+            domain.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED if pause else 0)
         except libvirt.libvirtError:
             # A defined domain that never started is still a leak.
             domain.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
@@ -272,6 +307,7 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, driver.ComputeDriver):
             if owner in (self.host, None):
                 self._destroy_and_undefine(domain)
                 LOG.info("Instance destroyed successfully.", instance=instance)
+                self._unplug_vifs(instance, instance.get("network_info") or [])
             else:
                 # A shared libvirtd: the instance's guest now runs for the
                 # destination of a migration. Its files here are ours still.

@@ -1,0 +1,241 @@
+"""Nova's side of networking: the network service's client (mirrors
+``nova/network/neutron.py``).
+
+The compute host, while the instance is in task_state ``networking``:
+
+1. decides which networks the instance gets (:meth:`API.allocate_for_instance`):
+   the ports the user named, a new port on each network the user named, or
+   with nothing asked (``auto``) the one network the project can use;
+2. creates its ports (``device_id`` = the instance, ``device_owner`` =
+   ``compute:<zone>``) and binds them to this host (``binding:host_id``): the
+   network service answers with ``binding:vif_type`` ``bridge`` and the
+   bridge to plug into;
+3. returns the instance's network info (:mod:`mininova.network.model`),
+   which the driver plugs and the API shows as ``addresses``.
+
+A delete unbinds the ports the user brought and deletes those it made.
+
+Identity, as for the image service: the user's token with Keystone (the
+port belongs to the user's project), but the binding, which only an admin
+may set, with the service user's; with noauth2, ``user:project`` tokens
+and ``admin:admin`` for the binding.
+
+Left out: floating IPs, security group enforcement, QoS, SR-IOV, trunk
+ports, port binding extensions of live migration.
+"""
+
+import threading
+
+import requests
+from oslo_log import log as logging
+
+from mininova import exception, service_auth
+from mininova.conf import CONF
+from mininova.network import model
+
+LOG = logging.getLogger(__name__)
+
+DEVICE_OWNER_PREFIX = "compute:"
+
+
+class NetworkAmbiguous(exception.Conflict):
+    msg_fmt = "Multiple possible networks found, use a Network ID to be more specific."
+
+
+class PortNotUsable(exception.Conflict):
+    msg_fmt = "Port %(port_id)s not usable for instance %(instance)s."
+
+
+class PortInUse(exception.Conflict):
+    msg_fmt = "Port %(port_id)s is still in use."
+
+
+class NetworkNotFound(exception.Invalid):
+    msg_fmt = "Network %(network_id)s could not be found."
+
+
+class PortNotFound(exception.Invalid):
+    msg_fmt = "Port id %(port_id)s could not be found."
+
+
+class NetworkServiceError(exception.MininovaException):
+    msg_fmt = "The network service failed: %(reason)s"
+    safe = True
+
+
+class API:
+    def __init__(self):
+        self._local = threading.local()
+
+    # --- what the API checks before it accepts a boot ------------------------------------
+
+    def validate_networks(self, context, requested_networks):
+        """Refuse at the API what the compute could never build: unknown
+        networks or ports, a port another server uses. Returns nothing."""
+        for request in requested_networks or []:
+            if request.get("port"):
+                port = self._port_or_none(context, request["port"])
+                if port is None:
+                    raise PortNotFound(port_id=request["port"])
+                if port.get("device_id"):
+                    raise PortInUse(port_id=request["port"])
+            elif request.get("uuid"):
+                self._network(context, request["uuid"])
+
+    # --- the compute's side of a build -----------------------------------------------------
+
+    def allocate_for_instance(self, context, instance, requested_networks, host):
+        """Create (or take) the instance's ports, bind them to ``host``;
+        the network info of the instance."""
+        LOG.info("Allocating IP information in the background.", instance=instance)
+        requests_ = self._requested_or_default(context, instance, requested_networks)
+        network_info = []
+        try:
+            for request in requests_:
+                network_info.append(self._port_for(context, instance, request, host))
+        except Exception:
+            self._release(context, instance, network_info)
+            raise
+        return network_info
+
+    def deallocate_for_instance(self, context, instance, network_info):
+        """The instance is gone (or its build moves elsewhere): delete the
+        ports made for it, unbind those the user brought."""
+        self._release(context, instance, network_info)
+
+    def get_instance_nw_info(self, context, instance, cached=None):
+        """The instance's network info, read again from its ports (whether
+        the user brought a port is only known to the ``cached`` info)."""
+        preserved = {vif["id"] for vif in cached or [] if vif.get("preserve_on_delete")}
+        ports = self._get(context, "/v2.0/ports", params={"device_id": instance["uuid"]},
+                          admin=True)["ports"]
+        return [self._vif(context, port, port["id"] in preserved) for port in ports]
+
+    # --- choosing networks ------------------------------------------------------------------
+
+    def _requested_or_default(self, context, instance, requested_networks):
+        if requested_networks == "none":
+            return []
+        if requested_networks and requested_networks != "auto":
+            return requested_networks
+        networks = self._get(context, "/v2.0/networks")["networks"]
+        if len(networks) > 1:
+            raise NetworkAmbiguous()
+        if not networks:
+            LOG.debug("No network configured for the project", instance=instance)
+        return [{"uuid": network["id"]} for network in networks]
+
+    def _port_for(self, context, instance, request, host):
+        binding = {"device_id": instance["uuid"],
+                   "device_owner": DEVICE_OWNER_PREFIX + (instance.get("availability_zone")
+                                                          or CONF.default_availability_zone),
+                   "binding:host_id": host}
+        if request.get("port"):
+            port = self._put(context, f"/v2.0/ports/{request['port']}", {"port": binding},
+                             admin=True)["port"]
+            return self._vif(context, port, preserve_on_delete=True)
+        body = {"network_id": request["uuid"], **binding}
+        if request.get("fixed_ip"):
+            body["fixed_ips"] = [{"ip_address": request["fixed_ip"]}]
+        port = self._post(context, "/v2.0/ports", {"port": body}, admin=True)["port"]
+        return self._vif(context, port)
+
+    def _vif(self, context, port, preserve_on_delete=False):
+        network = self._network(context, port["network_id"])
+        subnets = self._get(context, "/v2.0/subnets",
+                            params={"network_id": port["network_id"]}, admin=True)["subnets"]
+        return model.vif_from_port(port, network, subnets, preserve_on_delete)
+
+    def _release(self, context, instance, network_info):
+        for vif in network_info or []:
+            try:
+                if vif.get("preserve_on_delete"):
+                    self._put(context, f"/v2.0/ports/{vif['id']}", {"port": {
+                        "device_id": "", "device_owner": "", "binding:host_id": None}},
+                        admin=True)
+                else:
+                    self._delete(context, f"/v2.0/ports/{vif['id']}", admin=True)
+            except exception.NotFound:
+                pass  # gone already: what we wanted
+            except exception.MininovaException:
+                LOG.exception("Unable to clear the device of port %s", vif["id"],
+                              instance=instance)
+
+    # --- the Networking API ------------------------------------------------------------------
+
+    def _network(self, context, network_id):
+        try:
+            return self._get(context, f"/v2.0/networks/{network_id}")["network"]
+        except exception.NotFound as exc:
+            raise NetworkNotFound(network_id=network_id) from exc
+
+    def _port_or_none(self, context, port_id):
+        try:
+            return self._get(context, f"/v2.0/ports/{port_id}")["port"]
+        except exception.NotFound:
+            return None
+
+    def _get(self, context, path, params=None, admin=False):
+        return self._request(context, "GET", path, params=params, admin=admin).json()
+
+    def _post(self, context, path, body, admin=False):
+        return self._request(context, "POST", path, json=body, admin=admin).json()
+
+    def _put(self, context, path, body, admin=False):
+        return self._request(context, "PUT", path, json=body, admin=admin).json()
+
+    def _delete(self, context, path, admin=False):
+        self._request(context, "DELETE", path, admin=admin)
+
+    def _request(self, context, method, path, admin=False, **kwargs):
+        url = _endpoint().rstrip("/") + path
+        headers = {"X-Auth-Token": _token(context, admin),
+                   "X-OpenStack-Request-ID": context.request_id}
+        try:
+            response = self._session().request(method, url, headers=headers,
+                                               timeout=CONF.neutron.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise NetworkServiceError(reason=f"{method} {url}: {exc}") from exc
+        if response.status_code == 404:
+            raise exception.NotFound(_error_message(response))
+        if response.status_code == 409:
+            raise exception.Conflict(_error_message(response))
+        if response.status_code == 400:
+            raise exception.Invalid(_error_message(response))
+        if response.status_code >= 400:
+            raise NetworkServiceError(
+                reason=f"{method} {path}: HTTP {response.status_code}: "
+                f"{_error_message(response)}")
+        return response
+
+    def _session(self):
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
+
+def _endpoint():
+    if CONF.neutron.endpoint_override:
+        return CONF.neutron.endpoint_override
+    return service_auth.get_session().get_endpoint(
+        service_type="network", interface="public", region_name=CONF.neutron.region_name)
+
+
+def _token(context, admin):
+    """The user's token, or for what only an admin may do (bindings) the
+    service user's; with noauth2 the ``user:project`` form."""
+    if CONF.api.auth_strategy != "keystone":
+        if admin:
+            return "admin:admin"
+        return f"{context.user_id or 'admin'}:{context.project_id or 'admin'}"
+    if admin or not context.auth_token:
+        return service_auth.get_token()
+    return context.auth_token
+
+
+def _error_message(response):
+    try:
+        return response.json()["NeutronError"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return response.text[:200] or response.reason
