@@ -43,12 +43,17 @@ def test_no_key_pair_no_public_keys():
 
 
 def test_network_data_links_networks_and_dns():
-    vif = {"id": "0123456789abcdef", "address": "fa:16:3e:00:00:01", "network_id": "net-1",
-           "fixed_ips": [{"address": "10.0.0.5", "netmask": "255.255.255.0"}],
-           "dns_nameservers": ["10.0.0.1"]}
+    vif = {"id": "0123456789abcdef", "address": "fa:16:3e:00:00:01", "type": "bridge",
+           "devname": "tap0123456789a",
+           "network": {"id": "net-1", "label": "private", "bridge": "brqnet-1", "mtu": 1450,
+                       "subnets": [{"cidr": "10.0.0.0/24", "gateway": "10.0.0.1",
+                                    "dns": ["10.0.0.1"], "enable_dhcp": True,
+                                    "ips": [{"address": "10.0.0.5", "type": "fixed"}]}]}}
     data = base.network_data([vif])
     assert data["links"] == [{"id": "tap0123456789a", "vif_id": vif["id"], "type": "bridge",
-                              "ethernet_mac_address": vif["address"], "mtu": 1500}]
-    assert data["networks"][0]["ip_address"] == "10.0.0.5"
-    assert data["networks"][0]["type"] == "ipv4_dhcp"
+                              "ethernet_mac_address": vif["address"], "mtu": 1450}]
+    [network] = data["networks"]
+    assert (network["ip_address"], network["netmask"], network["type"]) == (
+        "10.0.0.5", "255.255.255.0", "ipv4_dhcp")
+    assert network["routes"][0]["gateway"] == "10.0.0.1"
     assert data["services"] == [{"type": "dns", "address": "10.0.0.1"}]

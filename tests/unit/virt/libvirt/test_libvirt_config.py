@@ -123,3 +123,15 @@ def test_a_config_drive_is_a_readonly_ide_cdrom():
     assert (cdrom.find("target").get("dev"), cdrom.find("target").get("bus")) == ("hdd", "ide")
     assert cdrom.find("readonly") is not None
     assert domain().findall("devices/disk[@device='cdrom']") == []
+
+
+def test_a_vif_is_a_bridge_interface_with_the_ports_tap_name():
+    interface = {"mac": "fa:16:3e:12:34:56", "bridge": "brq0123456789a",
+                 "target": "tapabcdef01234", "mtu": 1450}
+    [element] = domain(interfaces=[interface]).findall("devices/interface")
+    assert element.get("type") == "bridge"
+    assert element.find("mac").get("address") == "fa:16:3e:12:34:56"
+    assert element.find("source").get("bridge") == "brq0123456789a"
+    assert element.find("target").get("dev") == "tapabcdef01234"
+    assert element.find("model").get("type") == "virtio"
+    assert element.find("mtu").get("size") == "1450"
