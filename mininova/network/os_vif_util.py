@@ -11,10 +11,15 @@ student sees in Nova's compute log::
 libvirt then creates the tap device and adds it to that bridge itself.
 """
 
+from os_vif import objects as os_vif_objects
 from os_vif.objects import instance_info, network
 from os_vif.objects import vif as vif_objects
 
 from mininova.network import model
+
+# The objects refer to each other by name (a VIF's Network, a Network's
+# subnets): they must be registered before the first is made.
+os_vif_objects.register_all()
 
 
 def nova_to_osvif_instance(instance, name):
