@@ -220,7 +220,8 @@ class ResourceTracker:
         """Write the numbers to compute_nodes (through the conductor)."""
         columns = ("hypervisor_type", "hypervisor_version", "vcpus", "memory_mb",
                    "local_gb", "vcpus_used", "memory_mb_used", "free_ram_mb",
-                   "running_vms", "cpu_info", "ram_allocation_ratio",
+                   "running_vms", "disk_available_least", "cpu_info",
+                   "ram_allocation_ratio",
                    "disk_allocation_ratio", "cpu_allocation_ratio", "stats")
         values = {name: self.compute_node.get(name) for name in columns}
         # The table holds whole GB; a swap of a few MB rounds up, never down.
