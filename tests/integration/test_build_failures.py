@@ -69,7 +69,8 @@ def test_image_that_fails_to_convert(cloud, admin, tmp_path):
 
     server = boot_and_expect_error(admin, image["id"])
     message = server["fault"]["message"]
-    assert message.startswith(f"Build of instance {server['id']} aborted: qemu-img failed: ")
+    assert message.startswith(
+        f"Build of instance {server['id']} aborted: qemu-img convert failed: ")
     admin.delete_server(server["id"])
     dep.wait_for_gone(admin, server["id"])
     assert_nothing_left(cloud, admin)

@@ -10,6 +10,7 @@ import re
 from oslo_log import log as logging
 
 from mininova import utils
+from mininova.conf import CONF
 from mininova.virt import format_inspector
 
 LOG = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ def copy_disk(source, dest):
     """Copy a disk file, keeping its holes (a qcow2 grows by clusters, and a
     copy should not be bigger than the original). mininova's "local"
     transport: Nova copies between hosts with ssh and rsync or scp."""
-    utils.execute("cp", "--sparse=always", source, dest)
+    utils.execute("cp", "--sparse=always", source, dest, timeout=CONF.image_copy_timeout)
 
 
 def rebase_unsafe(path, backing_file):
