@@ -265,7 +265,9 @@ class Transport:
                     raise MessageDeliveryFailure(
                         method=method, target=routing_key or exchange.name,
                         seconds=timeout, reason=exc) from exc
-                pause = min(attempt, RECONNECT_INTERVAL_MAX, remaining)
+                # At once the first time: after a broker restart, each pooled
+                # connection fails once, and the next one is a fresh one.
+                pause = min(attempt - 1, RECONNECT_INTERVAL_MAX, remaining)
                 self._log_unreachable(exc, pause)
                 time.sleep(pause)
 
