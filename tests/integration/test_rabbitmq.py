@@ -15,6 +15,8 @@ here: these tests run the cloud on a RabbitMQ node of their own
   service reconnects by itself, and no build waits a whole RPC timeout
   behind a periodic task (the slowest ``Took … seconds to build
   instance.`` is printed).
+* Queues and an exchange that an older mininova declared transient (on the
+  shared broker, in the session's vhost) are replaced by durable ones.
 """
 
 import os
@@ -195,3 +197,30 @@ def boot_with_its_cast_in_flight_across_an_outage(cloud, admin, tiny, broker):
     time.sleep(OUTAGE_SECONDS)
     broker.start()
     return server
+
+
+def test_queues_an_older_mininova_declared_without_durability_are_replaced(rabbit_url, conf,
+                                                                          caplog):
+    """Upgrading a deployment: RabbitMQ refuses to declare a durable queue or
+    exchange over a transient one of the same name; mininova replaces it."""
+    import kombu
+
+    from mininova import rpc
+
+    transport = rpc.Transport(rabbit_url, "mininova-upgrade")
+    with transport.connection() as conn, conn.channel() as channel:
+        old_exchange = kombu.Exchange("mininova-upgrade", type="topic", durable=False)
+        kombu.Queue("conductor", old_exchange, routing_key="conductor", durable=False,
+                    auto_delete=False)(channel).declare()
+    server = rpc.RPCServer("conductor", "host1", [], transport=transport)
+    server.start()
+    try:
+        assert server._consumer.ready.is_set()
+    finally:
+        server.stop()
+    assert "Queue conductor exists without durability" in caplog.text
+    assert "Exchange mininova-upgrade exists without durability" in caplog.text
+    with transport.connection() as conn, conn.channel() as channel:
+        # RabbitMQ would refuse these if what is there were still transient.
+        kombu.Exchange("mininova-upgrade", type="topic", durable=True)(channel).declare()
+        kombu.Queue("conductor", durable=True, auto_delete=False)(channel).declare()
