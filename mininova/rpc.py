@@ -18,6 +18,7 @@ A message is JSON::
 
     {"method": "build_and_run_instance", "args": {...},
      "context": {"request_id": "req-...", "user_id": ..., ...},
+     "unique_id": "<hex>",
      "msg_id": "<hex>", "reply_to": "reply_<hex>",     # calls only
      "call_monitor_timeout": 60}                        # monitored calls only
 
@@ -35,9 +36,9 @@ What a broker restart or a dead service does to it (docs/ARCHITECTURE.md,
   confirms). A publish that loses its connection or its confirm is tried
   again on a new connection until ``rpc_publish_timeout`` has passed, then
   raises MessageDeliveryFailure: a cast is taken by the broker or fails
-  loudly at the sender, never silently. (A confirm lost after the broker
-  took the message means it is sent twice: at least once, not exactly
-  once.)
+  loudly at the sender, never silently. A confirm lost after the broker
+  took the message means it is sent twice; each message has a
+  ``unique_id``, and a server drops a second copy of one of its last 1024.
 * **call monitoring** (oslo.messaging's ``call_monitor_timeout``): a caller
   may give a call a long timeout *and* a short monitor timeout. The server
   that works on it sends a heartbeat to the reply queue every half monitor
@@ -61,6 +62,7 @@ other drivers (kafka, amqp1), quorum queues, and AMQP connection heartbeats
 a dead connection is noticed when it is next used).
 """
 
+import collections
 import itertools
 import math
 import queue
@@ -100,6 +102,8 @@ MISSING_REPLY_QUEUE_RETRY = 0.25
 # consumed. Not longer: a reply that comes before is returned by the broker
 # and sent again, and the call's own timeout still applies.
 REPLY_QUEUE_READY_WAIT = 5
+# How many message ids a server remembers to drop second copies of them.
+DUPLICATE_CACHE_SIZE = 1024
 # AMQP delivery modes: a persistent message is written to disk by RabbitMQ
 # when it sits in a durable queue, and outlives a broker restart there.
 TRANSIENT, PERSISTENT = 1, 2
@@ -156,8 +160,11 @@ def to_primitive(value):
 
 def encode_request(ctxt, method, args, msg_id=None, reply_to=None,
                    call_monitor_timeout=None):
-    """The body of a cast (no msg_id) or a call."""
-    body = {"method": method, "args": to_primitive(args), "context": ctxt.to_dict()}
+    """The body of a cast (no msg_id) or a call. ``unique_id`` tells a second
+    copy of the same message (a publish retried after its confirm was lost)
+    from a new one (oslo.messaging's ``_unique_id``)."""
+    body = {"method": method, "args": to_primitive(args), "context": ctxt.to_dict(),
+            "unique_id": uuid.uuid4().hex}
     if msg_id:
         body["msg_id"] = msg_id
         body["reply_to"] = reply_to
@@ -659,6 +666,9 @@ class RPCServer:
             self.transport, f"rpc-consumer-{topic}-{next(self._ids)}",
             self._queues, self._on_message,
         )
+        # The unique ids of the last messages taken (only the consumer
+        # thread touches it).
+        self._recent_ids = collections.deque(maxlen=DUPLICATE_CACHE_SIZE)
 
     def _queues(self):
         exchange = self.transport.exchange
@@ -686,6 +696,12 @@ class RPCServer:
 
     def _on_message(self, body, message):
         message.ack()
+        unique_id = body.get("unique_id")
+        if unique_id is not None and unique_id in self._recent_ids:
+            LOG.warning("Dropping a second copy of %s (message %s): its publish was "
+                        "retried after the broker had taken it", body.get("method"), unique_id)
+            return
+        self._recent_ids.append(unique_id)
         try:
             self._executor.submit(self._dispatch, body)
         except RuntimeError:

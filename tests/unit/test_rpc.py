@@ -19,9 +19,9 @@ def make_context():
 
 # --- encoding ------------------------------------------------------------------
 
-def test_a_cast_carries_method_args_and_context_only():
+def test_a_cast_carries_method_args_context_and_its_unique_id_only():
     body = rpc.encode_request(make_context(), "pause_instance", {"instance_uuid": "u1"})
-    assert set(body) == {"method", "args", "context"}
+    assert set(body) == {"method", "args", "context", "unique_id"}
     assert body["method"] == "pause_instance"
     assert body["args"] == {"instance_uuid": "u1"}
     assert body["context"]["request_id"] == "req-1234"
@@ -262,3 +262,22 @@ def test_a_reply_whose_queue_is_missing_is_sent_again(conf, monkeypatch):
     monkeypatch.setattr(server.transport, "publish", publish)
     server._send_reply("reply_gone", {"msg_id": "abc", "result": 1})
     assert attempts == [True, True, True]
+
+
+def test_a_second_copy_of_a_message_is_dropped(conf, caplog):
+    endpoint = Endpoint()
+    server = rpc.RPCServer("unittest", "host1", [endpoint])
+    ran = []
+    server._executor.submit = lambda function, body: ran.append(body["method"])
+
+    class Message:
+        def ack(self):
+            pass
+
+    body = rpc.encode_request(make_context(), "note", {})
+    server._on_message(body, Message())
+    server._on_message(dict(body), Message())    # the same message, published again
+    server._on_message(rpc.encode_request(make_context(), "note", {}), Message())
+    assert ran == ["note", "note"]
+    assert "Dropping a second copy of note" in caplog.text
+    server._executor.shutdown()
