@@ -21,6 +21,7 @@ here: these tests run the cloud on a RabbitMQ node of their own
 
 import os
 import re
+import secrets
 import signal
 import threading
 import time
@@ -151,31 +152,40 @@ def test_boots_and_deletes_across_a_broker_restart_leave_nothing_stuck(
     watcher = ServiceWatcher(admin)
     watcher.start()
     refused = []
+    loop_ids = []
     for cycle in range(CYCLES):
         if cycle == 2:
             server = boot_with_its_cast_in_flight_across_an_outage(cloud, admin, tiny, broker)
+            in_flight_id = server["id"]
         else:
             server = retrying(admin.create_server, "POST", refused,
                               f"loop-{cycle}", tiny["id"], "42")
+        loop_ids.append(server["id"])
         dep.wait_for_status(admin, server["id"], "ACTIVE", timeout=180)
         retrying(admin.delete_server, "DELETE", refused, server["id"])
         dep.wait_for_gone(admin, server["id"], timeout=180)
     watcher.stop()
 
-    builds = [float(t) for t in re.findall(r"Took (\d+\.\d+) seconds to build instance",
-                                           cloud.log("mininova-compute"))]
+    compute = cloud.log("mininova-compute")
+    builds = {uuid: float(took) for uuid, took in re.findall(
+        r"\[instance: ([0-9a-f-]+)\] Took (\d+\.\d+) seconds to build instance", compute)
+        if uuid in loop_ids}
+    in_flight = builds.pop(in_flight_id)
     print(f"\n{CYCLES} boot/delete cycles across a {OUTAGE_SECONDS} s broker outage: "
-          f"slowest 'Took {max(builds):.2f} seconds to build instance.', "
-          f"requests answered 503 and retried: {refused or 'none'}")
+          f"the build whose cast was in flight took {in_flight:.2f} s; slowest of the "
+          f"others 'Took {max(builds.values()):.2f} seconds to build instance.'; requests "
+          f"answered 503 and retried: {refused or 'none'}")
     assert watcher.polls > 0 and watcher.seen_down == [], watcher.seen_down
     assert admin.list_servers() == []
     assert cloud.domain_names() == []
-    assert len(builds) >= CYCLES
-    assert max(builds) < RPC_RESPONSE_TIMEOUT, (
-        f"a build took {max(builds)} s: it waited a whole RPC timeout")
+    assert len(builds) == CYCLES - 1
+    assert max([in_flight, *builds.values()]) < RPC_RESPONSE_TIMEOUT, (
+        "a build waited a whole RPC timeout")
+    # The cast in flight was built once: a copy redelivered after the
+    # restart (if the frozen compute had it in its socket already) is dropped.
+    assert compute.count(f"[instance: {in_flight_id}] Starting instance...") == 1
     for service in SERVICES:
         assert "Reconnected to AMQP server" in cloud.log(service), service
-    compute = cloud.log("mininova-compute")
     assert "Lost connection to mininova-conductor for reporting service status" in compute
     assert "Recovered from being unable to report status." in compute
 
@@ -202,25 +212,32 @@ def boot_with_its_cast_in_flight_across_an_outage(cloud, admin, tiny, broker):
 def test_queues_an_older_mininova_declared_without_durability_are_replaced(rabbit_url, conf,
                                                                           caplog):
     """Upgrading a deployment: RabbitMQ refuses to declare a durable queue or
-    exchange over a transient one of the same name; mininova replaces it."""
+    exchange over a transient one of the same name; mininova replaces it.
+    (Names of this test's own: the session's vhost is shared by the
+    deployments of the other modules.)"""
     import kombu
 
     from mininova import rpc
 
-    transport = rpc.Transport(rabbit_url, "mininova-upgrade")
+    topic = f"upgrade-{secrets.token_hex(3)}"
+    transport = rpc.Transport(rabbit_url, f"{topic}-exchange")
     with transport.connection() as conn, conn.channel() as channel:
-        old_exchange = kombu.Exchange("mininova-upgrade", type="topic", durable=False)
-        kombu.Queue("conductor", old_exchange, routing_key="conductor", durable=False,
+        old_exchange = kombu.Exchange(f"{topic}-exchange", type="topic", durable=False)
+        kombu.Queue(topic, old_exchange, routing_key=topic, durable=False,
                     auto_delete=False)(channel).declare()
-    server = rpc.RPCServer("conductor", "host1", [], transport=transport)
+    server = rpc.RPCServer(topic, "host1", [], transport=transport)
     server.start()
     try:
         assert server._consumer.ready.is_set()
     finally:
         server.stop()
-    assert "Queue conductor exists without durability" in caplog.text
-    assert "Exchange mininova-upgrade exists without durability" in caplog.text
+    assert f"Queue {topic} exists without durability" in caplog.text
+    assert f"Exchange {topic}-exchange exists without durability" in caplog.text
     with transport.connection() as conn, conn.channel() as channel:
         # RabbitMQ would refuse these if what is there were still transient.
-        kombu.Exchange("mininova-upgrade", type="topic", durable=True)(channel).declare()
-        kombu.Queue("conductor", durable=True, auto_delete=False)(channel).declare()
+        kombu.Exchange(f"{topic}-exchange", type="topic", durable=True)(channel).declare()
+        kombu.Queue(topic, durable=True, auto_delete=False)(channel).declare()
+        # Not left in the session's vhost.
+        kombu.Queue(topic)(channel).delete()
+        kombu.Queue(f"{topic}.host1")(channel).delete()
+        kombu.Exchange(f"{topic}-exchange")(channel).delete()
