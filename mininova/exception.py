@@ -308,6 +308,19 @@ class ProcessExecutionFailed(MininovaException):
     safe = True
 
 
+class ProcessTimeout(ProcessExecutionFailed):
+    msg_fmt = "%(cmd)s timed out after %(timeout)s s and was killed"
+
+
+class ProcessLimitExceeded(ProcessExecutionFailed):
+    msg_fmt = "%(cmd)s was stopped by its %(limit)s"
+
+
+class ProcessKilled(ProcessExecutionFailed):
+    msg_fmt = ("%(cmd)s was killed by %(signal)s from outside mininova (an operator, "
+               "the kernel's OOM killer), after %(cpu_seconds)s s of CPU")
+
+
 def by_name(name):
     """The exception class called ``name``, to rebuild one that crossed RPC."""
     cls = globals().get(name)

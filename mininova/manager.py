@@ -61,7 +61,14 @@ class Manager:
                 yield name, function._periodic_spacing
 
     def run_periodic_tasks(self, context):
-        """Run every periodic task that is due; one failing does not stop others."""
+        """Run every periodic task that is due; one failing does not stop others.
+
+        A task that fails (a MessagingTimeout while the broker is away) is
+        logged as ``Error during <Manager>.<task>``; it releases its locks
+        as it fails, since tasks take them in ``with`` blocks, and tasks do
+        not hold a lock across an RPC call (the resource tracker's recount):
+        no boot waits an RPC timeout behind a periodic task.
+        """
         now = time.monotonic()
         for name, spacing in self._periodic_tasks():
             seconds = _seconds(spacing)

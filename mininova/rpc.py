@@ -9,7 +9,7 @@ and names so the message flow reads the same, in a few hundred lines:
   message: the schedulers share ``scheduler``), a queue ``<topic>.<host>``
   (only that server: ``compute.host1``), and a private queue bound to the
   **fanout** exchange ``<topic>_fanout`` (every server gets a copy);
-* **cast**: publish and return (fire and forget, at most once);
+* **cast**: publish and return (fire and forget);
 * **call**: publish with a ``msg_id`` and the name of this process's reply
   queue ``reply_<uuid hex>``, then wait up to ``rpc_response_timeout`` for the
   answer (or the remote exception) to come back on that queue.
@@ -18,22 +18,54 @@ A message is JSON::
 
     {"method": "build_and_run_instance", "args": {...},
      "context": {"request_id": "req-...", "user_id": ..., ...},
-     "msg_id": "<hex>", "reply_to": "reply_<hex>"}      # the last two: calls only
+     "unique_id": "<hex>",
+     "msg_id": "<hex>", "reply_to": "reply_<hex>",     # calls only
+     "call_monitor_timeout": 60}                        # monitored calls only
 
 The receiving side rebuilds the request context from ``context`` and makes it
 the thread's current one, so its log lines carry the same ``req-…``.
 
+What a broker restart or a dead service does to it (docs/ARCHITECTURE.md,
+"RPC reliability"):
+
+* **durable**: the topic exchange and the ``<topic>`` and ``<topic>.<host>``
+  queues are durable and casts and calls are persistent messages, so what
+  waits in a queue outlives a RabbitMQ restart (oslo.messaging's
+  ``amqp_durable_queues = True``). Fanout and reply queues are transient.
+* **confirmed**: RabbitMQ confirms every message it has routed (publisher
+  confirms). A publish that loses its connection or its confirm is tried
+  again on a new connection until ``rpc_publish_timeout`` has passed, then
+  raises MessageDeliveryFailure: a cast is taken by the broker or fails
+  loudly at the sender, never silently. A confirm lost after the broker
+  took the message means it is sent twice; each message has a
+  ``unique_id``, and a server drops a second copy of one of its last 1024.
+* **call monitoring** (oslo.messaging's ``call_monitor_timeout``): a caller
+  may give a call a long timeout *and* a short monitor timeout. The server
+  that works on it sends a heartbeat to the reply queue every half monitor
+  timeout, so the caller waits long only while someone works; with nobody
+  consuming, it gives up after the monitor timeout. The request expires
+  from its queue then too, so a service that comes back later does not run
+  a request nobody waits for.
+* a reply whose queue is missing (its caller is reconnecting) is returned by
+  the broker and tried again for ``rpc_response_timeout``.
+
 Transports: ``rabbit://user:pass@host:port/vhost`` (RabbitMQ, through kombu's
 py-amqp transport) and ``memory://`` (kombu's in-process transport: the
-all-in-one mode and the functional tests). Consumers reconnect by themselves
-when the broker goes away; publishers retry for a while.
+all-in-one mode and the functional tests). The memory transport has no
+broker to restart, no publisher confirms and no returned messages: there a
+publish is done when it returns, and durability is moot.
 
 Left out on purpose: RPC version negotiation (``RPC_API_VERSION``,
 ``can_send_version``), serializers for versioned objects, notifications, the
-other drivers (kafka, amqp1), and heartbeats threads of their own.
+other drivers (kafka, amqp1), quorum queues, and AMQP connection heartbeats
+(oslo.messaging's thread that notices a silently dead TCP connection: here
+a dead connection is noticed when it is next used).
 """
 
+import collections
 import itertools
+import math
+import queue
 import threading
 import time
 import traceback
@@ -41,9 +73,10 @@ import uuid
 from concurrent import futures
 from datetime import datetime
 
+import amqp.exceptions
 import kombu
+import kombu.exceptions
 import kombu.pools
-from kombu.pools import producers
 from oslo_log import log as logging
 
 from mininova import context as mn_context
@@ -56,23 +89,53 @@ LOG = logging.getLogger(__name__)
 RECONNECT_INTERVAL_MAX = 5
 # kombu's in-memory transport polls its queues; this is the pause between polls.
 MEMORY_POLLING_INTERVAL = 0.002
-# A consumer wakes this often to notice it should stop (and to send heartbeats).
+# A consumer wakes this often to notice it should stop.
 DRAIN_TIMEOUT = 0.25
 # In memory:// the consumer polls every 2 ms anyway, so waking it more often
 # costs nothing and lets a service stop at once (tests start and stop the
 # whole cloud hundreds of times).
 MEMORY_DRAIN_TIMEOUT = 0.02
-# Publishing retries this many times (about a minute in all) before giving up.
-PUBLISH_MAX_RETRIES = 15
+# A reply whose queue is missing (its caller is reconnecting) is sent again
+# this often, for up to rpc_response_timeout.
+MISSING_REPLY_QUEUE_RETRY = 0.25
+# How long the first call of a process waits for its reply queue to be
+# consumed. Not longer: a reply that comes before is returned by the broker
+# and sent again, and the call's own timeout still applies.
+REPLY_QUEUE_READY_WAIT = 5
+# How many message ids a server remembers to drop second copies of them.
+DUPLICATE_CACHE_SIZE = 1024
+# AMQP delivery modes: a persistent message is written to disk by RabbitMQ
+# when it sits in a durable queue, and outlives a broker restart there.
+TRANSIENT, PERSISTENT = 1, 2
+
+# What a lost or refused connection looks like: worth another try. Other
+# errors (a refused login, a bad argument) would fail the same way again.
+CONNECTION_ERRORS = (
+    OSError,                                # refused, reset, timed out
+    amqp.exceptions.ConnectionError,        # closed by the broker (shutdown)
+    amqp.exceptions.RecoverableChannelError,
+    amqp.exceptions.MessageNacked,          # the broker could not take it
+    kombu.exceptions.OperationalError,      # kombu's name for the above
+)
 
 
 class MessagingTimeout(exception.MininovaException):
-    msg_fmt = "Timed out waiting for a reply to message ID %(msg_id)s"
+    msg_fmt = "Timed out waiting for a reply to message ID %(msg_id)s: %(reason)s"
     code = 504
+    safe = True
 
 
 class MessageDeliveryFailure(exception.MininovaException):
-    msg_fmt = "Could not publish %(method)s to %(target)s: %(reason)s"
+    msg_fmt = ("Could not send %(method)s to %(target)s: the message broker was "
+               "unreachable for %(seconds)s s (%(reason)s)")
+    code = 503
+    safe = True
+
+
+class MessageUndeliverable(exception.MininovaException):
+    """The broker returned a message no queue would take (mandatory publish)."""
+
+    msg_fmt = "No queue takes %(method)s sent to %(target)s"
     code = 503
 
 
@@ -95,12 +158,18 @@ def to_primitive(value):
     return value
 
 
-def encode_request(ctxt, method, args, msg_id=None, reply_to=None):
-    """The body of a cast (no msg_id) or a call."""
-    body = {"method": method, "args": to_primitive(args), "context": ctxt.to_dict()}
+def encode_request(ctxt, method, args, msg_id=None, reply_to=None,
+                   call_monitor_timeout=None):
+    """The body of a cast (no msg_id) or a call. ``unique_id`` tells a second
+    copy of the same message (a publish retried after its confirm was lost)
+    from a new one (oslo.messaging's ``_unique_id``)."""
+    body = {"method": method, "args": to_primitive(args), "context": ctxt.to_dict(),
+            "unique_id": uuid.uuid4().hex}
     if msg_id:
         body["msg_id"] = msg_id
         body["reply_to"] = reply_to
+        if call_monitor_timeout:
+            body["call_monitor_timeout"] = call_monitor_timeout
     return body
 
 
@@ -130,25 +199,42 @@ def decode_failure(failure):
 
 # --- transport -------------------------------------------------------------
 
+# Replies and heartbeats go through the default exchange, straight to the
+# queue named by the routing key.
+DEFAULT_EXCHANGE = kombu.Exchange("", type="direct")
+
+
 class Transport:
     """A broker URL, the exchange, and the process's reply queue."""
 
     def __init__(self, url, exchange_name):
         self.url = url
-        self.exchange = kombu.Exchange(exchange_name, type="topic", durable=False)
+        # Durable, as the topic queues bound to it: the bindings are kept
+        # only if both ends are.
+        self.exchange = kombu.Exchange(exchange_name, type="topic", durable=True)
         # kombu calls RabbitMQ's transport "amqp"; oslo.messaging "rabbit".
         self._kombu_url = url.replace("rabbit://", "amqp://", 1)
         if self._kombu_url.rstrip("/") == "memory:":
             self._kombu_url = "memory://localhost/"
+        self.in_memory = url.startswith("memory://")
         self._transport_options = {}
         self.drain_timeout = DRAIN_TIMEOUT
-        if url.startswith("memory://"):
+        if self.in_memory:
+            # No broker, no confirms: a publish is done when it returns.
             self._transport_options["polling_interval"] = MEMORY_POLLING_INTERVAL
             self.drain_timeout = MEMORY_DRAIN_TIMEOUT
+        else:
+            # Publisher confirms: basic_publish waits for RabbitMQ's ack.
+            self._transport_options["confirm_publish"] = True
         # Publishing borrows connections from kombu's pool, keyed by this one.
         self._pool_key = self.connection()
         self._reply_waiter = None
         self._lock = threading.Lock()
+
+    @property
+    def confirms(self):
+        """Does the broker confirm what it took? (Not kombu's memory://.)"""
+        return bool(self._transport_options.get("confirm_publish"))
 
     def connection(self):
         return kombu.Connection(
@@ -161,37 +247,67 @@ class Transport:
         """Where the broker is, without the password, for log lines."""
         return self._pool_key.as_uri()
 
-    def publish(self, body, routing_key, exchange=None, method=""):
-        exchange = self.exchange if exchange is None else exchange
-        try:
-            with producers[self._pool_key].acquire(block=True, timeout=60) as producer:
-                producer.publish(
-                    body,
-                    exchange=exchange,
-                    routing_key=routing_key,
-                    serializer="json",
-                    declare=[exchange] if exchange.name else [],
-                    retry=True,
-                    retry_policy={
-                        "max_retries": PUBLISH_MAX_RETRIES,
-                        "interval_start": 0.5,
-                        "interval_step": 1,
-                        "interval_max": RECONNECT_INTERVAL_MAX,
-                        "errback": self._log_publish_retry,
-                    },
-                )
-        except Exception as exc:
-            raise MessageDeliveryFailure(
-                method=method, target=routing_key, reason=exc
-            ) from exc
+    def publish(self, body, routing_key, exchange=None, method="", timeout=None,
+                persistent=True, mandatory=False, expiration=None):
+        """Publish ``body``; return once the broker has it (its confirm).
 
-    def _log_publish_retry(self, exc, interval):
-        LOG.error(
-            "AMQP server on %s is unreachable: %s. Trying again in %d seconds.",
-            self.describe(),
-            exc,
-            interval,
-        )
+        A lost connection, a refused one or a missing confirm is tried again
+        on a fresh connection, every few seconds, until ``timeout`` seconds
+        (default ``rpc_publish_timeout``) have passed; then
+        MessageDeliveryFailure. ``mandatory``: a message that no queue takes
+        is returned by the broker, raised here as MessageUndeliverable.
+        ``expiration``: seconds the message may wait in its queue.
+        """
+        exchange = self.exchange if exchange is None else exchange
+        timeout = CONF.rpc_publish_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        for attempt in itertools.count(1):
+            try:
+                self._publish_once(body, routing_key, exchange, method, deadline,
+                                   persistent, mandatory, expiration)
+                return
+            except CONNECTION_ERRORS as exc:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise MessageDeliveryFailure(
+                        method=method, target=routing_key or exchange.name,
+                        seconds=timeout, reason=exc) from exc
+                # At once the first time: after a broker restart, each pooled
+                # connection fails once, and the next one is a fresh one.
+                pause = min(attempt - 1, RECONNECT_INTERVAL_MAX, remaining)
+                self._log_unreachable(exc, pause)
+                time.sleep(pause)
+
+    def _publish_once(self, body, routing_key, exchange, method, deadline, persistent,
+                      mandatory, expiration):
+        returned = []
+        pool = kombu.pools.connections[self._pool_key]
+        with pool.acquire(block=True, timeout=max(deadline - time.monotonic(), 1)) as conn:
+            try:
+                conn.ensure_connection(max_retries=0)
+                with conn.channel() as channel:
+                    # The broker's basic.return of a mandatory message comes
+                    # before its confirm, so it is noted here by the time
+                    # publish() returns.
+                    producer = kombu.Producer(
+                        channel, on_return=lambda exc, *_: returned.append(exc))
+                    producer.publish(
+                        body, exchange=exchange, routing_key=routing_key, serializer="json",
+                        declare=[exchange] if exchange.name else [],
+                        delivery_mode=PERSISTENT if persistent else TRANSIENT,
+                        mandatory=mandatory, expiration=expiration,
+                        # How long to wait for the confirm.
+                        timeout=max(deadline - time.monotonic(), 1))
+            except CONNECTION_ERRORS:
+                # Dropped, not given back to the pool as a good connection.
+                conn.collect()
+                raise
+        if returned:
+            raise MessageUndeliverable(method=method, target=routing_key)
+
+    def _log_unreachable(self, exc, interval):
+        LOG.error("AMQP server on %s is unreachable: %s. Trying again in %d seconds.",
+                  self.describe(), exc, math.ceil(interval))
 
     def reply_waiter(self):
         with self._lock:
@@ -242,6 +358,34 @@ def reset_memory_broker():
 
 # --- consuming, with reconnection ------------------------------------------
 
+def declare(conn, entities):
+    """Declare exchanges and queues; replace one that an older mininova
+    declared without durability.
+
+    RabbitMQ refuses to declare an existing queue or exchange with other
+    arguments (``PRECONDITION_FAILED - inequivalent arg 'durable'``). Such a
+    leftover held only transient messages, so it is deleted and declared
+    again, with a warning.
+    """
+    for entity in entities:
+        parts = [entity.exchange, entity] if isinstance(entity, kombu.Queue) else [entity]
+        for part in parts:
+            if part is None or not part.name:
+                continue
+            try:
+                with conn.channel() as channel:
+                    part(channel).declare()
+            except amqp.exceptions.PreconditionFailed as exc:
+                if "inequivalent arg 'durable'" not in str(exc):
+                    raise
+                LOG.warning("%s %s exists without durability (declared by an older "
+                            "mininova): deleting it and declaring it durable",
+                            type(part).__name__, part.name)
+                with conn.channel() as channel:
+                    part(channel).delete()
+                    part(channel).declare()
+
+
 class _ConsumerThread(threading.Thread):
     """Consume some queues forever, reconnecting when the broker goes away."""
 
@@ -258,7 +402,7 @@ class _ConsumerThread(threading.Thread):
         while not self._stopping.is_set():
             try:
                 with self.transport.connection() as conn:
-                    conn.ensure_connection(max_retries=1)
+                    conn.ensure_connection(max_retries=0)
                     if failures:
                         LOG.info("Reconnected to AMQP server on %s", self.transport.describe())
                     failures = 0
@@ -276,6 +420,7 @@ class _ConsumerThread(threading.Thread):
 
     def _consume(self, conn):
         queues = self._make_queues()
+        declare(conn, queues)
         with conn.Consumer(queues, callbacks=[self._on_message], accept=["json"]):
             self.ready.set()
             while not self._stopping.is_set():
@@ -290,7 +435,11 @@ class _ConsumerThread(threading.Thread):
 
 
 class ReplyWaiter:
-    """The process's ``reply_<uuid>`` queue and the callers waiting on it."""
+    """The process's ``reply_<uuid>`` queue and the callers waiting on it.
+
+    Each waiting call has a queue of its own here: its reply, and before it
+    any heartbeats of the server working on it.
+    """
 
     def __init__(self, transport):
         self.queue_name = f"reply_{uuid.uuid4().hex}"
@@ -313,13 +462,13 @@ class ReplyWaiter:
 
     def start(self):
         self._thread.start()
-        self._thread.ready.wait(timeout=30)
+        self._thread.ready.wait(timeout=REPLY_QUEUE_READY_WAIT)
 
     def stop(self):
         self._thread.stop()
 
     def expect(self, msg_id):
-        slot = {"event": threading.Event(), "reply": None}
+        slot = queue.SimpleQueue()
         with self._lock:
             self._waiting[msg_id] = slot
         return slot
@@ -331,13 +480,13 @@ class ReplyWaiter:
     def _on_reply(self, body, message):
         message.ack()
         with self._lock:
-            slot = self._waiting.pop(body.get("msg_id"), None)
+            slot = self._waiting.get(body.get("msg_id"))
         if slot is None:
-            # The caller timed out already; Nova logs the same situation.
-            LOG.warning("No calling threads waiting for msg_id : %s", body.get("msg_id"))
+            if not body.get("heartbeat"):
+                # The caller timed out already; Nova logs the same situation.
+                LOG.warning("No calling threads waiting for msg_id : %s", body.get("msg_id"))
             return
-        slot["reply"] = body
-        slot["event"].set()
+        slot.put(body)
 
 
 # --- the client side -------------------------------------------------------
@@ -347,22 +496,43 @@ class RPCClient:
 
     ``prepare()`` returns a copy aimed elsewhere, as oslo.messaging's does:
     ``client.prepare(server='host1').cast(ctxt, 'build_and_run_instance', ...)``.
+
+    ``timeout``: how long a call waits for its reply (``rpc_response_timeout``
+    by default). ``call_monitor_timeout``: with it, a call also gives up when
+    no heartbeat came from the server for that long (see the module doc).
+    ``publish_timeout``: how long a message may take to reach the broker
+    (``rpc_publish_timeout`` by default); a number, or a function that gives
+    it (read when sending: the API builds its clients at import, before the
+    configuration is read).
     """
 
-    def __init__(self, topic, server=None, fanout=False, timeout=None, transport=None):
+    def __init__(self, topic, server=None, fanout=False, timeout=None,
+                 call_monitor_timeout=None, publish_timeout=None, transport=None):
         self.topic = topic
         self.server = server
         self.fanout = fanout
         self.timeout = timeout
-        self.transport = transport or get_transport()
+        self.call_monitor_timeout = call_monitor_timeout
+        self.publish_timeout = publish_timeout
+        self._transport = transport
 
-    def prepare(self, server=None, fanout=None, timeout=None):
+    @property
+    def transport(self):
+        # Looked up when used, so a client made at import time follows the
+        # transport_url the service was configured with.
+        return self._transport or get_transport()
+
+    def prepare(self, server=None, fanout=None, timeout=None, call_monitor_timeout=None):
+        def either(value, default):
+            return default if value is None else value
         return RPCClient(
             self.topic,
-            server=server if server is not None else self.server,
-            fanout=fanout if fanout is not None else self.fanout,
-            timeout=timeout if timeout is not None else self.timeout,
-            transport=self.transport,
+            server=either(server, self.server),
+            fanout=either(fanout, self.fanout),
+            timeout=either(timeout, self.timeout),
+            call_monitor_timeout=either(call_monitor_timeout, self.call_monitor_timeout),
+            publish_timeout=self.publish_timeout,
+            transport=self._transport,
         )
 
     def _routing(self):
@@ -372,33 +542,102 @@ class RPCClient:
             return None, f"{self.topic}.{self.server}"
         return None, self.topic
 
+    def _publish_timeout(self):
+        value = self.publish_timeout
+        if callable(value):
+            value = value()
+        return CONF.rpc_publish_timeout if value is None else value
+
     def cast(self, ctxt, method, **kwargs):
         exchange, routing_key = self._routing()
+        # A fanout's queues are transient: nothing to persist it for.
         self.transport.publish(
-            encode_request(ctxt, method, kwargs), routing_key, exchange, method=method
-        )
+            encode_request(ctxt, method, kwargs), routing_key, exchange, method=method,
+            timeout=self._publish_timeout(), persistent=not self.fanout)
 
     def call(self, ctxt, method, **kwargs):
         if self.fanout:
             raise ValueError("A fanout message cannot be a call")
         timeout = self.timeout or CONF.rpc_response_timeout
+        monitor = self.call_monitor_timeout
+        deadline = time.monotonic() + timeout
         waiter = self.transport.reply_waiter()
         msg_id = uuid.uuid4().hex
         slot = waiter.expect(msg_id)
-        body = encode_request(ctxt, method, kwargs, msg_id, waiter.queue_name)
+        body = encode_request(ctxt, method, kwargs, msg_id, waiter.queue_name, monitor)
         try:
-            self.transport.publish(body, self._routing()[1], method=method)
-            if not slot["event"].wait(timeout):
-                raise MessagingTimeout(msg_id=msg_id)
+            # Reaching the broker counts against the call's timeout too. The
+            # request expires when its caller would give up on it unheard.
+            self.transport.publish(body, self._routing()[1], method=method,
+                                   timeout=min(self._publish_timeout(), timeout),
+                                   expiration=monitor or timeout)
+            reply = self._wait_for_reply(slot, msg_id, method, timeout, deadline)
         finally:
             waiter.forget(msg_id)
-        reply = slot["reply"]
         if reply.get("failure"):
             raise decode_failure(reply["failure"])
         return reply.get("result")
 
+    def _wait_for_reply(self, slot, msg_id, method, timeout, deadline):
+        """The reply, or MessagingTimeout. Under call monitoring, each
+        heartbeat gives the call another ``call_monitor_timeout`` seconds,
+        up to its own ``timeout``."""
+        monitor = self.call_monitor_timeout
+        heard_at = time.monotonic()
+        while True:
+            give_up_at = min(deadline, heard_at + monitor) if monitor else deadline
+            try:
+                message = slot.get(timeout=max(0.0, give_up_at - time.monotonic()))
+            except queue.Empty:
+                raise MessagingTimeout(msg_id=msg_id, reason=self._silence(
+                    method, timeout, unheard=monitor and give_up_at < deadline)) from None
+            if not message.get("heartbeat"):
+                return message
+            LOG.debug("Call monitor heartbeat received for %s; renewing timeout timer",
+                      method)
+            heard_at = time.monotonic()
+
+    def _silence(self, method, timeout, unheard):
+        """Why a call timed out, in words: who did not answer what."""
+        target = self._routing()[1]
+        if unheard:
+            return (f"{target} did not answer {method}: no reply and no heartbeat for "
+                    f"{self.call_monitor_timeout} s (is any mininova-{self.topic} running?)")
+        return f"{target} did not answer {method} within {timeout} s"
+
 
 # --- the server side -------------------------------------------------------
+
+class _CallHeartbeat(threading.Thread):
+    """While a monitored call is being worked on here, tell its caller so:
+    a heartbeat on its reply queue every half ``call_monitor_timeout``
+    (oslo.messaging's call-monitor watchdog)."""
+
+    def __init__(self, transport, body):
+        super().__init__(name=f"heartbeat-{body['msg_id'][:8]}", daemon=True)
+        self.transport = transport
+        self.body = body
+        self.interval = body["call_monitor_timeout"] / 2
+        self._done = threading.Event()
+
+    def run(self):
+        heartbeat = {"msg_id": self.body["msg_id"], "heartbeat": True}
+        while not self._done.wait(self.interval):
+            LOG.debug("Sending call-monitor heartbeat for active call to %(method)s "
+                      "(interval=%(interval)i)",
+                      {"method": self.body.get("method"), "interval": self.interval})
+            try:
+                self.transport.publish(heartbeat, self.body["reply_to"], DEFAULT_EXCHANGE,
+                                       method="heartbeat", timeout=self.interval,
+                                       persistent=False)
+            except MessageDeliveryFailure as exc:
+                # The broker is away; the next beat may get through.
+                LOG.debug("Call-monitor heartbeat failed: %s", exc)
+
+    def stop(self):
+        self._done.set()
+        self.join()
+
 
 class RPCServer:
     """Consumes ``<topic>``, ``<topic>.<server>`` and the topic's fanout, and
@@ -427,18 +666,22 @@ class RPCServer:
             self.transport, f"rpc-consumer-{topic}-{next(self._ids)}",
             self._queues, self._on_message,
         )
+        # The unique ids of the last messages taken (only the consumer
+        # thread touches it).
+        self._recent_ids = collections.deque(maxlen=DUPLICATE_CACHE_SIZE)
 
     def _queues(self):
         exchange = self.transport.exchange
         fanout = kombu.Exchange(f"{self.topic}_fanout", type="fanout", durable=False)
         return [
-            # Shared and kept across restarts of the consumer, so that casts
-            # sent while a service restarts wait for it.
+            # Shared, durable and kept across restarts of the consumer and
+            # of the broker, so that casts sent while a service (or
+            # RabbitMQ) restarts wait for it.
             kombu.Queue(self.topic, exchange, routing_key=self.topic,
-                        durable=False, auto_delete=False),
+                        durable=True, auto_delete=False),
             kombu.Queue(f"{self.topic}.{self.server}", exchange,
                         routing_key=f"{self.topic}.{self.server}",
-                        durable=False, auto_delete=False),
+                        durable=True, auto_delete=False),
             kombu.Queue(self._fanout_queue, fanout, durable=False, auto_delete=True),
         ]
 
@@ -453,6 +696,12 @@ class RPCServer:
 
     def _on_message(self, body, message):
         message.ack()
+        unique_id = body.get("unique_id")
+        if unique_id is not None and unique_id in self._recent_ids:
+            LOG.warning("Dropping a second copy of %s (message %s): its publish was "
+                        "retried after the broker had taken it", body.get("method"), unique_id)
+            return
+        self._recent_ids.append(unique_id)
         try:
             self._executor.submit(self._dispatch, body)
         except RuntimeError:
@@ -463,6 +712,10 @@ class RPCServer:
         ctxt.update_store()
         method = body.get("method", "")
         reply = {"msg_id": body.get("msg_id")}
+        heartbeat = None
+        if body.get("reply_to") and body.get("call_monitor_timeout"):
+            heartbeat = _CallHeartbeat(self.transport, body)
+            heartbeat.start()
         try:
             function = self._find_method(method)
             reply["result"] = to_primitive(function(ctxt, **body.get("args", {})))
@@ -474,6 +727,9 @@ class RPCServer:
                 LOG.exception("Exception during message handling of cast %s", method)
             reply["failure"] = encode_failure(exc)
         finally:
+            if heartbeat is not None:
+                # Before the reply: no heartbeat may follow it.
+                heartbeat.stop()
             mn_context.clear_current()
         if body.get("reply_to"):
             self._send_reply(body["reply_to"], reply)
@@ -488,10 +744,28 @@ class RPCServer:
         raise exception.InvalidInput(reason=f"{self.topic} has no RPC method {name!r}")
 
     def _send_reply(self, reply_to, reply):
-        default_exchange = kombu.Exchange("", type="direct")
+        """Send the reply; if its queue is missing (the caller's connection
+        is being re-established), again and again for rpc_response_timeout
+        (oslo.messaging does the same)."""
         started = time.monotonic()
-        try:
-            self.transport.publish(reply, reply_to, default_exchange, method="reply")
-        except MessageDeliveryFailure:
-            LOG.exception("Could not send the reply to %s after %.1f s", reply_to,
-                          time.monotonic() - started)
+        while True:
+            try:
+                self.transport.publish(reply, reply_to, DEFAULT_EXCHANGE, method="reply",
+                                       persistent=False, mandatory=True)
+                return
+            except MessageUndeliverable:
+                waited = time.monotonic() - started
+                if waited > CONF.rpc_response_timeout:
+                    LOG.error("The reply %(msg_id)s failed to send after %(duration)d "
+                              "seconds due to a missing queue (%(reply_q)s). Abandoning...",
+                              {"msg_id": reply["msg_id"], "duration": waited,
+                               "reply_q": reply_to})
+                    return
+                LOG.debug("The reply %(msg_id)s cannot be sent  %(reply_q)s reply queue "
+                          "does not exist, retrying...",
+                          {"msg_id": reply["msg_id"], "reply_q": reply_to})
+                time.sleep(MISSING_REPLY_QUEUE_RETRY)
+            except MessageDeliveryFailure:
+                LOG.exception("Could not send the reply to %s after %.1f s", reply_to,
+                              time.monotonic() - started)
+                return

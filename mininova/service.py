@@ -12,11 +12,19 @@
 3. starts consuming ``<topic>``, ``<topic>.<host>`` and the topic's fanout;
 4. beats every ``report_interval`` seconds and runs the periodic tasks.
 
+The heartbeat has a thread of its own and holds no lock: a periodic task or
+an RPC method that blocks does not delay it. Each beat waits at most
+``report_interval`` for the conductor (a reply lost with the broker must not
+hold up the next beats), and a failed beat is only logged, once: the service
+is *down* only when no beat has arrived for ``service_down_time``
+(servicegroup.py).
+
 Left out: forking workers, graceful SIGHUP reload, the service version
 column used for rolling upgrades.
 """
 
 import threading
+import time
 
 from oslo_log import log as logging
 
@@ -38,6 +46,9 @@ class Service:
         self.service_api = service_api
         self.endpoints = endpoints or [manager]
         self.service_ref = None
+        # Set while heartbeats fail, so that the failure and the recovery
+        # are each logged once (Nova's model_disconnected).
+        self.model_disconnected = False
         self._rpc_server = None
         self._stopping = threading.Event()
         self._threads = []
@@ -82,13 +93,15 @@ class Service:
 
     def _heartbeat_loop(self):
         # The first beat comes half an interval after start (the row's
-        # creation already counts as a beat).
-        delay = CONF.report_interval / 2
-        while not self._stopping.wait(delay):
-            delay = CONF.report_interval
+        # creation already counts as a beat). Then on a fixed schedule: a
+        # slow beat does not push the next ones back.
+        next_beat = time.monotonic() + CONF.report_interval / 2
+        while not self._stopping.wait(max(0.0, next_beat - time.monotonic())):
+            next_beat = max(next_beat + CONF.report_interval, time.monotonic())
             self.report_state()
 
     def report_state(self):
+        """Write one heartbeat (Nova's servicegroup db driver's _report_state)."""
         ctxt = mn_context.get_admin_context()
         try:
             self.service_api.service_heartbeat(ctxt, self.service_ref["id"])
@@ -97,8 +110,19 @@ class Service:
                         self.binary, self.host)
             self.service_ref = self.service_api.service_register(
                 ctxt, self.host, self.binary, self.topic)
-        except Exception as exc:
-            LOG.error("model server went away: %s", exc)
+        except (rpc.MessagingTimeout, rpc.MessageDeliveryFailure) as exc:
+            if not self.model_disconnected:
+                self.model_disconnected = True
+                LOG.warning("Lost connection to mininova-conductor for reporting service "
+                            "status: %s", exc)
+        except Exception:
+            if not self.model_disconnected:
+                self.model_disconnected = True
+                LOG.exception("model server went away")
+        else:
+            if self.model_disconnected:
+                self.model_disconnected = False
+                LOG.info("Recovered from being unable to report status.")
 
     def _periodic_loop(self):
         while not self._stopping.wait(CONF.periodic_interval):

@@ -5,26 +5,25 @@ import os
 from datetime import datetime, timedelta
 from importlib import metadata
 
-from oslo_concurrency import processutils
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
-from mininova import exception
+from mininova import processutils
+from mininova.conf import CONF
 
 LOG = logging.getLogger(__name__)
 
 
-def execute(*cmd, **kwargs):
-    """Run a command (oslo.concurrency's processutils, as Nova does).
+def execute(*cmd, timeout=None, **kwargs):
+    """Run a command (:mod:`mininova.processutils`, as Nova uses
+    oslo.concurrency's), killed after ``timeout`` seconds of wall-clock time:
+    ``[DEFAULT] command_timeout`` unless the caller knows it takes longer.
 
-    Failures become ProcessExecutionFailed with the command's own stderr,
-    which is what a student needs to see in the fault.
+    Failures are ProcessExecutionFailed with the command's own stderr, which
+    is what a student needs to see in the fault, or one of its subclasses
+    that says what stopped it (a timeout, a limit, a signal).
     """
-    try:
-        return processutils.execute(*cmd, **kwargs)
-    except processutils.ProcessExecutionError as exc:
-        reason = (exc.stderr or exc.stdout or str(exc)).strip()
-        raise exception.ProcessExecutionFailed(cmd=cmd[0], reason=reason) from exc
+    return processutils.execute(*cmd, timeout=timeout or CONF.command_timeout, **kwargs)
 
 
 def listdir(path):

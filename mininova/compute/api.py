@@ -7,7 +7,9 @@ The REST layer parses and validates; this layer decides. Creating a server:
 2. write one ``instances`` row per server: vm_state ``building``,
    task_state ``scheduling``;
 3. cast ``schedule_and_build_instances`` to the conductor and return, so the
-   API answers 202 while the build goes on.
+   API answers 202 while the build goes on. If the broker cannot be reached
+   within ``[api] rpc_publish_timeout``, the rows are deleted again and the
+   answer is a 503 that says so (as for a delete, whose task is put back).
 
 Deleting: a server that never reached a host is deleted right here; one
 whose compute service is down is deleted in the database and its guest is
@@ -32,7 +34,7 @@ import uuid
 from oslo_log import log as logging
 from oslo_utils import units
 
-from mininova import availability_zones, exception, servicegroup
+from mininova import availability_zones, exception, rpc, servicegroup
 from mininova.compute import instance_actions, power_state, task_states, vm_states
 from mininova.compute import rpcapi as compute_rpcapi
 from mininova.conductor import api as conductor_api
@@ -50,11 +52,18 @@ FLAVOR_SNAPSHOT_FIELDS = ("id", "flavorid", "name", "memory_mb", "vcpus", "root_
                           "ephemeral_gb", "swap", "rxtx_factor", "extra_specs")
 
 
+def _api_publish_timeout():
+    """How long a request waits for an unreachable broker before its 503:
+    ``[api] rpc_publish_timeout`` (read when sending, after the config)."""
+    return CONF.api.rpc_publish_timeout
+
+
 class API:
     def __init__(self):
         self.image_api = glance.API()
-        self.compute_task_api = conductor_api.ComputeTaskAPI()
-        self.compute_rpcapi = compute_rpcapi.ComputeAPI()
+        self.compute_task_api = conductor_api.ComputeTaskAPI(
+            publish_timeout=_api_publish_timeout)
+        self.compute_rpcapi = compute_rpcapi.ComputeAPI(publish_timeout=_api_publish_timeout)
 
     # --- create --------------------------------------------------------------
 
@@ -83,7 +92,14 @@ class API:
         request_spec = scheduler_utils.build_request_spec(
             flavor, image, uuids, context.project_id, context.user_id, availability_zone,
             scheduler_hints, group)
-        self.compute_task_api.schedule_and_build_instances(context, request_spec, image)
+        try:
+            self.compute_task_api.schedule_and_build_instances(context, request_spec, image)
+        except rpc.MessageDeliveryFailure:
+            # The broker stayed away: nobody will build them. The request
+            # fails (503) and leaves no server behind in BUILD.
+            for instance_uuid in uuids:
+                db.instance_destroy(context, instance_uuid)
+            raise
         return instances
 
     def _get_flavor(self, context, flavor_id):
@@ -219,9 +235,16 @@ class API:
                         instance["host"], instance=instance)
             db.instance_destroy(context, instance["uuid"])
             return
+        task_state = instance["task_state"]
         instance = db.instance_update(context, instance["uuid"],
                                       {"task_state": task_states.DELETING})
-        self.compute_rpcapi.terminate_instance(context, instance)
+        try:
+            self.compute_rpcapi.terminate_instance(context, instance)
+        except rpc.MessageDeliveryFailure:
+            # Nobody will delete it: not left 'deleting' for good (503).
+            db.instance_update(context, instance["uuid"], {"task_state": task_state},
+                               expected_task_state=[task_states.DELETING])
+            raise
 
     def _confirm_resize_on_deleting(self, context, instance):
         try:

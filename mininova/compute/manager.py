@@ -17,7 +17,10 @@ The build, as in Nova::
 
 Every state change is a compare-and-swap on the expected task_state, so a
 delete that arrives mid-build (task_state ``deleting``) makes the build
-stop, clean up and leave the instance to the delete.
+stop, clean up and leave the instance to the delete. The delete itself
+waits for the instance's lock, which the build holds, as in Nova; it does
+not wait forever, because every external command of a build runs under a
+wall-clock limit (``[DEFAULT] command_timeout``, ``image_copy_timeout``).
 
 A build that fails here (no room after all, a server group policy
 violated, the hypervisor refusing the guest) is given back to the

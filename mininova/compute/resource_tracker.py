@@ -11,12 +11,22 @@ scheduler reads them.
 Used RAM starts at ``reserved_host_memory_mb`` (512 MB by default): the
 host itself needs memory too.
 
+The periodic recount makes its RPC calls (reading this host's instances
+and moves, writing the report) *outside* the lock, unlike Nova: a broker
+outage or a lost reply then fails the periodic task alone, and never holds
+a boot's claim up for a whole RPC timeout. A claim made while the recount
+was reading is noticed (every change of usage bumps a generation number)
+and the reading is done again; a report older than one already sent is
+dropped.
+
 A resize or cold migration holds resources on both of its hosts until it is
 confirmed or reverted: the source keeps the old flavor (a revert starts the
 guest there again), the destination the new one from its claim
 (``resize_claim``) on. A resize to the same host counts both. Left out:
 PCI/NUMA resources, Placement inventories.
 """
+
+import threading
 
 from oslo_concurrency import lockutils
 from oslo_log import log as logging
@@ -28,6 +38,8 @@ from mininova.conf import CONF
 LOG = logging.getLogger(__name__)
 
 COMPUTE_RESOURCE_SEMAPHORE = "compute_resources"
+# Readings of the recount, when claims keep changing the usage meanwhile.
+RECOUNT_ATTEMPTS = 3
 
 
 def _instance_usage(flavor):
@@ -49,6 +61,12 @@ class ResourceTracker:
         self.tracked_instances = {}
         # migration id -> (instance uuid, flavor) of the moves counted here.
         self.tracked_migrations = {}
+        # Bumped by every change of usage (under the lock): how the recount,
+        # which reads without the lock, knows a claim came in meanwhile.
+        self._generation = 0
+        # Reports are sent in generation order; an older one is dropped.
+        self._report_lock = threading.Lock()
+        self._reported_generation = -1
 
     # --- claims --------------------------------------------------------------
 
@@ -107,12 +125,31 @@ class ResourceTracker:
 
     # --- the periodic recount ----------------------------------------------------
 
-    @lockutils.synchronized(COMPUTE_RESOURCE_SEMAPHORE)
     def update_available_resource(self, context):
+        """The periodic recount from scratch: what the hypervisor has, what
+        this host's instances and moves use. Its RPC calls are made without
+        the lock (see the module doc)."""
         resources = self.driver.get_available_resource()
+        for _attempt in range(RECOUNT_ATTEMPTS):
+            generation = self._generation
+            instances = self.conductor_api.instance_get_all_by_host(context, self.host)
+            migrations = self.conductor_api.migrations_in_progress_by_host(context, self.host)
+            with lockutils.lock(COMPUTE_RESOURCE_SEMAPHORE):
+                if generation == self._generation:
+                    self._recount(resources, instances, migrations)
+                    self._log_final_resource_view()
+                    report = self._report_values()
+                    break
+            LOG.debug("Usage changed while this host's instances were read: reading again")
+        else:
+            LOG.warning("Usage kept changing during %d readings: recount skipped until "
+                        "the next run", RECOUNT_ATTEMPTS)
+            return self.compute_node
+        self._send_report(context, *report)
+        return self.compute_node
+
+    def _recount(self, resources, instances, migrations):
         self.nodename = resources["hypervisor_hostname"]
-        instances = self.conductor_api.instance_get_all_by_host(context, self.host)
-        migrations = self.conductor_api.migrations_in_progress_by_host(context, self.host)
         self.compute_node = self._empty_compute_node(resources)
         self.tracked_instances = {}
         self.tracked_migrations = {}
@@ -123,9 +160,6 @@ class ResourceTracker:
         for migration in migrations:
             for key, flavor in self._flavors_held_here(migration):
                 self._add_migration_usage(key, migration["instance_uuid"], flavor)
-        self._log_final_resource_view()
-        self._report(context)
-        return self.compute_node
 
     def _empty_compute_node(self, resources):
         reserved_gb = CONF.reserved_host_disk_mb / 1024
@@ -202,6 +236,7 @@ class ResourceTracker:
         return True
 
     def _apply(self, usage, sign, vms=1):
+        self._generation += 1
         node = self.compute_node
         node["memory_mb_used"] += sign * usage["memory_mb"]
         node["local_gb_used"] += sign * usage["local_gb"]
@@ -215,16 +250,30 @@ class ResourceTracker:
         node["free_disk_gb"] = node["local_gb"] - node["local_gb_used"]
 
     def _report(self, context):
-        """Write the numbers to compute_nodes (through the conductor)."""
+        """Write the numbers to compute_nodes (through the conductor);
+        called under the lock, after a change of usage."""
+        self._send_report(context, *self._report_values())
+
+    def _report_values(self):
+        """What the report says now, and the generation it is of."""
         columns = ("hypervisor_type", "hypervisor_version", "vcpus", "memory_mb",
                    "local_gb", "vcpus_used", "memory_mb_used", "free_ram_mb",
-                   "running_vms", "cpu_info", "ram_allocation_ratio",
+                   "running_vms", "disk_available_least", "cpu_info",
+                   "ram_allocation_ratio",
                    "disk_allocation_ratio", "cpu_allocation_ratio", "stats")
         values = {name: self.compute_node.get(name) for name in columns}
         # The table holds whole GB; a swap of a few MB rounds up, never down.
         values["local_gb_used"] = _round(self.compute_node["local_gb_used"])
         values["free_disk_gb"] = self.compute_node["local_gb"] - values["local_gb_used"]
-        self.conductor_api.compute_node_update(context, self.host, self.nodename, values)
+        return values, self._generation
+
+    def _send_report(self, context, values, generation):
+        with self._report_lock:
+            if generation < self._reported_generation:
+                LOG.debug("A newer resource report was sent already: this one is dropped")
+                return
+            self.conductor_api.compute_node_update(context, self.host, self.nodename, values)
+            self._reported_generation = generation
 
 
 def _round(gigabytes):

@@ -12,8 +12,9 @@ TOPIC = "compute"
 
 
 class ComputeAPI:
-    def __init__(self):
-        self.client = rpc.RPCClient(TOPIC)
+    def __init__(self, publish_timeout=None):
+        # publish_timeout: see rpc.RPCClient (the API gives its own, shorter).
+        self.client = rpc.RPCClient(TOPIC, publish_timeout=publish_timeout)
 
     def build_and_run_instance(self, ctxt, instance, host, image, request_spec,
                                filter_properties, node=None, limits=None):

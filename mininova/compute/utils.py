@@ -17,7 +17,10 @@ from mininova import exception
 
 LOG = logging.getLogger(__name__)
 
+# Nova's instance_faults.message column is 255 characters long.
 FAULT_MESSAGE_MAX = 255
+# What marks a message that was cut (ASCII: every database keeps it as is).
+CUT_MARK = " ..."
 
 
 def exception_to_fault(exc, include_details=None):
@@ -39,7 +42,30 @@ def exception_to_fault(exc, include_details=None):
     elif code == 500 or include_details:
         details = getattr(exc, "remote_traceback", "") or "".join(
             traceback.format_exception(exc))
-    return {"code": code, "message": message[:FAULT_MESSAGE_MAX], "details": details}
+    short = cut_message(message)
+    if short != message:
+        # The column cannot hold it all: the whole text goes first in details.
+        details = f"{message}\n\n{details}" if details else message
+    return {"code": code, "message": short, "details": details}
+
+
+def cut_message(message, limit=FAULT_MESSAGE_MAX):
+    """``message`` if it fits in ``limit`` characters; else its beginning,
+    cut after the last whole word, with " ..." to say so.
+
+    Nova cuts at 255 characters wherever that falls, which leaves half a
+    word or half a number (``IncompleteRead(2306``) that reads as if it
+    were the whole value.
+    """
+    if len(message) <= limit:
+        return message
+    room = limit - len(CUT_MARK)
+    head = message[:room + 1]
+    space = head.rfind(" ")
+    # A single "word" longer than half the room (a path, a URL) is cut
+    # where it must be: dropping it whole would leave too little.
+    head = head[:space] if space > room // 2 else head[:room]
+    return head.rstrip(" ,;:.") + CUT_MARK
 
 
 def add_instance_fault_from_exc(ctxt, api, instance_uuid, exc, host=None):

@@ -25,6 +25,12 @@ in, and nothing of the conductor goes through it itself. The helpers that
 record faults and action events take "something with the database API's
 methods": the ``db`` module here, the conductor RPC client on a compute.
 
+A scheduler that does not answer ``select_destinations`` (none running: no
+heartbeat for ``rpc_response_timeout``) puts the build in ERROR with the
+timeout's message as its fault, as Nova's conductor does with any failure to
+schedule; so does a build that cannot be handed to its compute because the
+broker stayed away.
+
 Left out: cells (build requests, cell0), the ``object_class_action`` RPC
 that Nova's versioned objects use, alternates for a failed resize claim,
 live migration.
@@ -34,7 +40,7 @@ import time
 
 from oslo_log import log as logging
 
-from mininova import exception, manager
+from mininova import exception, manager, rpc
 from mininova.compute import instance_actions, vm_states
 from mininova.compute import rpcapi as compute_rpcapi
 from mininova.compute import utils as compute_utils
@@ -201,8 +207,13 @@ class ComputeTaskManager(manager.Manager):
                                         selection.get("limits", {}))
 
     def _bury(self, context, instance_uuids, exc):
-        LOG.error("Failed to schedule instances",
-                  exc_info=not isinstance(exc, exception.NoValidHost))
+        # A NoValidHost, a scheduler that did not answer (MessagingTimeout)
+        # and a broker that stayed away say it all in their message, logged
+        # next: a traceback would add nothing. The fault keeps that message:
+        # a timeout is not turned into a NoValidHost, since no host was
+        # ever looked at.
+        LOG.error("Failed to schedule instances", exc_info=not isinstance(
+            exc, (exception.NoValidHost, rpc.MessagingTimeout, rpc.MessageDeliveryFailure)))
         for instance_uuid in instance_uuids:
             scheduler_utils.set_vm_state_and_notify(
                 context, db, instance_uuid, "compute_task", "build_instances",
@@ -230,10 +241,15 @@ class ComputeTaskManager(manager.Manager):
                   host, node, selection.get("alternates", []), instance=instance)
         retry = dict(retry, hosts=[*retry["hosts"], [host, node]])
         filter_properties = {"retry": retry, "limits": selection.get("limits", {})}
-        self.compute_rpcapi.build_and_run_instance(
-            context, instance, host, image=image, request_spec=request_spec,
-            filter_properties=filter_properties, node=node,
-            limits=selection.get("limits", {}))
+        try:
+            self.compute_rpcapi.build_and_run_instance(
+                context, instance, host, image=image, request_spec=request_spec,
+                filter_properties=filter_properties, node=node,
+                limits=selection.get("limits", {}))
+        except rpc.MessageDeliveryFailure as exc:
+            # The broker stayed away past rpc_publish_timeout: nobody will
+            # build it, so it must not stay in BUILD.
+            self._bury(context, [instance_uuid], exc)
 
 
 def _migration_type(instance, flavor):

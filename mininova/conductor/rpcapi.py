@@ -10,6 +10,7 @@ Two clients on the ``conductor`` topic, as in Nova:
 """
 
 from mininova import rpc
+from mininova.conf import CONF
 
 TOPIC = "conductor"
 
@@ -27,7 +28,9 @@ class ConductorAPI:
         return self.client.call(ctxt, "service_register", host=host, binary=binary, topic=topic)
 
     def service_heartbeat(self, ctxt, service_id):
-        return self.client.call(ctxt, "service_heartbeat", service_id=service_id)
+        # A beat is worth nothing once the next one is due: it waits no longer.
+        client = self.client.prepare(timeout=CONF.report_interval)
+        return client.call(ctxt, "service_heartbeat", service_id=service_id)
 
     def compute_node_update(self, ctxt, host, nodename, values):
         return self.client.call(ctxt, "compute_node_update", host=host, nodename=nodename,
@@ -77,8 +80,9 @@ class ConductorAPI:
 
 
 class ComputeTaskAPI:
-    def __init__(self):
-        self.client = rpc.RPCClient(TOPIC)
+    def __init__(self, publish_timeout=None):
+        # publish_timeout: see rpc.RPCClient (the API gives its own, shorter).
+        self.client = rpc.RPCClient(TOPIC, publish_timeout=publish_timeout)
 
     def schedule_and_build_instances(self, ctxt, request_spec, image):
         self.client.cast(ctxt, "schedule_and_build_instances",

@@ -54,6 +54,15 @@ api_group_opts = [
         default=1000,
         help="Most items one list request returns.",
     ),
+    cfg.IntOpt(
+        "rpc_publish_timeout",
+        default=10,
+        min=1,
+        help="Seconds a request to the API waits for the message broker when it "
+        "is unreachable, before the API answers 503 with a message (a server it "
+        "was creating is removed again). Short, because an HTTP client is "
+        "waiting; the services' own bound is [DEFAULT] rpc_publish_timeout.",
+    ),
 ]
 
 

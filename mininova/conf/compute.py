@@ -128,6 +128,24 @@ compute_opts = [
         "fails (and is rescheduled) or goes on without them.",
     ),
     cfg.IntOpt(
+        "command_timeout",
+        default=60,
+        min=1,
+        help="Wall-clock seconds an external command whose work does not grow "
+        "with the disk may run (qemu-img info, create, rebase, resize) before "
+        "it is killed and the operation fails with '<command> timed out after "
+        "N s'. A command stuck on I/O (a wedged NFS mount, a dying disk) uses "
+        "no CPU, so its CPU limit never stops it: this does.",
+    ),
+    cfg.IntOpt(
+        "image_copy_timeout",
+        default=1800,
+        min=1,
+        help="The same wall-clock limit for the commands whose work grows with "
+        "the disk: qemu-img convert (an image into its raw base file, a "
+        "snapshot) and copying a disk for a resize.",
+    ),
+    cfg.IntOpt(
         "console_log_max_bytes",
         default=100 * 1024,
         min=1,

@@ -31,6 +31,13 @@ def db_sync(version="head"):
         command.upgrade(_alembic_config(connection), version)
 
 
+def head_revision():
+    """The newest revision there is (what db_sync upgrades to)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(MIGRATIONS_DIR).get_current_head()
+
+
 def db_version():
     """The revision the database is at, or None for an empty database."""
     engine = db_api.get_engine()

@@ -77,6 +77,9 @@ class ComputeNode(TimestampMixin, Base):
     local_gb_used: Mapped[int] = mapped_column(Integer, default=0)
     free_ram_mb: Mapped[int] = mapped_column(Integer, default=0)
     free_disk_gb: Mapped[int] = mapped_column(Integer, default=0)
+    # What the disk really has free, minus what thin disks may still take
+    # (measured by the driver; free_disk_gb is counted from the flavors).
+    disk_available_least: Mapped[int | None] = mapped_column(Integer)
     running_vms: Mapped[int] = mapped_column(Integer, default=0)
     cpu_info: Mapped[dict | None] = mapped_column(JSON)
     ram_allocation_ratio: Mapped[float] = mapped_column(Float)

@@ -15,9 +15,13 @@ class SchedulerAPI:
         """One selection per instance: ``{host, nodename, limits, alternates}``.
 
         A call with the long timeout: scheduling a large request may take a
-        while, and the conductor must not give up on it too early.
+        while, and the conductor must not give up on it too early. But a
+        monitored one, as in Nova: the scheduler working on it sends
+        heartbeats, and without them the call gives up after
+        ``rpc_response_timeout`` (no scheduler is running).
         """
-        client = self.client.prepare(timeout=CONF.long_rpc_timeout)
+        client = self.client.prepare(timeout=CONF.long_rpc_timeout,
+                                     call_monitor_timeout=CONF.rpc_response_timeout)
         return client.call(ctxt, "select_destinations", request_spec=request_spec)
 
     def update_instance_info(self, ctxt, host, instance_uuids):

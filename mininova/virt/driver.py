@@ -52,7 +52,11 @@ class ComputeDriver:
         """What the hypervisor has, for the resource tracker::
 
             {"hypervisor_hostname", "hypervisor_type", "hypervisor_version",
-             "vcpus", "memory_mb", "local_gb", "cpu_info", "stats"}
+             "vcpus", "memory_mb", "local_gb", "disk_available_least",
+             "cpu_info", "stats"}
+
+        ``disk_available_least`` (GB) is what the disk really has free, less
+        what thin-provisioned disks may still grow into.
         """
         raise NotImplementedError
 

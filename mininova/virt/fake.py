@@ -74,10 +74,19 @@ class FakeDriver(driver.ComputeDriver):
             "vcpus": self.vcpus,
             "memory_mb": self.memory_mb,
             "local_gb": self.local_gb,
+            "disk_available_least": self._disk_available_least(),
             "cpu_info": {"arch": self.cpu_arch, "model": "fake", "vendor": "mininova"},
             "stats": {"cpu_arch": self.cpu_arch,
                       "supported_instances": [[self.cpu_arch, self.hypervisor_type, "hvm"]]},
         }
+
+    def _disk_available_least(self):
+        """As if each guest's disks were thin and could grow to their
+        flavor's size: the free space less all of that."""
+        with self._lock:
+            flavors = [guest["flavor"] for guest in self.instances.values()]
+        return self.local_gb - sum(flavor.get("root_gb", 0) + flavor.get("ephemeral_gb", 0)
+                                   for flavor in flavors)
 
     def spawn(self, context, instance, image_meta):
         self._maybe_fail("spawn")

@@ -8,8 +8,9 @@
    declared ``disk_format``, a qcow2 with a backing file, an external data
    file or unknown features, QED, a VMDK whose extents name other files;
 3. ``qemu-img info --force-share --output=json -f <declared format>`` under
-   CPU and memory limits (a crafted image must not hang or exhaust the host),
-   and the same refusals on what qemu-img reports, as a second opinion;
+   CPU and memory limits (a crafted image must not hang or exhaust the host)
+   and a wall-clock one (``[DEFAULT] command_timeout``: stuck I/O uses no
+   CPU), and the same refusals on what qemu-img reports, as a second opinion;
 4. qcow2, vmdk and vdi → ``qemu-img convert -t none -O raw -f <fmt>`` into
    ``<path>.converted``, then rename into place. Raw (and ISO, which qemu
    reads as raw) is renamed as is.
@@ -26,11 +27,11 @@ import json
 import os
 import time
 
-from oslo_concurrency import processutils
 from oslo_log import log as logging
 from oslo_utils import units
 
-from mininova import exception, utils
+from mininova import exception, processutils, utils
+from mininova.conf import CONF
 from mininova.image import glance
 from mininova.virt import format_inspector
 
@@ -40,11 +41,6 @@ LOG = logging.getLogger(__name__)
 # Nova's limits for qemu-img info (OSSA-2016-012): 30 s of CPU, 2 GiB of
 # address space. The image service uses them too, through qemu_img_info.
 QEMU_IMG_LIMITS = processutils.ProcessLimits(cpu_time=30, address_space=2 * units.Gi)
-
-# How a process killed by those limits ends: SIGKILL at the CPU limit
-# (prlimit sets the soft and hard limits alike), SIGXCPU should the soft one
-# ever come first, or a shell's 128 + SIGKILL.
-_KILLED_BY_LIMITS = (-9, -24, 137)
 
 
 def qemu_format_of(disk_format):
@@ -58,14 +54,17 @@ def qemu_img_info(path, image_format):
     *declared* to be; qemu-img is told, never left to guess."""
     try:
         out, _err = processutils.execute(
-            "env", "LC_ALL=C", "LANG=C", "qemu-img", "info", "--force-share",
-            "--output=json", "-f", image_format, path, prlimit=QEMU_IMG_LIMITS)
-    except processutils.ProcessExecutionError as exc:
-        if exc.exit_code in _KILLED_BY_LIMITS:
-            reason = "qemu-img info was killed by its resource limits"
-        else:
-            reason = (exc.stderr or str(exc)).strip()
-        raise exception.InvalidDiskInfo(reason=f"{path}: {reason}") from exc
+            "qemu-img", "info", "--force-share", "--output=json", "-f", image_format, path,
+            limits=QEMU_IMG_LIMITS, timeout=CONF.command_timeout,
+            env_variables={"LC_ALL": "C", "LANG": "C"})
+    except (exception.ProcessTimeout, exception.ProcessKilled):
+        # Not the file's doing (stuck I/O, an operator's kill): said as is.
+        raise
+    except exception.ProcessLimitExceeded as exc:
+        # A file crafted to make qemu-img spin or swell: the file is refused.
+        raise exception.InvalidDiskInfo(reason=f"{path}: {exc.format_message()}") from exc
+    except exception.ProcessExecutionFailed as exc:
+        raise exception.InvalidDiskInfo(reason=f"{path}: {exc.kwargs['reason']}") from exc
     try:
         return json.loads(out)
     except ValueError as exc:
@@ -92,9 +91,10 @@ def check_image_safe(image_id, info, declared_format):
 
 
 def convert_image(source, dest, in_format, out_format, cache_mode="none"):
-    """``qemu-img convert`` with the input format always named (``-f``)."""
+    """``qemu-img convert`` with the input format always named (``-f``);
+    its time grows with the image, hence its own wall-clock limit."""
     utils.execute("qemu-img", "convert", "-t", cache_mode, "-O", out_format,
-                  "-f", in_format, source, dest)
+                  "-f", in_format, source, dest, timeout=CONF.image_copy_timeout)
 
 
 def fetch_to_raw(context, image, path, cache_mode="none"):

@@ -134,6 +134,8 @@ def test_services_and_hypervisors(admin):
     assert hypervisor["memory_mb"] == CONF.fake_driver.memory_mb
     assert hypervisor["memory_mb_used"] == 512  # reserved_host_memory_mb
     assert hypervisor["state"] == "up"
+    # What the driver measured, not what the flavors add up to.
+    assert hypervisor["disk_available_least"] == CONF.fake_driver.local_gb
 
 
 def test_instance_actions_are_recorded(admin, image, cloud):

@@ -14,10 +14,9 @@ import time
 import uuid
 
 import pytest
-from oslo_concurrency import processutils
 
 from mininova import context as mn_context
-from mininova import exception, service, utils
+from mininova import exception, processutils, service, utils
 from mininova.conf import CONF
 from mininova.db import api as db_api
 from mininova.image import glance
@@ -288,10 +287,11 @@ def test_qemu_img_killed_by_its_limits_refuses_the_upload(http, qcow2_bytes, sto
     """mininova-image runs qemu-img info through the compute's function, so
     under the same limits; a killed run is a refusal that says so."""
     def killed(*cmd, **kwargs):
-        assert kwargs["prlimit"].cpu_time == 30
-        assert kwargs["prlimit"].address_space == 2 * 1024 ** 3
+        assert kwargs["limits"].cpu_time == 30
+        assert kwargs["limits"].address_space == 2 * 1024 ** 3
         assert list(cmd[-5:-1]) == ["--force-share", "--output=json", "-f", "qcow2"]
-        raise processutils.ProcessExecutionError(exit_code=-9)
+        raise exception.ProcessLimitExceeded(cmd="qemu-img info",
+                                             limit="CPU time limit (30 s)")
 
     monkeypatch.setattr(processutils, "execute", killed)
     image = create(http, disk_format="qcow2")
@@ -301,7 +301,8 @@ def test_qemu_img_killed_by_its_limits_refuses_the_upload(http, qcow2_bytes, sto
     assert response.status_code == 400
     assert response.get_json()["error"]["message"] == (
         f"Image {image['id']} was rejected: qemu-img cannot read it as qcow2: "
-        f"{image['id']}.part: qemu-img info was killed by its resource limits. Its status "
+        f"{image['id']}.part: qemu-img info was stopped by its CPU time limit (30 s). "
+        f"Its status "
         f"is now killed: create a new image.")
     assert show(http, image["id"]).get_json()["status"] == "killed"
     assert os.listdir(store_dir) == []

@@ -52,11 +52,13 @@ def free_port():
 class Deployment:
     def __init__(self, workdir, transport_url, database_url,
                  compute_driver="libvirt.LibvirtDriver", compute_config=None,
-                 config=None):
+                 config=None, service_env=None):
         """``compute_config``: ``{section: {option: value}}`` set in the
         compute's configuration only, over what is written for every service
         (``{"glance": {"api_servers": proxy}}``, a faster image cache
-        manager); ``config``: the same, for every service."""
+        manager); ``config``: the same, for every service. ``service_env``:
+        ``{service: {variable: value}}`` added to a service's environment
+        (a PATH with a fake qemu-img first)."""
         self.dir = Path(workdir)
         self.tag = secrets.token_hex(3)
         self.host = f"itest-{self.tag}"
@@ -71,6 +73,7 @@ class Deployment:
         self.compute_driver = compute_driver
         self.compute_config = compute_config or {}
         self.config = config or {}
+        self.service_env = service_env or {}
         self.processes = {}
         self.controller_conf = self.dir / "mininova.conf"
         self.compute_conf = self.dir / "mininova-compute.conf"
@@ -126,11 +129,14 @@ class Deployment:
         self.wait_until_ready()
         return self
 
-    def start_service(self, service):
+    def start_service(self, service, env=None):
+        """Start ``service``; ``env`` is added to its environment (over
+        ``service_env``)."""
+        environment = dict(os.environ, **self.service_env.get(service, {}), **(env or {}))
         out = open(self.log_dir / f"{service}.stdout", "ab")
         self.processes[service] = subprocess.Popen(
             [BIN / service, "--config-file", self.config_for(service)],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=environment)
 
     def stop_service(self, service, sig=signal.SIGTERM):
         process = self.processes.pop(service, None)

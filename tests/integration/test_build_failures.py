@@ -74,7 +74,7 @@ def test_image_that_fails_to_convert(cloud, admin, tmp_path):
     assert message.startswith(
         "No valid host was found. There are not enough hosts available. "
         f"RetryFilter: (start: 1, end: 0): {cloud.host}: already tried for this build; "
-        "it failed with: qemu-img failed: "), message
+        "it failed with: qemu-img convert failed: "), message
     admin.delete_server(server["id"])
     dep.wait_for_gone(admin, server["id"])
     assert_nothing_left(cloud, admin)

@@ -19,9 +19,9 @@ def make_context():
 
 # --- encoding ------------------------------------------------------------------
 
-def test_a_cast_carries_method_args_and_context_only():
+def test_a_cast_carries_method_args_context_and_its_unique_id_only():
     body = rpc.encode_request(make_context(), "pause_instance", {"instance_uuid": "u1"})
-    assert set(body) == {"method", "args", "context"}
+    assert set(body) == {"method", "args", "context", "unique_id"}
     assert body["method"] == "pause_instance"
     assert body["args"] == {"instance_uuid": "u1"}
     assert body["context"]["request_id"] == "req-1234"
@@ -148,3 +148,147 @@ def test_periodic_tasks_and_callbacks_are_not_rpc_methods(conf):
         with pytest.raises(exception.InvalidInput, match="has no RPC method"):
             server._find_method(name)
     assert server._find_method("stop_instance")
+
+
+# --- call monitoring ---------------------------------------------------------------
+
+class SlowEndpoint:
+    NOT_RPC = frozenset()
+
+    def work(self, context, seconds):
+        threading.Event().wait(seconds)
+        return "done"
+
+
+def test_a_monitored_call_outlives_its_monitor_timeout_while_heartbeats_come(conf):
+    server = rpc.RPCServer("slow", "host1", [SlowEndpoint()], executor_size=2)
+    server.start()
+    try:
+        # The work takes five monitor timeouts; heartbeats every half of one.
+        client = rpc.RPCClient("slow", timeout=30, call_monitor_timeout=0.2)
+        assert client.call(make_context(), "work", seconds=1.0) == "done"
+    finally:
+        server.stop()
+
+
+def test_a_monitored_call_nobody_takes_gives_up_after_the_monitor_timeout(conf):
+    client = rpc.RPCClient("nobody-listens", timeout=600, call_monitor_timeout=0.2)
+    with pytest.raises(rpc.MessagingTimeout) as caught:
+        client.call(make_context(), "select_destinations")
+    assert caught.value.format_message().endswith(
+        "nobody-listens did not answer select_destinations: no reply and no heartbeat "
+        "for 0.2 s (is any mininova-nobody-listens running?)")
+
+
+def test_an_unmonitored_call_says_how_long_it_waited(conf):
+    client = rpc.RPCClient("nobody-listens", server="h1", timeout=0.2)
+    with pytest.raises(rpc.MessagingTimeout,
+                       match="nobody-listens.h1 did not answer echo within 0.2 s$"):
+        client.call(make_context(), "echo")
+
+
+def test_a_monitored_call_carries_its_monitor_timeout():
+    body = rpc.encode_request(make_context(), "select_destinations", {}, msg_id="abc",
+                              reply_to="reply_x", call_monitor_timeout=60)
+    assert body["call_monitor_timeout"] == 60
+    assert "call_monitor_timeout" not in rpc.encode_request(make_context(), "m", {},
+                                                            msg_id="abc", reply_to="r")
+
+
+def test_no_heartbeat_follows_the_reply(conf, caplog):
+    server = rpc.RPCServer("slow", "host1", [SlowEndpoint()], executor_size=2)
+    server.start()
+    try:
+        client = rpc.RPCClient("slow", timeout=30, call_monitor_timeout=0.1)
+        assert client.call(make_context(), "work", seconds=0.3) == "done"
+        threading.Event().wait(0.2)   # a late heartbeat would have arrived by now
+    finally:
+        server.stop()
+    assert "No calling threads waiting" not in caplog.text
+
+
+# --- durability, confirms, publishing while the broker is away ------------------------
+
+def test_topic_and_host_queues_and_the_exchange_are_durable_fanout_is_not(conf):
+    server = rpc.RPCServer("compute", "host1", [Endpoint()])
+    topic, host, fanout = server._queues()
+    assert server.transport.exchange.durable
+    assert (topic.name, topic.durable, topic.auto_delete) == ("compute", True, False)
+    assert (host.name, host.durable, host.auto_delete) == ("compute.host1", True, False)
+    assert not fanout.durable and fanout.auto_delete
+
+
+def test_casts_are_persistent_fanouts_and_replies_are_not(conf, monkeypatch):
+    sent = []
+    transport = rpc.get_transport()
+    monkeypatch.setattr(transport, "publish",
+                        lambda body, key, exchange=None, **kw: sent.append((key, kw)))
+    client = rpc.RPCClient("compute", server="host1")
+    client.cast(make_context(), "build_and_run_instance")
+    client.prepare(fanout=True).cast(make_context(), "update_instance_info")
+    assert sent[0][1]["persistent"] is True
+    assert sent[1][1]["persistent"] is False
+
+
+def test_the_memory_transport_has_no_confirms_rabbitmq_has():
+    # kombu's memory:// has no broker: a publish is done when it returns.
+    assert rpc.Transport("memory://", "mininova").confirms is False
+    assert rpc.Transport("rabbit://guest:guest@127.0.0.1:5672/", "mininova").confirms is True
+
+
+def test_a_broker_that_stays_away_fails_the_publish_loudly(conf, caplog):
+    # Nothing listens on port 1 of the loopback: every connection is refused.
+    transport = rpc.Transport("rabbit://guest:guest@127.0.0.1:1/", "mininova")
+    with pytest.raises(rpc.MessageDeliveryFailure) as caught:
+        transport.publish({"method": "m"}, "conductor", method="build_instances", timeout=1)
+    assert caught.value.code == 503
+    assert caught.value.format_message().startswith(
+        "Could not send build_instances to conductor: the message broker was "
+        "unreachable for 1 s (")
+    assert "AMQP server on amqp://guest:**@127.0.0.1:1// is unreachable" in caplog.text
+
+
+def test_the_api_bound_is_read_when_sending(conf, monkeypatch):
+    seen = []
+    transport = rpc.get_transport()
+    monkeypatch.setattr(transport, "publish",
+                        lambda body, key, exchange=None, **kw: seen.append(kw["timeout"]))
+    client = rpc.RPCClient("conductor", publish_timeout=lambda: conf.api.rpc_publish_timeout)
+    conf.set_override("rpc_publish_timeout", 7, "api")
+    client.cast(make_context(), "schedule_and_build_instances")
+    rpc.RPCClient("conductor").cast(make_context(), "build_instances")
+    assert seen == [7, conf.rpc_publish_timeout]
+
+
+def test_a_reply_whose_queue_is_missing_is_sent_again(conf, monkeypatch):
+    server = rpc.RPCServer("unittest", "host1", [Endpoint()])
+    attempts = []
+
+    def publish(body, key, exchange=None, **kwargs):
+        attempts.append(kwargs["mandatory"])
+        if len(attempts) < 3:
+            raise rpc.MessageUndeliverable(method="reply", target=key)
+
+    monkeypatch.setattr(rpc, "MISSING_REPLY_QUEUE_RETRY", 0.01)
+    monkeypatch.setattr(server.transport, "publish", publish)
+    server._send_reply("reply_gone", {"msg_id": "abc", "result": 1})
+    assert attempts == [True, True, True]
+
+
+def test_a_second_copy_of_a_message_is_dropped(conf, caplog):
+    endpoint = Endpoint()
+    server = rpc.RPCServer("unittest", "host1", [endpoint])
+    ran = []
+    server._executor.submit = lambda function, body: ran.append(body["method"])
+
+    class Message:
+        def ack(self):
+            pass
+
+    body = rpc.encode_request(make_context(), "note", {})
+    server._on_message(body, Message())
+    server._on_message(dict(body), Message())    # the same message, published again
+    server._on_message(rpc.encode_request(make_context(), "note", {}), Message())
+    assert ran == ["note", "note"]
+    assert "Dropping a second copy of note" in caplog.text
+    server._executor.shutdown()

@@ -116,7 +116,11 @@ def _finish_request(response):
 
 def _fault_from_exception(exc):
     code = exc.code if exc.code in common.FAULT_NAMES else 500
-    if code >= 500:
+    if code == 503:
+        # Expected while a service or the broker is away; the message says which.
+        LOG.warning("Service unavailable answering %s %s: %s", request.method,
+                    request.path, exc)
+    elif code >= 500:
         LOG.error("Unexpected error answering %s %s: %s", request.method, request.path, exc)
     return _fault(code, exc.format_message() if exc.safe or code < 500 else
                   _unexpected_message(exc))

@@ -174,10 +174,38 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, driver.ComputeDriver):
             "vcpus": cpus,
             "memory_mb": memory_kb // 1024,
             "local_gb": disk.f_blocks * disk.f_frsize // units.Gi,
+            "disk_available_least": self._disk_available_least(disk),
             "cpu_info": _cpu_info(sockets, cores, threads),
             "stats": {"cpu_arch": platform.machine(), "virt_type": self.virt_type,
                       "supported_instances": self._supported_instances()},
         }
+
+    def _disk_available_least(self, disk):
+        """Nova's ``disk_available_least``, in whole GB: the space really free
+        where instances live (``df``'s Avail), minus what this host's qcow2
+        overlays may still grow into (each one's virtual size minus what it
+        already holds). It can be negative: the disk is over-committed.
+
+        Nova counts the disks of every guest of the hypervisor; a driver here
+        knows only its own guests (several computes may share one libvirtd).
+        """
+        free = disk.f_bavail * disk.f_frsize
+        return (free - self._disk_over_committed()) // units.Gi
+
+    def _disk_over_committed(self):
+        """Bytes this host's disks may still grow by (Nova's
+        ``_get_disk_over_committed_size_total``), read from the files
+        themselves: a qcow2 header's virtual size, no qemu-img process."""
+        total = 0
+        for instance_uuid in self.list_instance_uuids():
+            instance_dir = self._instance_dir({"uuid": instance_uuid})
+            for path, disk_format in libvirt_utils.read_disk_info(instance_dir).items():
+                try:
+                    total += libvirt_utils.disk_growth_room(path, disk_format)
+                except OSError:
+                    # Removed since listed (a delete, a resize): nothing to grow.
+                    LOG.debug("Disk %s is gone; not counted in disk_available_least", path)
+        return total
 
     def _supported_instances(self):
         """(architecture, hypervisor type, vm mode) this host can run, for the

@@ -1,6 +1,7 @@
 """Small libvirt-driver helpers (mirrors ``nova/virt/libvirt/utils.py``):
-choosing the domain type, overlays, disk.info, direct I/O, and the qemu-img
-and cp calls of a resize (copy, rebase, grow)."""
+choosing the domain type, overlays, disk.info, how much a disk may still
+grow, direct I/O, and the qemu-img and cp calls of a resize (copy, rebase,
+grow)."""
 
 import json
 import os
@@ -9,6 +10,8 @@ import re
 from oslo_log import log as logging
 
 from mininova import exception, utils
+from mininova.conf import CONF
+from mininova.virt import format_inspector
 
 LOG = logging.getLogger(__name__)
 
@@ -100,11 +103,23 @@ def read_disk_info(instance_dir):
     return disks
 
 
+def disk_growth_room(path, disk_format):
+    """How many more bytes ``path`` may take on the host's disk: its
+    virtual size minus what it holds now (a sparse or qcow2 file fills as
+    the guest writes). The virtual size of a qcow2 comes from its header."""
+    allocated = os.stat(path).st_blocks * 512
+    if disk_format == "qcow2":
+        virtual = format_inspector.detect(path).virtual_size or 0
+    else:
+        virtual = os.path.getsize(path)
+    return max(0, virtual - allocated)
+
+
 def copy_disk(source, dest):
     """Copy a disk file, keeping its holes (a qcow2 grows by clusters, and a
     copy should not be bigger than the original). mininova's "local"
     transport: Nova copies between hosts with ssh and rsync or scp."""
-    utils.execute("cp", "--sparse=always", source, dest)
+    utils.execute("cp", "--sparse=always", source, dest, timeout=CONF.image_copy_timeout)
 
 
 def rebase_unsafe(path, backing_file):

@@ -46,6 +46,33 @@ def test_a_remote_traceback_is_preferred_in_the_details():
     assert compute_utils.exception_to_fault(exc)["details"] == "Traceback from the conductor"
 
 
-def test_long_messages_are_cut_to_255_characters():
-    fault = compute_utils.exception_to_fault(exception.InternalError(err="x" * 300))
-    assert fault["message"] == "x" * 255
+def test_a_long_message_is_cut_after_a_whole_word_and_kept_whole_in_details():
+    text = ("Build of instance u1 aborted: Failed to download image i1: "
+            + "connection broken: " * 12 + "IncompleteRead(2306 bytes read, 7 more expected)")
+    fault = compute_utils.exception_to_fault(raised(exception.BuildAbortException(
+        instance_uuid="u1", reason=text.split("aborted: ", 1)[1])))
+    assert len(fault["message"]) <= 255
+    assert fault["message"].endswith(" ...")
+    kept = fault["message"][:-len(" ...")]
+    assert text.startswith(kept)
+    # It ends where a word ends (its trailing punctuation dropped).
+    assert text[len(kept)] in " :"
+    assert kept.endswith("connection broken")
+    assert fault["details"].startswith(text + "\n\nTraceback")
+
+
+def test_a_cut_message_goes_before_the_traceback_of_a_500():
+    fault = compute_utils.exception_to_fault(raised(exception.InternalError(err="word " * 80)))
+    assert fault["message"].endswith("word ...")
+    assert fault["details"].startswith("word word")
+    assert "Traceback (most recent call last):" in fault["details"]
+
+
+def test_one_endless_word_is_cut_where_it_must_be():
+    assert compute_utils.cut_message("x" * 300) == "x" * 251 + " ..."
+
+
+def test_a_message_that_fits_is_left_alone():
+    text = "y " * 127 + "z"
+    assert len(text) == 255
+    assert compute_utils.cut_message(text) == text

@@ -2,10 +2,11 @@
 and the report to compute_nodes (through a stub conductor)."""
 
 import logging
+import threading
 
 import pytest
 
-from mininova import exception
+from mininova import exception, rpc
 from mininova.compute import resource_tracker
 
 pytestmark = pytest.mark.usefixtures("conf")
@@ -85,6 +86,52 @@ def test_recount_logs_the_final_resource_view(caplog):
     assert caplog.messages[-1] == (
         "Final resource view: name=node1 phys_ram=4096MB used_ram=1536MB "
         "phys_disk=40GB used_disk=2GB total_vcpus=4 used_vcpus=2 pci_stats=[]")
+
+
+def test_the_recount_reads_without_the_lock_and_again_when_a_claim_came_in():
+    tracker, conductor = make_tracker()
+    reads = []
+    claimer = threading.Thread(
+        target=tracker.instance_claim, args=(CONTEXT, instance("new"), "node1"))
+
+    def read_while_a_claim_comes_in(context, host):
+        reads.append(host)
+        if len(reads) == 1:
+            # A boot's claim must get the lock while the recount reads.
+            claimer.start()
+            claimer.join(timeout=10)
+            assert not claimer.is_alive(), "the claim waited for the recount's lock"
+            conductor.instances.append(instance("new"))
+        return conductor.instances
+
+    conductor.instance_get_all_by_host = read_while_a_claim_comes_in
+    tracker.update_available_resource(CONTEXT)
+    # The first reading missed the claim: it was read again.
+    assert len(reads) == 2
+    assert set(tracker.tracked_instances) == {"new"}
+    assert tracker.compute_node["memory_mb_used"] == 512 + 512
+
+
+def test_a_recount_that_times_out_leaves_the_lock_free():
+    tracker, conductor = make_tracker()
+
+    def lost_reply(context, host):
+        raise rpc.MessagingTimeout(msg_id="abc", reason="conductor did not answer")
+
+    conductor.instance_get_all_by_host = lost_reply
+    with pytest.raises(rpc.MessagingTimeout):
+        tracker.update_available_resource(CONTEXT)
+    tracker.instance_claim(CONTEXT, instance("new"), "node1")   # not blocked
+    assert set(tracker.tracked_instances) == {"new"}
+
+
+def test_a_report_older_than_one_sent_is_dropped():
+    tracker, conductor = make_tracker()
+    old_values, old_generation = tracker._report_values()
+    tracker.instance_claim(CONTEXT, instance("new"), "node1")   # reports a newer view
+    conductor.node_updates.clear()
+    tracker._send_report(CONTEXT, old_values, old_generation)
+    assert conductor.node_updates == []
 
 
 def test_recount_reports_to_compute_nodes_through_the_conductor():

@@ -11,10 +11,9 @@ import shutil
 import subprocess
 
 import pytest
-from oslo_concurrency import processutils
 
 from mininova import context as mn_context
-from mininova import exception
+from mininova import exception, processutils
 from mininova.image import glance
 from mininova.virt import images
 
@@ -78,30 +77,47 @@ def test_qemu_img_info_is_told_the_format_and_runs_under_limits(monkeypatch):
     monkeypatch.setattr(processutils, "execute", fake_execute)
 
     assert images.qemu_img_info("/x.part", "qcow2") == {"format": "qcow2", "virtual-size": 1}
-    cmd = list(seen["cmd"])
-    assert cmd[cmd.index("qemu-img"):] == [
+    assert list(seen["cmd"]) == [
         "qemu-img", "info", "--force-share", "--output=json", "-f", "qcow2", "/x.part"]
-    limits = seen["kwargs"]["prlimit"]
+    limits = seen["kwargs"]["limits"]
     assert (limits.cpu_time, limits.address_space) == (30, 2 * 1024 ** 3)
+    assert seen["kwargs"]["timeout"] == 60   # [DEFAULT] command_timeout
+    assert seen["kwargs"]["env_variables"] == {"LC_ALL": "C", "LANG": "C"}
 
 
-@pytest.mark.parametrize("exit_code", [-9, 137])
-def test_qemu_img_info_killed_by_its_limits(monkeypatch, exit_code):
-    def killed(*cmd, **kwargs):
-        raise processutils.ProcessExecutionError(exit_code=exit_code, cmd="qemu-img info")
+def test_qemu_img_info_stopped_by_its_limits_refuses_the_file(monkeypatch):
+    def stopped(*cmd, **kwargs):
+        raise exception.ProcessLimitExceeded(cmd="qemu-img info",
+                                             limit="CPU time limit (30 s)")
 
-    monkeypatch.setattr(processutils, "execute", killed)
+    monkeypatch.setattr(processutils, "execute", stopped)
 
     with pytest.raises(exception.InvalidDiskInfo) as caught:
         images.qemu_img_info("/x.part", "qcow2")
     assert caught.value.format_message() == (
-        "Disk info file is invalid: /x.part: qemu-img info was killed by its resource limits")
+        "Disk info file is invalid: /x.part: qemu-img info was stopped by its CPU time "
+        "limit (30 s)")
+
+
+@pytest.mark.parametrize("error", [
+    exception.ProcessTimeout(cmd="qemu-img info", timeout=60),
+    exception.ProcessKilled(cmd="qemu-img info", signal="SIGKILL", cpu_seconds=0.0),
+])
+def test_qemu_img_info_timed_out_or_killed_is_not_blamed_on_the_file(monkeypatch, error):
+    def fails(*cmd, **kwargs):
+        raise error
+
+    monkeypatch.setattr(processutils, "execute", fails)
+
+    with pytest.raises(type(error)) as caught:
+        images.qemu_img_info("/x.part", "qcow2")
+    assert caught.value is error
 
 
 def test_qemu_img_info_failure_quotes_qemu(monkeypatch):
     def failed(*cmd, **kwargs):
-        raise processutils.ProcessExecutionError(exit_code=1, stderr="Image is not in qcow2 "
-                                                 "format\n")
+        raise exception.ProcessExecutionFailed(cmd="qemu-img info",
+                                               reason="Image is not in qcow2 format")
 
     monkeypatch.setattr(processutils, "execute", failed)
 
@@ -220,11 +236,12 @@ def test_qemu_img_killed_during_fetch_leaves_nothing(tmp_path, serve, monkeypatc
     base = tmp_path / "abc"
 
     def killed(*cmd, **kwargs):
-        raise processutils.ProcessExecutionError(exit_code=-9)
+        raise exception.ProcessLimitExceeded(cmd="qemu-img info",
+                                             limit="CPU time limit (30 s)")
 
     monkeypatch.setattr(processutils, "execute", killed)
 
-    with pytest.raises(exception.InvalidDiskInfo, match="killed by its resource limits"):
+    with pytest.raises(exception.InvalidDiskInfo, match="stopped by its CPU time limit"):
         images.fetch_to_raw(context(), {"id": "img", "disk_format": "qcow2"}, str(base))
 
     assert leftovers(base) == []

@@ -38,7 +38,7 @@ def _detail(node):
         "free_disk_gb": node["free_disk_gb"],
         "running_vms": node["running_vms"],
         "current_workload": 0,
-        "disk_available_least": node["free_disk_gb"],
+        "disk_available_least": node["disk_available_least"],
         "host_ip": "127.0.0.1",
         "cpu_info": json.dumps(node["cpu_info"] or {}),
         "service": {"host": node["host"], "id": service.get("id"),

@@ -6,6 +6,7 @@ snapshot's temporary files and guest restored whatever fails.
 No libvirtd and no qemu-img: the Host, the domains, the clock, the image
 service and the disk copy are replaced; files live in tmp_path."""
 
+import json
 import logging
 import os
 
@@ -199,6 +200,36 @@ def make_instance_dir(instances_path, name=UUID, disk=b"disk"):
     directory.mkdir()
     (directory / "disk").write_bytes(disk)
     return directory
+
+
+# --- disk_available_least --------------------------------------------------------------
+
+class StatVFS:
+    """``os.statvfs`` of a disk with ``free_gb`` available to us."""
+
+    def __init__(self, free_gb):
+        self.f_frsize = 4096
+        self.f_bavail = free_gb * GiB // 4096
+
+
+def test_disk_available_least_is_free_space_minus_what_overlays_may_grow_into(
+        drv, instances_path, monkeypatch):
+    directory = make_instance_dir(instances_path, disk=empty_qcow2(3 * GiB))
+    disk = directory / "disk"
+    (directory / "disk.info").write_text(json.dumps({str(disk): "qcow2"}))
+    other = "9c1f0e4b-0000-4000-8000-000000000000"   # listed, but its files are gone
+    monkeypatch.setattr(drv, "list_instance_uuids", lambda: [UUID, other])
+    # 10 GB free, 3 GB of overlay still to fill (less the few KiB it holds):
+    # a little over 7 GB, counted in whole GB as Nova does.
+    assert drv._disk_available_least(StatVFS(free_gb=10)) == 7
+
+
+def test_disk_available_least_can_be_negative_on_an_over_committed_disk(
+        drv, instances_path, monkeypatch):
+    directory = make_instance_dir(instances_path, disk=empty_qcow2(20 * GiB))
+    (directory / "disk.info").write_text(json.dumps({str(directory / "disk"): "qcow2"}))
+    monkeypatch.setattr(drv, "list_instance_uuids", lambda: [UUID])
+    assert drv._disk_available_least(StatVFS(free_gb=5)) == -15
 
 
 # --- power off ----------------------------------------------------------------------------

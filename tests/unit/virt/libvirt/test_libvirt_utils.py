@@ -84,3 +84,24 @@ def test_disk_info_records_the_disks_format_as_one_json_object(tmp_path):
     text = (tmp_path / "disk.info").read_text()
     assert json.loads(text) == {disk_path: "qcow2"}
     assert text == json.dumps({disk_path: "qcow2"})
+
+
+# --- how much a disk may still grow (disk_available_least) -----------------------------
+
+def test_a_qcow2_may_grow_to_its_virtual_size(tmp_path):
+    from mininova.virt.fake import empty_qcow2
+
+    path = tmp_path / "disk"
+    path.write_bytes(empty_qcow2(2 * 1024 ** 3))
+    held = path.stat().st_blocks * 512
+    assert utils.disk_growth_room(str(path), "qcow2") == 2 * 1024 ** 3 - held
+
+
+def test_a_sparse_raw_file_may_grow_to_its_length_and_a_full_one_not_at_all(tmp_path):
+    sparse = tmp_path / "sparse"
+    with open(sparse, "wb") as f:
+        f.truncate(64 * 1024 * 1024)
+    assert utils.disk_growth_room(str(sparse), "raw") == 64 * 1024 * 1024
+    full = tmp_path / "full"
+    full.write_bytes(b"\1" * 8192)
+    assert utils.disk_growth_room(str(full), "raw") == 0

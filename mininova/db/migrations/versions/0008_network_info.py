@@ -2,15 +2,15 @@
 ports (Nova's ``instance_info_caches.network_info``, kept here as a column
 of the instance, as its flavor is).
 
-Revision ID: 0007
-Revises: 0004 (set to the previous revision when the branches meet)
+Revision ID: 0008
+Revises: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0004"
+revision = "0008"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
