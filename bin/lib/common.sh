@@ -5,6 +5,8 @@
 # with and without systemd (containers and CI runners often have none).
 #
 # shellcheck shell=bash
+# The package lists below are used by the scripts that source this file.
+# shellcheck disable=SC2034
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="$REPO/.venv"
@@ -104,6 +106,7 @@ start_postgresql() {
     if have_systemd; then
         systemctl start postgresql
     else
+        # shellcheck disable=SC2012  # the directories are version numbers
         pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
     fi
     wait_for "PostgreSQL" 60 pg_isready -q -h 127.0.0.1
@@ -156,7 +159,7 @@ setup_venv() {
     if [[ ! -f "$stamp" || "$REPO/setup.cfg" -nt "$stamp" ]]; then
         say "Installing mininova and its Python dependencies"
         "$VENV/bin/pip" install -q --upgrade pip
-        "$VENV/bin/pip" install -q -e "$REPO[$extras]"
+        "$VENV/bin/pip" install -q -e "${REPO}[$extras]"
         touch "$stamp"
     fi
 }
@@ -165,3 +168,7 @@ build_tiny_image() {
     say "Building the tiny test image (once; cached in build/)"
     "$REPO/tools/build-tiny-image"
 }
+
+# Keystone's steps (its venv, configuration, bootstrap): bin/lib/keystone.sh.
+# shellcheck source=bin/lib/keystone.sh
+source "$REPO/bin/lib/keystone.sh"
