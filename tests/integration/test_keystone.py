@@ -129,18 +129,22 @@ def test_clouds_yaml_has_both_clouds_and_is_root_only(keystone):
         assert access.username == name.removeprefix("mininova-")
 
 
-def test_the_openstack_command_follows_the_catalog(keystone):
-    """python-openstackclient from .venv-keystone, configured by openrc alone."""
-    env = {"PATH": "/usr/bin:/bin", **openrc_environment(keystone, "demo")}
-    def openstack(*args):
+def test_the_openstack_command_with_openrc_and_with_clouds_yaml(keystone):
+    """python-openstackclient (openstacksdk underneath) from .venv-keystone,
+    configured by ``source openrc demo``, then by clouds.yaml alone."""
+    def openstack(env, *args):
         result = subprocess.run([KEYSTONE_VENV / "bin" / "openstack", *args, "-f", "json"],
-                                env=env, capture_output=True, text=True, timeout=120)
+                                env={"PATH": "/usr/bin:/bin", **env}, capture_output=True,
+                                text=True, timeout=120)
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
-    token = openstack("token", "issue")
-    assert token["project_id"] and token["user_id"]
-    types = {service["Type"] for service in openstack("catalog", "list")}
-    assert {"identity", "compute", "image"} <= types
+    openrc = openrc_environment(keystone, "demo")
+    token = openstack(openrc, "token", "issue")
+    demo = login(**keystone.credentials("demo"))
+    assert (token["project_id"], token["user_id"]) == (demo.project_id, demo.user_id)
+    clouds = {"OS_CLIENT_CONFIG_FILE": str(keystone.dir / "clouds.yaml")}
+    catalog = openstack(clouds, "--os-cloud", "mininova-admin", "catalog", "list")
+    assert {"identity", "compute", "image"} <= {service["Type"] for service in catalog}
 
 
 @pytest.mark.parametrize("admin_url", [conftest.POSTGRES_ADMIN_URL, conftest.MYSQL_ADMIN_URL],
