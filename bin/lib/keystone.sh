@@ -44,7 +44,7 @@ setup_keystone_venv() {
         echo "$KEYSTONE_VENV is up to date"
         return
     fi
-    say "Installing Keystone in $KEYSTONE_VENV ($(grep -c '^[a-zA-Z]' "$KEYSTONE_REQUIREMENTS") requirements)"
+    say "Installing Keystone, gunicorn and the openstack command in $KEYSTONE_VENV"
     [[ -x $KEYSTONE_VENV/bin/python ]] || python3 -m venv "$KEYSTONE_VENV"
     "$KEYSTONE_VENV/bin/pip" install -q -r "$KEYSTONE_REQUIREMENTS"
     touch "$stamp"

@@ -487,8 +487,8 @@ def cmd_wait(args):
             if exc.status < 500:
                 fail(f"keystone answers but refuses the admin's token: {exc}")
             problem = str(exc)
-        except (OSError, ValueError) as exc:  # not listening yet, or closed on us
-            problem = str(exc)
+        except (OSError, ValueError, KeyError) as exc:  # not up yet, or not Keystone
+            problem = f"{type(exc).__name__}: {exc}"
         if args.pid and not _alive(args.pid):
             fail(f"keystone (pid {args.pid}) exited; see its log")
         if time.monotonic() > deadline:
