@@ -11,9 +11,13 @@
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="$REPO/.venv"
 
+# What a virtualenv needs. Installed before the rest, so that Keystone's
+# venv can be made in the background while the rest installs, and no later
+# apt step changes the Python it is being built from.
+PYTHON_PACKAGES=(python3 python3-venv python3-dev)
 # What mininova needs on the host, as Debian/Ubuntu packages.
 RUNTIME_PACKAGES=(
-    python3 python3-venv python3-dev gcc pkg-config   # the venv, libvirt-python's build
+    "${PYTHON_PACKAGES[@]}" gcc pkg-config            # the venv, libvirt-python's build
     libvirt-dev libvirt-daemon-system libvirt-clients  # libvirtd and virsh
     qemu-system-x86 qemu-utils                         # the hypervisor, qemu-img
     rabbitmq-server                                    # the message broker
@@ -43,7 +47,11 @@ install_packages() {
     if ((${#missing[@]})); then
         say "Installing ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
-        apt-get update -q
+        # Once per run, however many times we are called.
+        if [[ -z ${APT_UPDATED:-} ]]; then
+            apt-get update -q
+            APT_UPDATED=1
+        fi
         apt-get install -y -q --no-install-recommends "${missing[@]}"
     fi
 }
