@@ -46,9 +46,7 @@ setup_keystone_venv() {
     fi
     say "Installing Keystone, gunicorn and the openstack command in $KEYSTONE_VENV"
     [[ -x $KEYSTONE_VENV/bin/python ]] || python3 -m venv "$KEYSTONE_VENV"
-    # --no-compile: byte-compiling all ~120 packages (Keystone's tests too)
-    # is a quarter of the install; Python compiles what is imported, once.
-    "$KEYSTONE_VENV/bin/pip" install -q --no-compile -r "$KEYSTONE_REQUIREMENTS"
+    "$KEYSTONE_VENV/bin/pip" install -q -r "$KEYSTONE_REQUIREMENTS"
     touch "$stamp"
 }
 
