@@ -5,13 +5,19 @@
 # with and without systemd (containers and CI runners often have none).
 #
 # shellcheck shell=bash
+# The package lists below are used by the scripts that source this file.
+# shellcheck disable=SC2034
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="$REPO/.venv"
 
+# What a virtualenv needs. Installed before the rest, so that Keystone's
+# venv can be made in the background while the rest installs, and no later
+# apt step changes the Python it is being built from.
+PYTHON_PACKAGES=(python3 python3-venv python3-dev)
 # What mininova needs on the host, as Debian/Ubuntu packages.
 RUNTIME_PACKAGES=(
-    python3 python3-venv python3-dev gcc pkg-config   # the venv, libvirt-python's build
+    "${PYTHON_PACKAGES[@]}" gcc pkg-config            # the venv, libvirt-python's build
     libvirt-dev libvirt-daemon-system libvirt-clients  # libvirtd and virsh
     qemu-system-x86 qemu-utils                         # the hypervisor, qemu-img
     rabbitmq-server                                    # the message broker
@@ -43,7 +49,11 @@ install_packages() {
     if ((${#missing[@]})); then
         say "Installing ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
-        apt-get update -q
+        # Once per run, however many times we are called.
+        if [[ -z ${APT_UPDATED:-} ]]; then
+            apt-get update -q
+            APT_UPDATED=1
+        fi
         apt-get install -y -q --no-install-recommends "${missing[@]}"
     fi
 }
@@ -106,6 +116,7 @@ start_postgresql() {
     if have_systemd; then
         systemctl start postgresql
     else
+        # shellcheck disable=SC2012  # the directories are version numbers
         pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
     fi
     wait_for "PostgreSQL" 60 pg_isready -q -h 127.0.0.1
@@ -158,7 +169,7 @@ setup_venv() {
     if [[ ! -f "$stamp" || "$REPO/setup.cfg" -nt "$stamp" ]]; then
         say "Installing mininova and its Python dependencies"
         "$VENV/bin/pip" install -q --upgrade pip
-        "$VENV/bin/pip" install -q -e "$REPO[$extras]"
+        "$VENV/bin/pip" install -q -e "${REPO}[$extras]"
         touch "$stamp"
     fi
 }
@@ -167,3 +178,7 @@ build_tiny_image() {
     say "Building the tiny test image (once; cached in build/)"
     "$REPO/tools/build-tiny-image"
 }
+
+# Keystone's steps (its venv, configuration, bootstrap): bin/lib/keystone.sh.
+# shellcheck source=bin/lib/keystone.sh
+source "$REPO/bin/lib/keystone.sh"

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.integration import deployment
+from tests.integration import keystone as keystone_fixture
 from tests.integration.image_proxy import ImageProxy
 
 POSTGRES_ADMIN_URL = deployment.env_or("MININOVA_TEST_POSTGRES_URL",
@@ -92,6 +93,24 @@ def work_root():
     path.mkdir(mode=0o755)
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def keystone(work_root):
+    """The real Keystone, throw-away: from .venv-keystone (bin/run-tests
+    installs it), on a free port, its own SQLite database and keys under
+    work_root, bootstrapped by the setup scripts' own code
+    (bin/lib/keystone_setup.py); stopped and removed at the end. Gives
+    ``auth_url``, ``credentials("admin"|"demo"|"nova"|"glance")``,
+    ``add_service(type, url)`` and ``point_at(deployment)``."""
+    if not keystone_fixture.PYTHON.exists():
+        pytest.fail(f"{keystone_fixture.KEYSTONE_VENV} is missing; bin/run-tests installs it "
+                    f"(setup_keystone_venv in bin/lib/keystone.sh)")
+    running = keystone_fixture.Keystone(work_root / "keystone")
+    try:
+        yield running.start()
+    finally:
+        running.stop()
 
 
 @pytest.fixture
