@@ -12,11 +12,13 @@
     mininova service-list | service-enable | service-disable | hypervisor-list
     mininova aggregate-* | availability-zone-list | server-group-*
 
-Tables look like novaclient's. Where to find the cloud:
+Tables look like novaclient's. Who you are and where the cloud is: with
+Keystone, the ``OS_*`` variables of an openrc or ``--os-cloud`` (the
+catalog gives the endpoints); without (noauth2), ``--os-token`` /
+``MININOVA_TOKEN`` as ``<user>:<project>`` (default ``admin:admin``) and
 ``--os-compute-url`` / ``MININOVA_COMPUTE_URL`` (default
 http://127.0.0.1:8774/v2.1), ``--os-image-url`` / ``MININOVA_IMAGE_URL``
-(http://127.0.0.1:9292), and who you are: ``--os-token`` /
-``MININOVA_TOKEN`` as ``<user>:<project>`` (default ``admin:admin``).
+(http://127.0.0.1:9292). See :mod:`.auth`.
 
 The commands live in a module per resource, as novaclient's ``v2/`` has a
 module per resource (``servers.py``, ``flavors.py``...):
@@ -43,7 +45,10 @@ import argparse
 import os
 import sys
 
+from keystoneauth1 import exceptions as keystone_exceptions
+
 from mininova.cli import (
+    auth,
     flavors,
     hosts,
     images,
@@ -59,12 +64,18 @@ from mininova.cli.utils import add_command
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="mininova", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--os-compute-url", default=os.environ.get(
-        "MININOVA_COMPUTE_URL", "http://127.0.0.1:8774/v2.1"))
-    parser.add_argument("--os-image-url", default=os.environ.get(
-        "MININOVA_IMAGE_URL", "http://127.0.0.1:9292"))
-    parser.add_argument("--os-token", default=os.environ.get("MININOVA_TOKEN", "admin:admin"),
-                        help="<user>:<project>; the user 'admin' is an administrator")
+    parser.add_argument("--os-cloud", default=None,
+                        help="a cloud of clouds.yaml to authenticate with Keystone "
+                        "(or OS_CLOUD, or the OS_* variables of an openrc)")
+    parser.add_argument("--os-compute-url", default=os.environ.get("MININOVA_COMPUTE_URL"),
+                        help="the compute API (default: the Keystone catalog's, else "
+                        f"{auth.DEFAULT_COMPUTE_URL})")
+    parser.add_argument("--os-image-url", default=os.environ.get("MININOVA_IMAGE_URL"),
+                        help="the image service (default: the Keystone catalog's, else "
+                        f"{auth.DEFAULT_IMAGE_URL})")
+    parser.add_argument("--os-token", default=os.environ.get("MININOVA_TOKEN"),
+                        help="without Keystone (noauth2): <user>:<project>; the user "
+                        "'admin' is an administrator (default admin:admin)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
     for resource in (servers, server_actions, instance_actions, server_groups, flavors,
                      images, hosts):
@@ -93,7 +104,12 @@ def _help_printer(parser, commands):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    client = Client(args.os_compute_url, args.os_image_url, args.os_token)
+    try:
+        client = Client(*auth.endpoints_and_token(args.os_cloud, args.os_compute_url,
+                                                  args.os_image_url, args.os_token))
+    except (auth.AuthError, keystone_exceptions.ClientException) as exc:
+        print(f"ERROR (AuthError): {exc}", file=sys.stderr)
+        return 1
     try:
         return args.function(client, args)
     except ClientException as exc:

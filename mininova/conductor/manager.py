@@ -176,8 +176,12 @@ class ComputeTaskManager(manager.Manager):
                 self._migrate_server(context, instance, flavor, request_spec)
         except Exception:
             # Logged, stored as a fault and as the event's Error: a cast has
-            # nobody else to tell.
-            pass
+            # nobody else to tell. The task is cleared only now, so that
+            # whoever sees the server settle also finds the Error recorded.
+            try:
+                db.instance_update(context, instance["uuid"], {"task_state": None})
+            except exception.InstanceNotFound:
+                pass
 
     def _migrate_server(self, context, instance, flavor, request_spec):
         try:
@@ -187,7 +191,6 @@ class ComputeTaskManager(manager.Manager):
                         _migration_type(instance, flavor), instance["uuid"], exc)
             compute_utils.add_instance_fault_from_exc(context, db,
                                                       instance["uuid"], exc)
-            db.instance_update(context, instance["uuid"], {"task_state": None})
             raise
         migration = db.migration_create(context, {
             "instance_uuid": instance["uuid"],

@@ -43,6 +43,8 @@ def mininova(cloud, monkeypatch, capsys):
     monkeypatch.setenv("MININOVA_COMPUTE_URL", f"http://127.0.0.1:{cloud.api_service.port}/v2.1")
     monkeypatch.setenv("MININOVA_IMAGE_URL", f"http://127.0.0.1:{cloud.image_service.port}")
     monkeypatch.setenv("MININOVA_TOKEN", "admin:admin")
+    for variable in ("OS_CLOUD", "OS_AUTH_URL"):
+        monkeypatch.delenv(variable, raising=False)
 
     def run(*argv):
         code = shell.main(list(argv))
