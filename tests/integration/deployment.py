@@ -52,7 +52,7 @@ def free_port():
 class Deployment:
     def __init__(self, workdir, transport_url, database_url,
                  compute_driver="libvirt.LibvirtDriver", compute_config=None,
-                 config=None, service_env=None):
+                 config=None, service_env=None, admin_token="admin:admin"):
         """``compute_config``: ``{section: {option: value}}`` set in the
         compute's configuration only, over what is written for every service
         (``{"glance": {"api_servers": proxy}}``, a faster image cache
@@ -74,6 +74,9 @@ class Deployment:
         self.compute_config = compute_config or {}
         self.config = config or {}
         self.service_env = service_env or {}
+        # Who client() speaks as by default: noauth2's token, or a Keystone
+        # token (a function, called each time: tokens expire).
+        self.admin_token = admin_token
         self.processes = {}
         self.controller_conf = self.dir / "mininova.conf"
         self.compute_conf = self.dir / "mininova-compute.conf"
@@ -177,7 +180,9 @@ class Deployment:
 
     # --- looking at it -----------------------------------------------------------
 
-    def client(self, token="admin:admin"):
+    def client(self, token=None):
+        if token is None:
+            token = self.admin_token() if callable(self.admin_token) else self.admin_token
         return Client(f"http://127.0.0.1:{self.api_port}/v2.1",
                       f"http://127.0.0.1:{self.image_port}", token, timeout=60)
 

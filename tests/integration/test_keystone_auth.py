@@ -33,7 +33,8 @@ def cloud(work_root, rabbit_url, keystone):
     path = work_root / "keystone_auth"
     path.mkdir(mode=0o755)
     deployment_iter = run_deployment(path, rabbit_url, f"sqlite:///{path}/mininova.sqlite",
-                                     config=keystone_config(keystone))
+                                     config=keystone_config(keystone),
+                                     admin_token=lambda: token(keystone, "admin"))
     cloud = next(deployment_iter)
     keystone.point_at(cloud)
     yield cloud
