@@ -80,6 +80,14 @@ class InstanceNotFound(NotFound):
     msg_fmt = "Instance %(instance_id)s could not be found."
 
 
+class PortNotFound(NotFound):
+    msg_fmt = "Port id %(port_id)s could not be found."
+
+
+class NetworkNotFound(NotFound):
+    msg_fmt = "Network %(network_id)s could not be found."
+
+
 class MigrationNotFoundByStatus(NotFound):
     msg_fmt = "Migration not found for instance %(instance_id)s with status %(status)s."
 
@@ -248,6 +256,11 @@ class NoValidHost(MininovaException):
 
 class MaxRetriesExceeded(NoValidHost):
     msg_fmt = "Exceeded maximum number of retries. %(reason)s"
+
+
+class InterfaceAttachFailed(MininovaException):
+    msg_fmt = "Failed to attach network adapter device to %(instance_uuid)s"
+    safe = True
 
 
 class VirtualInterfaceCreateException(MininovaException):

@@ -478,6 +478,26 @@ class API:
         db.action_start(context, instance["uuid"], action)
         return instance
 
+    # --- network interfaces -------------------------------------------------------------
+
+    def attach_interface(self, context, instance, network_id=None, port_id=None,
+                         requested_ip=None):
+        """A new port on ``network_id`` (or the port ``port_id``) plugged into
+        the running or stopped guest; the compute answers with its VIF."""
+        self._check_state(instance, instance_actions.ATTACH_INTERFACE,
+                          vm_state=(vm_states.ACTIVE, vm_states.PAUSED, vm_states.STOPPED))
+        db.action_start(context, instance["uuid"], instance_actions.ATTACH_INTERFACE)
+        return self.compute_rpcapi.attach_interface(context, instance, network_id, port_id,
+                                                    requested_ip)
+
+    def detach_interface(self, context, instance, port_id):
+        self._check_state(instance, instance_actions.DETACH_INTERFACE,
+                          vm_state=(vm_states.ACTIVE, vm_states.PAUSED, vm_states.STOPPED))
+        if port_id not in {vif["id"] for vif in instance.get("network_info") or []}:
+            raise exception.PortNotFound(port_id=port_id)
+        db.action_start(context, instance["uuid"], instance_actions.DETACH_INTERFACE)
+        self.compute_rpcapi.detach_interface(context, instance, port_id)
+
     # --- events from other services ---------------------------------------------------
 
     def external_instance_event(self, context, instances, events):

@@ -170,6 +170,15 @@ class ComputeDriver:
         """The guest's serial console log, as bytes (at most the last 100 KiB)."""
         raise NotImplementedError
 
+    def attach_interface(self, context, instance, vif):
+        """Plug ``vif`` (network info, see mininova/network/model.py) into
+        the guest, live if it runs, and into its definition."""
+        raise NotImplementedError
+
+    def detach_interface(self, context, instance, vif):
+        """Take ``vif`` out of the guest and its definition, and unplug it."""
+        raise NotImplementedError
+
     def remove_interrupted_leftovers(self):
         """At start-up: remove what work killed half way left behind (a
         download's ``.part``, a conversion's ``.converted``, a snapshot's

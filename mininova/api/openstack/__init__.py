@@ -43,6 +43,7 @@ def create_app():
     # servers' /action route.
     from mininova.api.openstack.compute import (
         aggregates,
+        attach_interfaces,
         availability_zone,
         console_output,  # noqa: F401
         flavors,
@@ -67,7 +68,8 @@ def create_app():
     app.register_blueprint(versions.blueprint)
     for module in (servers, flavors, images, services, hypervisors, aggregates,
                    availability_zone, server_groups, flavors_extraspecs, scheduler_explain,
-                   image_cache, instance_actions, server_external_events):
+                   image_cache, instance_actions, server_external_events,
+                   attach_interfaces):
         app.register_blueprint(module.blueprint, url_prefix="/v2.1")
     app.before_request(_start_request)
     app.after_request(_finish_request)
