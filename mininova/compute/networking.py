@@ -61,6 +61,12 @@ class NetworkingMixin:
     def _save_network_info(self, context, instance, network_info):
         return self._update(context, instance, network_info=network_info)
 
+    def _deallocate_network_quietly(self, context, instance, allocation=None):
+        try:
+            self._deallocate_network(context, instance, allocation)
+        except Exception:
+            LOG.exception("Failed to deallocate network for instance", instance=instance)
+
     def _deallocate_network(self, context, instance, allocation=None):
         """Give the instance's ports back: those of ``allocation`` (a build's
         future, waited for) or else those cached on the instance."""
