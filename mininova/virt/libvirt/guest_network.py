@@ -41,11 +41,12 @@ class GuestNetworkMixin:
         timeout = CONF.vif_plugging_timeout
         events = [("network-vif-plugged", vif["id"]) for vif in network_info
                   if not vif.get("active")] if timeout else []
+        if not events:
+            return self._create_domain(xml)
         with self.virtapi.wait_for_instance_event(instance, events, timeout,
                                                   self._neutron_failed_callback):
-            domain = self._create_domain(xml, pause=bool(events))
-        if events:
-            domain.resume()
+            domain = self._create_domain(xml, pause=True)
+        domain.resume()
         return domain
 
     def attach_interface(self, context, instance, vif):
