@@ -243,9 +243,8 @@ class API:
     # --- update, lock ----------------------------------------------------------
 
     def update_instance(self, context, instance, updates):
-        """PUT /servers/<id>: the name (and its hostname) and the description."""
-        if "display_name" in updates:
-            updates = dict(updates, hostname=_hostname(updates["display_name"]))
+        """PUT /servers/<id>: the name and the description. The hostname the
+        guest was given stays, as in Nova (until 2.90 made it settable)."""
         return db.instance_update(context, instance["uuid"], updates)
 
     def lock(self, context, instance, reason=None):

@@ -102,3 +102,26 @@ def test_a_policy_file_overrides_a_default(admin, server, conf, tmp_path):
     response = call(as_role(admin, "member"), "POST", f"/servers/{server['id']}/action",
                     json={"os-stop": None})
     assert status(response) == 403
+
+
+# The APIs of later microversions, each asked at its version.
+NEW_APIS = [
+    # (method, path, body, version, {role: status})
+    ("PUT", "/servers/{id}", {"server": {"name": "x"}}, None, (200, 200, 403)),
+    ("POST", "/servers/{id}/action", {"lock": None}, None, (202, 202, 403)),
+    ("GET", "/servers/{id}/tags", None, "2.26", (200, 200, 200)),
+    ("PUT", "/servers/{id}/tags/t", None, "2.26", (201, 201, 403)),
+    ("GET", "/servers/{id}/topology", None, "2.78", (200, 200, 200)),
+    ("GET", "/servers/{id}/migrations", None, "2.23", (200, 403, 403)),
+    ("GET", "/os-migrations", None, None, (200, 403, 403)),
+]
+
+
+@pytest.mark.parametrize("role", ["admin", "member", "reader"])
+@pytest.mark.parametrize("method, path, body, version, expected", NEW_APIS)
+def test_the_later_apis_policy(admin, server, role, method, path, body, version, expected):
+    client = as_role(admin, role)
+    headers = {"OpenStack-API-Version": f"compute {version}"} if version else {}
+    response = call(client, method, path.format(id=server["id"]), json=body, headers=headers)
+    by_role = dict(zip(("admin", "member", "reader"), expected, strict=True))
+    assert status(response) == by_role[role], response.text
