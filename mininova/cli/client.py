@@ -90,11 +90,37 @@ class Client:
     def find_server(self, name_or_id):
         return _find(self.list_servers(), name_or_id, "server")
 
-    def server_action(self, server_id, action, info=None):
+    def server_action(self, server_id, action, info=None, microversion=None):
         """``POST /servers/<id>/action`` with Nova's body ``{action: info}``
         (``os-stop``, ``reboot``, ``resize``...); the response."""
         return self.compute("POST", f"/servers/{server_id}/action", expect_json=False,
-                            json={action: info})
+                            json={action: info}, microversion=microversion)
+
+    def update_server(self, server_id, **fields):
+        """``PUT /servers/<id>``: ``name`` and (2.19) ``description``."""
+        return self.compute("PUT", f"/servers/{server_id}", json={"server": fields},
+                            microversion="2.19")["server"]
+
+    # --- server tags (2.26) ------------------------------------------------------
+
+    def list_server_tags(self, server_id):
+        return self.compute("GET", f"/servers/{server_id}/tags", microversion="2.26")["tags"]
+
+    def add_server_tag(self, server_id, tag):
+        self.compute("PUT", f"/servers/{server_id}/tags/{tag}", microversion="2.26",
+                     expect_json=False)
+
+    def set_server_tags(self, server_id, tags):
+        return self.compute("PUT", f"/servers/{server_id}/tags", json={"tags": tags},
+                            microversion="2.26")["tags"]
+
+    def delete_server_tag(self, server_id, tag):
+        self.compute("DELETE", f"/servers/{server_id}/tags/{tag}", microversion="2.26",
+                     expect_json=False)
+
+    def delete_server_tags(self, server_id):
+        self.compute("DELETE", f"/servers/{server_id}/tags", microversion="2.26",
+                     expect_json=False)
 
     def create_server_image(self, server_id, name, metadata=None):
         """Snapshot the server; the new image's id, the last element of the

@@ -428,3 +428,13 @@ def test_2_56_migrate_to_a_named_host(admin, image):
     assert response.status_code == 202, response.text
     moved = helpers.wait_for_settled(admin, server["id"], "VERIFY_RESIZE")
     assert moved["OS-EXT-SRV-ATTR:host"] == there
+
+
+def test_2_39_image_metadata_is_no_longer_a_quota(demo, server, conf):
+    conf.set_override("metadata_items", 1, "quota")
+    path = f"/servers/{server['id']}/action"
+    body = {"createImage": {"name": "s", "metadata": {"a": "1", "b": "2"}}}
+    response = api(demo, "POST", path, "2.38", json=body)
+    assert (response.status_code, response.json()["forbidden"]["message"]) == (
+        403, "Image metadata limit exceeded")
+    assert api(demo, "POST", path, "2.39", json=body).status_code == 202

@@ -9,8 +9,9 @@ when the action does not fit), and answers 202: the work itself runs
 later, on the compute host.
 
 What the microversions changed here: ``trigger_crash_dump`` exists from
-2.17; ``migrate`` takes a ``host`` from 2.56 (admins); createImage answers
-``{"image_id"}`` instead of a ``Location`` from 2.45; rebuild takes a
+2.17; createImage's metadata counts against the metadata quota until 2.39,
+and createImage answers ``{"image_id"}`` instead of a ``Location`` from
+2.45; ``migrate`` takes a ``host`` from 2.56 (admins); rebuild takes a
 ``description`` (2.19), a ``key_name`` (2.54) and ``user_data`` (2.57), and
 answers the shorter body until 2.75 (with ``key_name`` from 2.54,
 ``user_data`` from 2.57, ``server_groups`` from 2.71).
@@ -28,6 +29,7 @@ from mininova.api.openstack import api_version_request, common
 from mininova.api.openstack.compute import servers
 from mininova.api.openstack.compute.schemas import servers as schema
 from mininova.api.openstack.compute.views import servers as views
+from mininova.conf import CONF
 
 
 def _accepted():
@@ -125,6 +127,12 @@ def _resize_to_settle():
 def create_image(context, instance, body):
     """202 with the new image's URL in ``Location`` (no body), or from 2.45
     with ``{"image_id"}`` (and no Location)."""
+    metadata = body["createImage"].get("metadata") or {}
+    allowed = CONF.quota.metadata_items
+    if not api_version_request.is_supported("2.39") and 0 <= allowed < len(metadata):
+        # Until 2.39 the image's properties counted against the metadata
+        # quota; from 2.39 that is the image service's business.
+        raise exception.Forbidden("Image metadata limit exceeded")
     image = common.compute_api().snapshot(context, instance, body["createImage"]["name"],
                                        body["createImage"].get("metadata"))
     if api_version_request.is_supported("2.45"):
