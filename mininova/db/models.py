@@ -4,6 +4,9 @@ The tables a student meets when following a boot: ``services`` (who is
 alive), ``compute_nodes`` (what each hypervisor has and uses), ``flavors``,
 ``instances`` (one row per server, soft-deleted like Nova's), and the audit
 trail ``instance_faults``, ``instance_actions`` and ``instance_actions_events``.
+Later API microversions brought a server's ``tags`` (2.26), its description
+and lock (2.19, 2.9/2.73), and uuids for services, compute nodes (2.53) and
+migrations (2.59).
 
 Left out on purpose: cells (``nova_api`` vs. cell databases), build requests,
 request specs, block device mappings and the dozens of rarely read columns.

@@ -114,6 +114,10 @@ NEW_APIS = [
     ("GET", "/servers/{id}/topology", None, "2.78", (200, 200, 200)),
     ("GET", "/servers/{id}/migrations", None, "2.23", (200, 403, 403)),
     ("GET", "/os-migrations", None, None, (200, 403, 403)),
+    ("POST", "/servers/{id}/action", {"trigger_crash_dump": None}, "2.17", (202, 202, 403)),
+    ("PUT", "/os-services/force-down",
+     {"host": "host1", "binary": "mininova-compute", "forced_down": False}, "2.11",
+     (200, 403, 403)),
 ]
 
 
