@@ -240,7 +240,9 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
         with lockutils.lock(f"instance-group-{group['uuid']}"):
             hosts = self.conductor_api.instance_group_hosts(context, group["uuid"],
                                                             exclude=[instance["uuid"]])
-        if group["policy"] == "anti-affinity" and self.host in hosts:
+        # At most max_server_per_host members per host (2.64), one by default.
+        max_per_host = (group.get("rules") or {}).get("max_server_per_host", 1)
+        if group["policy"] == "anti-affinity" and hosts.count(self.host) >= max_per_host:
             raise exception.RescheduledException(
                 instance_uuid=instance["uuid"],
                 reason="Anti-affinity instance group policy was violated.")
@@ -387,6 +389,20 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
             self._finish(context, instance, task, vm_states.ACTIVE)
         self._run_action(context, instance, "compute_reboot_instance", work,
                          error_state=vm_states.ERROR)
+
+    def trigger_crash_dump(self, context, instance):
+        """An NMI to the guest (2.17). No task or power state changes: what the
+        guest does with it is its own configuration. A failure is recorded as
+        a fault and as the event's Error, and changes nothing else."""
+        try:
+            with compute_utils.EventReporter(context, self.conductor_api,
+                                             "compute_trigger_crash_dump", self.host,
+                                             instance["uuid"]):
+                self.driver.trigger_crash_dump(instance)
+        except Exception as exc:
+            LOG.exception("Trigger crash dump failed", instance=instance)
+            compute_utils.add_instance_fault_from_exc(context, self.conductor_api,
+                                                      instance["uuid"], exc, self.host)
 
     def pause_instance(self, context, instance):
         self._power_action(context, instance, "compute_pause_instance",

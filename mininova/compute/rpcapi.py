@@ -55,6 +55,9 @@ class ComputeAPI:
     def resume_instance(self, ctxt, instance):
         self._cast_to_owner(ctxt, "resume_instance", instance)
 
+    def trigger_crash_dump(self, ctxt, instance):
+        self._cast_to_owner(ctxt, "trigger_crash_dump", instance)
+
     def snapshot_instance(self, ctxt, instance, image_id):
         self._cast_to_owner(ctxt, "snapshot_instance", instance, image_id=image_id)
 

@@ -108,6 +108,13 @@ class ComputeDriver:
         """Save the guest's memory to disk and stop it (power state SUSPENDED)."""
         raise NotImplementedError
 
+    def trigger_crash_dump(self, instance):
+        """Send the guest a non-maskable interrupt: a kernel configured for
+        it (kdump, ``panic_on_unrecovered_nmi``) dumps its memory and
+        reboots; another ignores it. Raise InstanceNotRunning for a guest
+        that is not running."""
+        raise NotImplementedError
+
     def resume(self, context, instance):
         """Start a suspended guest from its saved memory."""
         raise NotImplementedError

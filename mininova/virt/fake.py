@@ -149,6 +149,15 @@ class FakeDriver(driver.ComputeDriver):
         self._change_state(instance["uuid"], power_state.RUNNING,
                            driver.EVENT_LIFECYCLE_RESUMED, expected=power_state.PAUSED)
 
+    def trigger_crash_dump(self, instance):
+        self._maybe_fail("trigger_crash_dump")
+        with self._lock:
+            guest = self.instances.get(instance["uuid"])
+            if guest is None or guest["state"] != power_state.RUNNING:
+                raise exception.InstanceNotRunning(instance_id=instance["uuid"])
+            # The guest's kernel would panic and reboot; the fake counts.
+            guest["nmis"] = guest.get("nmis", 0) + 1
+
     def suspend(self, context, instance):
         self._maybe_fail("suspend")
         self._change_state(instance["uuid"], power_state.SUSPENDED,
