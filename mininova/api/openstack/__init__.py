@@ -43,15 +43,21 @@ def create_app():
         aggregates,
         availability_zone,
         console_output,  # noqa: F401
+        flavor_access,
         flavors,
         flavors_extraspecs,
         hypervisors,
         image_cache,
         images,
         instance_actions,
+        keypairs,
+        limits,
+        quota_classes,
+        quota_sets,
         scheduler_explain,
         server_actions,  # noqa: F401
         server_groups,
+        server_metadata,
         servers,
         services,
         versions,
@@ -65,6 +71,11 @@ def create_app():
     for module in (servers, flavors, images, services, hypervisors, aggregates,
                    availability_zone, server_groups, flavors_extraspecs, scheduler_explain,
                    image_cache, instance_actions):
+        app.register_blueprint(module.blueprint, url_prefix="/v2.1")
+    # The compute API resources clients call: flavor access, key pairs,
+    # quotas and limits, server metadata.
+    for module in (flavor_access, keypairs, limits, quota_sets, quota_classes,
+                   server_metadata):
         app.register_blueprint(module.blueprint, url_prefix="/v2.1")
     app.before_request(_start_request)
     app.after_request(_finish_request)

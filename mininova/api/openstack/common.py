@@ -120,6 +120,52 @@ def limit_param():
     return min(int(raw), CONF.api.max_limit)
 
 
+def pagination_params():
+    """``(limit, marker)`` of a paged list, as Nova's
+    ``get_limit_and_marker``: ``limit`` a non-negative integer, at most
+    ``[api] max_limit`` (also when absent); ``marker`` as given, or None."""
+    from mininova import exception
+    from mininova.conf import CONF
+
+    raw = request.args.get("limit")
+    if raw is not None and not raw.isdigit():
+        raise exception.Invalid(f"Invalid input received: limit must be an integer "
+                                f"and at least 0, not {raw!r}")
+    limit = CONF.api.max_limit if raw is None else min(int(raw), CONF.api.max_limit)
+    return limit, request.args.get("marker")
+
+
+def collection_links(items, collection, id_key):
+    """``[{"rel": "next", "href": ...}]`` when the page is full (as many
+    items as the limit asked for, or as ``max_limit``): the next page
+    starts after the last item. Else ``[]``. Nova's ``_get_collection_links``."""
+    from urllib.parse import urlencode
+
+    from mininova.conf import CONF
+
+    limit = min(int(request.args.get("limit", CONF.api.max_limit)), CONF.api.max_limit)
+    if not limit or len(items) != limit:
+        return []
+    params = dict(sorted(request.args.items()))
+    params["marker"] = items[-1][id_key]
+    return [{"rel": "next",
+             "href": f"{base_url()}/v2.1/{collection}?{urlencode(params)}"}]
+
+
+def check_query_params(allowed):
+    """From microversion 2.75 an unknown query parameter is a 400 (before
+    it, Nova ignores it)."""
+    from mininova import exception
+    from mininova.api.openstack import api_version_request
+
+    unknown = sorted(set(request.args) - set(allowed))
+    if unknown and api_version_request.is_supported("2.75"):
+        names = ", ".join(repr(name) for name in unknown)
+        verb = "was" if len(unknown) == 1 else "were"
+        raise exception.ValidationError(
+            detail=f"Additional properties are not allowed ({names} {verb} unexpected)")
+
+
 # --- the service objects of the application ---------------------------------------
 
 class APIServices:

@@ -11,13 +11,17 @@ The v2.1 shape: ``policies`` is a list of exactly one policy; ``members``
 lists the servers of the group that are not deleted; ``metadata`` is always
 empty. ``project_id`` and ``user_id`` are shown as from microversion 2.13.
 
+A project may have ``server_groups`` groups (10 by default), and a group
+``server_group_members`` servers of one user (10): a create or a boot over
+either quota is a 403.
+
 Left out: the soft-(anti-)affinity policies and ``rules`` of later
-microversions, and the server group quotas.
+microversions.
 """
 
 from flask import Blueprint, jsonify, request
 
-from mininova import exception, policy
+from mininova import exception, policy, quota
 from mininova.api import validation
 from mininova.api.openstack import common
 from mininova.api.openstack.compute.schemas import server_groups as schema
@@ -92,7 +96,11 @@ def create(body):
     context = common.context()
     context.can("os_compute_api:os-server-groups:create")
     group = body["server_group"]
+    # The server_groups quota: counted, created, counted again (mininova/quota.py).
+    quota.check_server_groups(context)
     created = scheduling_db.instance_group_create(context, group["name"], group["policies"][0])
+    quota.recheck(lambda: quota.check_server_groups(context, delta=0),
+                  lambda: scheduling_db.instance_group_delete(context, created["uuid"]))
     return jsonify({"server_group": _view(context, created)})
 
 

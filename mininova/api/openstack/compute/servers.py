@@ -4,6 +4,7 @@ from flask import Blueprint, jsonify, request
 
 from mininova.api import validation
 from mininova.api.openstack import common
+from mininova.api.openstack.compute import boot_options
 from mininova.api.openstack.compute.schemas import servers as schema
 from mininova.api.openstack.compute.views import servers as views
 from mininova.api.validation import parameter_types
@@ -23,11 +24,12 @@ def create(body):
 
         raise exception.Invalid("min_count must be <= max_count")
     context = common.context()
+    boot_options.check_networks(body)
     instances = common.compute_api().create(
         context,
         name=server["name"],
         flavor_id=str(server["flavorRef"]),
-        image_id=server["imageRef"],
+        image_id=boot_options.image_from_request(server),
         min_count=min_count,
         max_count=max_count,
         metadata=server.get("metadata"),
