@@ -49,3 +49,19 @@ def mininova(cloud, monkeypatch, capsys):
         out, err = capsys.readouterr()
         return code, out, err
     return run
+
+
+@pytest.fixture
+def builds_settle(cloud):
+    """After the test, wait for every server it created to finish its
+    build: a cloud stopped while the conductor waits for the scheduler
+    would wait for that answer (long_rpc_timeout) instead of stopping."""
+    yield
+    from mininova import context
+    from mininova.db import api as db
+    from tests.waiting import wait_until
+
+    def busy():
+        return [i["uuid"] for i in db.instance_get_all_by_filters(context.get_admin_context())
+                if i["vm_state"] == "building" or i["task_state"] is not None]
+    wait_until(busy, lambda uuids: not uuids, timeout=60, what="every build settled")

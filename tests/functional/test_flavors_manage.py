@@ -8,6 +8,9 @@ import pytest
 
 from tests.functional.helpers import api, as_role, fault
 
+# Servers booted here finish building before the cloud stops.
+pytestmark = pytest.mark.usefixtures("builds_settle")
+
 NANO = {"name": "m1.test", "ram": 96, "vcpus": 1, "disk": 0}
 
 

@@ -13,6 +13,9 @@ from mininova import context, crypto
 from mininova.db import api as db
 from tests.functional.helpers import api, as_role, fault
 
+# Servers booted here finish building before the cloud stops.
+pytestmark = pytest.mark.usefixtures("builds_settle")
+
 
 def create(client, version=None, **values):
     return api(client, "POST", "/os-keypairs", version, json={"keypair": values})

@@ -14,6 +14,9 @@ from mininova.db import api as db
 from tests.functional import helpers
 from tests.functional.helpers import api, as_role, fault
 
+# Servers booted here finish building before the cloud stops.
+pytestmark = pytest.mark.usefixtures("builds_settle")
+
 NANO, MICRO, MEDIUM = "42", "84", "3"
 
 DEFAULTS_V21 = {
