@@ -1,12 +1,15 @@
 """The ``mininova`` command (mirrors python-novaclient's ``nova`` shell).
 
     mininova boot --image tiny --flavor m1.nano --wait vm1
-    mininova list | show | delete | console-log | server-explain
+    mininova list | show | delete | meta | console-log | server-explain
     mininova stop | start | reboot | pause | unpause | suspend | resume
     mininova resize | resize-confirm | resize-revert | migrate | rebuild
     mininova image-create <server> <name>  (a snapshot)
     mininova instance-action-list | instance-action
-    mininova flavor-list | flavor-show | flavor-key
+    mininova flavor-list | flavor-show | flavor-create | flavor-delete | flavor-key
+    mininova flavor-access-list | flavor-access-add | flavor-access-remove
+    mininova keypair-add | keypair-list | keypair-show | keypair-delete
+    mininova quota-show | quota-defaults | quota-update | quota-delete | limits
     mininova image-list | image-create | image-show | image-update | image-delete
     mininova image-cache
     mininova service-list | service-enable | service-disable | hypervisor-list
@@ -21,12 +24,15 @@ http://127.0.0.1:8774/v2.1), ``--os-image-url`` / ``MININOVA_IMAGE_URL``
 The commands live in a module per resource, as novaclient's ``v2/`` has a
 module per resource (``servers.py``, ``flavors.py``...):
 
-- :mod:`.servers`: boot, list, show, delete, console-log, server-explain;
+- :mod:`.servers`: boot, list, show, delete, meta, console-log, server-explain;
 - :mod:`.server_actions`: stop, start, reboot, pause, unpause, suspend,
   resume, resize, resize-confirm, resize-revert, migrate, rebuild;
 - :mod:`.instance_actions`: instance-action-list, instance-action;
 - :mod:`.server_groups`: server-group-*;
-- :mod:`.flavors`: flavor-list, flavor-show, flavor-key;
+- :mod:`.flavors`: flavor-list, flavor-show, flavor-create, flavor-delete,
+  flavor-key, flavor-access-*;
+- :mod:`.keypairs`: keypair-*;
+- :mod:`.quotas`: quota-*, limits;
 - :mod:`.images`: image-* (image-create also snapshots a server), image-cache;
 - :mod:`.hosts`: service-*, hypervisor-*, aggregate-*, availability-zone-list.
 
@@ -48,6 +54,8 @@ from mininova.cli import (
     hosts,
     images,
     instance_actions,
+    keypairs,
+    quotas,
     server_actions,
     server_groups,
     servers,
@@ -67,7 +75,7 @@ def build_parser():
                         help="<user>:<project>; the user 'admin' is an administrator")
     commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
     for resource in (servers, server_actions, instance_actions, server_groups, flavors,
-                     images, hosts):
+                     images, hosts, keypairs, quotas):
         resource.add_commands(commands)
     help_command = add_command(commands, "help", _help_printer(parser, commands),
                                "Display help about this program or one of its commands.")
