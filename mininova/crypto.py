@@ -24,6 +24,7 @@ import datetime
 import hashlib
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -46,7 +47,7 @@ def generate_fingerprint(public_key):
     try:
         serialization.load_ssh_public_key(public_key.encode("utf-8"))
         key_body = base64.b64decode(public_key.split(" ")[1])
-    except (ValueError, IndexError, UnicodeError, binascii.Error) as exc:
+    except (ValueError, IndexError, UnicodeError, binascii.Error, UnsupportedAlgorithm) as exc:
         raise exception.InvalidKeypair(reason="failed to generate fingerprint") from exc
     return _colon_hex(hashlib.md5(key_body, usedforsecurity=False).hexdigest())
 

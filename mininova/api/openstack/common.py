@@ -124,15 +124,19 @@ def pagination_params():
     """``(limit, marker)`` of a paged list, as Nova's
     ``get_limit_and_marker``: ``limit`` a non-negative integer, at most
     ``[api] max_limit`` (also when absent); ``marker`` as given, or None."""
+    from oslo_utils import strutils
+
     from mininova import exception
     from mininova.conf import CONF
 
     raw = request.args.get("limit")
-    if raw is not None and not raw.isdigit():
-        raise exception.Invalid(f"Invalid input received: limit must be an integer "
-                                f"and at least 0, not {raw!r}")
-    limit = CONF.api.max_limit if raw is None else min(int(raw), CONF.api.max_limit)
-    return limit, request.args.get("marker")
+    if raw is None:
+        return CONF.api.max_limit, request.args.get("marker")
+    try:
+        limit = strutils.validate_integer(raw, "limit", min_value=0)
+    except ValueError as exc:
+        raise exception.InvalidInput(reason=str(exc)) from exc
+    return min(limit, CONF.api.max_limit), request.args.get("marker")
 
 
 def collection_links(items, collection, id_key):
