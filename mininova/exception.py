@@ -45,6 +45,10 @@ class InvalidInput(Invalid):
     msg_fmt = "Invalid input received: %(reason)s"
 
 
+class InvalidKeypair(Invalid):
+    msg_fmt = "Keypair data is invalid: %(reason)s"
+
+
 class NotAuthenticated(MininovaException):
     msg_fmt = "The request you have made requires authentication."
     code = 401
@@ -61,9 +65,34 @@ class PolicyNotAuthorized(Forbidden):
     msg_fmt = "Policy doesn't allow %(action)s to be performed."
 
 
-class MetadataLimitExceeded(Forbidden):
+# --- quotas (nova/quota.py): refusals the user sees as 403 ----------------
+
+class OverQuota(Forbidden):
+    """A quota refused the request. Nova's OverQuota carries 413 and each
+    API handler turns it into a 403; here the 403 is carried directly."""
+
+    msg_fmt = "Quota exceeded for resources: %(overs)s"
+
+
+class TooManyInstances(OverQuota):
+    msg_fmt = ("Quota exceeded for %(overs)s: Requested %(req)s, but already used "
+               "%(used)s of %(allowed)s %(overs)s")
+
+
+class MetadataLimitExceeded(OverQuota):
     msg_fmt = "Maximum number of metadata items exceeds %(allowed)d"
-    safe = True
+
+
+class KeypairLimitExceeded(OverQuota):
+    msg_fmt = "Quota exceeded, too many key pairs."
+
+
+class ServerGroupLimitExceeded(OverQuota):
+    msg_fmt = "Quota exceeded, too many server groups."
+
+
+class GroupMemberLimitExceeded(OverQuota):
+    msg_fmt = "Quota exceeded, too many servers in group"
 
 
 class DBNotAllowed(Forbidden):
@@ -134,6 +163,14 @@ class HypervisorNotFound(NotFound):
     msg_fmt = "Hypervisor with ID '%(hypervisor_id)s' could not be found."
 
 
+class FlavorAccessNotFound(NotFound):
+    msg_fmt = "Flavor access not found for %(flavor_id)s / %(project_id)s combination."
+
+
+class KeypairNotFound(NotFound):
+    msg_fmt = "Keypair %(name)s not found for user %(user_id)s"
+
+
 class FlavorExtraSpecsNotFound(NotFound):
     msg_fmt = "Flavor %(flavor_id)s has no extra specs with key %(extra_specs_key)s."
 
@@ -195,6 +232,15 @@ class FlavorExists(Conflict):
 
 class FlavorIdExists(Conflict):
     msg_fmt = "Flavor with ID %(flavor_id)s already exists."
+
+
+class FlavorAccessExists(Conflict):
+    msg_fmt = ("Flavor access already exists for flavor %(flavor_id)s and project "
+               "%(project_id)s combination.")
+
+
+class KeyPairExists(Conflict):
+    msg_fmt = "Key pair '%(key_name)s' already exists."
 
 
 class AggregateNameExists(Conflict):

@@ -154,11 +154,34 @@ class Client:
 
     # --- flavors -----------------------------------------------------------------
 
-    def list_flavors(self):
-        return self.compute("GET", "/flavors/detail")["flavors"]
+    def list_flavors(self, all_flavors=False):
+        """The flavors one may use; with ``all_flavors`` an admin's list
+        has the private ones too (``is_public=None``, as novaclient asks)."""
+        params = {"is_public": "None"} if all_flavors else {}
+        return self.compute("GET", "/flavors/detail", params=params)["flavors"]
 
     def find_flavor(self, name_or_id):
-        return _find(self.list_flavors(), name_or_id, "flavor")
+        return _find(self.list_flavors(all_flavors=True), name_or_id, "flavor")
+
+    def create_flavor(self, name, ram, disk, vcpus, flavor_id=None, ephemeral=0, swap=0,
+                      rxtx_factor=1.0, is_public=True):
+        body = {"name": name, "ram": ram, "disk": disk, "vcpus": vcpus,
+                "OS-FLV-EXT-DATA:ephemeral": ephemeral, "swap": swap,
+                "rxtx_factor": rxtx_factor, "os-flavor-access:is_public": is_public}
+        if flavor_id is not None:
+            body["id"] = flavor_id
+        return self.compute("POST", "/flavors", json={"flavor": body})["flavor"]
+
+    def delete_flavor(self, flavor_id):
+        self.compute("DELETE", f"/flavors/{flavor_id}", expect_json=False)
+
+    def list_flavor_access(self, flavor_id):
+        return self.compute("GET", f"/flavors/{flavor_id}/os-flavor-access")["flavor_access"]
+
+    def flavor_access(self, flavor_id, action, project_id):
+        """``addTenantAccess`` or ``removeTenantAccess``; the new list."""
+        return self.compute("POST", f"/flavors/{flavor_id}/action",
+                            json={action: {"tenant": project_id}})["flavor_access"]
 
     def get_flavor(self, flavor_id):
         return self.compute("GET", f"/flavors/{flavor_id}")["flavor"]
@@ -173,6 +196,56 @@ class Client:
     def delete_flavor_extra_spec(self, flavor_id, key):
         self.compute("DELETE", f"/flavors/{flavor_id}/os-extra_specs/{key}",
                      expect_json=False)
+
+    # --- key pairs ---------------------------------------------------------------------
+
+    def create_keypair(self, name, public_key=None, key_type=None):
+        """Generated (with its ``private_key``) unless ``public_key`` is given."""
+        body = {"name": name}
+        if public_key is not None:
+            body["public_key"] = public_key
+        headers = {}
+        if key_type is not None:
+            body["type"] = key_type
+            headers["OpenStack-API-Version"] = "compute 2.2"
+        return self.compute("POST", "/os-keypairs", json={"keypair": body},
+                            headers=headers)["keypair"]
+
+    def list_keypairs(self):
+        return [item["keypair"] for item in self.compute(
+            "GET", "/os-keypairs", headers={"OpenStack-API-Version": "compute 2.2"})["keypairs"]]
+
+    def get_keypair(self, name):
+        return self.compute("GET", f"/os-keypairs/{name}",
+                            headers={"OpenStack-API-Version": "compute 2.2"})["keypair"]
+
+    def delete_keypair(self, name):
+        self.compute("DELETE", f"/os-keypairs/{name}", expect_json=False)
+
+    # --- quotas, limits and server metadata -------------------------------------------------
+
+    def get_quotas(self, project_id, detail=False, defaults=False):
+        suffix = "/detail" if detail else "/defaults" if defaults else ""
+        return self.compute("GET", f"/os-quota-sets/{project_id}{suffix}")["quota_set"]
+
+    def update_quotas(self, project_id, limits, force=False):
+        body = dict(limits, force=True) if force else dict(limits)
+        return self.compute("PUT", f"/os-quota-sets/{project_id}",
+                            json={"quota_set": body})["quota_set"]
+
+    def delete_quotas(self, project_id):
+        self.compute("DELETE", f"/os-quota-sets/{project_id}", expect_json=False)
+
+    def get_limits(self, project_id=None):
+        params = {"tenant_id": project_id} if project_id else {}
+        return self.compute("GET", "/limits", params=params)["limits"]
+
+    def set_server_metadata(self, server_id, metadata):
+        return self.compute("POST", f"/servers/{server_id}/metadata",
+                            json={"metadata": metadata})["metadata"]
+
+    def delete_server_metadata(self, server_id, key):
+        self.compute("DELETE", f"/servers/{server_id}/metadata/{key}", expect_json=False)
 
     # --- images (the image service itself) ----------------------------------------
 

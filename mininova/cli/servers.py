@@ -37,6 +37,7 @@ def add_commands(commands):
     boot.add_argument("--availability-zone")
     boot.add_argument("--hint", action="append", default=[], metavar="KEY=VALUE",
                       help="a scheduler hint, such as group=<server group id>; repeatable")
+    boot.add_argument("--key-name", help="a key pair of yours, for the guest's SSH logins")
     boot.add_argument("--min-count", type=int)
     boot.add_argument("--max-count", type=int)
     boot.add_argument("--wait", "--poll", action="store_true",
@@ -52,6 +53,11 @@ def add_commands(commands):
     update.add_argument("--name", help="the server's new name")
     update.add_argument("--description", help="the server's new description")
     update.add_argument("server")
+    meta = add_command(commands, "meta", do_meta, "Set or delete metadata on a server.")
+    meta.add_argument("server")
+    meta.add_argument("action", choices=["set", "delete"])
+    meta.add_argument("metadata", nargs="+", metavar="key=value",
+                      help="key=value to set; key to delete")
     add_command(commands, "delete", do_delete, "Delete servers.").add_argument(
         "server", nargs="+")
     console = add_command(commands, "console-log", do_console_log,
@@ -73,6 +79,17 @@ def server_for_display(server):
     return shown
 
 
+def do_meta(client, args):
+    server = client.find_server(args.server)
+    if args.action == "set":
+        client.set_server_metadata(server["id"], dict(
+            key_value(pair, "meta set") for pair in args.metadata))
+    else:
+        for key in args.metadata:
+            client.delete_server_metadata(server["id"], key.partition("=")[0])
+    return 0
+
+
 # --- boot -----------------------------------------------------------------------
 
 def do_boot(client, args):
@@ -81,7 +98,8 @@ def do_boot(client, args):
     created = client.create_server(args.name, image["id"], flavor["id"],
                                    scheduler_hints=_hints(args.hint),
                                    min_count=args.min_count, max_count=args.max_count,
-                                   availability_zone=args.availability_zone)
+                                   availability_zone=args.availability_zone,
+                                   key_name=args.key_name)
     if not args.wait:
         print_dict(server_for_display(client.get_server(created["id"])))
         return 0

@@ -1,13 +1,16 @@
 """The ``mininova`` command (mirrors python-novaclient's ``nova`` shell).
 
     mininova boot --image tiny --flavor m1.nano --wait vm1
-    mininova list | show | update | delete | console-log | server-explain
+    mininova list | show | update | delete | meta | console-log | server-explain
     mininova stop | start | reboot | pause | unpause | suspend | resume
     mininova resize | resize-confirm | resize-revert | migrate | rebuild
     mininova lock | unlock | server-tag-*
     mininova image-create <server> <name>  (a snapshot)
     mininova instance-action-list | instance-action
-    mininova flavor-list | flavor-show | flavor-key
+    mininova flavor-list | flavor-show | flavor-create | flavor-delete | flavor-key
+    mininova flavor-access-list | flavor-access-add | flavor-access-remove
+    mininova keypair-add | keypair-list | keypair-show | keypair-delete
+    mininova quota-show | quota-defaults | quota-update | quota-delete | limits
     mininova image-list | image-create | image-show | image-update | image-delete
     mininova image-cache
     mininova service-list | service-enable | service-disable | hypervisor-list
@@ -24,13 +27,16 @@ http://127.0.0.1:8774/v2.1), ``--os-image-url`` / ``MININOVA_IMAGE_URL``
 The commands live in a module per resource, as novaclient's ``v2/`` has a
 module per resource (``servers.py``, ``flavors.py``...):
 
-- :mod:`.servers`: boot, list, show, update, delete, console-log, server-explain;
+- :mod:`.servers`: boot, list, show, update, delete, meta, console-log, server-explain;
 - :mod:`.server_actions`: stop, start, reboot, pause, unpause, suspend,
   resume, resize, resize-confirm, resize-revert, migrate, rebuild, lock, unlock;
 - :mod:`.server_tags`: server-tag-*;
 - :mod:`.instance_actions`: instance-action-list, instance-action;
 - :mod:`.server_groups`: server-group-*;
-- :mod:`.flavors`: flavor-list, flavor-show, flavor-key;
+- :mod:`.flavors`: flavor-list, flavor-show, flavor-create, flavor-delete,
+  flavor-key, flavor-access-*;
+- :mod:`.keypairs`: keypair-*;
+- :mod:`.quotas`: quota-*, limits;
 - :mod:`.images`: image-* (image-create also snapshots a server), image-cache;
 - :mod:`.hosts`: service-*, hypervisor-*, aggregate-*, availability-zone-list.
 
@@ -55,6 +61,8 @@ from mininova.cli import (
     hosts,
     images,
     instance_actions,
+    keypairs,
+    quotas,
     server_actions,
     server_groups,
     server_tags,
@@ -81,7 +89,7 @@ def build_parser():
                         "'admin' is an administrator (default admin:admin)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
     for resource in (servers, server_actions, server_tags, instance_actions, server_groups,
-                     flavors, images, hosts):
+                     flavors, images, hosts, keypairs, quotas):
         resource.add_commands(commands)
     help_command = add_command(commands, "help", _help_printer(parser, commands),
                                "Display help about this program or one of its commands.")

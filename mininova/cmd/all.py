@@ -63,7 +63,14 @@ class AllInOne:
         return server
 
     def stop(self):
-        for server in reversed(self.services):
+        """In reverse order of start, but the scheduler last: a conductor
+        stopping lets its running work end, and a build it is scheduling
+        waits for the scheduler's answer, which a stopped scheduler would
+        never send."""
+        last_first = sorted(reversed(self.services),
+                            key=lambda server: getattr(server, "binary", "") ==
+                            "mininova-scheduler")
+        for server in last_first:
             server.stop()
         self.services = []
         rpc.cleanup()

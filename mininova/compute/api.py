@@ -2,11 +2,13 @@
 
 The REST layer parses and validates; this layer decides. Creating a server:
 
-1. look up the flavor (database) and the image (image service) and check
-   they fit together (image min_ram/min_disk, image size vs. root disk);
-2. write one ``instances`` row per server: vm_state ``building``,
-   task_state ``scheduling``;
-3. cast ``schedule_and_build_instances`` to the conductor and return, so the
+1. look up the flavor (database), the image (image service) and the key
+   pair, and check they fit together (image min_ram/min_disk, image size
+   vs. root disk);
+2. check the quotas: instances, cores and RAM, the server group's members;
+3. write one ``instances`` row per server: vm_state ``building``,
+   task_state ``scheduling``; count the quotas again (see below);
+4. cast ``schedule_and_build_instances`` to the conductor and return, so the
    API answers 202 while the build goes on. If the broker cannot be reached
    within ``[api] rpc_publish_timeout``, the rows are deleted again and the
    answer is a 503 that says so (as for a delete, whose task is put back).
@@ -30,8 +32,13 @@ with 409 ``Instance <uuid> is locked`` unless the caller is an admin
 (Nova's ``check_instance_lock``); reads, the console and createImage still
 work.
 
-Left out: quotas, networks and ports, block device mappings, key pairs,
-security groups, rescue, shelve, live migration.
+Quotas (``mininova/quota.py``) are counted before the rows are written and
+counted again after them: a create that a concurrent one pushed over quota
+removes its rows and answers 403. A resize checks the growth in cores and
+RAM.
+
+Left out: block device mappings other than the image boot disk, security
+groups, rescue, shelve, live migration.
 """
 
 import contextlib
@@ -42,14 +49,16 @@ import uuid
 from oslo_log import log as logging
 from oslo_utils import units
 
-from mininova import availability_zones, exception, rpc, servicegroup
+from mininova import availability_zones, exception, quota, rpc, servicegroup
 from mininova.compute import instance_actions, power_state, task_states, vm_states
 from mininova.compute import rpcapi as compute_rpcapi
 from mininova.conductor import api as conductor_api
 from mininova.conf import CONF
 from mininova.db import api as db
+from mininova.db import keypairs as keypairs_db
 from mininova.db import scheduling as scheduling_db
 from mininova.image import glance
+from mininova.network import neutron
 from mininova.scheduler import utils as scheduler_utils
 
 LOG = logging.getLogger(__name__)
@@ -79,6 +88,7 @@ def check_instance_lock(function):
 class API:
     def __init__(self):
         self.image_api = glance.API()
+        self.network_api = neutron.API()
         self.compute_task_api = conductor_api.ComputeTaskAPI(
             publish_timeout=_api_publish_timeout)
         self.compute_rpcapi = compute_rpcapi.ComputeAPI(publish_timeout=_api_publish_timeout)
@@ -88,20 +98,24 @@ class API:
     def create(self, context, name, flavor_id, image_id, min_count=1, max_count=1,
                metadata=None, availability_zone=None, user_data=None, key_name=None,
                config_drive=None, scheduler_hints=None, description=None, tags=None,
-               requested_destination=None):
-        self._check_metadata_quota(metadata)
+               requested_destination=None, requested_networks="none"):
+        quota.check_metadata_items(context, context.project_id, metadata)
+        self._check_requested_networks(context, requested_networks, max_count)
         flavor = self._get_flavor(context, flavor_id)
         image = self._get_image(context, image_id)
         self._check_image_fits_flavor(image, flavor)
         self._check_availability_zone(context, availability_zone)
         self._check_requested_destination(context, requested_destination)
+        key_pair = self._get_key_pair(context, key_name)
         group = self._get_server_group(context, scheduler_hints)
-        count = max_count or min_count
+        count = quota.check_num_instances(context, flavor, min_count, max_count)
+        if group:
+            quota.check_server_group_members(context, group["uuid"], delta=count)
         reservation_id = f"r-{uuid.uuid4().hex[:8]}"
         instances = [
             db.instance_create(context, dict(self._instance_values(
                 context, name, count, index, flavor, image, metadata, availability_zone,
-                user_data, key_name, config_drive, reservation_id),
+                user_data, key_pair, config_drive, reservation_id),
                 display_description=description))
             for index in range(count)
         ]
@@ -112,9 +126,11 @@ class API:
             # Members are recorded before scheduling, so the scheduler and the
             # computes see the whole group (Nova does it here too).
             group = scheduling_db.instance_group_members_add(context, group["uuid"], uuids)
+        self._recheck_quota(context, flavor, count, group, uuids)
         request_spec = scheduler_utils.build_request_spec(
             flavor, image, uuids, context.project_id, context.user_id, availability_zone,
             scheduler_hints, group, requested_destination)
+        request_spec["requested_networks"] = requested_networks
         try:
             self.compute_task_api.schedule_and_build_instances(context, request_spec, image)
         except rpc.MessageDeliveryFailure:
@@ -145,6 +161,30 @@ class API:
                 f"Compute host {destination.get('host')} with node "
                 f"{destination['node']} could not be found.")
 
+    @staticmethod
+    def _recheck_quota(context, flavor, count, group, uuids):
+        """The second count (see mininova/quota.py): if requests racing this
+        one took the last of the quota too, the rows just written go
+        before anything is scheduled and the request is a 403."""
+        def undo():
+            db.instances_purge_unbuilt(context, uuids)
+
+        quota.recheck(lambda: quota.recheck_num_instances(context, flavor, count), undo)
+        if group:
+            quota.recheck(lambda: quota.check_server_group_members(
+                context, group["uuid"], delta=0), undo)
+
+    @staticmethod
+    def _get_key_pair(context, key_name):
+        """The user's key pair named at boot; its public key is kept on the
+        instance (for the config drive), so deleting it later changes nothing."""
+        if key_name is None:
+            return None
+        try:
+            return keypairs_db.key_pair_get(context, context.user_id, key_name)
+        except exception.KeypairNotFound as exc:
+            raise exception.Invalid("Invalid key_name provided.") from exc
+
     def _get_flavor(self, context, flavor_id):
         try:
             flavor = db.flavor_get_by_flavor_id(context, flavor_id)
@@ -163,12 +203,17 @@ class API:
             raise exception.ImageNotActive(image_id=image_id)
         return image
 
-    @staticmethod
-    def _check_metadata_quota(metadata):
-        """The number of metadata items is a quota (403), not a schema rule."""
-        allowed = CONF.quota.metadata_items
-        if metadata and allowed >= 0 and len(metadata) > allowed:
-            raise exception.MetadataLimitExceeded(allowed=allowed)
+    def _check_requested_networks(self, context, requested_networks, max_count):
+        """Networks and ports named at boot must exist and be free (400/409
+        now, rather than a failed build later); one port cannot serve
+        several servers (Nova's message)."""
+        if not isinstance(requested_networks, list):
+            return
+        if max_count and max_count > 1 and any(r.get("port") for r in requested_networks):
+            raise exception.Invalid("Unable to launch multiple instances with a single "
+                                    "configured port ID. Please launch your instance one "
+                                    "by one with different ports.")
+        self.network_api.validate_networks(context, requested_networks)
 
     @staticmethod
     def _check_availability_zone(context, zone):
@@ -212,7 +257,7 @@ class API:
 
     @staticmethod
     def _instance_values(context, name, count, index, flavor, image, metadata,
-                         availability_zone, user_data, key_name, config_drive,
+                         availability_zone, user_data, key_pair, config_drive,
                          reservation_id):
         # Several servers of one request are told apart as Nova does: name-1, name-2...
         display_name = f"{name}-{index + 1}" if count > 1 else name
@@ -230,7 +275,8 @@ class API:
             "availability_zone": availability_zone,
             "metadata": metadata or {},
             "user_data": user_data,
-            "key_name": key_name,
+            "key_name": key_pair["name"] if key_pair else None,
+            "key_data": key_pair["public_key"] if key_pair else None,
             "config_drive": "True" if config_drive else "",
             "launch_index": index,
             "reservation_id": reservation_id,
@@ -483,7 +529,7 @@ class API:
         ``user_data`` (2.57)."""
         self._check_state(instance, instance_actions.REBUILD,
                           vm_state=(vm_states.ACTIVE, vm_states.STOPPED, vm_states.ERROR))
-        self._check_metadata_quota(metadata)
+        quota.check_metadata_items(context, instance["project_id"], metadata)
         image = self._get_image(context, image_id)
         self._check_image_fits_flavor(image, instance["flavor"])
         updates = dict(changes, image_ref=image["id"])
@@ -519,6 +565,9 @@ class API:
                 raise exception.CannotResizeToSameFlavor()
             self._check_image_fits_flavor(self._image_or_empty(context, instance),
                                           new_flavor)
+            # Only the growth in cores and RAM needs quota; not rechecked
+            # after, as in Nova (a resize makes no new record to count).
+            quota.check_upsize(context, instance, current, new_flavor)
         new_flavor = {field: new_flavor[field] for field in FLAVOR_SNAPSHOT_FIELDS}
         instance = self._begin(context, instance, action, task_states.RESIZE_PREP,
                                vm_state=(vm_states.ACTIVE, vm_states.STOPPED), progress=0)
@@ -567,6 +616,9 @@ class API:
                           vm_state=(vm_states.RESIZED,))
         migration = db.migration_get_by_instance_and_status(context, instance["uuid"],
                                                             "finished")
+        if instance["old_flavor"]:
+            # Reverting a resize down grows the server back: quota, as Nova.
+            quota.check_upsize(context, instance, instance["flavor"], instance["old_flavor"])
         instance = self._begin(context, instance, instance_actions.REVERT_RESIZE,
                                task_states.RESIZE_REVERTING,
                                vm_state=(vm_states.RESIZED,))
@@ -608,6 +660,35 @@ class API:
             raise
         db.action_start(context, instance["uuid"], action)
         return instance
+
+    # --- metadata ------------------------------------------------------------------
+
+    # A server's metadata changes only while nothing else is happening to it.
+    METADATA_VM_STATES = (vm_states.ACTIVE, vm_states.PAUSED, vm_states.SUSPENDED,
+                          vm_states.STOPPED)
+
+    def update_instance_metadata(self, context, instance, metadata, delete=False):
+        """Merge ``metadata`` into the server's, or with ``delete`` replace
+        it; the result must stay within ``metadata_items`` (403). Returns
+        the server's metadata as it now is."""
+        self._check_metadata_state(instance, "update metadata")
+        return db.instance_metadata_update(
+            context, instance["uuid"], metadata, delete=delete,
+            max_items=quota.metadata_items_limit(context, instance["project_id"]))
+
+    def delete_instance_metadata(self, context, instance, key):
+        self._check_metadata_state(instance, "delete metadata")
+        db.instance_metadata_update(context, instance["uuid"], {key: None})
+
+    def _check_metadata_state(self, instance, action):
+        """Nova's check_instance_state for metadata: any settled state,
+        no task running (409 otherwise). No host is needed: nothing is
+        cast, the row alone changes."""
+        for attr, allowed in (("vm_state", self.METADATA_VM_STATES), ("task_state", (None,))):
+            if instance[attr] not in allowed:
+                raise exception.InstanceInvalidState(
+                    action=action, server_id=instance["uuid"], attr=attr,
+                    state=instance[attr])
 
     # --- network interfaces -------------------------------------------------------------
 

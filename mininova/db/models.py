@@ -9,7 +9,8 @@ and lock (2.19, 2.9/2.73), and uuids for services, compute nodes (2.53) and
 migrations (2.59).
 
 Left out on purpose: cells (``nova_api`` vs. cell databases), build requests,
-request specs, block device mappings and the dozens of rarely read columns.
+request specs, block device mappings, per-user quotas
+(``project_user_quotas``) and the dozens of rarely read columns.
 An instance keeps a JSON snapshot of its flavor, as Nova's ``instance_extra``
 does, so resizing a flavor later never changes a running server.
 """
@@ -120,6 +121,19 @@ class Flavor(TimestampMixin, Base):
     description: Mapped[str | None] = mapped_column(Text)
 
 
+class FlavorProject(TimestampMixin, Base):
+    """A project that may use a private flavor (Nova's ``flavor_projects``)."""
+
+    __tablename__ = "flavor_projects"
+    __table_args__ = (UniqueConstraint("flavor_id", "project_id",
+                                       name="uniq_flavor_projects0flavor_id0project_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flavor_id: Mapped[int] = mapped_column(ForeignKey("flavors.id", ondelete="CASCADE"),
+                                           index=True)
+    project_id: Mapped[str] = mapped_column(String(255))
+
+
 class Instance(TimestampMixin, Base):
     """A server. ``id`` names the libvirt domain (``instance-%08x``)."""
 
@@ -153,6 +167,10 @@ class Instance(TimestampMixin, Base):
     launched_at: Mapped[datetime | None] = mapped_column(DateTime)
     terminated_at: Mapped[datetime | None] = mapped_column(DateTime)
     key_name: Mapped[str | None] = mapped_column(String(255))
+    # The key pair's public key as it was at boot (Nova's column of the
+    # same name): the config drive gives it to the guest even if the user
+    # deletes or replaces the key pair later.
+    key_data: Mapped[str | None] = mapped_column(Text)
     user_data: Mapped[str | None] = mapped_column(Text)
     # ``metadata`` is taken by SQLAlchemy itself, hence the attribute name.
     user_metadata: Mapped[dict | None] = mapped_column("metadata", JSON)
@@ -351,3 +369,48 @@ class SchedulingDecision(Base):
     weights: Mapped[list] = mapped_column(JSON)
     selected_host: Mapped[str | None] = mapped_column(String(255))
     selected_node: Mapped[str | None] = mapped_column(String(255))
+
+
+# --- key pairs and quotas ---------------------------------------------------------------
+
+class KeyPair(TimestampMixin, Base):
+    """An SSH public key (or an x509 certificate) of one user, by name."""
+
+    __tablename__ = "key_pairs"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uniq_key_pairs0user_id0name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(255))
+    public_key: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(255), default="ssh")
+
+
+class Quota(TimestampMixin, Base):
+    """One project's own limit of one resource, set by an admin; a resource
+    without a row here has the default (quota class ``default``, else the
+    ``[quota]`` option)."""
+
+    __tablename__ = "quotas"
+    __table_args__ = (UniqueConstraint("project_id", "resource",
+                                       name="uniq_quotas0project_id0resource"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    resource: Mapped[str] = mapped_column(String(255))
+    hard_limit: Mapped[int] = mapped_column(Integer)
+
+
+class QuotaClass(TimestampMixin, Base):
+    """A named set of limits. Only the class ``default`` is used: its rows
+    replace the ``[quota]`` options as every project's default."""
+
+    __tablename__ = "quota_classes"
+    __table_args__ = (UniqueConstraint("class_name", "resource",
+                                       name="uniq_quota_classes0class_name0resource"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    class_name: Mapped[str] = mapped_column(String(255), index=True)
+    resource: Mapped[str] = mapped_column(String(255))
+    hard_limit: Mapped[int] = mapped_column(Integer)

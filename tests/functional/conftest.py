@@ -15,7 +15,28 @@ def cloud(conf, request):
     hosts = list(marker.args) if marker else ["host1"]
     running = AllInOne().start(compute_hosts=hosts, api_port=0, image_port=0)
     yield running
+    _let_scheduling_finish()
     running.stop()
+
+
+def _let_scheduling_finish(timeout=5):
+    """A test may end right after a POST /servers. Stopping the scheduler
+    while the conductor waits for its select_destinations answer would
+    leave the conductor waiting (long_rpc_timeout) for a reply that never
+    comes, so give the servers still in task_state scheduling a moment to
+    leave it. Best effort: a test that keeps one there on purpose just
+    costs the timeout."""
+    import time
+
+    from mininova import context
+    from mininova.db import api as db
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        instances = db.instance_get_all_by_filters(context.get_admin_context())
+        if not any(i["task_state"] == "scheduling" for i in instances):
+            return
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -51,3 +72,19 @@ def mininova(cloud, monkeypatch, capsys):
         out, err = capsys.readouterr()
         return code, out, err
     return run
+
+
+@pytest.fixture
+def builds_settle(cloud):
+    """After the test, wait for every server it created to finish its
+    build: a cloud stopped while the conductor waits for the scheduler
+    would wait for that answer (long_rpc_timeout) instead of stopping."""
+    yield
+    from mininova import context
+    from mininova.db import api as db
+    from tests.waiting import wait_until
+
+    def busy():
+        return [i["uuid"] for i in db.instance_get_all_by_filters(context.get_admin_context())
+                if i["vm_state"] == "building" or i["task_state"] is not None]
+    wait_until(busy, lambda uuids: not uuids, timeout=60, what="every build settled")

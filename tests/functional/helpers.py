@@ -91,3 +91,19 @@ def table_rows(text):
             columns = zip(edges, edges[1:], strict=False)
             rows.append([line[start + 1:end].strip() for start, end in columns])
     return rows
+
+
+def fault(response):
+    """``(status, message)`` of an error answer."""
+    (body,) = response.json().values()
+    return response.status_code, body["message"]
+
+
+def as_role(client, role, project="demo"):
+    """A user of ``project`` with Keystone's roles for ``role`` (admin,
+    member or reader), in noauth2 mode."""
+    roles = {"admin": "admin,member,reader", "member": "member,reader", "reader": "reader"}
+    token = "admin:admin" if role == "admin" else f"{role}-user:{project}"
+    user = make_client_like(client, token)
+    user.session.headers["X-Roles"] = roles[role]
+    return user

@@ -71,7 +71,10 @@ def test_flavor_service_and_hypervisor_tables(mininova):
     rows = table_rows(out)
     assert rows[0] == ["ID", "Name", "Memory_MiB", "Disk", "Ephemeral", "Swap", "VCPUs",
                        "RXTX_Factor", "Is_Public"]
-    assert rows[1][:3] == ["42", "m1.nano", "64"]
+    # Sorted by flavor id, as Nova lists them (strings: "4" < "42" < "5").
+    assert [row[:2] for row in rows[1:6]] == [["1", "m1.tiny"], ["2", "m1.small"],
+                                              ["3", "m1.medium"], ["4", "m1.large"],
+                                              ["42", "m1.nano"]]
 
     _code, out, _err = mininova("service-list")
     rows = table_rows(out)

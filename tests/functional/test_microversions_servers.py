@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 
+from mininova.api.openstack import api_version_request
 from tests.functional import helpers
 from tests.functional.helpers import api
 
@@ -127,6 +128,8 @@ def test_2_71_server_groups_in_show_not_in_the_list(demo, image):
 def create(client, version, **fields):
     body = {"server": dict({"name": "vm", "imageRef": fields.pop("image"),
                             "flavorRef": NANO}, **fields)}
+    if api_version_request.APIVersionRequest(version) >= "2.37":
+        body["server"].setdefault("networks", "none")  # required from 2.37
     return api(client, "POST", "/servers", version, json=body)
 
 

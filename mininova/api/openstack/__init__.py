@@ -49,18 +49,24 @@ def create_app():
         attach_interfaces,
         availability_zone,
         console_output,  # noqa: F401
+        flavor_access,
         flavors,
         flavors_extraspecs,
         hypervisors,
         image_cache,
         images,
         instance_actions,
+        keypairs,
+        limits,
         lock_server,  # noqa: F401
         migrations,
+        quota_classes,
+        quota_sets,
         scheduler_explain,
         server_actions,  # noqa: F401
         server_external_events,
         server_groups,
+        server_metadata,
         server_migrations,
         server_tags,
         server_topology,
@@ -79,6 +85,11 @@ def create_app():
                    image_cache, instance_actions, server_external_events,
                    attach_interfaces, server_tags, server_topology, migrations,
                    server_migrations):
+        app.register_blueprint(module.blueprint, url_prefix="/v2.1")
+    # The compute API resources clients call: flavor access, key pairs,
+    # quotas and limits, server metadata.
+    for module in (flavor_access, keypairs, limits, quota_sets, quota_classes,
+                   server_metadata):
         app.register_blueprint(module.blueprint, url_prefix="/v2.1")
     app.before_request(_start_request)
     app.after_request(_finish_request)

@@ -158,6 +158,25 @@ def marker_param():
     return request.args.get("marker")
 
 
+def pagination_params():
+    """``(limit, marker)`` of a paged list, as Nova's
+    ``get_limit_and_marker``: ``limit`` a non-negative integer, at most
+    ``[api] max_limit`` (also when absent); ``marker`` as given, or None."""
+    from oslo_utils import strutils
+
+    from mininova import exception
+    from mininova.conf import CONF
+
+    raw = request.args.get("limit")
+    if raw is None:
+        return CONF.api.max_limit, request.args.get("marker")
+    try:
+        limit = strutils.validate_integer(raw, "limit", min_value=0)
+    except ValueError as exc:
+        raise exception.InvalidInput(reason=str(exc)) from exc
+    return min(limit, CONF.api.max_limit), request.args.get("marker")
+
+
 def collection_links(items, collection, id_key="id"):
     """The ``next`` link of a page that may not be the last: Nova gives one
     when the page is as long as the limit asked (or the configured
@@ -191,6 +210,20 @@ def changes_filters(params):
         raise exception.Invalid("The value of changes-since must be less than or equal "
                                 "to changes-before.")
     return filters
+
+
+def check_query_params(allowed):
+    """From microversion 2.75 an unknown query parameter is a 400 (before
+    it, Nova ignores it)."""
+    from mininova import exception
+    from mininova.api.openstack import api_version_request
+
+    unknown = sorted(set(request.args) - set(allowed))
+    if unknown and api_version_request.is_supported("2.75"):
+        names = ", ".join(repr(name) for name in unknown)
+        verb = "was" if len(unknown) == 1 else "were"
+        raise exception.ValidationError(
+            detail=f"Additional properties are not allowed ({names} {verb} unexpected)")
 
 
 # --- the service objects of the application ---------------------------------------

@@ -59,6 +59,19 @@ non_negative_integer = {
     "minLength": 1,
 }
 
+# Nova's flavor_param_positive / _non_negative: an integer (or a string of
+# digits) that fits the database's signed 32-bit integer.
+MAX_INT = 0x7FFFFFFF
+
+flavor_param_positive = {
+    "type": ["integer", "string"],
+    "pattern": r"^[0-9]+$",
+    "minimum": 1,
+    "maximum": MAX_INT,
+}
+
+flavor_param_non_negative = dict(flavor_param_positive, minimum=0)
+
 boolean = {
     "type": ["boolean", "string"],
     "enum": [True, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes",

@@ -21,12 +21,14 @@ empty. What the microversions changed:
   ServerGroupAntiAffinityFilter reads (at most that many members per host);
 * 2.75: the list refuses unknown query parameters.
 
-Left out: the server group quotas (the quotas' own work).
+A project may have ``server_groups`` groups (10 by default), and a group
+``server_group_members`` servers of one user (10): a create or a boot over
+either quota is a 403.
 """
 
 from flask import Blueprint, jsonify, request
 
-from mininova import exception, policy
+from mininova import exception, policy, quota
 from mininova.api import validation
 from mininova.api.openstack import api_version_request, common
 from mininova.api.openstack.compute.schemas import server_groups as schema
@@ -109,7 +111,11 @@ def create(body):
         rules = {key: int(value) for key, value in rules.items()}
     else:
         policy_name, rules = group["policies"][0], None
+    # The server_groups quota: counted, created, counted again (mininova/quota.py).
+    quota.check_server_groups(context)
     created = scheduling_db.instance_group_create(context, group["name"], policy_name, rules)
+    quota.recheck(lambda: quota.check_server_groups(context, delta=0),
+                  lambda: scheduling_db.instance_group_delete(context, created["uuid"]))
     return jsonify({"server_group": _view(context, created)})
 
 

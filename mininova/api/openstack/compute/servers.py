@@ -25,6 +25,7 @@ from oslo_utils import strutils
 from mininova import exception, policy
 from mininova.api import validation
 from mininova.api.openstack import api_version_request, common
+from mininova.api.openstack.compute import boot_options
 from mininova.api.openstack.compute.schemas import servers as schema
 from mininova.api.openstack.compute.views import servers as views
 from mininova.api.validation import parameter_types
@@ -44,11 +45,12 @@ def create(body):
     max_count = int(server.get("max_count", min_count))
     if min_count > max_count:
         raise exception.Invalid("min_count must be <= max_count")
+    requested_networks = boot_options.check_networks(body)
     instances = common.compute_api().create(
         context,
         name=server["name"],
         flavor_id=str(server["flavorRef"]),
-        image_id=server["imageRef"],
+        image_id=boot_options.image_from_request(server),
         min_count=min_count,
         max_count=max_count,
         metadata=server.get("metadata"),
@@ -62,6 +64,7 @@ def create(body):
                      else server["name"]),
         tags=server.get("tags"),
         requested_destination=_requested_destination(context, server),
+        requested_networks=requested_networks,
     )
     first = instances[0]
     if parameter_types.is_true(server.get("return_reservation_id", False)):
