@@ -16,6 +16,7 @@ from mininova.conf import (
     image_service,
     libvirt,
     logging_defaults,
+    network,
     paths,
     quota,
     rpc,
@@ -38,6 +39,7 @@ ALL_MODULES = (
     glance,
     image_cache,
     image_service,
+    network,
     quota,
     service_user,
 )
