@@ -27,7 +27,12 @@ nftables' ``ip filter`` table, and a drop there is final even when the
 host has nftables rules of its own.
 """
 
+import contextlib
+import fcntl
+import os
 import subprocess
+import tempfile
+import threading
 
 from oslo_concurrency import processutils
 from oslo_log import log as logging
@@ -36,6 +41,22 @@ LOG = logging.getLogger(__name__)
 
 BINARIES = ("iptables", "ip6tables")
 CHAIN = "FORWARD"
+# "Check, then insert" must not interleave: two agents (the DHCP agent's
+# gateway and the L2 agent, or two agent processes on one host) ensuring
+# one bridge's rules at once would both insert them.
+_THREADS = threading.Lock()
+LOCK_FILE = os.path.join("/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir(),
+                         "mininova-network-isolation.lock")
+
+
+@contextlib.contextmanager
+def _host_lock():
+    with _THREADS, open(LOCK_FILE, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def comment(bridge):
@@ -63,6 +84,11 @@ def _present(binary, spec):
 
 def ensure(bridge):
     """Install the bridge's rules where they are missing."""
+    with _host_lock():
+        _ensure(bridge)
+
+
+def _ensure(bridge):
     for binary in BINARIES:
         for spec in rule_specs(bridge):
             try:
@@ -78,6 +104,11 @@ def ensure(bridge):
 
 def remove(bridge):
     """Remove the bridge's rules (every copy, should there be several)."""
+    with _host_lock():
+        _remove(bridge)
+
+
+def _remove(bridge):
     for binary in BINARIES:
         for spec in rule_specs(bridge):
             try:
