@@ -286,12 +286,13 @@ class Dnsmasq:
                                                                    CONF.network.dns_domain))
         changed |= _write(self.path("opts"), opts_file(network, dhcp_port,
                                                        CONF.dhcp.enable_isolated_metadata))
-        removed = set(old_hosts.splitlines()) - set(new_hosts.splitlines())
+        # An address that leaves its MAC (not a renamed host: SIGHUP does).
+        removed = _address_pairs(old_hosts) - _address_pairs(new_hosts)
         pid = self.pid()
         command = command_line(network, self.conf_dir)
         if pid and (removed or _read(self.path("cmdline")) != " ".join(command)):
             LOG.info("Restarting dnsmasq of network %s (%s)", self.network_id,
-                     "an address changed hands" if removed else "new subnets")
+                     "an address left its MAC" if removed else "its subnets changed")
             self._stop(pid)
             pid = None
         if pid is None:
@@ -328,6 +329,16 @@ class Dnsmasq:
             LOG.info("Stopped dnsmasq of network %s (pid %s)", self.network_id, pid)
         DeviceManager.destroy(self.network_id)
         shutil.rmtree(self.conf_dir, ignore_errors=True)
+
+
+def _address_pairs(hosts_text):
+    """``{(mac, ip)}`` of a hosts file's lines."""
+    pairs = set()
+    for line in hosts_text.splitlines():
+        fields = line.split(",")
+        if len(fields) >= 3:
+            pairs.add((fields[0], fields[-1]))
+    return pairs
 
 
 def _running(pid):
