@@ -23,6 +23,7 @@ import pytest
 from mininova.network import utils
 from mininova.network.linux import isolation
 from tests.fake_nova import FakeNova
+from tests.integration.deployment import TINY_IMAGE
 from tests.integration.network_service import (
     NetworkDeployment,
     bridge_ports,
@@ -337,3 +338,45 @@ def test_an_agent_on_another_host(net, fake_nova):
     assert "Port " + tap in net.log(f"mininova-network-agent-{compute2}")
     run("ip", "link", "delete", tap)
     fake_nova.wait_for("network-vif-unplugged", port["id"], timeout=15)
+
+
+def test_the_tiny_image_gets_its_ports_address(net, fake_nova, tmp_path):
+    """The project's tiny image, booted by QEMU (TCG, never KVM here) on a tap
+    in the network's bridge, runs udhcpc on eth0 as CirrOS does and gets the
+    address and the name its port holds."""
+    if not TINY_IMAGE.exists():
+        pytest.fail(f"{TINY_IMAGE} is missing; run tools/build-tiny-image")
+    network, subnet = net.network_with_subnet()
+    wait_for(lambda: dhcp_ready(net, network["id"]), "dnsmasq")
+    port = bind(net, net.create("port", network_id=network["id"], device_id=SERVER),
+                dns_name="tiny1")
+    ip = port["fixed_ips"][0]["ip_address"]
+    overlay, console = tmp_path / "disk.qcow2", tmp_path / "console.log"
+    run("qemu-img", "create", "-q", "-f", "qcow2", "-b", str(TINY_IMAGE), "-F", "qcow2",
+        str(overlay))
+    tap = utils.tap_device_name(port["id"])
+    qemu = subprocess.Popen(
+        ["qemu-system-x86_64", "-accel", "tcg", "-m", "64", "-nographic", "-no-reboot",
+         "-drive", f"file={overlay},if=virtio,format=qcow2",
+         "-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
+         "-device", f"virtio-net-pci,netdev=n0,mac={port['mac_address']}"],
+        stdin=subprocess.DEVNULL, stdout=open(console, "wb"), stderr=subprocess.STDOUT,
+        start_new_session=True)
+    try:
+        # QEMU made the tap; libvirt would now put it in the bridge.
+        wait_for(lambda: os.path.exists(f"/sys/class/net/{tap}"), "QEMU's tap")
+        run("ip", "link", "set", tap, "master", utils.bridge_name(network["id"]), "up")
+        fake_nova.wait_for("network-vif-plugged", port["id"], timeout=30)
+        prefix = subnet["cidr"].split("/")[1]
+        bound = f"udhcpc: eth0 bound to {ip}/{prefix}, router {subnet['gateway_ip']}"
+        wait_for(lambda: bound in console.read_bytes().decode(errors="replace"),
+                 "the guest's DHCP lease on its console", timeout=180)
+        assert "hostname set to tiny1" in console.read_bytes().decode(errors="replace")
+        # The host reaches the guest at its port's address.
+        run("busybox", "ping", "-c", "1", "-W", "5", ip)
+        print("\nCONSOLE " + "\nCONSOLE ".join(
+            line for line in console.read_bytes().decode(errors="replace").splitlines()
+            if "udhcpc" in line or "network info" in line or "inet " in line))
+    finally:
+        qemu.kill()
+        qemu.wait()

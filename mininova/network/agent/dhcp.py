@@ -39,6 +39,7 @@ import threading
 from oslo_log import log as logging
 
 from mininova import context as mn_context
+from mininova import rpc
 from mininova.conf import CONF
 from mininova.network import agent_rpc, constants, utils
 from mininova.network.agent import host_gateway
@@ -196,7 +197,12 @@ class DhcpAgent:
             return
         dhcp_port = None
         if dhcp.dhcp_subnets(network):
-            dhcp_port = self.plugin_api.setup_dhcp_port(ctxt, network_id, self.host)
+            try:
+                dhcp_port = self.plugin_api.setup_dhcp_port(ctxt, network_id, self.host)
+            except rpc.RemoteError as exc:
+                if exc.kwargs.get("exc_type") != "NetworkNotFound":
+                    raise
+                dhcp_port = None   # deleted meanwhile: the next fetch says so
             # Fetched again: the DHCP port may just have been made or
             # given an address, and it belongs in the hosts file too.
             network = self.plugin_api.get_network_info(ctxt, network_id, self.host)
