@@ -157,7 +157,8 @@ def _ensure_default_security_group(plugin):
 
 
 def _json_body():
-    body = request.get_json(silent=True)
+    # Parsed whatever the Content-Type says (curl -d sends a form type).
+    body = request.get_json(force=True, silent=True)
     if body is None and request.get_data():
         raise exceptions.HTTPBadRequest("Malformed request body")
     return body
