@@ -259,6 +259,23 @@ def test_deleting_the_network_removes_everything(net):
     assert not net.dhcp_dir(network["id"]).exists()
 
 
+def test_deleting_the_last_subnet_removes_everything(net):
+    network, subnet = net.network_with_subnet()
+    wait_for(lambda: dhcp_ready(net, network["id"]), "dnsmasq")
+    pid = int((net.dhcp_dir(network["id"]) / "pid").read_text())
+    bridge = utils.bridge_name(network["id"])
+    net.call("DELETE", f"subnets/{subnet['id']}", expect=204)
+    namespace = utils.dhcp_namespace(network["id"])
+    wait_for(lambda: not os.path.exists(f"/run/netns/{namespace}"), "the namespace gone")
+    wait_for(lambda: not os.path.exists(f"/sys/class/net/{bridge}"), "the empty bridge gone")
+    wait_for(lambda: not isolation.installed_rules(bridge), "the rules gone")
+    wait_for(lambda: pid not in net.dnsmasq_pids(), "dnsmasq gone")
+    wait_for(lambda: net.call("GET", f"ports?network_id={network['id']}").json()["ports"] == [],
+             "the DHCP port released")
+    assert not net.dhcp_dir(network["id"]).exists()
+    assert net.get("network", network["id"])["status"] == "ACTIVE"   # the network stays
+
+
 def test_turning_dhcp_off_keeps_the_gateway(net):
     network, subnet = net.network_with_subnet()
     wait_for(lambda: dhcp_ready(net, network["id"]), "dnsmasq")

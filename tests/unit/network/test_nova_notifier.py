@@ -5,6 +5,7 @@ import threading
 import time
 
 import pytest
+from keystoneauth1 import loading as ks_loading
 
 from mininova.network.notifiers import nova
 
@@ -85,3 +86,25 @@ def test_batches_the_first_event_goes_at_once():
     while len(batches) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert batches == [["a"], ["b", "c"]]
+
+
+def test_noauth2_adapter_aims_at_the_local_compute_api(conf):
+    adapter = nova.NovaNotifier._make_adapter()
+    assert adapter.endpoint_override == "http://127.0.0.1:8774/v2.1"
+    assert adapter.session.auth is None
+
+
+def test_keystone_adapter_uses_the_service_user_and_the_catalog(conf):
+    conf.set_override("auth_strategy", "keystone", "api")
+    # keystoneauth registers a plugin's options when it first loads it.
+    conf.register_opts(ks_loading.get_auth_plugin_conf_options("password"), group="nova")
+    for name, value in (("auth_type", "password"), ("auth_url", "http://127.0.0.1:5000/v3"),
+                        ("username", "neutron"), ("password", "secret"),
+                        ("project_name", "service"), ("user_domain_name", "Default"),
+                        ("project_domain_name", "Default")):
+        conf.set_override(name, value, "nova")
+    adapter = nova.NovaNotifier._make_adapter()
+    assert adapter.endpoint_override is None          # the catalog's compute endpoint
+    assert adapter.service_type == "compute"
+    assert type(adapter.session.auth).__name__ == "Password"
+    assert adapter.session.auth._username == "neutron"
