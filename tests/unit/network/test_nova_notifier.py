@@ -94,17 +94,25 @@ def test_noauth2_adapter_aims_at_the_local_compute_api(conf):
     assert adapter.session.auth is None
 
 
-def test_keystone_adapter_uses_the_service_user_and_the_catalog(conf):
+def test_keystone_adapter_uses_the_service_user_and_the_catalog(conf, monkeypatch):
     conf.set_override("auth_strategy", "keystone", "api")
-    # keystoneauth registers a plugin's options when it first loads it.
-    conf.register_opts(ks_loading.get_auth_plugin_conf_options("password"), group="nova")
-    for name, value in (("auth_type", "password"), ("auth_url", "http://127.0.0.1:5000/v3"),
-                        ("username", "neutron"), ("password", "secret"),
-                        ("project_name", "service"), ("user_domain_name", "Default"),
-                        ("project_domain_name", "Default")):
-        conf.set_override(name, value, "nova")
+    loaded = {}
+    session = object()
+
+    def load_auth(config, group):
+        loaded["auth"] = group
+        return "the [nova] service user"
+
+    def load_session(config, group, auth):
+        loaded["session"] = (group, auth)
+        return session
+
+    # keystoneauth reads [nova] auth_type, auth_url, username... (its
+    # options are registered when a plugin is loaded: faked here).
+    monkeypatch.setattr(ks_loading, "load_auth_from_conf_options", load_auth)
+    monkeypatch.setattr(ks_loading, "load_session_from_conf_options", load_session)
     adapter = nova.NovaNotifier._make_adapter()
+    assert loaded == {"auth": "nova", "session": ("nova", "the [nova] service user")}
+    assert adapter.session is session
     assert adapter.endpoint_override is None          # the catalog's compute endpoint
     assert adapter.service_type == "compute"
-    assert type(adapter.session.auth).__name__ == "Password"
-    assert adapter.session.auth._username == "neutron"
