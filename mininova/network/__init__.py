@@ -1,0 +1,43 @@
+"""mininova-network: a small network service standing for Neutron with the
+ML2 plugin and the linux bridge mechanism. docs/networking.md has the whole
+picture and the contract with Nova's side. Each module, and the Neutron
+module it mirrors:
+
+The server (``neutron-server``):
+
+- ``api/app.py``: routes, versions, extensions, error bodies
+  (``neutron/api/v2/router.py``, ``neutron/api/api_common.py``);
+- ``api/base.py``: the generic controller: bodies, policy, views
+  (``neutron/api/v2/base.py``);
+- ``api/attributes.py``: each resource's attributes and validators
+  (``neutron_lib/api/definitions/``, ``neutron_lib/api/validators``);
+- ``policy.py``: who may do what, per action and per attribute
+  (``neutron/policy.py``, ``neutron/conf/policies/``);
+- ``plugin.py``: networks, subnets, ports, binding, port status
+  (``neutron/db/db_base_plugin_v2.py``, ``neutron/plugins/ml2/plugin.py``);
+- ``ipam.py``: which addresses a port may get (``neutron/ipam/``);
+- ``models.py``, ``db.py``: the tables and their dicts
+  (``neutron/db/models_v2.py``, ``db_base_plugin_common.py``);
+- ``notifiers/nova.py``: external events to Nova (``neutron/notifiers/nova.py``);
+- ``plugin_rpc.py``: the server's answers to its agents
+  (``neutron/plugins/ml2/rpc.py``, ``neutron/api/rpc/handlers/dhcp_rpc.py``).
+
+Between them, ``agent_rpc.py``: the messages, topics and exchange
+(``neutron/agent/rpc.py``, the agent notifiers).
+
+The agents (``neutron-linuxbridge-agent``, ``neutron-dhcp-agent``):
+
+- ``agent/linuxbridge.py``: taps, bridges, ports up and down
+  (``linuxbridge_neutron_agent.py``, ``_common_agent.py``);
+- ``agent/dhcp.py``: the DHCP agent (``neutron/agent/dhcp/agent.py``);
+- ``linux/dhcp.py``: dnsmasq and the qdhcp- namespace
+  (``neutron/agent/linux/dhcp.py``);
+- ``agent/host_gateway.py``: the gateway address on the host (stands for a
+  router's ``qr-`` port);
+- ``linux/isolation.py``: the forwarding-drop rules (stands for having no
+  router: nothing is routed);
+- ``linux/ip_lib.py``, ``linux/bridge_lib.py``: ``ip`` commands
+  (``neutron/agent/linux/ip_lib.py``, ``bridge_lib.py``).
+
+``service.py`` puts the server and, on one host, its agents in one process.
+"""

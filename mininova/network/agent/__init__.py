@@ -1,0 +1,1 @@
+"""The agents: what runs on the hosts (mirrors ``neutron/agent/`` and the linux bridge agent)."""

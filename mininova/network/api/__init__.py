@@ -1,0 +1,1 @@
+"""The Networking API v2.0 (mirrors ``neutron/api/``)."""

@@ -1,0 +1,1 @@
+"""Telling Nova about ports (mirrors ``neutron/notifiers/``)."""

@@ -1,0 +1,57 @@
+"""The server's answers to its agents on the ``q-plugin`` topic (mirrors the
+``RpcCallbacks`` of ``neutron/plugins/ml2/rpc.py`` and
+``neutron/api/rpc/handlers/dhcp_rpc.py``).
+
+Each method is a thin door into :class:`mininova.network.plugin.Ml2Plugin`:
+the plugin does the work, so that what an agent causes (a port going
+ACTIVE, Nova's ``network-vif-plugged``) follows the same code as what the
+API causes. See :mod:`mininova.network.agent_rpc` for the message list.
+
+Neutron lets a DHCP agent create and update its port with several calls
+(``create_dhcp_port``, ``update_dhcp_port``) and decides on the agent which
+addresses it needs; here one call, ``setup_dhcp_port``, does it on the
+server.
+"""
+
+from oslo_log import log as logging
+
+LOG = logging.getLogger(__name__)
+
+
+class PluginRpcCallbacks:
+    NOT_RPC = frozenset()
+
+    def __init__(self, plugin):
+        self._plugin = plugin
+
+    # --- the L2 agents ------------------------------------------------------------
+
+    def get_devices_details_list(self, context, devices, agent_id, host):
+        return [self._plugin.get_device_details(device, host) for device in devices]
+
+    def update_device_up(self, context, device, agent_id, host):
+        LOG.debug("Device %s up at agent %s", device, agent_id)
+        return {"device": device,
+                "exists": self._plugin.update_device_status(device, host, up=True)}
+
+    def update_device_down(self, context, device, agent_id, host):
+        LOG.debug("Device %s no longer exists at agent %s", device, agent_id)
+        return {"device": device,
+                "exists": self._plugin.update_device_status(device, host, up=False)}
+
+    def count_ports_bound_to_host(self, context, network_id, host):
+        return self._plugin.count_ports_bound_to_host(network_id, host)
+
+    # --- the DHCP agents ----------------------------------------------------------
+
+    def get_active_networks(self, context, host):
+        return self._plugin.get_network_ids_with_subnets()
+
+    def get_network_info(self, context, network_id, host):
+        return self._plugin.get_network_info(network_id)
+
+    def setup_dhcp_port(self, context, network_id, host):
+        return self._plugin.setup_dhcp_port(network_id, host)
+
+    def release_dhcp_port(self, context, network_id, device_id):
+        self._plugin.release_dhcp_port(network_id, device_id)
