@@ -62,15 +62,33 @@ class Api:
                 time.sleep(0.5)
 
 
+def keystone_token_or_none():
+    """A token from the OS_* variables of an openrc, as any client gets one."""
+    if not os.environ.get("OS_AUTH_URL"):
+        return None
+    from keystoneauth1 import loading, session
+
+    auth = loading.get_plugin_loader("password").load_from_options(
+        auth_url=os.environ["OS_AUTH_URL"], username=os.environ["OS_USERNAME"],
+        password=os.environ["OS_PASSWORD"], project_name=os.environ["OS_PROJECT_NAME"],
+        user_domain_name=os.environ.get("OS_USER_DOMAIN_NAME", "Default"),
+        project_domain_name=os.environ.get("OS_PROJECT_DOMAIN_NAME", "Default"))
+    return session.Session(auth=auth).get_token()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:9696")
-    parser.add_argument("--token", default=os.environ.get("MININOVA_TOKEN", "admin:admin"))
+    parser.add_argument("--token", default=None,
+                        help="default: a Keystone token from the OS_* variables (as "
+                        "after `source /etc/mininova/openrc admin`), else noauth2's "
+                        "MININOVA_TOKEN or admin:admin")
     parser.add_argument("--name", default="private")
     parser.add_argument("--cidr", default="10.0.77.0/24")
     args = parser.parse_args()
 
-    api = Api(args.url, args.token)
+    api = Api(args.url, args.token or keystone_token_or_none()
+              or os.environ.get("MININOVA_TOKEN", "admin:admin"))
     api.wait()
     networks = api.call("GET", f"networks?name={args.name}")["networks"]
     if networks:

@@ -12,6 +12,7 @@ The lifecycle commands (stop, reboot, resize...) are in :mod:`.server_actions`
 and share this module's way of showing a server and of waiting for one.
 """
 
+import base64
 import sys
 
 import prettytable
@@ -38,6 +39,14 @@ def add_commands(commands):
     boot.add_argument("--hint", action="append", default=[], metavar="KEY=VALUE",
                       help="a scheduler hint, such as group=<server group id>; repeatable")
     boot.add_argument("--key-name", help="a key pair of yours, for the guest's SSH logins")
+    boot.add_argument("--config-drive", choices=["true", "false"], default=None,
+                      help="give the guest a config drive (its metadata on a cdrom)")
+    boot.add_argument("--user-data", metavar="FILE",
+                      help="a file the guest gets as its user data (a #! script runs)")
+    boot.add_argument("--nic", action="append", default=[],
+                      metavar="net-id=ID[,v4-fixed-ip=IP]|port-id=ID|auto|none",
+                      help="a network interface (repeatable): on a network, or a port; "
+                      "auto (the default: the project's network) or none")
     boot.add_argument("--min-count", type=int)
     boot.add_argument("--max-count", type=int)
     boot.add_argument("--wait", "--poll", action="store_true",
@@ -99,13 +108,40 @@ def do_boot(client, args):
                                    scheduler_hints=_hints(args.hint),
                                    min_count=args.min_count, max_count=args.max_count,
                                    availability_zone=args.availability_zone,
-                                   key_name=args.key_name)
+                                   key_name=args.key_name,
+                                   config_drive=(args.config_drive == "true"
+                                                 if args.config_drive else None),
+                                   user_data=_user_data(args.user_data),
+                                   networks=_networks(args.nic))
     if not args.wait:
         print_dict(server_for_display(client.get_server(created["id"])))
         return 0
     server = _wait_for_build(client, created["id"], args.name, args.timeout)
     print_dict(server_for_display(server))
     return 0 if server["status"] == "ACTIVE" else 1
+
+
+def _user_data(path):
+    if path is None:
+        return None
+    with open(path, "rb") as f:
+        return base64.b64encode(f.read()).decode()
+
+
+def _networks(nics):
+    """novaclient's ``--nic`` options as the API's ``networks``: None when
+    none is given (the API's default, auto)."""
+    if not nics:
+        return None
+    if nics in (["auto"], ["none"]):
+        return nics[0]
+    networks = []
+    for nic in nics:
+        fields = dict(key_value(part, "--nic") for part in nic.split(","))
+        request = {"uuid": fields.get("net-id"), "port": fields.get("port-id"),
+                   "fixed_ip": fields.get("v4-fixed-ip")}
+        networks.append({key: value for key, value in request.items() if value})
+    return networks
 
 
 def _hints(pairs):

@@ -145,19 +145,30 @@ class API:
         return [{"uuid": network["id"]} for network in networks]
 
     def _port_for(self, context, instance, request, host):
-        binding = {"device_id": instance["uuid"],
-                   "device_owner": DEVICE_OWNER_PREFIX + (instance.get("availability_zone")
-                                                          or CONF.default_availability_zone),
-                   "binding:host_id": host}
-        if request.get("port"):
-            port = self._put(context, f"/v2.0/ports/{request['port']}", {"port": binding},
-                             admin=True)["port"]
-            return self._vif(context, port, preserve_on_delete=True)
-        body = {"network_id": request["uuid"], **binding}
+        """The port of one request: made as the user (the port is the
+        project's), then bound to ``host`` with the service's rights (only
+        an admin or a service may set a binding), as Nova does."""
+        preserve_on_delete = bool(request.get("port"))
+        port_id = request.get("port") or self._create_port(context, instance, request)["id"]
+        try:
+            port = self._put(context, f"/v2.0/ports/{port_id}", {"port": {
+                "device_id": instance["uuid"],
+                "device_owner": DEVICE_OWNER_PREFIX + (instance.get("availability_zone")
+                                                       or CONF.default_availability_zone),
+                "binding:host_id": host, "binding:profile": {},
+                "dns_name": instance.get("hostname") or ""}}, admin=True)["port"]
+        except Exception:
+            if not preserve_on_delete:
+                self._delete(context, f"/v2.0/ports/{port_id}", admin=True)
+            raise
+        return self._vif(context, port, preserve_on_delete)
+
+    def _create_port(self, context, instance, request):
+        body = {"network_id": request["uuid"], "device_id": instance["uuid"],
+                "admin_state_up": True, "tenant_id": instance["project_id"]}
         if request.get("fixed_ip"):
             body["fixed_ips"] = [{"ip_address": request["fixed_ip"]}]
-        port = self._post(context, "/v2.0/ports", {"port": body}, admin=True)["port"]
-        return self._vif(context, port)
+        return self._post(context, "/v2.0/ports", {"port": body})["port"]
 
     def _vif(self, context, port, preserve_on_delete=False):
         network = self._network(context, port["network_id"])
@@ -170,8 +181,8 @@ class API:
             try:
                 if vif.get("preserve_on_delete"):
                     self._put(context, f"/v2.0/ports/{vif['id']}", {"port": {
-                        "device_id": "", "device_owner": "", "binding:host_id": None}},
-                        admin=True)
+                        "device_id": "", "device_owner": "", "binding:host_id": None,
+                        "dns_name": ""}}, admin=True)
                 else:
                     self._delete(context, f"/v2.0/ports/{vif['id']}", admin=True)
             except exception.NotFound:
