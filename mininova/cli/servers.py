@@ -112,7 +112,7 @@ def do_boot(client, args):
                                    config_drive=(args.config_drive == "true"
                                                  if args.config_drive else None),
                                    user_data=_user_data(args.user_data),
-                                   networks=_networks(args.nic))
+                                   networks=_requested_networks(args.nic))
     if not args.wait:
         print_dict(server_for_display(client.get_server(created["id"])))
         return 0
@@ -128,7 +128,7 @@ def _user_data(path):
         return base64.b64encode(f.read()).decode()
 
 
-def _networks(nics):
+def _requested_networks(nics):
     """novaclient's ``--nic`` options as the API's ``networks``: None when
     none is given (the API's default, auto)."""
     if not nics:
