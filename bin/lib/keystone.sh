@@ -109,6 +109,7 @@ bootstrap_keystone() {
         --host "$SERVICE_HOST"
     keystone_setup client-config --dir "$CONF_DIR" --auth-url "$KEYSTONE_URL" \
         --passwords "$CONF_DIR/passwords"
+    link_clouds_yaml
     link_openstack_command
 }
 
@@ -118,6 +119,19 @@ bootstrap_keystone() {
 keystone_add_service() {
     keystone_setup add-service --auth-url "$KEYSTONE_URL" --passwords "$CONF_DIR/passwords" \
         --host "$SERVICE_HOST" "$@"
+}
+
+# Where every OpenStack client looks for clouds.yaml without being told
+# (openstack --os-cloud mininova-admin, openstacksdk, gophercloud); never
+# replacing one that is not ours.
+link_clouds_yaml() {
+    local link=/etc/openstack/clouds.yaml
+    mkdir -p /etc/openstack
+    if [[ -e $link || -L $link ]] && [[ $(readlink "$link") != "$CONF_DIR/clouds.yaml" ]]; then
+        echo "keeping $link (not ours); ours is $CONF_DIR/clouds.yaml"
+    else
+        ln -sf "$CONF_DIR/clouds.yaml" "$link"
+    fi
 }
 
 # Never replace an openstack command that is not ours.
