@@ -9,6 +9,7 @@ from oslo_config import cfg
 
 from mininova.conf import (
     api,
+    cinder,
     compute,
     database,
     glance,
@@ -23,6 +24,7 @@ from mininova.conf import (
     scheduler,
     service,
     service_user,
+    volume,
 )
 
 CONF = cfg.CONF
@@ -42,6 +44,8 @@ ALL_MODULES = (
     neutron,
     quota,
     service_user,
+    cinder,
+    volume,
 )
 
 for _module in ALL_MODULES:

@@ -13,7 +13,8 @@ def cloud(conf, request):
     """The running cloud; ``@pytest.mark.hosts("h1", "h2")`` names its computes."""
     marker = request.node.get_closest_marker("hosts")
     hosts = list(marker.args) if marker else ["host1"]
-    running = AllInOne().start(compute_hosts=hosts, api_port=0, image_port=0)
+    running = AllInOne().start(compute_hosts=hosts, api_port=0, image_port=0,
+                               volume_port=0)
     yield running
     running.stop()
 
