@@ -331,8 +331,9 @@ class API:
                 reason=f"Volume {volume['id']} status must be "
                        f"{fields.build_or_str(fields.RESERVABLE_STATUSES)} to reserve, but the "
                        f"current status is {refused['status']}.")
-        LOG.info("Attaching volume %(volume_id)s to instance %(instance)s.",
-                 {"volume_id": volume["id"], "instance": instance_uuid})
+        LOG.info("Reserved volume %(volume_id)s for instance %(instance)s: attachment "
+                 "%(attachment_id)s", {"volume_id": volume["id"], "instance": instance_uuid,
+                                       "attachment_id": attachment["id"]})
         if connector:
             try:
                 self.manager.attachment_update(context, volume["id"], attachment["id"],

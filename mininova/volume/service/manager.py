@@ -242,6 +242,10 @@ class VolumeManager:
             attachment = models.attachment_get(self.engine, attachment_id)
             if attachment is None:
                 raise exception.VolumeAttachmentNotFound(filter=f"attachment_id = {attachment_id}")
+            LOG.info("Attaching volume %(volume_id)s to instance %(instance)s at mountpoint "
+                     "%(mount)s on host %(host)s.",
+                     {"volume_id": volume_id, "instance": attachment["instance_uuid"],
+                      "mount": connector.get("mountpoint"), "host": connector.get("host")})
             try:
                 export = self._open_export(volume_id, attachment)
             except Exception as exc:
