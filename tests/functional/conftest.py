@@ -5,6 +5,7 @@ import pytest
 
 from mininova.cli import shell
 from mininova.cmd.all import AllInOne
+from mininova.volume.service import nbd
 from tests.functional.helpers import make_client
 
 
@@ -17,6 +18,9 @@ def cloud(conf, request):
                                volume_port=0)
     yield running
     running.stop()
+    # The volume service's NBD exports outlive it on purpose (guests keep
+    # their disks); a test's must not outlive the test.
+    nbd.stop_all_children()
 
 
 @pytest.fixture

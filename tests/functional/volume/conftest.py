@@ -9,7 +9,6 @@ killed, and the volume files, downloads and database are removed.
 """
 
 import os
-import random
 import shutil
 import signal
 
@@ -26,11 +25,8 @@ from tests.functional.volume import helpers
 @pytest.fixture
 def volume_conf(conf, tmp_path):
     """CONF for the volume service: state under tmp_path (the defaults put
-    the database, volumes and downloads there), and a window of NBD ports
-    of its own, away from the default 10809 and the ephemeral range."""
-    base = random.randrange(12000, 19800, 20)
-    CONF.set_override("nbd_port_min", base, "volume")
-    CONF.set_override("nbd_port_max", base + 19, "volume")
+    the database, volumes and downloads there) and a window of NBD ports
+    of its own (the ``conf`` fixture's); all of it removed after."""
     yield conf
     _leave_nothing_behind(tmp_path)
 
