@@ -17,10 +17,10 @@ The steps, as Cinder takes them for a file-backed volume:
    compute applies to its base images);
 3. refuse an image whose virtual size does not fit the volume (Cinder's
    ``Image virtual size is %dGB and doesn't fit in a volume of size %dGB.``);
-4. ``qemu-img convert -f <format> -O raw`` into the volume file, whatever
-   the format, raw too (Cinder does the same: the copy is sparse, and the
-   input format is never guessed), logging ``Converted 2252.00 MB image at
-   466.98 MB/s`` with the image's virtual size;
+4. ``qemu-img convert -f <format> -O raw -t none`` into the volume file,
+   whatever the format, raw too (Cinder does the same: the copy is sparse,
+   and the input format is never guessed), logging ``Converted 2252.00 MB
+   image at 466.98 MB/s`` with the image's virtual size;
 5. grow the file to the volume's size (the image may be smaller).
 
 The downloaded file is removed whatever happens; what is left at start-up
@@ -43,6 +43,7 @@ from mininova import utils
 from mininova.conf import CONF
 from mininova.image import glance
 from mininova.virt import format_inspector, images
+from mininova.virt.libvirt import utils as libvirt_utils
 from mininova.volume.service import exception
 
 LOG = logging.getLogger(__name__)
@@ -83,12 +84,18 @@ def check_virtual_size(virtual_size, volume_size_gb, image_id):
 def convert_image(source, dest, source_format, virtual_size):
     """qemu-img convert into the raw volume file, with Cinder's speed line.
 
-    The output uses qemu-img's default cache mode (writeback, flushed when
-    qemu-img closes the file), as Cinder does for files; ``-t none``
-    (O_DIRECT) is what Cinder uses for block devices only.
+    The volume is written with ``-t none`` (O_DIRECT) where the filesystem
+    allows it, else ``writethrough``: once qemu-img exits the data is on the
+    disk, so a volume said ``available`` survives a crash of the host. That
+    is Cinder's choice for block devices and Nova's for its base images;
+    for files Cinder leaves qemu-img's default, ``unsafe`` (no flush at
+    all). Measured here, ``-t none`` is also the fastest durable mode: the
+    written data does not go through the page cache (bench/volume.py).
     """
+    cache_mode = ("none" if libvirt_utils.supports_direct_io(os.path.dirname(dest))
+                  else "writethrough")
     started = time.monotonic()
-    images.convert_image(source, dest, source_format, "raw", cache_mode="writeback")
+    images.convert_image(source, dest, source_format, "raw", cache_mode=cache_mode)
     elapsed = max(time.monotonic() - started, 1e-6)
     size_mb = virtual_size / units.Mi
     LOG.info("Converted %(sz).2f MB image at %(mbps).2f MB/s",
