@@ -23,6 +23,7 @@ import requests
 
 from tests.functional.volume.helpers import MIB, daemons_under, pattern_reads_back, qemu_io
 from tests.integration.deployment import free_port
+from tests.integration.keystone import KEYSTONE_VENV
 
 BIN = Path(sys.executable).parent
 PR_SET_CHILD_SUBREAPER = 36
@@ -37,47 +38,63 @@ def _subreaper(on):
 
 
 class VolumeProcess:
-    def __init__(self, workdir):
+    """mininova-volume (and, with ``image=True``, mininova-image) as processes."""
+
+    def __init__(self, workdir, config=None, image=False):
         self.workdir = workdir
         self.port = free_port()
+        self.image_port = free_port() if image else None
         nbd_base = random.randrange(12000, 19800, 20)  # as tests/conftest.py's
         self.conf = workdir / "mininova.conf"
         (workdir / "state").mkdir()
         (workdir / "log").mkdir()
-        self.conf.write_text(f"""[DEFAULT]
-state_path = {workdir}/state
-log_dir = {workdir}/log
-debug = True
-[volume]
-osapi_volume_listen = 127.0.0.1
-osapi_volume_listen_port = {self.port}
-nbd_port_min = {nbd_base}
-nbd_port_max = {nbd_base + 19}
-""")
+        sections = {
+            "DEFAULT": {"state_path": f"{workdir}/state", "log_dir": f"{workdir}/log",
+                        "debug": "True"},
+            "volume": {"osapi_volume_listen": "127.0.0.1",
+                       "osapi_volume_listen_port": str(self.port),
+                       "nbd_port_min": str(nbd_base), "nbd_port_max": str(nbd_base + 19)},
+        }
+        if image:
+            sections["image_service"] = {"bind_host": "127.0.0.1",
+                                         "bind_port": str(self.image_port)}
+            sections["glance"] = {"api_servers": f"http://127.0.0.1:{self.image_port}"}
+        for section, options in (config or {}).items():
+            sections.setdefault(section, {}).update(options)
+        self.conf.write_text("".join(
+            f"[{section}]\n" + "".join(f"{k} = {v}\n" for k, v in options.items())
+            for section, options in sections.items()))
         self.url = f"http://127.0.0.1:{self.port}/v3/demo"
         self.process = None
+        self.image_process = None
 
     def start(self):
-        out = open(self.workdir / "log" / "stdout", "ab")
-        self.process = subprocess.Popen([BIN / "mininova-volume", "--config-file", self.conf],
-                                        stdout=out, stderr=out, start_new_session=True)
+        if self.image_port and self.image_process is None:
+            self.image_process = self._spawn("mininova-image", self.image_port)
+        self.process = self._spawn("mininova-volume", self.port)
+
+    def _spawn(self, name, port):
+        out = open(self.workdir / "log" / f"{name}.stdout", "ab")
+        process = subprocess.Popen([BIN / name, "--config-file", self.conf], stdout=out,
+                                   stderr=out, start_new_session=True)
         deadline = time.monotonic() + 30
         while True:
-            assert self.process.poll() is None, self.log()[-2000:]
+            assert process.poll() is None, self.log(name)[-2000:]
             try:
-                requests.get(f"http://127.0.0.1:{self.port}/", timeout=1)
-                return
+                requests.get(f"http://127.0.0.1:{port}/", timeout=1)
+                return process
             except requests.ConnectionError:
-                assert time.monotonic() < deadline, "mininova-volume did not answer"
+                assert time.monotonic() < deadline, f"{name} did not answer"
                 time.sleep(0.1)
 
     def stop(self, signum=signal.SIGTERM):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signum)
-            self.process.wait(timeout=30)
+        for process in (self.process, self.image_process):
+            if process and process.poll() is None:
+                os.killpg(process.pid, signum)
+                process.wait(timeout=30)
 
-    def log(self):
-        path = self.workdir / "log" / "mininova-volume.log"
+    def log(self, name="mininova-volume"):
+        path = self.workdir / "log" / f"{name}.log"
         return path.read_text() if path.exists() else ""
 
     def request(self, method, path, **kwargs):
@@ -85,17 +102,29 @@ nbd_port_max = {nbd_base + 19}
 
 
 @pytest.fixture
-def service(tmp_path):
+def services(tmp_path):
+    """Make :class:`VolumeProcess` objects; everything they started is
+    killed and reaped after the test, exports included."""
+    made = []
     _subreaper(True)
-    volume = VolumeProcess(tmp_path)
+
+    def make(**kwargs):
+        made.append(VolumeProcess(tmp_path, **kwargs))
+        return made[-1]
     try:
-        yield volume
+        yield make
     finally:
-        volume.stop(signal.SIGKILL)
+        for volume in made:
+            volume.stop(signal.SIGKILL)
         for pid in daemons_under(str(tmp_path)):
             os.kill(pid, signal.SIGKILL)
         _reap_orphans(str(tmp_path))
         _subreaper(False)
+
+
+@pytest.fixture
+def service(services):
+    return services()
 
 
 def _reap_orphans(path):
@@ -174,3 +203,55 @@ def test_exports_outlive_the_service_and_are_adopted(service, tmp_path, how):
     assert daemons_under(str(tmp_path)) == []
     # Ours to reap now (re-parented): it ended, and leaves no zombie.
     os.waitpid(daemon, 0)
+
+
+def test_behind_keystone_with_the_openstack_client(services, keystone, tmp_path):
+    """The real Keystone in front (keystonemiddleware), the service in the
+    catalog as block-storage/volumev3 as the quickstart puts it, and
+    python-openstackclient, unchanged, making a volume from an image: the
+    volume service downloads the image with the user's token."""
+    from tests.integration.test_keystone_auth import keystone_config
+
+    service = services(config=keystone_config(keystone), image=True)
+    service.start()
+    keystone.add_service("image", f"http://127.0.0.1:{service.image_port}")
+    keystone.add_service("block-storage", f"http://127.0.0.1:{service.port}/v3/$(project_id)s")
+    assert requests.get(service.url + "/volumes", timeout=10).status_code == 401
+    assert requests.get(f"http://127.0.0.1:{service.port}/v3", timeout=10).status_code == 200
+
+    creds = keystone.credentials("demo")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OS_")}
+    env.update(OS_AUTH_URL=keystone.auth_url, OS_USERNAME="demo",
+               OS_PASSWORD=creds["password"], OS_PROJECT_NAME="demo",
+               OS_USER_DOMAIN_NAME="Default", OS_PROJECT_DOMAIN_NAME="Default",
+               OS_REGION_NAME="RegionOne", PYTHONDONTWRITEBYTECODE="1")
+
+    def openstack(*args):
+        result = subprocess.run([str(KEYSTONE_VENV / "bin" / "openstack"), *args], env=env,
+                                text=True, capture_output=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout.strip()
+
+    image_file = tmp_path / "tiny.qcow2"
+    subprocess.run(["qemu-img", "create", "-f", "qcow2", str(image_file), "16M"], check=True,
+                   capture_output=True)
+    qemu_io(str(image_file), f"write -P 0x5c 0 {MIB}", fmt="qcow2")
+    openstack("image", "create", "--disk-format", "qcow2", "--file", str(image_file), "tiny")
+    openstack("volume", "create", "--image", "tiny", "--size", "1", "v1")
+    deadline = time.monotonic() + 60
+    while (status := openstack("volume", "show", "v1", "-f", "value", "-c", "status")) != (
+            "available"):
+        assert status in ("creating", "downloading") and time.monotonic() < deadline, status
+        time.sleep(0.5)
+    volume_id = openstack("volume", "show", "v1", "-f", "value", "-c", "id")
+    assert pattern_reads_back(str(tmp_path / "state" / "volumes" / f"volume-{volume_id}"),
+                              "0x5c", 0, MIB)
+    # The download reached the image service as the demo user (its log
+    # line's context names the user and project), not as a service.
+    demo_user = openstack("token", "issue", "-f", "value", "-c", "user_id")
+    downloads = [line for line in service.log("mininova-image").splitlines()
+                 if '"GET /v2/images/' in line and '/file"' in line]
+    assert downloads and all(demo_user in line for line in downloads), downloads
+    assert "Created volume successfully." in service.log()
+    assert openstack("volume", "list", "-f", "value", "-c", "Name") == "v1"
+    openstack("volume", "delete", "v1")

@@ -82,7 +82,9 @@ class VolumeManager:
         LOG.info("Driver initialization completed successfully.")
 
     def stop(self):
-        """Wait for the running tasks; the exports keep serving (see :mod:`.nbd`)."""
+        """Wait for the running tasks; tasks not started yet are dropped (the
+        next start finishes their deletes and sets their creates to error,
+        see :meth:`init_host`). The exports keep serving (see :mod:`.nbd`)."""
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     def cast(self, method, context, *args):
@@ -274,9 +276,9 @@ class VolumeManager:
         volume = {"id": volume_id}
         name = volume_driver.volume_name(volume_id)
         known = attachment["connection_info"] or {}
-        if known.get("port") and self.target.find_daemon(attachment["id"]) is not None:
-            return nbd.Export(known["host"], known["port"], name,
-                              self.target.find_daemon(attachment["id"]))
+        pid = self.target.find_daemon(attachment["id"])
+        if known.get("port") and pid is not None:
+            return nbd.Export(known["host"], known["port"], name, pid)
         with self._port_lock:
             return self.target.create_export(self.driver.local_path(volume), name,
                                              attachment["id"], self._ports_in_use())

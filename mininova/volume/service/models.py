@@ -408,8 +408,8 @@ def attachment_destroy(engine, attachment_id):
 def snapshot_create(engine, values, volume_statuses):
     """Make the snapshot record if its volume is still in one of
     ``volume_statuses`` (Cinder checks again after the insert; here the
-    check and the insert are one transaction). Returns the snapshot, or
-    ``(None, volume)`` when refused."""
+    check and the insert are one transaction). Returns ``(snapshot, None)``,
+    or ``(None, volume)`` with the volume as it was when refused."""
     with _session(engine, writer=True) as session:
         volume = session.get(Volume, values["volume_id"], with_for_update=True)
         if volume is None or volume.deleted or volume.status not in volume_statuses:

@@ -30,7 +30,7 @@ volume types), groups and backups as sources (400), scheduler hints, the
 volume summary, the 3.60 time filters, sorting other than newest first.
 """
 
-from flask import Response, jsonify, request
+from flask import Response, g, jsonify, request
 
 from mininova.volume.service import common, exception, models, views
 from mininova.volume.service import microversions as mv
@@ -106,10 +106,10 @@ class VolumeController:
                 values[column] = common.string_field(body, key)
         if "metadata" in body:
             values["metadata"] = common.metadata_field(body)
-        if not values:
-            raise exception.Invalid(message="Missing required element 'volume' in request "
-                                            "body.")
-        return jsonify({"volume": _detail(api.update(context, volume, values))})
+        if values:
+            volume = api.update(context, volume, values)
+        # Nothing to change is no error before 3.53, as in Cinder.
+        return jsonify({"volume": _detail(volume)})
 
     def delete(self, project_id, volume_id):
         context = common.context()
@@ -125,8 +125,12 @@ def _detail(volume):
 
 
 def _type_name(volume_type_id):
-    volume_type = models.volume_type_get(common.services().engine, volume_type_id)
-    return volume_type["name"] if volume_type else volume_type_id
+    """The type's name, as the view shows it; looked up once per request."""
+    names = g.setdefault("volume_type_names", {})
+    if volume_type_id not in names:
+        volume_type = models.volume_type_get(common.services().engine, volume_type_id)
+        names[volume_type_id] = volume_type["name"] if volume_type else volume_type_id
+    return names[volume_type_id]
 
 
 def _list_filters():
