@@ -80,6 +80,32 @@ class InstanceNotFound(NotFound):
     msg_fmt = "Instance %(instance_id)s could not be found."
 
 
+class PortNotFound(NotFound):
+    msg_fmt = "Port id %(port_id)s could not be found."
+
+
+class NetworkNotFound(NotFound):
+    msg_fmt = "Network %(network_id)s could not be found."
+
+
+class VersionNotFoundForAPIMethod(NotFound):
+    # What Nova answers for an API its requested microversion does not have
+    # (``GET /servers/<id>/tags`` at 2.25): a plain 404.
+    msg_fmt = "The resource could not be found."
+
+
+class MarkerNotFound(NotFound):
+    msg_fmt = "Marker %(marker)s could not be found."
+
+
+class InstanceTagNotFound(NotFound):
+    msg_fmt = "Instance %(instance_id)s has no tag '%(tag)s'"
+
+
+class MigrationNotFound(NotFound):
+    msg_fmt = "Migration %(migration_id)s could not be found."
+
+
 class MigrationNotFoundByStatus(NotFound):
     msg_fmt = "Migration not found for instance %(instance_id)s with status %(status)s."
 
@@ -151,6 +177,10 @@ class InstanceInvalidState(Conflict):
                "%(attr)s %(state)s")
 
 
+class InstanceIsLocked(Conflict):
+    msg_fmt = "Instance %(instance_uuid)s is locked"
+
+
 class InstanceNotReady(Conflict):
     msg_fmt = "Instance %(instance_id)s is not ready"
 
@@ -204,6 +234,10 @@ class InvalidAggregateActionUpdate(InvalidAggregateAction):
 
 class InvalidAggregateActionUpdateMeta(InvalidAggregateAction):
     msg_fmt = "Cannot update metadata of aggregate %(aggregate_id)s. Reason: %(reason)s."
+
+
+class TooManyTags(Invalid):
+    msg_fmt = "The number of tags exceeded the per-server limit %(max_count)d"
 
 
 class RequestTooLarge(MininovaException):
@@ -264,6 +298,11 @@ class NoValidHost(MininovaException):
 
 class MaxRetriesExceeded(NoValidHost):
     msg_fmt = "Exceeded maximum number of retries. %(reason)s"
+
+
+class InterfaceAttachFailed(MininovaException):
+    msg_fmt = "Failed to attach network adapter device to %(instance_uuid)s"
+    safe = True
 
 
 class VirtualInterfaceCreateException(MininovaException):

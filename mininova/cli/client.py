@@ -10,6 +10,11 @@ import os
 
 import requests
 
+# The microversions the command asks for where it shows what a later one
+# added (2.1 everywhere else, so that its bodies stay v2.1's).
+INSTANCE_ACTIONS_VERSION = "2.51"
+SERVER_GROUPS_VERSION = "2.13"
+
 # Glance's media type for a JSON patch of an image's metadata.
 JSON_PATCH_MEDIA_TYPE = "application/openstack-images-v2.1-json-patch"
 
@@ -46,7 +51,12 @@ class Client:
             return response.json()
         return response
 
-    def compute(self, method, path, **kwargs):
+    def compute(self, method, path, microversion=None, **kwargs):
+        """A compute API request; at 2.1 unless ``microversion`` asks for
+        another (as novaclient does per call, for the fields it shows)."""
+        if microversion:
+            kwargs["headers"] = dict(kwargs.get("headers") or {},
+                                     **{"OpenStack-API-Version": f"compute {microversion}"})
         return self._request(method, f"{self.compute_url}{path}", **kwargs)
 
     def image(self, method, path, **kwargs):
@@ -80,11 +90,37 @@ class Client:
     def find_server(self, name_or_id):
         return _find(self.list_servers(), name_or_id, "server")
 
-    def server_action(self, server_id, action, info=None):
+    def server_action(self, server_id, action, info=None, microversion=None):
         """``POST /servers/<id>/action`` with Nova's body ``{action: info}``
         (``os-stop``, ``reboot``, ``resize``...); the response."""
         return self.compute("POST", f"/servers/{server_id}/action", expect_json=False,
-                            json={action: info})
+                            json={action: info}, microversion=microversion)
+
+    def update_server(self, server_id, **fields):
+        """``PUT /servers/<id>``: ``name`` and (2.19) ``description``."""
+        return self.compute("PUT", f"/servers/{server_id}", json={"server": fields},
+                            microversion="2.19")["server"]
+
+    # --- server tags (2.26) ------------------------------------------------------
+
+    def list_server_tags(self, server_id):
+        return self.compute("GET", f"/servers/{server_id}/tags", microversion="2.26")["tags"]
+
+    def add_server_tag(self, server_id, tag):
+        self.compute("PUT", f"/servers/{server_id}/tags/{tag}", microversion="2.26",
+                     expect_json=False)
+
+    def set_server_tags(self, server_id, tags):
+        return self.compute("PUT", f"/servers/{server_id}/tags", json={"tags": tags},
+                            microversion="2.26")["tags"]
+
+    def delete_server_tag(self, server_id, tag):
+        self.compute("DELETE", f"/servers/{server_id}/tags/{tag}", microversion="2.26",
+                     expect_json=False)
+
+    def delete_server_tags(self, server_id):
+        self.compute("DELETE", f"/servers/{server_id}/tags", microversion="2.26",
+                     expect_json=False)
 
     def create_server_image(self, server_id, name, metadata=None):
         """Snapshot the server; the new image's id, the last element of the
@@ -103,11 +139,14 @@ class Client:
         return response.json()["server"], response.headers.get("x-compute-request-id")
 
     def list_instance_actions(self, server_id):
-        return self.compute("GET", f"/servers/{server_id}/os-instance-actions")[
-            "instanceActions"]
+        # 2.21: a deleted server's actions too.
+        return self.compute("GET", f"/servers/{server_id}/os-instance-actions",
+                            microversion=INSTANCE_ACTIONS_VERSION)["instanceActions"]
 
     def get_instance_action(self, server_id, request_id):
-        return self.compute("GET", f"/servers/{server_id}/os-instance-actions/{request_id}")[
+        # 2.51: the events for a non-admin too (without their traceback).
+        return self.compute("GET", f"/servers/{server_id}/os-instance-actions/{request_id}",
+                            microversion=INSTANCE_ACTIONS_VERSION)[
             "instanceAction"]
 
     def scheduler_explain(self, server_id):
@@ -178,7 +217,8 @@ class Client:
     # --- admin -----------------------------------------------------------------------
 
     def list_services(self):
-        return self.compute("GET", "/os-services")["services"]
+        # 2.11: forced_down.
+        return self.compute("GET", "/os-services", microversion="2.11")["services"]
 
     def list_hypervisors(self, detailed=False):
         path = "/os-hypervisors/detail" if detailed else "/os-hypervisors"
@@ -208,21 +248,25 @@ class Client:
     # --- aggregates and availability zones ----------------------------------------------
 
     def list_aggregates(self):
-        return self.compute("GET", "/os-aggregates")["aggregates"]
+        # 2.41: each aggregate's uuid.
+        return self.compute("GET", "/os-aggregates", microversion="2.41")["aggregates"]
 
     def get_aggregate(self, aggregate_id):
-        return self.compute("GET", f"/os-aggregates/{aggregate_id}")["aggregate"]
+        return self.compute("GET", f"/os-aggregates/{aggregate_id}",
+                            microversion="2.41")["aggregate"]
 
     def find_aggregate(self, name_or_id):
         return _find(self.list_aggregates(), name_or_id, "aggregate")
 
     def create_aggregate(self, name, availability_zone=None):
         body = {"aggregate": {"name": name, "availability_zone": availability_zone}}
-        return self.compute("POST", "/os-aggregates", json=body)["aggregate"]
+        return self.compute("POST", "/os-aggregates", json=body,
+                            microversion="2.41")["aggregate"]
 
     def update_aggregate(self, aggregate_id, **values):
         body = {"aggregate": values}
-        return self.compute("PUT", f"/os-aggregates/{aggregate_id}", json=body)["aggregate"]
+        return self.compute("PUT", f"/os-aggregates/{aggregate_id}", json=body,
+                            microversion="2.41")["aggregate"]
 
     def delete_aggregate(self, aggregate_id):
         self.compute("DELETE", f"/os-aggregates/{aggregate_id}", expect_json=False)
@@ -230,7 +274,7 @@ class Client:
     def aggregate_action(self, aggregate_id, action, values):
         """``add_host``/``remove_host`` ({"host"}), ``set_metadata`` ({"metadata"})."""
         return self.compute("POST", f"/os-aggregates/{aggregate_id}/action",
-                            json={action: values})["aggregate"]
+                            json={action: values}, microversion="2.41")["aggregate"]
 
     def list_availability_zones(self, detailed=True):
         path = "/os-availability-zone/detail" if detailed else "/os-availability-zone"
@@ -240,10 +284,13 @@ class Client:
 
     def list_server_groups(self, all_projects=False):
         params = {"all_projects": "True"} if all_projects else {}
-        return self.compute("GET", "/os-server-groups", params=params)["server_groups"]
+        # 2.13: project_id and user_id.
+        return self.compute("GET", "/os-server-groups", params=params,
+                            microversion=SERVER_GROUPS_VERSION)["server_groups"]
 
     def get_server_group(self, group_id):
-        return self.compute("GET", f"/os-server-groups/{group_id}")["server_group"]
+        return self.compute("GET", f"/os-server-groups/{group_id}",
+                            microversion=SERVER_GROUPS_VERSION)["server_group"]
 
     def find_server_group(self, name_or_id):
         # By id first, which also finds another project's group for an admin.
@@ -256,7 +303,8 @@ class Client:
 
     def create_server_group(self, name, policy):
         body = {"server_group": {"name": name, "policies": [policy]}}
-        return self.compute("POST", "/os-server-groups", json=body)["server_group"]
+        return self.compute("POST", "/os-server-groups", json=body,
+                            microversion=SERVER_GROUPS_VERSION)["server_group"]
 
     def delete_server_group(self, group_id):
         self.compute("DELETE", f"/os-server-groups/{group_id}", expect_json=False)

@@ -1,6 +1,6 @@
 """The lifecycle commands of ``mininova``: stop, start, reboot, pause,
-unpause, suspend, resume, resize, resize-confirm, resize-revert, migrate and
-rebuild (the server action commands of novaclient's ``novaclient/v2/shell.py``,
+unpause, suspend, resume, resize, resize-confirm, resize-revert, migrate,
+rebuild, lock and unlock (the server action commands of novaclient's ``novaclient/v2/shell.py``,
 over the actions of its ``novaclient/v2/servers.py``). Snapshots are
 ``image-create <server> <name>``, in :mod:`.images`.
 
@@ -18,8 +18,11 @@ and says why from the action's record (``os-instance-actions``): a resize
 the scheduler could not place leaves the server ACTIVE, which is not
 success.
 
+``lock`` and ``unlock`` print nothing, as novaclient's: they are done when
+the API answers. ``lock --reason`` asks microversion 2.73.
+
 Left out: ``--all-tenants`` lookups by name, rebuild's password, files,
-key and user data, migrate's ``--host`` (2.56), lock, rescue, shelve.
+key and user data, migrate's ``--host`` (2.56), rescue, shelve.
 """
 
 from mininova.cli.servers import server_for_display, task_over, wait_for_action
@@ -86,6 +89,14 @@ def add_commands(commands):
     rebuild.add_argument("image", help="name or ID of the new image")
 
 
+    lock = add_command(commands, "lock", do_lock,
+                       "Lock a server: only an admin may then act on it.")
+    lock.add_argument("--reason", help="why it is locked (shown as locked_reason)")
+    lock.add_argument("server", nargs="+", help="name or ID of server(s)")
+    add_command(commands, "unlock", do_unlock, "Unlock a server.").add_argument(
+        "server", nargs="+", help="name or ID of server(s)")
+
+
 def _add_poll(command, help_text):
     command.add_argument("--poll", action="store_true", help=help_text)
     command.add_argument("--timeout", type=int, default=POLL_TIMEOUT,
@@ -130,6 +141,21 @@ def _act_on_servers(client, args, names, name, action, info, accepted, end_statu
             code |= wait_for_action(client, server, args.timeout, end_statuses, request_id,
                                     name)
     return code
+
+
+# --- lock -----------------------------------------------------------------------------
+
+def do_lock(client, args):
+    info = {"locked_reason": args.reason} if args.reason else None
+    return act_on_each(args.server, lambda name: client.server_action(
+        client.find_server(name)["id"], "lock", info, microversion="2.73"), None,
+        "Unable to lock the specified server(s).")
+
+
+def do_unlock(client, args):
+    return act_on_each(args.server, lambda name: client.server_action(
+        client.find_server(name)["id"], "unlock"), None,
+        "Unable to unlock the specified server(s).")
 
 
 # --- resize, migrate, rebuild ---------------------------------------------------

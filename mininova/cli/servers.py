@@ -1,9 +1,12 @@
-"""The server commands of ``mininova``: boot, list, show, delete,
+"""The server commands of ``mininova``: boot, list, show, update, delete,
 console-log, and server-explain (the server commands of novaclient's
 ``novaclient/v2/shell.py``, over its ``novaclient/v2/servers.py``).
 
 ``server-explain`` is mininova's own: it prints the scheduler's recorded
 decisions for a server (``GET /servers/<id>/os-scheduler-explain``).
+
+``update`` renames a server or sets its description (microversion 2.19)
+and prints nothing, as novaclient's.
 
 The lifecycle commands (stop, reboot, resize...) are in :mod:`.server_actions`
 and share this module's way of showing a server and of waiting for one.
@@ -44,6 +47,11 @@ def add_commands(commands):
     listing = add_command(commands, "list", do_list, "List servers.")
     listing.add_argument("--all-tenants", action="store_true")
     add_command(commands, "show", do_show, "Show details about a server.").add_argument("server")
+    update = add_command(commands, "update", do_update,
+                         "Update the name or the description of a server.")
+    update.add_argument("--name", help="the server's new name")
+    update.add_argument("--description", help="the server's new description")
+    update.add_argument("server")
     add_command(commands, "delete", do_delete, "Delete servers.").add_argument(
         "server", nargs="+")
     console = add_command(commands, "console-log", do_console_log,
@@ -185,6 +193,14 @@ def _networks(server):
 def do_show(client, args):
     server = client.find_server(args.server)
     print_dict(server_for_display(client.get_server(server["id"])))
+    return 0
+
+
+def do_update(client, args):
+    fields = {key: value for key, value in (("name", args.name),
+                                            ("description", args.description))
+              if value is not None}
+    client.update_server(client.find_server(args.server)["id"], **fields)
     return 0
 
 

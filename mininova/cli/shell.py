@@ -1,9 +1,10 @@
 """The ``mininova`` command (mirrors python-novaclient's ``nova`` shell).
 
     mininova boot --image tiny --flavor m1.nano --wait vm1
-    mininova list | show | delete | console-log | server-explain
+    mininova list | show | update | delete | console-log | server-explain
     mininova stop | start | reboot | pause | unpause | suspend | resume
     mininova resize | resize-confirm | resize-revert | migrate | rebuild
+    mininova lock | unlock | server-tag-*
     mininova image-create <server> <name>  (a snapshot)
     mininova instance-action-list | instance-action
     mininova flavor-list | flavor-show | flavor-key
@@ -23,9 +24,10 @@ http://127.0.0.1:8774/v2.1), ``--os-image-url`` / ``MININOVA_IMAGE_URL``
 The commands live in a module per resource, as novaclient's ``v2/`` has a
 module per resource (``servers.py``, ``flavors.py``...):
 
-- :mod:`.servers`: boot, list, show, delete, console-log, server-explain;
+- :mod:`.servers`: boot, list, show, update, delete, console-log, server-explain;
 - :mod:`.server_actions`: stop, start, reboot, pause, unpause, suspend,
-  resume, resize, resize-confirm, resize-revert, migrate, rebuild;
+  resume, resize, resize-confirm, resize-revert, migrate, rebuild, lock, unlock;
+- :mod:`.server_tags`: server-tag-*;
 - :mod:`.instance_actions`: instance-action-list, instance-action;
 - :mod:`.server_groups`: server-group-*;
 - :mod:`.flavors`: flavor-list, flavor-show, flavor-key;
@@ -55,6 +57,7 @@ from mininova.cli import (
     instance_actions,
     server_actions,
     server_groups,
+    server_tags,
     servers,
 )
 from mininova.cli.client import Client, ClientException
@@ -77,8 +80,8 @@ def build_parser():
                         help="without Keystone (noauth2): <user>:<project>; the user "
                         "'admin' is an administrator (default admin:admin)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
-    for resource in (servers, server_actions, instance_actions, server_groups, flavors,
-                     images, hosts):
+    for resource in (servers, server_actions, server_tags, instance_actions, server_groups,
+                     flavors, images, hosts):
         resource.add_commands(commands)
     help_command = add_command(commands, "help", _help_printer(parser, commands),
                                "Display help about this program or one of its commands.")

@@ -25,10 +25,18 @@ requests racing cannot both win); record the instance action; cast to the
 compute that owns the instance (or to the conductor, for resize and
 migrate, which need the scheduler first).
 
+A locked server (``lock``) refuses every action above, and its delete,
+with 409 ``Instance <uuid> is locked`` unless the caller is an admin
+(Nova's ``check_instance_lock``); reads, the console and createImage still
+work.
+
 Left out: quotas, networks and ports, block device mappings, key pairs,
 security groups, rescue, shelve, live migration.
 """
 
+import contextlib
+import functools
+import traceback
 import uuid
 
 from oslo_log import log as logging
@@ -58,6 +66,16 @@ def _api_publish_timeout():
     return CONF.api.rpc_publish_timeout
 
 
+def check_instance_lock(function):
+    """Refuse the action on a locked server unless the caller is an admin."""
+    @functools.wraps(function)
+    def inner(self, context, instance, *args, **kwargs):
+        if instance["locked"] and not context.is_admin:
+            raise exception.InstanceIsLocked(instance_uuid=instance["uuid"])
+        return function(self, context, instance, *args, **kwargs)
+    return inner
+
+
 class API:
     def __init__(self):
         self.image_api = glance.API()
@@ -69,29 +87,34 @@ class API:
 
     def create(self, context, name, flavor_id, image_id, min_count=1, max_count=1,
                metadata=None, availability_zone=None, user_data=None, key_name=None,
-               config_drive=None, scheduler_hints=None):
+               config_drive=None, scheduler_hints=None, description=None, tags=None,
+               requested_destination=None):
         self._check_metadata_quota(metadata)
         flavor = self._get_flavor(context, flavor_id)
         image = self._get_image(context, image_id)
         self._check_image_fits_flavor(image, flavor)
         self._check_availability_zone(context, availability_zone)
+        self._check_requested_destination(context, requested_destination)
         group = self._get_server_group(context, scheduler_hints)
         count = max_count or min_count
         reservation_id = f"r-{uuid.uuid4().hex[:8]}"
         instances = [
-            db.instance_create(context, self._instance_values(
+            db.instance_create(context, dict(self._instance_values(
                 context, name, count, index, flavor, image, metadata, availability_zone,
-                user_data, key_name, config_drive, reservation_id))
+                user_data, key_name, config_drive, reservation_id),
+                display_description=description))
             for index in range(count)
         ]
         uuids = [instance["uuid"] for instance in instances]
+        for instance_uuid in uuids if tags else ():
+            db.instance_tags_set(context, instance_uuid, tags)
         if group:
             # Members are recorded before scheduling, so the scheduler and the
             # computes see the whole group (Nova does it here too).
             group = scheduling_db.instance_group_members_add(context, group["uuid"], uuids)
         request_spec = scheduler_utils.build_request_spec(
             flavor, image, uuids, context.project_id, context.user_id, availability_zone,
-            scheduler_hints, group)
+            scheduler_hints, group, requested_destination)
         try:
             self.compute_task_api.schedule_and_build_instances(context, request_spec, image)
         except rpc.MessageDeliveryFailure:
@@ -101,6 +124,26 @@ class API:
                 db.instance_destroy(context, instance_uuid)
             raise
         return instances
+
+    @staticmethod
+    def _check_requested_destination(context, destination):
+        """A host or node asked for (2.74) must exist: 400 now rather than
+        NoValidHost later. Whether it can take the server is the
+        scheduler's filters' business, as for any host."""
+        if not destination:
+            return
+        nodes = db.compute_node_get_all(context)
+        if destination.get("host") and not any(
+                node["host"] == destination["host"] for node in nodes):
+            raise exception.Invalid(
+                f"Compute host {destination['host']} could not be found.")
+        if destination.get("node") and not any(
+                node["hypervisor_hostname"] == destination["node"]
+                and node["host"] == destination.get("host", node["host"])
+                for node in nodes):
+            raise exception.Invalid(
+                f"Compute host {destination.get('host')} with node "
+                f"{destination['node']} could not be found.")
 
     def _get_flavor(self, context, flavor_id):
         try:
@@ -204,12 +247,62 @@ class API:
             raise exception.InstanceNotFound(instance_id=instance_id)
         return instance
 
-    def get_all(self, context, all_tenants=False, name=None, limit=None):
+    def get_all(self, context, all_tenants=False, name=None, limit=None, filters=None,
+                marker=None, read_deleted=False, host=None):
         """Servers of the context's project, or of all (the API has checked
-        that the context may ask for ``all_tenants``)."""
+        that the context may ask for ``all_tenants`` and for each filter)."""
         project_id = None if all_tenants else context.project_id
         return db.instance_get_all_by_filters(context, project_id=project_id, name=name,
-                                              limit=limit)
+                                              limit=limit, filters=filters, marker=marker,
+                                              read_deleted=read_deleted, host=host)
+
+    # --- update, lock ----------------------------------------------------------
+
+    def update_instance(self, context, instance, updates):
+        """PUT /servers/<id>: the name and the description. The hostname the
+        guest was given stays, as in Nova (until 2.90 made it settable)."""
+        return db.instance_update(context, instance["uuid"], updates)
+
+    def lock(self, context, instance, reason=None):
+        """Lock: who locked it (the owner, or an admin of another project)
+        decides who may unlock it. The owner's second lock changes nothing."""
+        is_owner = instance["project_id"] == context.project_id
+        if instance["locked"] and is_owner:
+            return instance
+        LOG.debug("Locking", instance=instance)
+        with self._api_event(context, instance, instance_actions.LOCK):
+            return db.instance_update(context, instance["uuid"], {
+                "locked": True, "locked_by": "owner" if is_owner else "admin",
+                "locked_reason": reason})
+
+    @staticmethod
+    def is_expected_locked_by(context, instance):
+        """Whether this context is on the side (owner or admin) that locked it."""
+        expected = "owner" if instance["project_id"] == context.project_id else "admin"
+        return not instance["locked_by"] or instance["locked_by"] == expected
+
+    def unlock(self, context, instance):
+        LOG.debug("Unlocking", instance=instance)
+        with self._api_event(context, instance, instance_actions.UNLOCK):
+            return db.instance_update(context, instance["uuid"], {
+                "locked": False, "locked_by": None, "locked_reason": None})
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _api_event(context, instance, action):
+        """Record the action, and its one event (``api_lock``...) around the
+        work done right here in the API, as Nova's
+        ``wrap_instance_event(prefix="api")``."""
+        db.action_start(context, instance["uuid"], action)
+        event = f"api_{action}"
+        db.action_event_start(context, instance["uuid"], event)
+        try:
+            yield
+        except Exception:
+            db.action_event_finish(context, instance["uuid"], event, "Error",
+                                   traceback.format_exc())
+            raise
+        db.action_event_finish(context, instance["uuid"], event, "Success")
 
     def get_faults(self, context, instances):
         """Faults are shown only for servers in ERROR (and DELETED), as Nova."""
@@ -219,6 +312,7 @@ class API:
 
     # --- delete ----------------------------------------------------------------
 
+    @check_instance_lock
     def delete(self, context, instance):
         db.action_start(context, instance["uuid"], instance_actions.DELETE)
         if instance["vm_state"] == vm_states.RESIZED:
@@ -267,6 +361,7 @@ class API:
 
     # --- power actions -------------------------------------------------------------
 
+    @check_instance_lock
     def stop(self, context, instance):
         """active or error → powering-off → stopped (graceful, then forced)."""
         instance = self._begin(context, instance, instance_actions.STOP,
@@ -274,11 +369,13 @@ class API:
                                vm_state=(vm_states.ACTIVE, vm_states.ERROR))
         self.compute_rpcapi.stop_instance(context, instance, clean_shutdown=True)
 
+    @check_instance_lock
     def start(self, context, instance):
         instance = self._begin(context, instance, instance_actions.START,
                                task_states.POWERING_ON, vm_state=(vm_states.STOPPED,))
         self.compute_rpcapi.start_instance(context, instance)
 
+    @check_instance_lock
     def reboot(self, context, instance, reboot_type):
         """SOFT only from active with no task; HARD from more states, and
         may interrupt a soft reboot (or a pause...) that hangs."""
@@ -294,25 +391,39 @@ class API:
                                    task_state=task_states.ALLOW_HARD_REBOOT)
         self.compute_rpcapi.reboot_instance(context, instance, reboot_type)
 
+    @check_instance_lock
     def pause(self, context, instance):
         instance = self._begin(context, instance, instance_actions.PAUSE,
                                task_states.PAUSING, vm_state=(vm_states.ACTIVE,))
         self.compute_rpcapi.pause_instance(context, instance)
 
+    @check_instance_lock
     def unpause(self, context, instance):
         instance = self._begin(context, instance, instance_actions.UNPAUSE,
                                task_states.UNPAUSING, vm_state=(vm_states.PAUSED,))
         self.compute_rpcapi.unpause_instance(context, instance)
 
+    @check_instance_lock
     def suspend(self, context, instance):
         instance = self._begin(context, instance, instance_actions.SUSPEND,
                                task_states.SUSPENDING, vm_state=(vm_states.ACTIVE,))
         self.compute_rpcapi.suspend_instance(context, instance)
 
+    @check_instance_lock
     def resume(self, context, instance):
         instance = self._begin(context, instance, instance_actions.RESUME,
                                task_states.RESUMING, vm_state=(vm_states.SUSPENDED,))
         self.compute_rpcapi.resume_instance(context, instance)
+
+    @check_instance_lock
+    def trigger_crash_dump(self, context, instance):
+        """An NMI to the guest (2.17), from any state with a guest that may run."""
+        self._check_state(instance, instance_actions.TRIGGER_CRASH_DUMP,
+                          vm_state=(vm_states.ACTIVE, vm_states.PAUSED, vm_states.RESIZED,
+                                    vm_states.STOPPED, vm_states.ERROR))
+        LOG.debug("Try to trigger crash dump", instance=instance)
+        db.action_start(context, instance["uuid"], instance_actions.TRIGGER_CRASH_DUMP)
+        self.compute_rpcapi.trigger_crash_dump(context, instance)
 
     # --- snapshot and rebuild -----------------------------------------------------------
 
@@ -363,14 +474,19 @@ class API:
         except exception.ImageNotFound:
             return 0
 
-    def rebuild(self, context, instance, image_id, name=None, metadata=None):
-        """Same server (uuid, host, flavor), a new disk from ``image_id``."""
+    @check_instance_lock
+    def rebuild(self, context, instance, image_id, name=None, metadata=None, **changes):
+        """Same server (uuid, host, flavor), a new disk from ``image_id``.
+
+        ``changes``: other columns the rebuild sets, as later microversions
+        allow: ``display_description`` (2.19), ``key_name`` (2.54),
+        ``user_data`` (2.57)."""
         self._check_state(instance, instance_actions.REBUILD,
                           vm_state=(vm_states.ACTIVE, vm_states.STOPPED, vm_states.ERROR))
         self._check_metadata_quota(metadata)
         image = self._get_image(context, image_id)
         self._check_image_fits_flavor(image, instance["flavor"])
-        updates = {"image_ref": image["id"]}
+        updates = dict(changes, image_ref=image["id"])
         if name is not None:
             updates.update(display_name=name, hostname=_hostname(name))
         if metadata is not None:
@@ -385,11 +501,15 @@ class API:
 
     # --- resize and cold migration ---------------------------------------------------------
 
-    def resize(self, context, instance, flavor_id=None):
+    @check_instance_lock
+    def resize(self, context, instance, flavor_id=None, host_name=None):
         """Resize to ``flavor_id``, or with none, cold-migrate (same flavor,
-        another host). The conductor asks the scheduler for a destination."""
+        another host: ``host_name`` if the admin named one, 2.56). The
+        conductor asks the scheduler for a destination."""
         action = instance_actions.RESIZE if flavor_id else instance_actions.MIGRATE
         self._check_state(instance, action, vm_state=(vm_states.ACTIVE, vm_states.STOPPED))
+        if host_name is not None:
+            self._check_migration_host(context, instance, host_name)
         current = instance["flavor"]
         if flavor_id is None:
             new_flavor = db.flavor_get_by_flavor_id(context, current["flavorid"])
@@ -407,7 +527,16 @@ class API:
             instance["project_id"], instance["user_id"], instance["availability_zone"])
         if flavor_id is None or not CONF.allow_resize_to_same_host:
             request_spec["ignore_hosts"] = [instance["host"]]
+        if host_name is not None:
+            request_spec["requested_destination"] = {"host": host_name}
         self.compute_task_api.migrate_server(context, instance, new_flavor, request_spec)
+
+    @staticmethod
+    def _check_migration_host(context, instance, host_name):
+        if host_name == instance["host"]:
+            raise exception.Invalid("Cannot migrate to the host where the server exists.")
+        if not any(node["host"] == host_name for node in db.compute_node_get_all(context)):
+            raise exception.Invalid(f"Compute host {host_name} could not be found.")
 
     def _image_or_empty(self, context, instance):
         try:
@@ -416,6 +545,7 @@ class API:
             # The image may be gone since the boot; the disk is not.
             return {"id": instance["image_ref"], "properties": {}}
 
+    @check_instance_lock
     def confirm_resize(self, context, instance):
         """Keep the new size: the source host drops its set-aside copy."""
         self._check_state(instance, instance_actions.CONFIRM_RESIZE,
@@ -427,6 +557,7 @@ class API:
         self.compute_rpcapi.confirm_resize(context, instance, migration,
                                            migration["source_compute"])
 
+    @check_instance_lock
     def revert_resize(self, context, instance):
         """Go back: the destination destroys its copy, then the source
         starts the instance again with the old flavor."""
@@ -477,6 +608,28 @@ class API:
             raise
         db.action_start(context, instance["uuid"], action)
         return instance
+
+    # --- network interfaces -------------------------------------------------------------
+
+    @check_instance_lock
+    def attach_interface(self, context, instance, network_id=None, port_id=None,
+                         requested_ip=None):
+        """A new port on ``network_id`` (or the port ``port_id``) plugged into
+        the running or stopped guest; the compute answers with its VIF."""
+        self._check_state(instance, instance_actions.ATTACH_INTERFACE,
+                          vm_state=(vm_states.ACTIVE, vm_states.PAUSED, vm_states.STOPPED))
+        db.action_start(context, instance["uuid"], instance_actions.ATTACH_INTERFACE)
+        return self.compute_rpcapi.attach_interface(context, instance, network_id, port_id,
+                                                    requested_ip)
+
+    @check_instance_lock
+    def detach_interface(self, context, instance, port_id):
+        self._check_state(instance, instance_actions.DETACH_INTERFACE,
+                          vm_state=(vm_states.ACTIVE, vm_states.PAUSED, vm_states.STOPPED))
+        if port_id not in {vif["id"] for vif in instance.get("network_info") or []}:
+            raise exception.PortNotFound(port_id=port_id)
+        db.action_start(context, instance["uuid"], instance_actions.DETACH_INTERFACE)
+        self.compute_rpcapi.detach_interface(context, instance, port_id)
 
     # --- events from other services ---------------------------------------------------
 

@@ -45,10 +45,15 @@ is stopped through the stop path, so its state says SHUTOFF. That is
 ``power_sync.py`` (:class:`PowerSyncMixin`).
 
 At start-up (init_host) work a crash interrupted is finished, retried or
-put in ERROR; see :meth:`ComputeManager._init_instance`.
+put in ERROR; see ``recovery.py`` (:class:`RecoveryMixin`).
 
-Left out: networking and block devices (their task states are passed
-through), live migration, shelve, rescue, evacuate.
+Networking (ports made and bound in the background during task_state
+``networking``, interfaces attached and detached) is ``networking.py``
+(:class:`NetworkingMixin`); events from the network service
+(``network-vif-plugged``) are ``instance_events.py``.
+
+Left out: block devices (their task state is passed through), live
+migration, shelve, rescue, evacuate.
 """
 
 import threading
@@ -63,6 +68,7 @@ from mininova.compute import (
     instance_events,
     networking,
     power_sync,
+    recovery,
     resize,
     resource_tracker,
     task_states,
@@ -81,7 +87,7 @@ LOG = logging.getLogger(__name__)
 
 class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
                      instance_events.ExternalEventsMixin, networking.NetworkingMixin,
-                     manager.Manager):
+                     recovery.RecoveryMixin, manager.Manager):
     # The driver calls handle_events with its lifecycle events; no message may.
     NOT_RPC = manager.Manager.NOT_RPC | {"handle_events"}
 
@@ -121,75 +127,6 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
                               instance=instance)
         # Events from now on: the recovery above made the database right.
         self.driver.register_event_listener(self.handle_events)
-
-    def _destroy_deleted_guests(self, context, live_uuids):
-        """Guests whose server was deleted while this service was down (the
-        API then deletes the row itself) are reaped now."""
-        for instance_uuid in self.driver.list_instance_uuids():
-            if instance_uuid not in live_uuids:
-                LOG.info("Destroying instance with name label '%s' which is marked as "
-                         "DELETED but still present on host.", instance_uuid)
-                self._cleanup_guest(context, {"uuid": instance_uuid})
-
-    def _init_instance(self, context, instance):
-        """Finish, retry or give up what the previous run left in progress.
-
-        No thread of the old process survives it: an instance left in a
-        task_state would stay there forever.
-        """
-        task = instance["task_state"]
-        if instance["vm_state"] == vm_states.BUILDING or task in task_states.BUILD_STATES:
-            # The build's disk may be half made: the user must see ERROR,
-            # not BUILD forever.
-            LOG.debug("Instance failed to spawn correctly, setting to ERROR state",
-                      instance=instance)
-            self._interrupted_to_error(context, instance, "build", destroy=True)
-        elif task in task_states.REBUILD_STATES:
-            LOG.debug("Instance failed to rebuild correctly, setting to ERROR state",
-                      instance=instance)
-            self._interrupted_to_error(context, instance, "rebuild", destroy=True)
-        elif task == task_states.DELETING:
-            LOG.info("Service started deleting the instance during the previous run, "
-                     "but did not finish. Restarting the deletion now.", instance=instance)
-            self._delete_instance(context, instance)
-        elif task == task_states.POWERING_OFF:
-            LOG.debug("Instance in transitional state %s at start-up retrying stop "
-                      "request", task, instance=instance)
-            self.stop_instance(context, instance, clean_shutdown=True)
-        elif task == task_states.POWERING_ON:
-            LOG.debug("Instance in transitional state %s at start-up retrying start "
-                      "request", task, instance=instance)
-            self.start_instance(context, instance)
-        elif task in (task_states.REBOOTING, task_states.REBOOTING_HARD):
-            # A soft reboot cannot be resumed half way: the guest may be
-            # shutting down. A hard one gets it to a known state.
-            LOG.debug("Instance in transitional state %s at start-up retrying reboot "
-                      "request as a hard reboot", task, instance=instance)
-            self._update(context, instance, task_state=task_states.REBOOTING_HARD)
-            self.reboot_instance(context, instance, "HARD")
-        elif task in RESIZE_IN_FLIGHT:
-            LOG.debug("Instance found in state %s during startup: the move cannot be "
-                      "resumed, setting to ERROR state", task, instance=instance)
-            self._interrupted_to_error(context, instance, "resize", destroy=False)
-        elif task is not None:
-            # pausing, suspending, a snapshot...: the guest is in whatever
-            # state it reached; the database follows it.
-            LOG.debug("Instance in transitional state %s at start-up clearing task "
-                      "state", task, instance=instance)
-            self._update(context, instance, task_state=None)
-            self._sync_instance_power_state(context, instance,
-                                            self.driver.get_power_state(instance))
-
-    def _interrupted_to_error(self, context, instance, what, destroy):
-        if destroy:
-            self.driver.destroy(context, instance, destroy_disks=True)
-        error = exception.MininovaException(
-            f"The {what} was interrupted by a restart of mininova-compute on "
-            f"{self.host}")
-        compute_utils.add_instance_fault_from_exc(context, self.conductor_api,
-                                                  instance["uuid"], error, self.host)
-        self._update(context, instance, vm_state=vm_states.ERROR, task_state=None,
-                     power_state=self.driver.get_power_state(instance))
 
     def post_start_hook(self):
         context = compute_utils.admin_context()
@@ -293,12 +230,6 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
                      launched_at=timeutils.utcnow(), progress=100,
                      network_info=network_info, expected_task_state=task_states.SPAWNING)
 
-    def _deallocate_network_quietly(self, context, instance, allocation=None):
-        try:
-            self._deallocate_network(context, instance, allocation)
-        except Exception:
-            LOG.exception("Failed to deallocate network for instance", instance=instance)
-
     def _validate_instance_group_policy(self, context, instance, request_spec):
         """The late check of a server group's policy, now that this host is
         claimed: two schedulers (or a scheduler that had not yet heard of
@@ -309,7 +240,9 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
         with lockutils.lock(f"instance-group-{group['uuid']}"):
             hosts = self.conductor_api.instance_group_hosts(context, group["uuid"],
                                                             exclude=[instance["uuid"]])
-        if group["policy"] == "anti-affinity" and self.host in hosts:
+        # At most max_server_per_host members per host (2.64), one by default.
+        max_per_host = (group.get("rules") or {}).get("max_server_per_host", 1)
+        if group["policy"] == "anti-affinity" and hosts.count(self.host) >= max_per_host:
             raise exception.RescheduledException(
                 instance_uuid=instance["uuid"],
                 reason="Anti-affinity instance group policy was violated.")
@@ -457,6 +390,20 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
         self._run_action(context, instance, "compute_reboot_instance", work,
                          error_state=vm_states.ERROR)
 
+    def trigger_crash_dump(self, context, instance):
+        """An NMI to the guest (2.17). No task or power state changes: what the
+        guest does with it is its own configuration. A failure is recorded as
+        a fault and as the event's Error, and changes nothing else."""
+        try:
+            with compute_utils.EventReporter(context, self.conductor_api,
+                                             "compute_trigger_crash_dump", self.host,
+                                             instance["uuid"]):
+                self.driver.trigger_crash_dump(instance)
+        except Exception as exc:
+            LOG.exception("Trigger crash dump failed", instance=instance)
+            compute_utils.add_instance_fault_from_exc(context, self.conductor_api,
+                                                      instance["uuid"], exc, self.host)
+
     def pause_instance(self, context, instance):
         self._power_action(context, instance, "compute_pause_instance",
                            lambda: self.driver.pause(instance),
@@ -600,11 +547,6 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
 # Errors a driver raises before it changed anything (a disk that cannot
 # shrink): the action is refused, the instance is not in ERROR.
 ROLLBACK_ERRORS = (exception.CannotResizeDisk,)
-
-# The task states of a move that a restart cannot resume.
-RESIZE_IN_FLIGHT = (task_states.RESIZE_PREP, task_states.RESIZE_MIGRATING,
-                    task_states.RESIZE_MIGRATED, task_states.RESIZE_FINISH,
-                    task_states.RESIZE_REVERTING)
 
 # Failures that would repeat on every host (Nova's build abort list): the
 # image itself is refused or unusable, or the flavor cannot hold it. The

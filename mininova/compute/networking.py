@@ -17,8 +17,11 @@ With ``[neutron] enabled`` off (the embedded mode) instances get no ports.
 
 from concurrent import futures
 
+from oslo_concurrency import lockutils
 from oslo_log import log as logging
 
+from mininova import exception
+from mininova.compute import utils as compute_utils
 from mininova.conf import CONF
 from mininova.network import neutron
 
@@ -58,6 +61,12 @@ class NetworkingMixin:
     def _save_network_info(self, context, instance, network_info):
         return self._update(context, instance, network_info=network_info)
 
+    def _deallocate_network_quietly(self, context, instance, allocation=None):
+        try:
+            self._deallocate_network(context, instance, allocation)
+        except Exception:
+            LOG.exception("Failed to deallocate network for instance", instance=instance)
+
     def _deallocate_network(self, context, instance, allocation=None):
         """Give the instance's ports back: those of ``allocation`` (a build's
         future, waited for) or else those cached on the instance."""
@@ -71,3 +80,44 @@ class NetworkingMixin:
             return
         LOG.debug("Deallocating network for instance", instance=instance)
         self.network_api.deallocate_for_instance(context, instance, network_info)
+
+    # --- interfaces of a running guest (os-interface) -----------------------------------
+
+    def attach_interface(self, context, instance, network_id, port_id, requested_ip):
+        """A call from the API: bind a new (or the given) port to this host,
+        plug it into the guest, and answer with its VIF."""
+        with lockutils.lock(instance["uuid"]):
+            with compute_utils.EventReporter(context, self.conductor_api,
+                                             "compute_attach_interface", self.host,
+                                             instance["uuid"]):
+                vif = self.network_api.allocate_port_for_instance(
+                    context, instance, self.host, network_id, port_id, requested_ip)
+                try:
+                    self.driver.attach_interface(context, instance, vif)
+                except Exception as exc:
+                    LOG.exception("Failed to attach network adapter device", instance=instance)
+                    self.network_api.deallocate_for_instance(context, instance, [vif])
+                    raise exception.InterfaceAttachFailed(
+                        instance_uuid=instance["uuid"]) from exc
+                network_info = [*(instance.get("network_info") or []), dict(vif, active=True)]
+                self._save_network_info(context, instance, network_info)
+                return vif
+
+    def detach_interface(self, context, instance, port_id):
+        """A cast from the API: take the port out of the guest, then give it
+        back (deleted if it was made for the guest, unbound if the user's)."""
+        with lockutils.lock(instance["uuid"]):
+            with compute_utils.EventReporter(context, self.conductor_api,
+                                             "compute_detach_interface", self.host,
+                                             instance["uuid"]):
+                fresh = self.conductor_api.instance_get_by_uuid(context, instance["uuid"])
+                network_info = fresh.get("network_info") or []
+                [vif] = [v for v in network_info if v["id"] == port_id] or [None]
+                if vif is None:
+                    LOG.warning("Detach interface failed, port_id=%s, reason: Port %s is "
+                                "not attached", port_id, port_id, instance=instance)
+                    return
+                self.driver.detach_interface(context, fresh, vif)
+                self._save_network_info(context, fresh,
+                                        [v for v in network_info if v["id"] != port_id])
+                self.network_api.deallocate_for_instance(context, fresh, [vif])

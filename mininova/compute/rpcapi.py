@@ -7,6 +7,7 @@ questions that return data (console output, the image cache) are calls.
 """
 
 from mininova import rpc
+from mininova.conf import CONF
 
 TOPIC = "compute"
 
@@ -54,6 +55,9 @@ class ComputeAPI:
     def resume_instance(self, ctxt, instance):
         self._cast_to_owner(ctxt, "resume_instance", instance)
 
+    def trigger_crash_dump(self, ctxt, instance):
+        self._cast_to_owner(ctxt, "trigger_crash_dump", instance)
+
     def snapshot_instance(self, ctxt, instance, image_id):
         self._cast_to_owner(ctxt, "snapshot_instance", instance, image_id=image_id)
 
@@ -98,6 +102,17 @@ class ComputeAPI:
         """Events of the network service about instances of ``host``."""
         self.client.prepare(server=host).cast(ctxt, "external_instance_event",
                                               instances=instances, events=events)
+
+    def attach_interface(self, ctxt, instance, network_id, port_id, requested_ip):
+        """A call: the API answers with the new interface. A port's wait for
+        its network service can take long: the long timeout (the compute's
+        heartbeats keep the call alive while it works)."""
+        client = self.client.prepare(server=instance["host"], timeout=CONF.long_rpc_timeout)
+        return client.call(ctxt, "attach_interface", instance=instance, network_id=network_id,
+                           port_id=port_id, requested_ip=requested_ip)
+
+    def detach_interface(self, ctxt, instance, port_id):
+        self._cast_to_owner(ctxt, "detach_interface", instance, port_id=port_id)
 
     def get_console_output(self, ctxt, instance, tail_length=None):
         return self.client.prepare(server=instance["host"]).call(

@@ -59,6 +59,20 @@ filter_scheduler_opts = [
         default=1.0,
         help="Multiplier of the disk weigher: positive spreads, negative stacks.",
     ),
+    cfg.FloatOpt(
+        "soft_affinity_weight_multiplier",
+        default=1.0,
+        min=0.0,
+        help="Multiplier of the ServerGroupSoftAffinityWeigher: how much a "
+        "soft-affinity group prefers the host with the most of its members.",
+    ),
+    cfg.FloatOpt(
+        "soft_anti_affinity_weight_multiplier",
+        default=1.0,
+        min=0.0,
+        help="Multiplier of the ServerGroupSoftAntiAffinityWeigher: how much a "
+        "soft-anti-affinity group prefers the host with the fewest of its members.",
+    ),
     cfg.IntOpt(
         "explained_weights",
         default=20,

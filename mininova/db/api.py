@@ -164,6 +164,15 @@ def service_get(context, service_id):
         return as_dict(service)
 
 
+def service_get_by_uuid(context, service_uuid):
+    with transaction() as session:
+        service = session.scalars(
+            sa.select(models.Service).filter_by(uuid=service_uuid)).first()
+        if service is None:
+            raise exception.ServiceNotFound(service_id=service_uuid)
+        return as_dict(service)
+
+
 def service_get_by_host_and_binary(context, host, binary):
     with transaction() as session:
         service = session.scalars(
@@ -229,6 +238,14 @@ def compute_node_get(context, node_id):
         node = session.get(models.ComputeNode, node_id)
         if node is None:
             raise exception.HypervisorNotFound(hypervisor_id=node_id)
+        return as_dict(node)
+
+
+def compute_node_get_by_uuid(context, node_uuid):
+    with transaction() as session:
+        node = session.scalars(sa.select(models.ComputeNode).filter_by(uuid=node_uuid)).first()
+        if node is None:
+            raise exception.HypervisorNotFound(hypervisor_id=node_uuid)
         return as_dict(node)
 
 
@@ -310,8 +327,13 @@ def instance_get_by_uuid(context, instance_uuid, read_deleted=False):
 
 
 def instance_get_all_by_filters(context, project_id=None, host=None, name=None,
-                                limit=None, read_deleted=False):
-    """Newest first, as ``GET /servers`` lists them."""
+                                limit=None, read_deleted=False, filters=None, marker=None):
+    """Newest first, as ``GET /servers`` lists them.
+
+    ``filters`` holds what ``GET /servers`` may ask beyond the project, the
+    host and the name (see :data:`INSTANCE_FILTERS`). ``marker`` is the uuid
+    of the last server of the previous page: the page starts after it.
+    """
     with transaction() as session:
         query = sa.select(models.Instance).order_by(
             models.Instance.created_at.desc(), models.Instance.id.desc()
@@ -324,9 +346,63 @@ def instance_get_all_by_filters(context, project_id=None, host=None, name=None,
             query = query.filter_by(host=host)
         if name:
             query = query.filter(models.Instance.display_name.contains(name))
+        for key, value in (filters or {}).items():
+            query = INSTANCE_FILTERS[key](query, value)
+        if marker is not None:
+            query = _after_marker(session, query, models.Instance, marker, uuid=marker)
         if limit:
             query = query.limit(limit)
         return [as_dict(instance) for instance in session.scalars(query)]
+
+
+def _after_marker(session, query, model, marker, **which):
+    """``query`` (newest first) limited to the rows after the one ``which``
+    names, the marker of a page: Nova's paging by ``marker`` and ``limit``."""
+    row = session.scalars(sa.select(model).filter_by(**which)).first()
+    if row is None:
+        raise exception.MarkerNotFound(marker=marker)
+    return query.where(sa.or_(model.created_at < row.created_at,
+                              sa.and_(model.created_at == row.created_at,
+                                      model.id < row.id)))
+
+
+def _last_change(model):
+    """When a row last changed. A row never updated has no updated_at; the
+    API shows its creation time as ``updated``, and the time filters agree."""
+    return sa.func.coalesce(model.updated_at, model.created_at)
+
+
+def _with_tag(tag):
+    return models.Instance.uuid.in_(sa.select(models.Tag.resource_id).filter_by(tag=tag))
+
+
+def _with_any_tag(tags):
+    return models.Instance.uuid.in_(
+        sa.select(models.Tag.resource_id).where(models.Tag.tag.in_(tags)))
+
+
+# Each filter of a server list (Nova's names, as the API passes them) and the
+# condition it adds. The tag filters are microversion 2.26's: ``tags`` wants
+# every tag, ``tags-any`` one of them; ``not-tags`` drops the servers having
+# every tag, ``not-tags-any`` those having any.
+INSTANCE_FILTERS = {
+    "vm_state": lambda q, states: q.where(models.Instance.vm_state.in_(states)),
+    "task_state": lambda q, states: q.where(_state_in(models.Instance.task_state, states)),
+    "changes-since": lambda q, when: q.where(_last_change(models.Instance) >= when),
+    "changes-before": lambda q, when: q.where(_last_change(models.Instance) <= when),
+    "tags": lambda q, tags: q.where(*[_with_tag(tag) for tag in tags]),
+    "tags-any": lambda q, tags: q.where(_with_any_tag(tags)),
+    "not-tags": lambda q, tags: q.where(sa.not_(sa.and_(*[_with_tag(tag) for tag in tags]))),
+    "not-tags-any": lambda q, tags: q.where(sa.not_(_with_any_tag(tags))),
+    "locked": lambda q, locked: q.where(models.Instance.locked.is_(locked)),
+    "image": lambda q, image_id: q.where(models.Instance.image_ref == image_id),
+    "flavor": lambda q, flavorid: q.where(
+        models.Instance.flavor["flavorid"].as_string() == flavorid),
+    "reservation_id": lambda q, rid: q.where(models.Instance.reservation_id == rid),
+    "uuid": lambda q, uuids: q.where(models.Instance.uuid.in_(uuids)),
+    "project_id": lambda q, project_id: q.where(models.Instance.project_id == project_id),
+    "user_id": lambda q, user_id: q.where(models.Instance.user_id == user_id),
+}
 
 
 def instance_get_all_by_host(context, host):
@@ -401,14 +477,67 @@ def instance_destroy(context, instance_uuid):
             raise exception.InstanceNotFound(instance_id=instance_uuid)
         instance.deleted = instance.id
         instance.deleted_at = now
-        # A deleted server leaves its server group, as in Nova.
+        # A deleted server leaves its server group and loses its tags, as in Nova.
         session.execute(sa.delete(models.InstanceGroupMember)
                         .filter_by(instance_uuid=instance_uuid))
+        session.execute(sa.delete(models.Tag).filter_by(resource_id=instance_uuid))
         instance.vm_state = "deleted"
         instance.task_state = None
         instance.terminated_at = instance.terminated_at or now
         session.flush()
         return as_dict(instance)
+
+
+# --- tags (microversion 2.26) ------------------------------------------------------
+
+# Nova's limit of tags per server.
+MAX_TAG_COUNT = 50
+
+
+def instance_tags_get(context, instance_uuids):
+    """``{uuid: [tag, ...]}`` (sorted) for the given instances."""
+    result = {instance_uuid: [] for instance_uuid in instance_uuids}
+    if not instance_uuids:
+        return result
+    with transaction() as session:
+        rows = session.scalars(sa.select(models.Tag)
+                               .where(models.Tag.resource_id.in_(list(instance_uuids)))
+                               .order_by(models.Tag.tag))
+        for row in rows:
+            result[row.resource_id].append(row.tag)
+    return result
+
+
+def instance_tag_add(context, instance_uuid, tag):
+    """Add one tag; False if the server had it already. A server with
+    MAX_TAG_COUNT tags takes no more (TooManyTags, checked first, as Nova
+    does), counted in the same transaction as the insert."""
+    with transaction(writer=True) as session:
+        count = session.scalar(sa.select(sa.func.count()).select_from(models.Tag)
+                               .filter_by(resource_id=instance_uuid))
+        if count >= MAX_TAG_COUNT:
+            raise exception.TooManyTags(max_count=MAX_TAG_COUNT)
+        if session.get(models.Tag, (instance_uuid, tag)) is not None:
+            return False
+        session.add(models.Tag(resource_id=instance_uuid, tag=tag))
+        return True
+
+
+def instance_tags_set(context, instance_uuid, tags):
+    """Replace all the server's tags; returns them, sorted."""
+    with transaction(writer=True) as session:
+        session.execute(sa.delete(models.Tag).filter_by(resource_id=instance_uuid))
+        for tag in sorted(set(tags)):
+            session.add(models.Tag(resource_id=instance_uuid, tag=tag))
+    return sorted(set(tags))
+
+
+def instance_tag_delete(context, instance_uuid, tag):
+    with transaction(writer=True) as session:
+        result = session.execute(sa.delete(models.Tag)
+                                 .filter_by(resource_id=instance_uuid, tag=tag))
+        if result.rowcount != 1:
+            raise exception.InstanceTagNotFound(instance_id=instance_uuid, tag=tag)
 
 
 # --- faults ---------------------------------------------------------------------
@@ -471,6 +600,34 @@ def migration_get_by_instance_and_status(context, instance_uuid, status):
         return as_dict(migration)
 
 
+def migration_get_all(context, filters=None, limit=None, marker=None):
+    """Migrations, newest first, for ``GET /os-migrations``.
+
+    ``filters`` may hold ``instance_uuid``, ``status``, ``migration_type``,
+    ``source_compute``, ``host`` (source or destination), ``changes-since``
+    and ``changes-before``; ``marker`` is the uuid of the last migration of
+    the previous page (2.59)."""
+    filters = filters or {}
+    table = models.Migration
+    with transaction() as session:
+        query = sa.select(table).order_by(table.created_at.desc(), table.id.desc())
+        for key in ("instance_uuid", "status", "migration_type", "source_compute"):
+            if filters.get(key):
+                query = query.where(getattr(table, key) == filters[key])
+        if filters.get("host"):
+            query = query.where(sa.or_(table.source_compute == filters["host"],
+                                       table.dest_compute == filters["host"]))
+        if filters.get("changes-since"):
+            query = query.where(_last_change(table) >= filters["changes-since"])
+        if filters.get("changes-before"):
+            query = query.where(_last_change(table) <= filters["changes-before"])
+        if marker is not None:
+            query = _after_marker(session, query, table, marker, uuid=marker)
+        if limit:
+            query = query.limit(limit)
+        return [as_dict(migration) for migration in session.scalars(query)]
+
+
 def migration_get_in_progress_by_host(context, host):
     """Unfinished migrations from or to ``host``, for its resource tracker."""
     with transaction() as session:
@@ -510,6 +667,9 @@ def _action_for_request(session, context, instance_uuid):
 def action_event_start(context, instance_uuid, event_name, host=None):
     with transaction(writer=True) as session:
         action = _action_for_request(session, context, instance_uuid)
+        # An action changes when one of its events does (the changes-since
+        # filter of 2.58 reads the action's updated_at), as in Nova.
+        action.updated_at = timeutils.utcnow()
         row = models.InstanceActionEvent(action_id=action.id, event=event_name, host=host)
         return _saved(session, row)
 
@@ -525,7 +685,7 @@ def action_event_finish(context, instance_uuid, event_name, result, traceback=No
         ).first()
         if row is None:
             raise exception.NotFound(f"No event {event_name} for instance {instance_uuid}")
-        row.finish_time = timeutils.utcnow()
+        row.finish_time = action.updated_at = timeutils.utcnow()
         row.result = result
         row.traceback = traceback
         if result == "Error":
@@ -533,13 +693,29 @@ def action_event_finish(context, instance_uuid, event_name, result, traceback=No
         return as_dict(row)
 
 
-def actions_get(context, instance_uuid):
+def actions_get(context, instance_uuid, limit=None, marker=None, filters=None):
+    """The instance's actions, newest first.
+
+    ``marker`` is the request id of the last action of the previous page;
+    ``filters`` may hold ``changes-since`` and ``changes-before`` (2.58,
+    2.66), compared with the action's last change."""
     with transaction() as session:
         query = (
             sa.select(models.InstanceAction)
             .filter_by(instance_uuid=instance_uuid)
-            .order_by(models.InstanceAction.id.desc())
+            .order_by(models.InstanceAction.created_at.desc(),
+                      models.InstanceAction.id.desc())
         )
+        changed = _last_change(models.InstanceAction)
+        if (filters or {}).get("changes-since"):
+            query = query.where(changed >= filters["changes-since"])
+        if (filters or {}).get("changes-before"):
+            query = query.where(changed <= filters["changes-before"])
+        if marker is not None:
+            query = _after_marker(session, query, models.InstanceAction, marker,
+                                  instance_uuid=instance_uuid, request_id=marker)
+        if limit:
+            query = query.limit(limit)
         return [as_dict(action) for action in session.scalars(query)]
 
 

@@ -4,6 +4,9 @@ The tables a student meets when following a boot: ``services`` (who is
 alive), ``compute_nodes`` (what each hypervisor has and uses), ``flavors``,
 ``instances`` (one row per server, soft-deleted like Nova's), and the audit
 trail ``instance_faults``, ``instance_actions`` and ``instance_actions_events``.
+Later API microversions brought a server's ``tags`` (2.26), its description
+and lock (2.19, 2.9/2.73), and uuids for services, compute nodes (2.53) and
+migrations (2.59).
 
 Left out on purpose: cells (``nova_api`` vs. cell databases), build requests,
 request specs, block device mappings and the dozens of rarely read columns.
@@ -11,6 +14,7 @@ An instance keeps a JSON snapshot of its flavor, as Nova's ``instance_extra``
 does, so resizing a flavor later never changes a running server.
 """
 
+import uuid as uuid_lib
 from datetime import datetime
 
 from oslo_utils import timeutils
@@ -44,6 +48,10 @@ class Service(TimestampMixin, Base):
     __table_args__ = (UniqueConstraint("host", "binary", name="uniq_services0host0binary"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # What the API calls the service from microversion 2.53 (Nova gave
+    # services uuids so that ids stay unique across cells).
+    uuid: Mapped[str | None] = mapped_column(String(36), unique=True,
+                                             default=lambda: str(uuid_lib.uuid4()))
     host: Mapped[str] = mapped_column(String(255))
     binary: Mapped[str] = mapped_column(String(255))
     topic: Mapped[str | None] = mapped_column(String(255))
@@ -64,6 +72,9 @@ class ComputeNode(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The hypervisor's id in the API from microversion 2.53.
+    uuid: Mapped[str | None] = mapped_column(String(36), unique=True,
+                                             default=lambda: str(uuid_lib.uuid4()))
     service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
     host: Mapped[str] = mapped_column(String(255))
     hypervisor_hostname: Mapped[str] = mapped_column(String(255))
@@ -117,6 +128,8 @@ class Instance(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
     display_name: Mapped[str | None] = mapped_column(String(255))
+    # The server's description (microversion 2.19).
+    display_description: Mapped[str | None] = mapped_column(Text)
     hostname: Mapped[str | None] = mapped_column(String(255))
     user_id: Mapped[str | None] = mapped_column(String(255))
     project_id: Mapped[str | None] = mapped_column(String(255), index=True)
@@ -147,6 +160,12 @@ class Instance(TimestampMixin, Base):
     launch_index: Mapped[int | None] = mapped_column(Integer)
     reservation_id: Mapped[str | None] = mapped_column(String(255))
     progress: Mapped[int | None] = mapped_column(Integer)
+    # A locked server refuses actions from anyone but an admin (2.9, 2.73).
+    # locked_by is "owner" or "admin": who may unlock it. Nova keeps the
+    # reason in the instance's system_metadata, a table mininova has not.
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    locked_by: Mapped[str | None] = mapped_column(String(255))
+    locked_reason: Mapped[str | None] = mapped_column(String(255))
     # Nova's soft delete: 0 while alive, the row id once deleted.
     deleted: Mapped[int] = mapped_column(Integer, default=0)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -163,6 +182,9 @@ class Migration(TimestampMixin, Base):
     __tablename__ = "migrations"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Shown next to the id from microversion 2.59.
+    uuid: Mapped[str | None] = mapped_column(String(36), unique=True,
+                                             default=lambda: str(uuid_lib.uuid4()))
     instance_uuid: Mapped[str] = mapped_column(String(36), index=True)
     migration_type: Mapped[str] = mapped_column(String(255))  # "resize" | "migration"
     status: Mapped[str] = mapped_column(String(255))
@@ -175,6 +197,16 @@ class Migration(TimestampMixin, Base):
     # active or stopped before the move: the state to come back to (Nova
     # keeps it in the instance's system_metadata).
     old_vm_state: Mapped[str | None] = mapped_column(String(255))
+
+
+class Tag(Base):
+    """A server's tag (microversion 2.26): a short string, at most 50 per
+    server. Nova's table has the same name and key: (resource_id, tag)."""
+
+    __tablename__ = "tags"
+
+    resource_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(60), primary_key=True)
 
 
 class InstanceFault(Base):
@@ -283,6 +315,8 @@ class InstanceGroup(TimestampMixin, Base):
     user_id: Mapped[str | None] = mapped_column(String(255))
     project_id: Mapped[str | None] = mapped_column(String(255), index=True)
     policy: Mapped[str] = mapped_column(String(255))
+    # {"max_server_per_host": N} for anti-affinity (microversion 2.64).
+    rules: Mapped[dict | None] = mapped_column(JSON)
 
 
 class InstanceGroupMember(TimestampMixin, Base):

@@ -208,10 +208,11 @@ def _group_row(session, group_uuid):
     return group
 
 
-def instance_group_create(context, name, policy):
+def instance_group_create(context, name, policy, rules=None):
     with db.transaction(writer=True) as session:
         group = models.InstanceGroup(uuid=str(uuid.uuid4()), name=name, policy=policy,
-                                     user_id=context.user_id, project_id=context.project_id)
+                                     rules=rules, user_id=context.user_id,
+                                     project_id=context.project_id)
         session.add(group)
         session.flush()
         return _group_dict(session, group)
@@ -258,11 +259,11 @@ def instance_group_get_by_instance(context, instance_uuid):
         return _group_dict(session, group) if group else None
 
 
-def instance_group_hosts(context, group_uuid, exclude=()):
-    """Hosts of the group's live members (those that reached a host)."""
+def instance_group_member_hosts(context, group_uuid, exclude=()):
+    """``{member uuid: host}`` of the group's live members that reached a host."""
     with db.transaction() as session:
         group = _group_row(session, group_uuid)
-        query = (sa.select(models.Instance.host).distinct()
+        query = (sa.select(models.Instance.uuid, models.Instance.host)
                  .join(models.InstanceGroupMember,
                        models.InstanceGroupMember.instance_uuid == models.Instance.uuid)
                  .where(models.InstanceGroupMember.group_id == group.id,
@@ -270,7 +271,14 @@ def instance_group_hosts(context, group_uuid, exclude=()):
                         models.Instance.host.is_not(None)))
         if exclude:
             query = query.where(models.Instance.uuid.not_in(list(exclude)))
-        return sorted(session.scalars(query))
+        return dict(session.execute(query).all())
+
+
+def instance_group_hosts(context, group_uuid, exclude=()):
+    """Hosts of the group's live members (those that reached a host), one
+    entry per member: a host with two members is listed twice, which is
+    what an anti-affinity rule ``max_server_per_host`` counts."""
+    return sorted(instance_group_member_hosts(context, group_uuid, exclude).values())
 
 
 # --- scheduling decisions ------------------------------------------------------------

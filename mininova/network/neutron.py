@@ -50,12 +50,9 @@ class PortInUse(exception.Conflict):
     msg_fmt = "Port %(port_id)s is still in use."
 
 
-class NetworkNotFound(exception.Invalid):
-    msg_fmt = "Network %(network_id)s could not be found."
-
-
-class PortNotFound(exception.Invalid):
-    msg_fmt = "Port id %(port_id)s could not be found."
+class InterfaceAttachFailedNoNetwork(exception.Invalid):
+    msg_fmt = ("No specific network was requested and none are available for project "
+               "'%(project_id)s'.")
 
 
 class NetworkServiceError(exception.MininovaException):
@@ -71,16 +68,38 @@ class API:
 
     def validate_networks(self, context, requested_networks):
         """Refuse at the API what the compute could never build: unknown
-        networks or ports, a port another server uses. Returns nothing."""
+        networks or ports (400 at a boot, as Nova answers), a port another
+        server uses (409). Returns nothing."""
         for request in requested_networks or []:
-            if request.get("port"):
-                port = self._port_or_none(context, request["port"])
-                if port is None:
-                    raise PortNotFound(port_id=request["port"])
-                if port.get("device_id"):
-                    raise PortInUse(port_id=request["port"])
-            elif request.get("uuid"):
-                self._network(context, request["uuid"])
+            try:
+                if request.get("port"):
+                    port = self.show_port(context, request["port"])
+                    if port.get("device_id"):
+                        raise PortInUse(port_id=request["port"])
+                elif request.get("uuid"):
+                    self._network(context, request["uuid"])
+            except exception.NotFound as exc:
+                raise exception.Invalid(exc.format_message()) from exc
+
+    def show_port(self, context, port_id):
+        try:
+            return self._get(context, f"/v2.0/ports/{port_id}")["port"]
+        except exception.NotFound as exc:
+            raise exception.PortNotFound(port_id=port_id) from exc
+
+    def list_ports(self, context, device_id):
+        return self._get(context, "/v2.0/ports", params={"device_id": device_id})["ports"]
+
+    def allocate_port_for_instance(self, context, instance, host, network_id=None,
+                                   port_id=None, requested_ip=None):
+        """One more port for a running instance (an interface attach)."""
+        request = {"port": port_id} if port_id else {"uuid": network_id,
+                                                     "fixed_ip": requested_ip}
+        if not port_id and not network_id:
+            [request] = self._requested_or_default(context, instance, "auto") or [None]
+            if request is None:
+                raise InterfaceAttachFailedNoNetwork(project_id=instance["project_id"])
+        return self._port_for(context, instance, request, host)
 
     # --- the compute's side of a build -----------------------------------------------------
 
@@ -167,13 +186,7 @@ class API:
         try:
             return self._get(context, f"/v2.0/networks/{network_id}")["network"]
         except exception.NotFound as exc:
-            raise NetworkNotFound(network_id=network_id) from exc
-
-    def _port_or_none(self, context, port_id):
-        try:
-            return self._get(context, f"/v2.0/ports/{port_id}")["port"]
-        except exception.NotFound:
-            return None
+            raise exception.NetworkNotFound(network_id=network_id) from exc
 
     def _get(self, context, path, params=None, admin=False):
         return self._request(context, "GET", path, params=params, admin=admin).json()

@@ -1,6 +1,6 @@
 """Rules of the operator's APIs (mirrors ``nova/policies/services.py``,
-``hypervisors.py``, ``aggregates.py``, ``availability_zone.py`` and
-``server_external_events.py``), and of mininova's own image cache view."""
+``hypervisors.py``, ``aggregates.py``, ``availability_zone.py``,
+``migrations.py`` and ``server_external_events.py``), and of mininova's own image cache view."""
 
 from mininova.policies.base import ADMIN, ANY, SERVICE_OR_ADMIN, rule
 
@@ -15,6 +15,7 @@ _ADMIN_ONLY = [
     "os_compute_api:os-aggregates:remove_host", "os_compute_api:os-aggregates:set_metadata",
     "os_compute_api:os-availability-zone:detail",
     "os_compute_api:os-image-cache:list",
+    "os_compute_api:os-migrations:index",
 ]
 
 rules = (

@@ -1,6 +1,7 @@
 """Rules of servers and what is done to them (mirrors ``nova/policies/servers.py``,
 ``server_metadata.py``, ``server_tags.py``, ``console_output.py``,
-``instance_actions.py`` and the per-action modules)."""
+``instance_actions.py``, ``lock_server.py``, ``server_topology.py``,
+``servers_migrations.py`` and the per-action modules)."""
 
 from mininova.policies.base import ADMIN, PROJECT_MEMBER_OR_ADMIN, PROJECT_READER_OR_ADMIN, rule
 
@@ -23,6 +24,8 @@ _MEMBER_ACTIONS = [
     "os_compute_api:os-attach-interfaces:delete",
     "os_compute_api:os-volumes-attachments:create",
     "os_compute_api:os-volumes-attachments:delete",
+    "os_compute_api:os-lock-server:lock", "os_compute_api:os-lock-server:unlock",
+    SERVERS % "trigger_crash_dump",
 ]
 _READER_VIEWS = [
     SERVERS % "index", SERVERS % "detail", SERVERS % "show",
@@ -33,13 +36,20 @@ _READER_VIEWS = [
     "os_compute_api:os-attach-interfaces:list", "os_compute_api:os-attach-interfaces:show",
     "os_compute_api:os-volumes-attachments:index",
     "os_compute_api:os-volumes-attachments:show",
+    SERVERS % "show:flavor-extra-specs",
+    "compute:server:topology:index",
 ]
 _ADMIN_ONLY = [
     SERVERS % "index:get_all_tenants", SERVERS % "detail:get_all_tenants",
-    SERVERS % "show:host_status", SERVERS % "create:forced_host",
+    SERVERS % "allow_all_filters", "os_compute_api:os-migrate-server:migrate:host",
+    SERVERS % "show:host_status", SERVERS % "show:host_status:unknown-only",
+    SERVERS % "create:forced_host", "compute:servers:create:requested_destination",
     "os_compute_api:os-migrate-server:migrate",
-    "os_compute_api:os-instance-actions:events:details",
+    "os_compute_api:os-instance-actions:events",
     "os_compute_api:os-extended-server-attributes",
+    "os_compute_api:os-lock-server:unlock:unlock_override",
+    "compute:server:topology:host:index",
+    "os_compute_api:servers:migrations:index", "os_compute_api:servers:migrations:show",
 ]
 
 rules = (

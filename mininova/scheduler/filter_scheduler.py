@@ -115,7 +115,8 @@ class FilterScheduler:
         self._lock = threading.Lock()
 
     def select_destinations(self, context, spec):
-        spec = dict(spec, group_hosts=set(self._group_hosts(context, spec)))
+        members_by_host = self._group_members_by_host(context, spec)
+        spec = dict(spec, group_hosts=set(members_by_host), group_members_by_host=members_by_host)
         attempt = (spec.get("retry") or {}).get("num_attempts", 1)
         decisions = []
         # The decisions are saved inside the lock too: saving them while the
@@ -139,13 +140,19 @@ class FilterScheduler:
             finally:
                 self._save(context, decisions)
 
-    def _group_hosts(self, context, spec):
-        """Where the request's server group already has members."""
+    @staticmethod
+    def _group_members_by_host(context, spec):
+        """``{host: {member uuid, ...}}``: where the request's server group
+        already has members (the affinity filters read the hosts, the
+        anti-affinity rule and the soft weighers count the members)."""
         group = spec.get("instance_group")
         if not group:
-            return []
-        return scheduling_db.instance_group_hosts(context, group["uuid"],
-                                                  exclude=spec["instance_uuids"])
+            return {}
+        by_host = {}
+        for member, host in scheduling_db.instance_group_member_hosts(
+                context, group["uuid"], exclude=spec["instance_uuids"]).items():
+            by_host.setdefault(host, set()).add(member)
+        return by_host
 
     def _select_one(self, host_states, spec, index, instance_uuid, decision):
         """The selection for one instance, and the hosts that passed its filters."""
@@ -167,7 +174,7 @@ class FilterScheduler:
         LOG.debug("Selected host: %(host)s", {"host": chosen})
         chosen.consume_from_request(spec, instance_uuid)
         decision.selected = [chosen.host, chosen.nodename]
-        spec["group_hosts"].add(chosen.host)
+        _add_member(spec, chosen.host, instance_uuid)
         alternates = [[item.obj.host, item.obj.nodename] for item in weighed
                       if item.obj is not chosen][:CONF.scheduler.max_attempts - 1]
         selection = {"host": chosen.host, "nodename": chosen.nodename,
@@ -183,8 +190,8 @@ class FilterScheduler:
             return
         members = set(group["members"]) - set(spec["instance_uuids"])
         for host_state in host_states:
-            if members & set(host_state.instances):
-                spec["group_hosts"].add(host_state.host)
+            for member in members & set(host_state.instances):
+                _add_member(spec, host_state.host, member)
 
     @staticmethod
     def _save(context, decisions):
@@ -195,3 +202,10 @@ class FilterScheduler:
                 # An explanation must never cost a boot.
                 LOG.exception("Could not record the scheduling decision for %s",
                               decision.instance_uuid)
+
+
+def _add_member(spec, host, instance_uuid):
+    """Count a member of the request's server group on ``host``."""
+    if spec.get("instance_group"):
+        spec["group_hosts"].add(host)
+        spec["group_members_by_host"].setdefault(host, set()).add(instance_uuid)

@@ -189,6 +189,7 @@ class HostManager:
     def get_filtered_hosts(self, host_states, spec, index, recorder):
         """Run the enabled filters in order; record each verdict."""
         hosts = self._without_ignored_hosts(list(host_states), spec, recorder)
+        hosts = self._only_requested_destination(hosts, spec, recorder)
         LOG.debug("Starting with %d host(s)", len(hosts))
         for host_filter in self.enabled_filters:
             if index > 0 and host_filter.run_filter_once_per_request:
@@ -225,6 +226,25 @@ class HostManager:
             else:
                 kept.append(host_state)
         recorder.count("IgnoreHosts", len(hosts), len(kept))
+        return kept
+
+    @staticmethod
+    def _only_requested_destination(hosts, spec, recorder):
+        """A server asked for on a host and/or node (create at 2.74, migrate
+        at 2.56: Nova's RequestSpec.requested_destination) may only go
+        there; the filters still run on it, so a full host is a NoValidHost."""
+        wanted = spec.get("requested_destination") or {}
+        if not wanted:
+            return hosts
+        kept = []
+        for host_state in hosts:
+            if (wanted.get("host") not in (None, host_state.host)
+                    or wanted.get("node") not in (None, host_state.nodename)):
+                recorder.record("RequestedDestination", host_state, filters.Verdict(
+                    False, "not the host (or node) the request asked for"))
+            else:
+                kept.append(host_state)
+        recorder.count("RequestedDestination", len(hosts), len(kept))
         return kept
 
     def get_weighed_hosts(self, host_states, spec):

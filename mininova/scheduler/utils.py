@@ -28,7 +28,8 @@ def set_vm_state_and_notify(context, api, instance_uuid, service, method, update
 
 
 def build_request_spec(flavor, image, instance_uuids, project_id, user_id,
-                       availability_zone=None, scheduler_hints=None, instance_group=None):
+                       availability_zone=None, scheduler_hints=None, instance_group=None,
+                       requested_destination=None):
     """What the scheduler needs to know about a request (Nova's RequestSpec)."""
     return {
         "instance_uuids": list(instance_uuids),
@@ -42,13 +43,15 @@ def build_request_spec(flavor, image, instance_uuids, project_id, user_id,
         # {"uuid", "name", "policy", "members"}: for the server group filters.
         "instance_group": _group_for_spec(instance_group),
         "retry": {"num_attempts": 1, "hosts": []},
+        # {"host", "node"} the request asked for (microversions 2.56, 2.74).
+        "requested_destination": requested_destination,
     }
 
 
 def _group_for_spec(group):
     if not group:
         return None
-    return {key: group[key] for key in ("uuid", "name", "policy", "members")}
+    return {key: group.get(key) for key in ("uuid", "name", "policy", "members", "rules")}
 
 
 def populate_retry(filter_properties, instance_uuid):

@@ -108,6 +108,13 @@ class ComputeDriver:
         """Save the guest's memory to disk and stop it (power state SUSPENDED)."""
         raise NotImplementedError
 
+    def trigger_crash_dump(self, instance):
+        """Send the guest a non-maskable interrupt: a kernel configured for
+        it (kdump, ``panic_on_unrecovered_nmi``) dumps its memory and
+        reboots; another ignores it. Raise InstanceNotRunning for a guest
+        that is not running."""
+        raise NotImplementedError
+
     def resume(self, context, instance):
         """Start a suspended guest from its saved memory."""
         raise NotImplementedError
@@ -168,6 +175,15 @@ class ComputeDriver:
 
     def get_console_output(self, context, instance):
         """The guest's serial console log, as bytes (at most the last 100 KiB)."""
+        raise NotImplementedError
+
+    def attach_interface(self, context, instance, vif):
+        """Plug ``vif`` (network info, see mininova/network/model.py) into
+        the guest, live if it runs, and into its definition."""
+        raise NotImplementedError
+
+    def detach_interface(self, context, instance, vif):
+        """Take ``vif`` out of the guest and its definition, and unplug it."""
         raise NotImplementedError
 
     def remove_interrupted_leftovers(self):

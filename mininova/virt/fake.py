@@ -97,6 +97,15 @@ class FakeDriver(driver.ComputeDriver):
         self._emit(instance["uuid"], driver.EVENT_LIFECYCLE_STARTED)
         LOG.info("Instance spawned successfully.", instance=instance)
 
+    def attach_interface(self, context, instance, vif):
+        self._maybe_fail("attach_interface")
+        self._guest(instance["uuid"])["vifs"].append(vif["id"])
+
+    def detach_interface(self, context, instance, vif):
+        vifs = self._guest(instance["uuid"])["vifs"]
+        if vif["id"] in vifs:
+            vifs.remove(vif["id"])
+
     def destroy(self, context, instance, destroy_disks=True):
         # No event: the guest is gone, and libvirt's events of a guest that
         # no longer exists never reach the compute either.
@@ -139,6 +148,15 @@ class FakeDriver(driver.ComputeDriver):
         self._maybe_fail("unpause")
         self._change_state(instance["uuid"], power_state.RUNNING,
                            driver.EVENT_LIFECYCLE_RESUMED, expected=power_state.PAUSED)
+
+    def trigger_crash_dump(self, instance):
+        self._maybe_fail("trigger_crash_dump")
+        with self._lock:
+            guest = self.instances.get(instance["uuid"])
+            if guest is None or guest["state"] != power_state.RUNNING:
+                raise exception.InstanceNotRunning(instance_id=instance["uuid"])
+            # The guest's kernel would panic and reboot; the fake counts.
+            guest["nmis"] = guest.get("nmis", 0) + 1
 
     def suspend(self, context, instance):
         self._maybe_fail("suspend")
@@ -294,7 +312,8 @@ class FakeDriver(driver.ComputeDriver):
 
 def _guest(instance, state):
     return {"state": state, "name": instance.get("display_name"),
-            "flavor": dict(instance.get("flavor") or {})}
+            "flavor": dict(instance.get("flavor") or {}),
+            "vifs": [vif["id"] for vif in instance.get("network_info") or []]}
 
 
 def empty_qcow2(virtual_size, cluster_bits=16):

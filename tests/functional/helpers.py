@@ -17,6 +17,16 @@ def server_action(client, server_id, body):
                                json=body, timeout=client.timeout)
 
 
+def api(client, method, path, version=None, **kwargs):
+    """One compute API request at microversion ``version`` (2.1 when None):
+    the raw response."""
+    headers = dict(kwargs.pop("headers", None) or {})
+    if version:
+        headers["OpenStack-API-Version"] = f"compute {version}"
+    return client.session.request(method, f"{client.compute_url}{path}", headers=headers,
+                                  timeout=client.timeout, **kwargs)
+
+
 def wait_for_task(client, server_id, task_state, timeout=TIMEOUT):
     wait_until(lambda: client.get_server(server_id)["OS-EXT-STS:task_state"],
                lambda task: task == task_state, timeout, interval=0.01,

@@ -4,10 +4,12 @@ keep each compute host in one availability zone."""
 import pytest
 
 
-def call(client, method, path, body=None):
-    """(status, JSON body or None) of one request to the compute API."""
+def call(client, method, path, body=None, version="2.41"):
+    """(status, JSON body or None) of one request to the compute API, at
+    2.41 (which shows the aggregates' uuid) unless told otherwise."""
     response = client.session.request(method, f"{client.compute_url}{path}", json=body,
-                                      timeout=client.timeout)
+                                      timeout=client.timeout,
+                                      headers={"OpenStack-API-Version": f"compute {version}"})
     return response.status_code, (response.json() if response.content else None)
 
 
@@ -49,6 +51,9 @@ def test_create_show_list_update_delete(admin):
     assert status == 200
     assert (updated["aggregate"]["name"], updated["aggregate"]["availability_zone"]) == (
         "ssd", "az2")
+
+    status, body = call(admin, "GET", f"/os-aggregates/{created['id']}", version="2.40")
+    assert "uuid" not in body["aggregate"]
 
     status, body = call(admin, "DELETE", f"/os-aggregates/{created['id']}")
     assert (status, body) == (200, None)

@@ -281,3 +281,34 @@ def test_instance_action_of_an_unknown_request(mininova, vm1):
     code, _out, err = mininova("instance-action", "vm1", "req-nope")
     assert code == 1
     assert err.startswith("ERROR (NotFound): Action req-nope not found (HTTP 404)")
+
+
+# --- lock, update, tags: later microversions the command asks for ------------------------
+
+def test_lock_with_a_reason_and_unlock(mininova, admin, vm1):
+    assert mininova("lock", "--reason", "maintenance", "vm1") == (0, "", "")
+    shown = helpers.api(admin, "GET", f"/servers/{vm1['id']}", "2.73").json()["server"]
+    assert (shown["locked"], shown["locked_reason"]) == (True, "maintenance")
+    assert mininova("unlock", "vm1") == (0, "", "")
+    assert helpers.api(admin, "GET", f"/servers/{vm1['id']}", "2.9").json()["server"][
+        "locked"] is False
+
+
+def test_update_renames_and_describes(mininova, admin, vm1):
+    assert mininova("update", "--name", "web", "--description", "the web server",
+                    "vm1") == (0, "", "")
+    shown = helpers.api(admin, "GET", f"/servers/{vm1['id']}", "2.19").json()["server"]
+    assert (shown["name"], shown["description"]) == ("web", "the web server")
+
+
+def test_server_tags(mininova, vm1):
+    assert mininova("server-tag-add", "vm1", "web", "prod") == (0, "", "")
+    code, out, _err = mininova("server-tag-list", "vm1")
+    assert table_rows(out) == [["Tag"], ["prod"], ["web"]]
+    assert mininova("server-tag-delete", "vm1", "prod")[0] == 0
+    assert mininova("server-tag-set", "vm1", "a", "b")[0] == 0
+    assert table_rows(mininova("server-tag-list", "vm1")[1]) == [["Tag"], ["a"], ["b"]]
+    assert mininova("server-tag-delete-all", "vm1")[0] == 0
+    assert table_rows(mininova("server-tag-list", "vm1")[1]) == [["Tag"]]
+    code, _out, err = mininova("server-tag-delete", "vm1", "gone")
+    assert code == 1 and "has no tag 'gone'" in err

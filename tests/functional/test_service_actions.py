@@ -56,15 +56,22 @@ def test_a_disabled_host_gets_no_new_servers(admin, image):
     assert server["fault"]["message"].startswith("No valid host was found.")
 
 
-@pytest.mark.parametrize("body", [
-    {"host": "nohost", "binary": "mininova-compute"},
-    {"host": "host1", "binary": "mininova-nothing"},
-])
-def test_unknown_host_or_binary_is_404_naming_them(admin, body):
+def test_unknown_host_is_404_naming_it(admin):
+    body = {"host": "nohost", "binary": "mininova-compute"}
     status, answer = call(admin, "PUT", "/os-services/disable", body)
     assert status == 404
     assert answer["itemNotFound"]["message"] == (
-        f"Could not find binary {body['binary']} on host {body['host']}.")
+        "Could not find binary mininova-compute on host nohost.")
+
+
+@pytest.mark.parametrize("binary", ["mininova-scheduler", "mininova-nothing"])
+def test_only_compute_services_are_updated(admin, binary):
+    status, answer = call(admin, "PUT", "/os-services/disable",
+                          {"host": "host1", "binary": binary})
+    assert status == 400
+    assert answer["badRequest"]["message"] == (
+        f"Updating a {binary} service is not supported. Only mininova-compute services "
+        "can be updated.")
 
 
 def test_bad_bodies_and_actions(admin):
@@ -118,11 +125,13 @@ def test_a_compute_service_with_servers_is_not_deleted(admin, image):
     assert db.service_get(context.get_admin_context(), service["id"])["host"] == "host1"
 
 
-def test_unknown_service_id_is_404(admin):
-    for service_id in ("999", "nope"):
-        status, body = call(admin, "DELETE", f"/os-services/{service_id}")
-        assert status == 404
-        assert body["itemNotFound"]["message"] == f"Service {service_id} not found."
+def test_unknown_service_id_is_404_and_a_bad_one_400(admin):
+    status, body = call(admin, "DELETE", "/os-services/999")
+    assert status == 404
+    assert body["itemNotFound"]["message"] == "Service 999 not found."
+    status, body = call(admin, "DELETE", "/os-services/nope")
+    assert status == 400
+    assert body["badRequest"]["message"] == "Invalid input received: id must be an integer"
 
 
 @pytest.mark.parametrize("method, path, body, action", [

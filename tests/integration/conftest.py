@@ -156,3 +156,23 @@ def admin(cloud):
 def tiny(admin):
     """The tiny test image, uploaded to the module's deployment."""
     return deployment.upload_tiny_image(admin)
+
+
+@pytest.fixture(scope="module")
+def keystone_cloud(work_root, rabbit_url, keystone, request):
+    """A deployment behind the session's real Keystone, as the quickstart
+    configures one ([api] auth_strategy keystone, [keystone_authtoken],
+    [service_user]), the catalog pointing at it; its client() speaks as
+    Keystone's admin."""
+    path = work_root / request.module.__name__.rpartition(".")[2]
+    path.mkdir(mode=0o755)
+    cloud = deployment.Deployment(path, rabbit_url, f"sqlite:///{path}/mininova.sqlite",
+                                  config=keystone.service_config(),
+                                  admin_token=lambda: keystone.token("admin"))
+    try:
+        cloud.start()
+        keystone.point_at(cloud)
+        yield cloud
+    finally:
+        cloud.stop()
+        cloud.remove_leftover_domains()

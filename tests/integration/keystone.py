@@ -101,6 +101,26 @@ class Keystone:
                 "project_name": project, "user_domain_id": "default",
                 "project_domain_id": "default"}
 
+    def token(self, user):
+        """A password token of one of the accounts (keystoneauth1)."""
+        from keystoneauth1 import session
+        from keystoneauth1.identity import v3
+
+        return session.Session(auth=v3.Password(**self.credentials(user))).get_token()
+
+    def service_config(self):
+        """mininova's configuration for this Keystone, as the quickstart
+        writes it: tokens checked by keystonemiddleware, the service user nova."""
+        nova = self.credentials("nova")
+        auth = {"auth_type": "password", "auth_url": self.auth_url,
+                "username": nova["username"], "password": nova["password"],
+                "project_name": "service", "user_domain_name": "Default",
+                "project_domain_name": "Default"}
+        return {"api": {"auth_strategy": "keystone"},
+                "keystone_authtoken": dict(auth, www_authenticate_uri=self.auth_url,
+                                           region_name=REGION),
+                "service_user": dict(auth, send_service_user_token="True")}
+
     def add_service(self, service_type, url=None, region=REGION):
         """A service in the catalog (and its service user), or its public
         endpoint moved to ``url``: keystone_setup.py add-service."""

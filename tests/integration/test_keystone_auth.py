@@ -7,42 +7,13 @@ and reading the endpoints from the catalog."""
 import os
 import subprocess
 
-import pytest
 import requests
-from keystoneauth1 import session
-from keystoneauth1.identity import v3
 
 from tests.integration import deployment as dep
-from tests.integration.conftest import run_deployment
-
-
-def keystone_config(keystone):
-    nova = keystone.credentials("nova")
-    auth = {"auth_type": "password", "auth_url": keystone.auth_url,
-            "username": nova["username"], "password": nova["password"],
-            "project_name": "service", "user_domain_name": "Default",
-            "project_domain_name": "Default"}
-    return {"api": {"auth_strategy": "keystone"},
-            "keystone_authtoken": dict(auth, www_authenticate_uri=keystone.auth_url,
-                                       region_name="RegionOne"),
-            "service_user": dict(auth, send_service_user_token="True")}
-
-
-@pytest.fixture(scope="module")
-def cloud(work_root, rabbit_url, keystone):
-    path = work_root / "keystone_auth"
-    path.mkdir(mode=0o755)
-    deployment_iter = run_deployment(path, rabbit_url, f"sqlite:///{path}/mininova.sqlite",
-                                     config=keystone_config(keystone),
-                                     admin_token=lambda: token(keystone, "admin"))
-    cloud = next(deployment_iter)
-    keystone.point_at(cloud)
-    yield cloud
-    next(deployment_iter, None)
 
 
 def token(keystone, user):
-    return session.Session(auth=v3.Password(**keystone.credentials(user))).get_token()
+    return keystone.token(user)
 
 
 def get(cloud, path, token=None):
@@ -50,27 +21,28 @@ def get(cloud, path, token=None):
     return requests.get(f"http://127.0.0.1:{cloud.api_port}{path}", headers=headers, timeout=30)
 
 
-def test_no_token_or_a_forged_one_is_401(cloud):
-    assert get(cloud, "/v2.1/servers").status_code == 401
-    assert get(cloud, "/v2.1/servers", token="admin:admin").status_code == 401
+def test_no_token_or_a_forged_one_is_401(keystone_cloud):
+    assert get(keystone_cloud, "/v2.1/servers").status_code == 401
+    assert get(keystone_cloud, "/v2.1/servers", token="admin:admin").status_code == 401
     # The version documents answer anyone.
-    assert get(cloud, "/v2.1").status_code == 200
+    assert get(keystone_cloud, "/v2.1").status_code == 200
 
 
-def test_policy_follows_keystones_roles(cloud, keystone):
+def test_policy_follows_keystones_roles(keystone_cloud, keystone):
     admin, demo = token(keystone, "admin"), token(keystone, "demo")
-    assert get(cloud, "/v2.1/os-services", admin).status_code == 200
-    response = get(cloud, "/v2.1/os-services", demo)
+    assert get(keystone_cloud, "/v2.1/os-services", admin).status_code == 200
+    response = get(keystone_cloud, "/v2.1/os-services", demo)
     assert response.status_code == 403
     assert response.json()["forbidden"]["message"] == (
         "Policy doesn't allow os_compute_api:os-services:list to be performed.")
-    assert get(cloud, "/v2.1/servers", demo).status_code == 200
+    assert get(keystone_cloud, "/v2.1/servers", demo).status_code == 200
 
 
-def test_the_mininova_command_boots_with_a_keystone_token(cloud, keystone, tmp_path):
+def test_the_mininova_command_boots_with_a_keystone_token(keystone_cloud, keystone):
     """From OS_* variables, as after `source openrc demo`; the endpoints come
     from the catalog. The compute downloads the image with the demo user's
     token (keystonemiddleware checks it at the image service)."""
+    cloud = keystone_cloud
     creds = keystone.credentials("demo")
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("OS_", "MININOVA_"))}

@@ -75,7 +75,8 @@ def test_a_hung_qemu_img_fails_the_build_within_its_limit_and_says_so(
     assert server["fault"]["message"] == (
         "No valid host was found. There are not enough hosts available. "
         f"RetryFilter: (start: 1, end: 0): {cloud.host}: already tried for this build; "
-        f"it failed with: qemu-img info timed out after {COMMAND_TIMEOUT} s and was killed")
+        f"it failed with: qemu-img info timed out after {COMMAND_TIMEOUT} s and was "
+        "killed.")
     assert "qemu-img info has run for 5 s: killing it" in cloud.log("mininova-compute")
     pids = fake_pids(fake_bin)
     assert len(pids) == 2   # the fake and its sleeping child

@@ -15,6 +15,9 @@ What happens to every request, in the order Nova's pipeline does it:
    in the log, not in the answer);
 6. **access log**: ``<ip> "GET /v2.1/servers" status: 200 len: 15 time: 0.0123456``.
 
+Each request has a microversion (``api_version_request``), and the handlers
+shape their answers by it; ``docs/api.md`` lists what each version changes.
+
 Left out: the ``/v2.1/<project_id>/`` URL form, rate limits.
 """
 
@@ -39,10 +42,11 @@ PUBLIC_ENDPOINTS = {"versions.root", "versions.v21"}
 PUBLIC_PATHS = {"/", "/v2.1"}
 
 def create_app():
-    # console_output and server_actions register their server actions on
-    # servers' /action route.
+    # console_output, lock_server and server_actions register their server
+    # actions on servers' /action route.
     from mininova.api.openstack.compute import (
         aggregates,
+        attach_interfaces,
         availability_zone,
         console_output,  # noqa: F401
         flavors,
@@ -51,10 +55,15 @@ def create_app():
         image_cache,
         images,
         instance_actions,
+        lock_server,  # noqa: F401
+        migrations,
         scheduler_explain,
         server_actions,  # noqa: F401
         server_external_events,
         server_groups,
+        server_migrations,
+        server_tags,
+        server_topology,
         servers,
         services,
         versions,
@@ -67,7 +76,9 @@ def create_app():
     app.register_blueprint(versions.blueprint)
     for module in (servers, flavors, images, services, hypervisors, aggregates,
                    availability_zone, server_groups, flavors_extraspecs, scheduler_explain,
-                   image_cache, instance_actions, server_external_events):
+                   image_cache, instance_actions, server_external_events,
+                   attach_interfaces, server_tags, server_topology, migrations,
+                   server_migrations):
         app.register_blueprint(module.blueprint, url_prefix="/v2.1")
     app.before_request(_start_request)
     app.after_request(_finish_request)

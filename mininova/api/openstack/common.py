@@ -66,6 +66,19 @@ def status_from_state(vm_state, task_state=None):
     return task_map.get(task_state, task_map["default"])
 
 
+def task_and_vm_state_from_status(statuses):
+    """The (vm_states, task_states) a ``?status=`` filter stands for, as
+    Nova inverts the map above; a task state ``"default"`` means "any task"."""
+    wanted = {status.lower() for status in statuses}
+    vm_state_set, task_state_set = set(), set()
+    for vm_state, task_map in _STATE_MAP.items():
+        for task_state, status in task_map.items():
+            if status.lower() in wanted:
+                vm_state_set.add(vm_state)
+                task_state_set.add(task_state)
+    return sorted(vm_state_set), sorted(task_state_set, key=str)
+
+
 def context():
     return g.context
 
@@ -96,6 +109,26 @@ def action_in_body(actions):
     return name, handler, body
 
 
+def api_version(min_version, max_version=None):
+    """Decorator: the handler exists from ``min_version`` (to
+    ``max_version``); at any other version the API answers 404, as Nova's
+    ``@wsgi.api_version`` does."""
+    import functools
+
+    from mininova import exception
+    from mininova.api.openstack import api_version_request
+
+    def decorator(handler):
+        @functools.wraps(handler)
+        def wrapper(*args, **kwargs):
+            if not api_version_request.is_supported(min_version, max_version):
+                raise exception.VersionNotFoundForAPIMethod(
+                    version=api_version_request.current())
+            return handler(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
 def base_url():
     return request.host_url.rstrip("/")
 
@@ -118,6 +151,46 @@ def limit_param():
     if not raw.isdigit():
         raise exception.Invalid("limit param must be an integer")
     return min(int(raw), CONF.api.max_limit)
+
+
+def marker_param():
+    """``?marker=``: the id of the last item of the previous page, or None."""
+    return request.args.get("marker")
+
+
+def collection_links(items, collection, id_key="id"):
+    """The ``next`` link of a page that may not be the last: Nova gives one
+    when the page is as long as the limit asked (or the configured
+    ``max_limit``), pointing at the same query with ``marker`` set to the
+    page's last item."""
+    from urllib.parse import urlencode
+
+    if not items or len(items) != limit_param():
+        return []
+    params = dict(sorted(request.args.items()))
+    params["marker"] = items[-1][id_key]
+    return [{"rel": "next",
+             "href": f"{base_url()}/v2.1/{collection}?{urlencode(params)}"}]
+
+
+def changes_filters(params):
+    """``changes-since`` and ``changes-before`` of an already validated
+    query (``{name: [value, ...]}``) as datetimes, checked as Nova checks
+    them: since ≤ before."""
+    from oslo_utils import timeutils
+
+    from mininova import exception
+
+    filters = {}
+    for name in ("changes-since", "changes-before"):
+        if params.get(name):
+            # Naive UTC, as the database stores its times.
+            filters[name] = timeutils.normalize_time(timeutils.parse_isotime(params[name][-1]))
+    if (len(filters) == 2
+            and filters["changes-before"] < filters["changes-since"]):
+        raise exception.Invalid("The value of changes-since must be less than or equal "
+                                "to changes-before.")
+    return filters
 
 
 # --- the service objects of the application ---------------------------------------

@@ -9,6 +9,42 @@ name = {
     "pattern": r"^(?![\s])[^\x00-\x1f\x7f]*(?<![\s])\Z",
 }
 
+# A server's description (2.19): up to 255 printable characters, spaces
+# anywhere, empty allowed; null removes it.
+description = {
+    "type": ["string", "null"],
+    "minLength": 0,
+    "maxLength": 255,
+    "pattern": r"^[^\x00-\x1f\x7f]*\Z",
+}
+
+# A server tag (2.26): neither "/" (it is part of a URL) nor "," (lists
+# of tags are comma-separated in the filters).
+tag = {
+    "type": "string",
+    "pattern": "^[^,/]*$",
+    "minLength": 1,
+    "maxLength": 60,
+}
+
+# A key pair's name, or null to take the key pair away (rebuild, 2.54).
+name_or_none = {
+    "oneOf": [
+        {"type": "string", "minLength": 1, "maxLength": 255},
+        {"type": "null"},
+    ],
+}
+
+
+def multi_params(schema):
+    """A query parameter: a list of values, since a URL may repeat it."""
+    return {"type": "array", "items": schema}
+
+
+common_query_param = multi_params({"type": "string"})
+common_query_regex_param = multi_params({"type": "string", "format": "regex"})
+
+
 positive_integer = {
     "type": ["integer", "string"],
     "pattern": r"^[0-9]*$",

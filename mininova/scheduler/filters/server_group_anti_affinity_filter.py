@@ -1,7 +1,8 @@
 """ServerGroupAntiAffinityFilter (mirrors the anti-affinity half of
 ``nova/scheduler/filters/affinity_filter.py``): a member of an
 ``anti-affinity`` server group never goes to a host where another member
-already is."""
+already is, or, when the group's rules say ``max_server_per_host`` (API
+microversion 2.64), where that many members already are."""
 
 from mininova.scheduler import filters
 
@@ -13,7 +14,11 @@ class ServerGroupAntiAffinityFilter(filters.BaseHostFilter):
         group = spec.get("instance_group")
         if not group or group["policy"] != self.policy:
             return filters.Verdict.ok("not in an anti-affinity group")
-        if host_state.host in spec.get("group_hosts", ()):
+        max_per_host = (group.get("rules") or {}).get("max_server_per_host", 1)
+        here = len(spec.get("group_members_by_host", {}).get(host_state.host, ()))
+        if here >= max_per_host:
             return filters.Verdict.fail(
-                f"anti-affinity: group {group['name']} already on {host_state.host}")
-        return filters.Verdict.ok(f"no member of group {group['name']} here")
+                f"anti-affinity: group {group['name']} has {here} member(s) on "
+                f"{host_state.host}, at most {max_per_host} per host")
+        return filters.Verdict.ok(f"{here} member(s) of group {group['name']} here, "
+                                  f"fewer than {max_per_host}")

@@ -162,3 +162,8 @@ def _text(parent, tag, text, **attributes):
     element = ET.SubElement(parent, tag, **attributes)
     element.text = text
     return element
+
+
+def interface_xml(interface):
+    """One <interface> alone, for attaching to (or detaching from) a guest."""
+    return ET.tostring(_interface(interface), encoding="unicode")

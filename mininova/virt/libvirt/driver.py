@@ -52,7 +52,6 @@ guest runs), live migration, the ssh transport, ephemeral and swap disks.
 
 import datetime
 import os
-import platform
 import shutil
 import tempfile
 import time
@@ -60,7 +59,6 @@ import xml.etree.ElementTree as ET
 
 import libvirt
 from oslo_log import log as logging
-from oslo_utils import units
 
 from mininova import exception, utils
 from mininova.api.metadata import base as instance_metadata
@@ -68,7 +66,13 @@ from mininova.compute import power_state, task_states
 from mininova.conf import CONF
 from mininova.image import glance
 from mininova.virt import configdrive, driver, images
-from mininova.virt.libvirt import cold_migration, imagebackend, imagecache
+from mininova.virt.libvirt import (
+    cold_migration,
+    guest_network,
+    host_resources,
+    imagebackend,
+    imagecache,
+)
 from mininova.virt.libvirt import config as vconfig
 from mininova.virt.libvirt import host as libvirt_host
 from mininova.virt.libvirt import utils as libvirt_utils
@@ -98,7 +102,8 @@ SHUTDOWN_POLL_SECONDS = 0.5
 UNDEFINE_FLAGS = libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
 
 
-class LibvirtDriver(cold_migration.ColdMigrationMixin, driver.ComputeDriver):
+class LibvirtDriver(cold_migration.ColdMigrationMixin, guest_network.GuestNetworkMixin,
+                    host_resources.HostResourcesMixin, driver.ComputeDriver):
     def __init__(self):
         self._host = libvirt_host.Host(CONF.libvirt.connection_uri,
                                        lifecycle_event_handler=self.emit_event,
@@ -158,62 +163,6 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, driver.ComputeDriver):
             LOG.info("Removing %s, left by an interrupted snapshot", os.path.join(snapshots, name))
             shutil.rmtree(os.path.join(snapshots, name), ignore_errors=True)
 
-    # --- resources -------------------------------------------------------------
-
-    def get_available_resource(self):
-        conn = self._host.get_connection()
-        _arch, _numa_memory_mb, cpus, _mhz, _nodes, sockets, cores, threads = conn.getInfo()
-        # getInfo()'s memory is NUMA node 0's on some hosts; the node memory
-        # stats over all cells are the whole machine's.
-        memory_kb = conn.getMemoryStats(libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS)["total"]
-        disk = os.statvfs(CONF.instances_path)
-        return {
-            "hypervisor_hostname": self.host,
-            "hypervisor_type": "QEMU",
-            "hypervisor_version": self._hypervisor_version,
-            "vcpus": cpus,
-            "memory_mb": memory_kb // 1024,
-            "local_gb": disk.f_blocks * disk.f_frsize // units.Gi,
-            "disk_available_least": self._disk_available_least(disk),
-            "cpu_info": _cpu_info(sockets, cores, threads),
-            "stats": {"cpu_arch": platform.machine(), "virt_type": self.virt_type,
-                      "supported_instances": self._supported_instances()},
-        }
-
-    def _disk_available_least(self, disk):
-        """Nova's ``disk_available_least``, in whole GB: the space really free
-        where instances live (``df``'s Avail), minus what this host's qcow2
-        overlays may still grow into (each one's virtual size minus what it
-        already holds). It can be negative: the disk is over-committed.
-
-        Nova counts the disks of every guest of the hypervisor; a driver here
-        knows only its own guests (several computes may share one libvirtd).
-        """
-        free = disk.f_bavail * disk.f_frsize
-        return (free - self._disk_over_committed()) // units.Gi
-
-    def _disk_over_committed(self):
-        """Bytes this host's disks may still grow by (Nova's
-        ``_get_disk_over_committed_size_total``), read from the files
-        themselves: a qcow2 header's virtual size, no qemu-img process."""
-        total = 0
-        for instance_uuid in self.list_instance_uuids():
-            instance_dir = self._instance_dir({"uuid": instance_uuid})
-            for path, disk_format in libvirt_utils.read_disk_info(instance_dir).items():
-                try:
-                    total += libvirt_utils.disk_growth_room(path, disk_format)
-                except OSError:
-                    # Removed since listed (a delete, a resize): nothing to grow.
-                    LOG.debug("Disk %s is gone; not counted in disk_available_least", path)
-        return total
-
-    def _supported_instances(self):
-        """(architecture, hypervisor type, vm mode) this host can run, for the
-        ImagePropertiesFilter: a 64-bit x86 host runs 32-bit guests too."""
-        arch = platform.machine()
-        archs = [arch, "i686"] if arch == "x86_64" else [arch]
-        return [[guest_arch, self.virt_type, "hvm"] for guest_arch in archs]
-
     # --- spawn ---------------------------------------------------------------
 
     def spawn(self, context, instance, image_meta):
@@ -227,36 +176,6 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, driver.ComputeDriver):
         xml = self._write_guest_xml(instance, instance_dir, disk_path)
         self._create_domain_and_network(instance, xml, network_info)
         LOG.info("Instance spawned successfully.", instance=instance)
-
-    def _plug_vifs(self, instance, network_info):
-        for vif in network_info:
-            libvirt_vif.plug(instance, instance_name(instance), vif)
-
-    def _unplug_vifs(self, instance, network_info):
-        for vif in network_info:
-            libvirt_vif.unplug(instance, instance_name(instance), vif)
-
-    def _create_domain_and_network(self, instance, xml, network_info):
-        """Start the guest, and when its ports are not up yet, wait for the
-        network service to say they are (``network-vif-plugged``) before
-        letting it run: the guest is created paused, so that its first DHCP
-        request does not go out before its port is wired (Nova does the same)."""
-        timeout = CONF.vif_plugging_timeout
-        events = [("network-vif-plugged", vif["id"]) for vif in network_info
-                  if not vif.get("active")] if timeout else []
-        with self.virtapi.wait_for_instance_event(instance, events, timeout,
-                                                  self._neutron_failed_callback):
-            domain = self._create_domain(xml, pause=bool(events))
-        if events:
-            domain.resume()
-        return domain
-
-    def _neutron_failed_callback(self, event_name, instance):
-        LOG.warning("Timeout waiting for vif plugging callback for instance %(uuid)s",
-                    {"uuid": instance["uuid"]}, instance=instance)
-        if CONF.vif_plugging_is_fatal:
-            # The domain was made paused: it goes with the build's clean-up.
-            raise exception.VirtualInterfaceCreateException()
 
     def _guest_config(self, instance, disk_path, instance_dir):
         flavor = instance["flavor"]
@@ -489,6 +408,15 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, driver.ComputeDriver):
     def unpause(self, instance):
         self._get_domain(instance).resume()
 
+    def trigger_crash_dump(self, instance):
+        try:
+            self._get_domain(instance).injectNMI(0)
+        except libvirt.libvirtError as exc:
+            # A guest not running cannot take an interrupt (Nova's mapping).
+            if exc.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID:
+                raise exception.InstanceNotRunning(instance_id=instance["uuid"]) from exc
+            raise
+
     def suspend(self, context, instance):
         # libvirt saves the memory, stops QEMU and restores the memory at the
         # next start (virsh managedsave).
@@ -633,22 +561,6 @@ def _request_shutdown(domain, instance):
         LOG.debug("Ignoring libvirt exception from shutdown request.", instance=instance)
 
 
-def _cpu_info(sockets, cores, threads):
-    """The host CPU, from /proc/cpuinfo. (libvirt's getCapabilities() has it
-    too, but takes seconds on some hosts: too slow for a periodic task.)"""
-    fields = {}
-    try:
-        with open(libvirt_utils.CPUINFO) as f:
-            for line in f:
-                key, _sep, value = line.partition(":")
-                fields.setdefault(key.strip(), value.strip())
-    except OSError:
-        pass
-    return {"arch": platform.machine(), "model": fields.get("model name"),
-            "vendor": fields.get("vendor_id"),
-            "topology": {"sockets": sockets, "cores": cores, "threads": threads}}
-
-
 def instance_name(instance):
     """``instance-0000002a``: the name a student finds in ``virsh list``."""
     return CONF.instance_name_template % instance["id"]
@@ -658,5 +570,4 @@ def _version(number):
     major, rest = divmod(number, 1000000)
     minor, micro = divmod(rest, 1000)
     return f"{major}.{minor}.{micro}"
-
 

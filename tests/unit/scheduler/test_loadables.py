@@ -4,7 +4,7 @@ import pytest
 
 from mininova.scheduler import filters, loadables, weights
 from mininova.scheduler.filters import ram_filter
-from mininova.scheduler.weights import disk, ram
+from mininova.scheduler.weights import affinity, disk, ram
 
 
 def test_a_class_path_loads_that_class():
@@ -16,7 +16,9 @@ def test_a_class_path_loads_that_class():
 def test_a_function_path_loads_the_classes_it_returns():
     classes = loadables.load_classes(["mininova.scheduler.weights.all_weighers"],
                                      weights.BaseHostWeigher)
-    assert classes == [disk.DiskWeigher, ram.RAMWeigher]
+    assert classes == [disk.DiskWeigher, ram.RAMWeigher,
+                       affinity.ServerGroupSoftAffinityWeigher,
+                       affinity.ServerGroupSoftAntiAffinityWeigher]
 
 
 def test_a_path_that_does_not_import_names_the_path():

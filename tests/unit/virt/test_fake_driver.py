@@ -165,3 +165,11 @@ def test_a_smaller_root_disk_is_refused_before_the_guest_stops(conf):
     with pytest.raises(exception.CannotResizeDisk, match="Unable to resize disk down."):
         the_driver.migrate_disk_and_power_off(None, instance(flavor=SMALL), "host-b", NANO)
     assert state(the_driver) == power_state.RUNNING
+
+
+def test_a_crash_dump_needs_a_running_guest(fake_driver):
+    fake_driver.trigger_crash_dump(instance())
+    assert fake_driver.instances["u-1"]["nmis"] == 1
+    fake_driver.power_off(instance())
+    with pytest.raises(exception.InstanceNotRunning):
+        fake_driver.trigger_crash_dump(instance())

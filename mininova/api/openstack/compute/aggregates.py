@@ -18,7 +18,7 @@ So the zone is guarded here the way Nova guards it:
 
 Answers keep Nova's v2.1 quirks: create returns 200 without ``hosts`` and
 ``metadata``; delete returns 200 with an empty body; ids in URLs are integers.
-Every answer also carries the aggregate's ``uuid`` (Nova shows it from 2.41).
+From microversion 2.41 every answer also carries the aggregate's ``uuid``.
 
 Left out: notifications, the placement aggregate sync, the image cache
 pre-loading action (2.81), and Nova's refusal to rename a zone whose hosts
@@ -29,7 +29,7 @@ from flask import Blueprint, jsonify
 
 from mininova import exception, utils
 from mininova.api import validation
-from mininova.api.openstack import common
+from mininova.api.openstack import api_version_request, common
 from mininova.api.openstack.compute.schemas import aggregates as schema
 from mininova.conf import CONF
 from mininova.db import api as db
@@ -43,7 +43,7 @@ COMPUTE_BINARY = "mininova-compute"
 # --- views ------------------------------------------------------------------
 
 def _view(aggregate):
-    return {
+    shown = {
         "availability_zone": aggregate["availability_zone"],
         "created_at": utils.isotime(aggregate["created_at"]),
         "deleted": False,
@@ -53,8 +53,10 @@ def _view(aggregate):
         "metadata": aggregate["metadata"],
         "name": aggregate["name"],
         "updated_at": utils.isotime(aggregate["updated_at"]),
-        "uuid": aggregate["uuid"],
     }
+    if api_version_request.is_supported("2.41"):
+        shown["uuid"] = aggregate["uuid"]
+    return shown
 
 
 def _admin_context(action):

@@ -1,5 +1,12 @@
 """``/images``: the image service's images as the compute API shows them
-(mirrors ``nova/api/openstack/compute/images.py``, a proxy to Glance)."""
+(mirrors ``nova/api/openstack/compute/images.py``, a proxy to Glance).
+
+Microversion 2.36 deprecated the compute API's proxies to other services:
+from 2.36 these routes answer 404, and clients ask the image service
+itself, as they do for everything else about images.
+
+Left out: the image metadata proxy (``/images/<id>/metadata``, deprecated
+by 2.39) and image deletion through this API."""
 
 from flask import Blueprint, jsonify
 
@@ -42,15 +49,18 @@ def _detail(image):
 
 
 @blueprint.get("/images")
+@common.api_version("2.1", "2.35")
 def index():
     return jsonify({"images": [_basic(i) for i in common.image_api().get_all(common.context())]})
 
 
 @blueprint.get("/images/detail")
+@common.api_version("2.1", "2.35")
 def detail():
     return jsonify({"images": [_detail(i) for i in common.image_api().get_all(common.context())]})
 
 
 @blueprint.get("/images/<image_id>")
+@common.api_version("2.1", "2.35")
 def show(image_id):
     return jsonify({"image": _detail(common.image_api().show(common.context(), image_id))})

@@ -1,13 +1,23 @@
 """The lifecycle server actions on ``POST /servers/{id}/action`` (mirrors
-the action handlers of ``nova/api/openstack/compute/servers.py`` and of
-``pause_server.py``, ``suspend_server.py``, ``migrate_server.py``).
+the action handlers of ``nova/api/openstack/compute/servers.py``, including
+``_action_trigger_crash_dump``, and of ``pause_server.py``,
+``suspend_server.py``, ``migrate_server.py``).
 
 Each one validates its body, hands the instance to the compute API, which
-checks its state (409 when the action does not fit), and answers 202: the
-work itself runs later, on the compute host.
+checks its lock (409 for a non-admin on a locked server) and its state (409
+when the action does not fit), and answers 202: the work itself runs
+later, on the compute host.
 
-Left out: rescue, shelve, lock, live migration (``os-migrateLive``), the
-admin password.
+What the microversions changed here: ``trigger_crash_dump`` exists from
+2.17; createImage's metadata counts against the metadata quota until 2.39,
+and createImage answers ``{"image_id"}`` instead of a ``Location`` from
+2.45; ``migrate`` takes a ``host`` from 2.56 (admins); rebuild takes a
+``description`` (2.19), a ``key_name`` (2.54) and ``user_data`` (2.57), and
+answers the shorter body until 2.75 (with ``key_name`` from 2.54,
+``user_data`` from 2.57, ``server_groups`` from 2.71).
+
+Left out: rescue, shelve, live migration (``os-migrateLive``), evacuate,
+the admin password.
 """
 
 import contextlib
@@ -15,10 +25,11 @@ import contextlib
 from flask import jsonify
 
 from mininova import exception
-from mininova.api.openstack import common
+from mininova.api.openstack import api_version_request, common
 from mininova.api.openstack.compute import servers
 from mininova.api.openstack.compute.schemas import servers as schema
 from mininova.api.openstack.compute.views import servers as views
+from mininova.conf import CONF
 
 
 def _accepted():
@@ -62,11 +73,26 @@ def resize(context, instance, body):
     return _accepted()
 
 
-@servers.register_action("migrate", schema.migrate,
-                         "os_compute_api:os-migrate-server:migrate")
+def _migrate_rule(body):
+    """Naming the destination is a rule of its own (admins, 2.56)."""
+    if (body["migrate"] or {}).get("host"):
+        return "os_compute_api:os-migrate-server:migrate:host"
+    return "os_compute_api:os-migrate-server:migrate"
+
+
+@servers.register_action("migrate", schema.migrate, _migrate_rule)
 def migrate(context, instance, body):
     """Cold migration: the same flavor on another host (admin only in Nova)."""
-    common.compute_api().resize(context, instance, flavor_id=None)
+    host = (body["migrate"] or {}).get("host") if api_version_request.is_supported(
+        "2.56") else None
+    common.compute_api().resize(context, instance, flavor_id=None, host_name=host)
+    return _accepted()
+
+
+@servers.register_action("trigger_crash_dump", schema.trigger_crash_dump,
+                         "os_compute_api:servers:trigger_crash_dump")
+def trigger_crash_dump(context, instance, body):
+    common.compute_api().trigger_crash_dump(context, instance)
     return _accepted()
 
 
@@ -99,9 +125,18 @@ def _resize_to_settle():
 @servers.register_action("createImage", schema.create_image,
                          "os_compute_api:servers:create_image")
 def create_image(context, instance, body):
-    """202 with the new image's URL in ``Location`` (v2.1 has no body)."""
+    """202 with the new image's URL in ``Location`` (no body), or from 2.45
+    with ``{"image_id"}`` (and no Location)."""
+    metadata = body["createImage"].get("metadata") or {}
+    allowed = CONF.quota.metadata_items
+    if not api_version_request.is_supported("2.39") and 0 <= allowed < len(metadata):
+        # Until 2.39 the image's properties counted against the metadata
+        # quota; from 2.39 that is the image service's business.
+        raise exception.Forbidden("Image metadata limit exceeded")
     image = common.compute_api().snapshot(context, instance, body["createImage"]["name"],
                                        body["createImage"].get("metadata"))
+    if api_version_request.is_supported("2.45"):
+        return jsonify({"image_id": image["id"]}), 202
     response = jsonify({})
     response.status_code = 202
     # Nova points at the image in Glance; ours at its page in this API,
@@ -116,5 +151,25 @@ def rebuild(context, instance, body):
     request = body["rebuild"]
     instance = common.compute_api().rebuild(context, instance, request["imageRef"],
                                          name=request.get("name"),
-                                         metadata=request.get("metadata"))
-    return jsonify({"server": views.detail(instance, None, context.is_admin)}), 202
+                                         metadata=request.get("metadata"),
+                                         **_rebuild_changes(request))
+    server = views.show(context, instance, full=api_version_request.is_supported("2.75"),
+                        show_server_groups=api_version_request.is_supported("2.71"),
+                        show_key_name=api_version_request.is_supported("2.54"),
+                        show_user_data=False)
+    # As create, no password is set in the guest; Nova's shape has one.
+    server["adminPass"] = ""
+    if api_version_request.is_supported("2.57"):
+        server["user_data"] = instance["user_data"]
+    return jsonify({"server": server}), 202
+
+
+def _rebuild_changes(request):
+    """The columns a rebuild sets besides the image, name and metadata (the
+    schema of the request's version lets only its own fields through)."""
+    changes = {}
+    for field, column in (("description", "display_description"),
+                          ("key_name", "key_name"), ("user_data", "user_data")):
+        if field in request:
+            changes[column] = request[field]
+    return changes

@@ -9,17 +9,26 @@ lists every project's groups with ``?all_projects=True``.
 
 The v2.1 shape: ``policies`` is a list of exactly one policy; ``members``
 lists the servers of the group that are not deleted; ``metadata`` is always
-empty. ``project_id`` and ``user_id`` are shown as from microversion 2.13.
+empty. What the microversions changed:
 
-Left out: the soft-(anti-)affinity policies and ``rules`` of later
-microversions, and the server group quotas.
+* 2.13: ``project_id`` and ``user_id`` are shown;
+* 2.15: the ``soft-affinity`` and ``soft-anti-affinity`` policies, kept by
+  the ServerGroupSoftAffinityWeigher and ServerGroupSoftAntiAffinityWeigher
+  (a preference: never a NoValidHost);
+* 2.64: ``policy`` (a string) and ``rules`` replace ``policies`` and
+  ``metadata``, in the request and in the answers; the only rule is
+  ``max_server_per_host``, for anti-affinity, which the
+  ServerGroupAntiAffinityFilter reads (at most that many members per host);
+* 2.75: the list refuses unknown query parameters.
+
+Left out: the server group quotas (the quotas' own work).
 """
 
 from flask import Blueprint, jsonify, request
 
 from mininova import exception, policy
 from mininova.api import validation
-from mininova.api.openstack import common
+from mininova.api.openstack import api_version_request, common
 from mininova.api.openstack.compute.schemas import server_groups as schema
 from mininova.api.validation import parameter_types
 from mininova.db import api as db
@@ -29,15 +38,15 @@ blueprint = Blueprint("server_groups", __name__)
 
 
 def _view(context, group):
-    return {
-        "id": group["uuid"],
-        "name": group["name"],
-        "policies": [group["policy"]],
-        "members": _live_members(context, group["members"]),
-        "metadata": {},
-        "project_id": group["project_id"],
-        "user_id": group["user_id"],
-    }
+    shown = {"id": group["uuid"], "name": group["name"]}
+    if api_version_request.is_supported("2.64"):
+        shown.update(policy=group["policy"], rules=group["rules"] or {})
+    else:
+        shown.update(policies=[group["policy"]], metadata={})
+    shown["members"] = _live_members(context, group["members"])
+    if api_version_request.is_supported("2.13"):
+        shown.update(project_id=group["project_id"], user_id=group["user_id"])
+    return shown
 
 
 def _live_members(context, instance_uuids):
@@ -69,6 +78,7 @@ def _get_group(context, group_id):
 def index():
     context = common.context()
     context.can("os_compute_api:os-server-groups:index")
+    validation.query(schema.index_query)
     all_projects = parameter_types.is_true(request.args.get("all_projects", "false"))
     if all_projects:
         all_projects = policy.check(context, "os_compute_api:os-server-groups:index:all_projects")
@@ -92,7 +102,14 @@ def create(body):
     context = common.context()
     context.can("os_compute_api:os-server-groups:create")
     group = body["server_group"]
-    created = scheduling_db.instance_group_create(context, group["name"], group["policies"][0])
+    if api_version_request.is_supported("2.64"):
+        policy_name, rules = group["policy"], group.get("rules") or {}
+        if rules and policy_name != "anti-affinity":
+            raise exception.Invalid("Only anti-affinity policy supports rules.")
+        rules = {key: int(value) for key, value in rules.items()}
+    else:
+        policy_name, rules = group["policies"][0], None
+    created = scheduling_db.instance_group_create(context, group["name"], policy_name, rules)
     return jsonify({"server_group": _view(context, created)})
 
 

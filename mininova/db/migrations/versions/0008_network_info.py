@@ -3,14 +3,14 @@ ports (Nova's ``instance_info_caches.network_info``, kept here as a column
 of the instance, as its flavor is).
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -109,6 +109,13 @@ class FakeDomain:
     def suspend(self):
         self._state = libvirt.VIR_DOMAIN_PAUSED
 
+    def injectNMI(self, flags):
+        if self._state != libvirt.VIR_DOMAIN_RUNNING:
+            error = libvirt.libvirtError("domain is not running")
+            error.err = (libvirt.VIR_ERR_OPERATION_INVALID,)
+            raise error
+        self.calls.append("injectNMI")
+
     def resume(self):
         self._state = libvirt.VIR_DOMAIN_RUNNING
 
@@ -615,3 +622,15 @@ def test_start_up_removes_interrupted_snapshots_and_fetches(drv, instances_path)
     drv.remove_interrupted_leftovers()
     assert snapshots_left(instances_path) == []
     assert os.listdir(base) == [name]
+
+
+def test_a_crash_dump_is_an_nmi(drv):
+    domain = add_domain(drv)
+    drv.trigger_crash_dump(instance())
+    assert domain.calls == ["injectNMI"]
+
+
+def test_a_guest_not_running_takes_no_nmi(drv):
+    add_domain(drv, state=libvirt.VIR_DOMAIN_SHUTOFF)
+    with pytest.raises(exception.InstanceNotRunning):
+        drv.trigger_crash_dump(instance())

@@ -1,7 +1,17 @@
-"""Schemas of the servers API bodies (v2.1)."""
+"""Schemas of the servers API bodies and list queries (mirrors
+``nova/api/openstack/compute/schemas/servers.py``): one schema per
+microversion where a body changed, picked by :class:`validation.Versioned`.
+
+Left out of create and rebuild, and so refused as unknown fields:
+``personality`` (file injection, gone from 2.57), ``accessIPv4/6``,
+``security_groups``, ``trusted_image_certificates`` (2.63: mininova
+verifies no image signatures), ``preserve_ephemeral``.
+"""
 
 import copy
 
+from mininova.api import validation
+from mininova.api.openstack.compute.schemas.aggregates import hostname
 from mininova.api.validation import parameter_types
 
 base_create = {
@@ -54,8 +64,47 @@ scheduler_hints = {
     },
 }
 
-create = copy.deepcopy(base_create)
-create["properties"]["os:scheduler_hints"] = scheduler_hints
+create_v21 = copy.deepcopy(base_create)
+create_v21["properties"]["os:scheduler_hints"] = scheduler_hints
+
+# 2.19: a description.
+create_v219 = copy.deepcopy(create_v21)
+create_v219["properties"]["server"]["properties"]["description"] = parameter_types.description
+
+# 2.52: tags at boot.
+create_v252 = copy.deepcopy(create_v219)
+create_v252["properties"]["server"]["properties"]["tags"] = {
+    "type": "array", "items": parameter_types.tag, "maxItems": 50,
+}
+
+# 2.74: a host and/or node asked for (admins), checked by the scheduler's
+# filters like any other host.
+create_v274 = copy.deepcopy(create_v252)
+create_v274["properties"]["server"]["properties"].update(host=hostname,
+                                                       hypervisor_hostname=hostname)
+
+create = validation.Versioned({"2.1": create_v21, "2.19": create_v219, "2.52": create_v252,
+                               "2.74": create_v274})
+
+# PUT /servers/<id>: the name (and, from 2.19, the description).
+update_v21 = {
+    "type": "object",
+    "properties": {
+        "server": {
+            "type": "object",
+            "properties": {
+                "name": parameter_types.name,
+                "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
+            },
+            "additionalProperties": False,
+        },
+    },
+    "required": ["server"],
+    "additionalProperties": False,
+}
+update_v219 = copy.deepcopy(update_v21)
+update_v219["properties"]["server"]["properties"]["description"] = parameter_types.description
+update = validation.Versioned({"2.1": update_v21, "2.19": update_v219})
 
 get_console_output = {
     "type": "object",
@@ -95,7 +144,22 @@ suspend = _no_body_action("suspend")
 resume = _no_body_action("resume")
 confirm_resize = _no_body_action("confirmResize")
 revert_resize = _no_body_action("revertResize")
-migrate = _no_body_action("migrate")
+migrate_v21 = _no_body_action("migrate")
+
+# 2.56: null, or a host to migrate to (admins).
+migrate_v256 = {
+    "type": "object",
+    "properties": {
+        "migrate": {
+            "type": ["object", "null"],
+            "properties": {"host": {"oneOf": [hostname, {"type": "null"}]}},
+            "additionalProperties": False,
+        },
+    },
+    "required": ["migrate"],
+    "additionalProperties": False,
+}
+migrate = validation.Versioned({"2.1": migrate_v21, "2.56": migrate_v256})
 
 reboot = {
     "type": "object",
@@ -148,7 +212,7 @@ create_image = {
     "additionalProperties": False,
 }
 
-rebuild = {
+rebuild_v21 = {
     "type": "object",
     "properties": {
         "rebuild": {
@@ -167,3 +231,71 @@ rebuild = {
     "required": ["rebuild"],
     "additionalProperties": False,
 }
+
+# 2.19: a description; 2.54: the key pair (null: none); 2.57: the user data
+# (null: none).
+rebuild_v219 = copy.deepcopy(rebuild_v21)
+rebuild_v219["properties"]["rebuild"]["properties"]["description"] = parameter_types.description
+rebuild_v254 = copy.deepcopy(rebuild_v219)
+rebuild_v254["properties"]["rebuild"]["properties"]["key_name"] = parameter_types.name_or_none
+rebuild_v257 = copy.deepcopy(rebuild_v254)
+rebuild_v257["properties"]["rebuild"]["properties"]["user_data"] = {
+    "type": ["string", "null"], "format": "base64", "maxLength": 65535,
+}
+rebuild = validation.Versioned({"2.1": rebuild_v21, "2.19": rebuild_v219,
+                                "2.54": rebuild_v254, "2.57": rebuild_v257})
+
+# 2.17 (a 404 before: there is no schema for it).
+trigger_crash_dump = validation.Versioned({"2.17": _no_body_action("trigger_crash_dump")})
+
+
+# --- GET /servers and /servers/detail: the query ---------------------------------
+
+_pagination = {
+    "limit": parameter_types.multi_params(parameter_types.non_negative_integer),
+    "marker": parameter_types.multi_params({"type": "string"}),
+}
+
+# Nova's list of the parameters a server list knows. mininova applies the
+# ones in servers.FILTERS; the others (sorting, a few admin filters on
+# fields it has not) pass the schema but change nothing: docs/api.md says
+# which.
+_QUERY_PARAMS = [
+    "user_id", "project_id", "tenant_id", "launch_index", "image_ref", "image", "kernel_id",
+    "ramdisk_id", "hostname", "key_name", "power_state", "vm_state", "task_state", "host",
+    "node", "flavor", "reservation_id", "launched_at", "terminated_at", "availability_zone",
+    "name", "display_name", "description", "display_description", "locked_by", "uuid",
+    "root_device_name", "config_drive", "access_ip_v4", "access_ip_v6", "auto_disk_config",
+    "progress", "sort_key", "sort_dir", "all_tenants", "soft_deleted", "deleted", "status",
+    "ip", "ip6", "created_at",
+    # Nova's joined tables: known, so that they are refused rather than ignored.
+    "block_device_mapping", "services", "metadata", "system_metadata", "info_cache",
+    "security_groups", "pci_devices",
+]
+_date_time = parameter_types.multi_params({"type": "string", "format": "date-time"})
+
+index_query_v21 = {
+    "type": "object",
+    "properties": dict({name: parameter_types.common_query_param for name in _QUERY_PARAMS},
+                       **_pagination, **{"changes-since": _date_time}),
+    # Open until 2.75: an unknown parameter is dropped, not refused. Names
+    # starting with "_" are internal and refused (see servers._list).
+    "additionalProperties": True,
+    "patternProperties": {"^_": parameter_types.common_query_param},
+}
+# 2.26: the tag filters; 2.66: changes-before; 2.73: locked.
+index_query_v226 = copy.deepcopy(index_query_v21)
+index_query_v226["properties"].update({
+    name: parameter_types.common_query_regex_param
+    for name in ("tags", "tags-any", "not-tags", "not-tags-any")})
+index_query_v266 = copy.deepcopy(index_query_v226)
+index_query_v266["properties"]["changes-before"] = _date_time
+index_query_v273 = copy.deepcopy(index_query_v266)
+index_query_v273["properties"]["locked"] = parameter_types.common_query_param
+# 2.75: closed, an unknown parameter is a 400.
+index_query_v275 = copy.deepcopy(index_query_v273)
+index_query_v275["additionalProperties"] = False
+
+index_query = validation.Versioned({"2.1": index_query_v21, "2.26": index_query_v226,
+                                    "2.66": index_query_v266, "2.73": index_query_v273,
+                                    "2.75": index_query_v275})
