@@ -210,9 +210,7 @@ def test_behind_keystone_with_the_openstack_client(services, keystone, tmp_path)
     catalog as block-storage/volumev3 as the quickstart puts it, and
     python-openstackclient, unchanged, making a volume from an image: the
     volume service downloads the image with the user's token."""
-    from tests.integration.test_keystone_auth import keystone_config
-
-    service = services(config=keystone_config(keystone), image=True)
+    service = services(config=keystone.service_config(), image=True)
     service.start()
     keystone.add_service("image", f"http://127.0.0.1:{service.image_port}")
     keystone.add_service("block-storage", f"http://127.0.0.1:{service.port}/v3/$(project_id)s")
