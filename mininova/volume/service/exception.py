@@ -112,6 +112,7 @@ class VolumeBackendAPIException(VolumeServiceError):
 
 
 class ExportFailure(VolumeBackendAPIException):
+    # volume_id: the export's name, volume-<id>.
     msg_fmt = "Failed to export volume %(volume_id)s: %(reason)s"
 
 

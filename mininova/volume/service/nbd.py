@@ -112,7 +112,7 @@ class NbdTarget:
         free port of the range; return its :class:`Export`."""
         tried = set(used_ports)
         while True:
-            port = self._free_port(tried)
+            port = self._free_port(tried, export_name)
             tried.add(port)
             try:
                 return self._start(volume_path, export_name, attachment_id, port)
@@ -203,9 +203,10 @@ class NbdTarget:
         _remove(pidfile)  # a stale one would pass for readiness
         argv = daemon_command(volume_path, export_name, self.host, port, pidfile)
         LOG.debug("Running cmd (subprocess): %s", " ".join(argv))
-        process = _spawn(argv, logfile)
+        process = _spawn(argv, logfile, export_name)
         try:
-            _wait_until_ready(process, pidfile, logfile, CONF.volume.export_start_timeout)
+            _wait_until_ready(process, pidfile, logfile, export_name,
+                              CONF.volume.export_start_timeout)
         except BaseException:
             _stop(process.pid)
             _remove(pidfile)
@@ -216,12 +217,12 @@ class NbdTarget:
                   "daemon": DAEMON, "pid": process.pid})
         return Export(self.host, port, export_name, process.pid)
 
-    def _free_port(self, excluded):
+    def _free_port(self, excluded, export_name):
         for port in range(self.port_min, self.port_max + 1):
             if port not in excluded and _bindable(self.host, port):
                 return port
         raise exception.ExportFailure(
-            volume_id="-", reason=f"no free port left between {self.port_min} and "
+            volume_id=export_name, reason=f"no free port left between {self.port_min} and "
                                   f"{self.port_max} ([volume] nbd_port_min/nbd_port_max)")
 
     def _file(self, attachment_id, suffix):
@@ -250,7 +251,7 @@ class _PortTaken(Exception):
     pass
 
 
-def _spawn(argv, logfile):
+def _spawn(argv, logfile, export_name):
     """Start the daemon in a session of its own (a signal to the volume
     service's process group must not reach it), output to its log file."""
     with open(logfile, "ab") as log:
@@ -259,13 +260,13 @@ def _spawn(argv, logfile):
                                        stderr=subprocess.STDOUT, close_fds=True,
                                        start_new_session=True)
         except OSError as exc:
-            raise exception.ExportFailure(volume_id=argv[-3], reason=str(exc)) from exc
+            raise exception.ExportFailure(volume_id=export_name, reason=str(exc)) from exc
     with _CHILDREN_LOCK:
         _CHILDREN[process.pid] = process
     return process
 
 
-def _wait_until_ready(process, pidfile, logfile, timeout):
+def _wait_until_ready(process, pidfile, logfile, export_name, timeout):
     """Until the daemon has written its pid file (it listens), died, or
     run out of time."""
     deadline = time.monotonic() + timeout
@@ -275,13 +276,13 @@ def _wait_until_ready(process, pidfile, logfile, timeout):
             if "Address already in use" in output:
                 raise _PortTaken(output)
             raise exception.ExportFailure(
-                volume_id=os.path.basename(pidfile),
+                volume_id=export_name,
                 reason=f"{DAEMON} exited with {process.returncode}: {output}")
         if _read_pid(pidfile) == process.pid:
             return
         time.sleep(POLL_SECONDS)
     raise exception.ExportFailure(
-        volume_id=os.path.basename(pidfile),
+        volume_id=export_name,
         reason=f"{DAEMON} did not start listening within {timeout} s: {_tail(logfile)}")
 
 
