@@ -22,7 +22,11 @@ The file node reads the file; the ``raw`` node on top names the format, so
 qemu never probes a guest-written header; ``discard=unmap`` lets a guest's
 TRIM punch holes back into the sparse file. The daemon writes its pid file
 once the export listens (its documented readiness signal), which is what
-:meth:`NbdTarget.create_export` waits for.
+:meth:`NbdTarget.create_export` waits for, up to ``[volume]
+export_start_timeout``. It is started with :class:`subprocess.Popen`, not
+:func:`mininova.utils.execute`: ``execute`` is for commands that end (it
+waits for them, under a wall-clock limit), and an export runs until its
+attachment is deleted.
 
 **Why qemu-storage-daemon, not qemu-nbd.** Both serve NBD from the same
 QEMU block layer. qemu-nbd serves one client and exits unless told
