@@ -13,7 +13,12 @@ Measured in one run, on this machine:
 It prints both medians and their ratio (target ≤ 1.5). Nothing is asserted:
 numbers depend on the machine; the ratio is what to watch.
 
-    sudo .venv/bin/python bench/boot_overhead.py [--runs 7]
+With ``--keystone`` a second deployment behind the real Keystone (tokens
+checked by keystonemiddleware, the image downloaded with the user's token)
+boots in the same run, interleaved with the first: its median against the
+noauth2 one says what token validation costs a boot (target: within 5%).
+
+    sudo .venv/bin/python bench/boot_overhead.py [--runs 7] [--keystone]
 
 Needs what the integration tests need (bin/run-tests prepares it all).
 """
@@ -34,6 +39,7 @@ import libvirt
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.integration import deployment as dep  # noqa: E402
+from tests.integration import keystone as keystone_fixture  # noqa: E402
 
 WORK_ROOT = Path("/var/tmp/mininova-bench")
 
@@ -94,48 +100,84 @@ def time_floor_boot(conn, template_xml, base, workdir, index):
     return elapsed
 
 
+def warm_up(cloud, admin):
+    """An image in the cloud and in its _base: the first boot's download is
+    bench/image_prep's business. Returns the image and the guest's XML."""
+    image = dep.upload_tiny_image(admin)
+    warm = admin.create_server("warm", image["id"], "42")
+    dep.wait_for_status(admin, warm["id"], "ACTIVE")
+    template_xml = (cloud.instances_path / warm["id"] / "libvirt.xml").read_text()
+    admin.delete_server(warm["id"])
+    dep.wait_for_gone(admin, warm["id"])
+    return image, template_xml
+
+
+def report(label, times, floor=None):
+    median = statistics.median(times)
+    line = (f"  {label:<34} median {median:.3f}  min {min(times):.3f}  "
+            f"max {max(times):.3f}")
+    if floor:
+        line += f"   ratio to the floor {median / statistics.median(floor):.2f}"
+    print(line)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--keystone", action="store_true",
+                        help="also boot through a deployment behind the real Keystone")
     args = parser.parse_args()
 
     WORK_ROOT.mkdir(mode=0o755, exist_ok=True)
     workdir = WORK_ROOT / str(os.getpid())
     workdir.mkdir(mode=0o755)
     vhost = make_vhost()
-    cloud = dep.Deployment(workdir, f"rabbit://guest:guest@127.0.0.1:5672/{vhost}",
-                           f"sqlite:///{workdir}/mininova.sqlite")
+    transport = f"rabbit://guest:guest@127.0.0.1:5672/{vhost}"
+    clouds, keystone = [], None
     conn = libvirt.open("qemu:///system")
     try:
-        cloud.start()
-        admin = cloud.client()
-        image = dep.upload_tiny_image(admin)
-        # One boot to fill _base and keep its libvirt.xml as the floor's template.
-        warm = admin.create_server("warm", image["id"], "42")
-        dep.wait_for_status(admin, warm["id"], "ACTIVE")
-        template_xml = (cloud.instances_path / warm["id"] / "libvirt.xml").read_text()
-        admin.delete_server(warm["id"])
-        dep.wait_for_gone(admin, warm["id"])
-        base = next((cloud.instances_path / "_base").iterdir())
+        clouds.append(dep.Deployment(workdir / "noauth2", transport,
+                                     f"sqlite:///{workdir}/noauth2.sqlite").start())
+        if args.keystone:
+            keystone = keystone_fixture.Keystone(workdir / "keystone").start()
+            clouds.append(dep.Deployment(
+                workdir / "keystone-auth", transport, f"sqlite:///{workdir}/keystone.sqlite",
+                config=keystone.service_config(),
+                admin_token=lambda: keystone.token("admin")).start())
+            keystone.point_at(clouds[1])
+        admins = [cloud.client() for cloud in clouds]
+        images = []
+        for cloud, admin in zip(clouds, admins, strict=True):
+            image, template_xml = warm_up(cloud, admin)
+            images.append(image)
+        base = next((clouds[0].instances_path / "_base").iterdir())
 
-        mininova, floor = [], []
-        for index in range(args.runs):  # interleaved, so drift hits both alike
-            mininova.append(time_mininova_boot(admin, image["id"]))
+        times = [[] for _ in clouds]
+        floor = []
+        for index in range(args.runs):  # interleaved, so drift hits all alike
+            for cloud_times, admin, image in zip(times, admins, images, strict=True):
+                cloud_times.append(time_mininova_boot(admin, image["id"]))
             floor.append(time_floor_boot(conn, template_xml, base, workdir, index))
     finally:
         conn.close()
-        cloud.stop()
-        cloud.remove_leftover_domains()
+        for cloud in clouds:
+            cloud.stop()
+            cloud.remove_leftover_domains()
+        if keystone is not None:
+            keystone.stop()
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    m, f = statistics.median(mininova), statistics.median(floor)
     print(f"boot of a cached image, {args.runs} runs each (seconds)")
-    print(f"  mininova POST→ACTIVE  median {m:.3f}  min {min(mininova):.3f}  "
-          f"max {max(mininova):.3f}")
-    print(f"  floor create+define+start  median {f:.3f}  min {min(floor):.3f}  "
-          f"max {max(floor):.3f}")
-    print(f"  ratio mininova/floor = {m / f:.2f}   (target <= 1.5)")
+    report("mininova POST→ACTIVE (noauth2)", times[0], floor)
+    if args.keystone:
+        report("mininova POST→ACTIVE (Keystone)", times[1], floor)
+    report("floor create+define+start", floor)
+    print(f"  ratio mininova/floor = "
+          f"{statistics.median(times[0]) / statistics.median(floor):.2f}   (target <= 1.5)")
+    if args.keystone:
+        ratio = statistics.median(times[1]) / statistics.median(times[0])
+        print(f"  ratio Keystone/noauth2 = {ratio:.3f}   (target <= 1.05)")
 
 
 if __name__ == "__main__":

@@ -147,6 +147,18 @@ class ImageNotFound(NotFound):
     msg_fmt = "Image %(image_id)s could not be found."
 
 
+class VolumeNotFound(NotFound):
+    msg_fmt = "Volume %(volume_id)s could not be found."
+
+
+class SnapshotNotFound(NotFound):
+    msg_fmt = "Snapshot %(snapshot_id)s could not be found."
+
+
+class VolumeAttachmentNotFound(NotFound):
+    msg_fmt = "Volume attachment %(attachment_id)s could not be found."
+
+
 class ServiceNotFound(NotFound):
     msg_fmt = "Service %(service_id)s could not be found."
 
@@ -315,6 +327,10 @@ class ImageUnacceptable(Invalid):
     msg_fmt = "Image %(image_id)s is unacceptable: %(reason)s"
 
 
+class InvalidVolume(Invalid):
+    msg_fmt = "Invalid volume: %(reason)s"
+
+
 class InvalidDiskInfo(Invalid):
     msg_fmt = "Disk info file is invalid: %(reason)s"
 
@@ -372,6 +388,16 @@ class ImageServiceUnavailable(MininovaException):
     msg_fmt = "The image service at %(url)s is unavailable: %(reason)s"
     code = 503
     safe = True
+
+
+class CinderConnectionFailed(MininovaException):
+    msg_fmt = "Connection to cinder host failed: %(reason)s"
+    code = 503
+    safe = True
+
+
+class CinderAPIVersionNotAvailable(MininovaException):
+    msg_fmt = "Cinder API version %(version)s is not available."
 
 
 class InstanceNotRunning(MininovaException):

@@ -19,7 +19,8 @@ PYTHON_PACKAGES=(python3 python3-venv python3-dev)
 RUNTIME_PACKAGES=(
     "${PYTHON_PACKAGES[@]}" gcc pkg-config            # the venv, libvirt-python's build
     libvirt-dev libvirt-daemon-system libvirt-clients  # libvirtd and virsh
-    qemu-system-x86 qemu-utils                         # the hypervisor, qemu-img
+    qemu-system-x86 qemu-utils                         # the hypervisor, qemu-img,
+                                                       # qemu-storage-daemon (NBD exports)
     rabbitmq-server                                    # the message broker
     busybox-static syslinux syslinux-common mtools fdisk cpio zstd xz-utils kmod gzip
                                                        # tools/build-tiny-image

@@ -7,8 +7,8 @@ tests run the whole cloud. Each part still only talks to the others through
 RPC messages: the compute still has no database access of its own.
 
 Started in the order a cloud needs them: database schema, image service,
-conductor, scheduler, compute(s), then the API last so that nothing is
-accepted before it can be served.
+volume service, conductor, scheduler, compute(s), then the API last so that
+nothing is accepted before it can be served.
 """
 
 import sys
@@ -21,6 +21,7 @@ from mininova.cmd import compute as compute_cmd
 from mininova.cmd import conductor as conductor_cmd
 from mininova.cmd import image as image_cmd
 from mininova.cmd import scheduler as scheduler_cmd
+from mininova.cmd import volume as volume_cmd
 from mininova.conf import CONF
 from mininova.db import api as db_api
 from mininova.db import migration
@@ -34,17 +35,22 @@ class AllInOne:
     def __init__(self):
         self.services = []
         self.image_service = None
+        self.volume_service = None
         self.api_service = None
         self.computes = {}
 
     def start(self, compute_hosts=None, compute_driver=None, api_port=None,
-              image_port=None):
+              image_port=None, volume_port=None):
         migration.db_sync()
         self.image_service = self._start(image_cmd.build_service(port=image_port))
         # The other services find the image service where it really listens
         # (port 0 in tests means "any free port").
         CONF.set_override("api_servers", [f"http://127.0.0.1:{self.image_service.port}"],
                           group="glance")
+        self.volume_service = self._start(volume_cmd.build_service(port=volume_port))
+        CONF.set_override("endpoint_template",
+                          f"http://127.0.0.1:{self.volume_service.port}/v3/%(project_id)s",
+                          group="cinder")
         self._start(conductor_cmd.build_service())
         self._start(scheduler_cmd.build_service())
         for host in compute_hosts or [CONF.host]:

@@ -9,6 +9,7 @@ from oslo_config import cfg
 
 from mininova.conf import (
     api,
+    cinder,
     compute,
     database,
     glance,
@@ -24,6 +25,7 @@ from mininova.conf import (
     scheduler,
     service,
     service_user,
+    volume,
 )
 
 CONF = cfg.CONF
@@ -44,6 +46,8 @@ ALL_MODULES = (
     neutron,
     quota,
     service_user,
+    cinder,
+    volume,
 )
 
 for _module in ALL_MODULES:

@@ -229,24 +229,9 @@ def _image_path(image_id):
 
 
 def _identity_headers(context):
-    """Who the image service is told is asking.
-
-    With Keystone: the user's own token, as Nova passes it to Glance, plus
-    the service user's (X-Service-Token) when configured; work no user asked
-    for carries the service user's token alone. With noauth2: the
-    ``user:project`` token."""
-    headers = {"X-OpenStack-Request-ID": context.request_id}
-    if CONF.api.auth_strategy != "keystone":
-        user = context.user_id or "admin"
-        project = context.project_id or "admin"
-        headers["X-Auth-Token"] = f"{user}:{project}"
-    elif context.auth_token:
-        headers["X-Auth-Token"] = context.auth_token
-        if CONF.service_user.send_service_user_token and service_auth.configured():
-            headers["X-Service-Token"] = service_auth.get_token()
-    elif service_auth.configured():
-        headers["X-Auth-Token"] = service_auth.get_token()
-    return headers
+    """Who the image service is told is asking (see
+    :func:`mininova.service_auth.identity_headers`)."""
+    return service_auth.identity_headers(context)
 
 
 def _raise_for_status(response, image_id=None):

@@ -13,8 +13,10 @@ Nova still carries for older policy files.
 """
 
 from mininova.policies import admin, base, flavors, keypairs, quotas, server_groups, servers
+from mininova.volume.service import policies as volume_policies
 
 
 def list_rules():
+    # The volume service's rules (Cinder's names) live with it.
     return [*base.rules, *servers.rules, *server_groups.rules, *flavors.rules,
-            *keypairs.rules, *quotas.rules, *admin.rules]
+            *keypairs.rules, *quotas.rules, *admin.rules, *volume_policies.rules]

@@ -5,6 +5,7 @@ import pytest
 
 from mininova.cli import shell
 from mininova.cmd.all import AllInOne
+from mininova.volume.service import nbd
 from tests.functional.helpers import make_client
 
 
@@ -13,10 +14,14 @@ def cloud(conf, request):
     """The running cloud; ``@pytest.mark.hosts("h1", "h2")`` names its computes."""
     marker = request.node.get_closest_marker("hosts")
     hosts = list(marker.args) if marker else ["host1"]
-    running = AllInOne().start(compute_hosts=hosts, api_port=0, image_port=0)
+    running = AllInOne().start(compute_hosts=hosts, api_port=0, image_port=0,
+                               volume_port=0)
     yield running
     _let_scheduling_finish()
     running.stop()
+    # The volume service's NBD exports outlive it on purpose (guests keep
+    # their disks); a test's must not outlive the test.
+    nbd.stop_all_children()
 
 
 def _let_scheduling_finish(timeout=5):

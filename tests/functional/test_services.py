@@ -138,7 +138,8 @@ def test_the_api_calls_on_the_current_transport_and_leaves_no_consumer(cloud):
 
     cloud.stop()
     for _ in range(2):
-        running = AllInOne().start(compute_hosts=["host1"], api_port=0, image_port=0)
+        running = AllInOne().start(compute_hosts=["host1"], api_port=0, image_port=0,
+                                   volume_port=0)
         try:
             # The image cache view asks the compute: an RPC call.
             make_client(running, "admin:admin").compute("GET", "/os-image-cache")

@@ -29,7 +29,8 @@ BIN = Path(sys.executable).parent
 TINY_IMAGE = REPO / "build" / "images" / "tiny.qcow2"
 __all__ = ["Deployment", "wait_for_gone", "wait_for_status", "wait_for_console",
            "wait_for_usage", "upload_tiny_image"]
-CONTROLLER_SERVICES = ("mininova-image", "mininova-conductor", "mininova-scheduler")
+CONTROLLER_SERVICES = ("mininova-image", "mininova-volume", "mininova-conductor",
+                       "mininova-scheduler")
 
 
 # Below Linux's ephemeral range (32768-60999): a port picked there could be
@@ -68,6 +69,9 @@ class Deployment:
         self.log_dir = self.dir / "log"
         self.api_port = free_port()
         self.image_port = free_port()
+        self.volume_port = free_port()
+        # The volume service's NBD exports: a window of ports of its own.
+        self.nbd_ports = (lambda base: (base, base + 19))(random.randrange(12000, 19800, 20))
         self.transport_url = transport_url
         self.database_url = database_url
         self.compute_driver = compute_driver
@@ -104,6 +108,12 @@ class Deployment:
         }
         config["image_service"] = {"bind_host": "127.0.0.1", "bind_port": str(self.image_port)}
         config["glance"] = {"api_servers": f"http://127.0.0.1:{self.image_port}"}
+        config["volume"] = {"osapi_volume_listen": "127.0.0.1",
+                            "osapi_volume_listen_port": str(self.volume_port),
+                            "nbd_port_min": str(self.nbd_ports[0]),
+                            "nbd_port_max": str(self.nbd_ports[1])}
+        config["cinder"] = {
+            "endpoint_template": f"http://127.0.0.1:{self.volume_port}/v3/%(project_id)s"}
         config["libvirt"] = {"virt_type": "auto"}
         _apply(config, self.config)
         # Only the controller services get the database.
@@ -155,6 +165,10 @@ class Deployment:
     def stop(self):
         for service in list(self.processes)[::-1]:
             self.stop_service(service)
+        # The volume service's NBD exports outlive it on purpose; a test
+        # deployment's must not outlive the deployment.
+        for pid in export_daemons_under(self.dir):
+            os.kill(pid, signal.SIGKILL)
 
     def wait_until_ready(self, timeout=90):
         deadline = time.monotonic() + timeout
@@ -164,6 +178,7 @@ class Deployment:
             try:
                 if any(h["state"] == "up" for h in admin.list_hypervisors()):
                     admin.list_images()  # the image service answers too
+                    requests.get(f"http://127.0.0.1:{self.volume_port}/", timeout=5)
                     return
             except (requests.ConnectionError, ClientException):
                 pass
@@ -240,6 +255,22 @@ def wait_for_usage(client, memory_mb_used, running_vms, timeout=30):
 
 def upload_tiny_image(client, name="tiny"):
     return client.create_image(name, str(TINY_IMAGE), "qcow2")
+
+
+def export_daemons_under(path):
+    """Pids of the qemu-storage-daemon processes (the volume service's NBD
+    exports) whose command line names a file under ``path``."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except (FileNotFoundError, NotADirectoryError, ProcessLookupError):
+            continue
+        if (argv and os.path.basename(argv[0]) == b"qemu-storage-daemon"
+                and any(os.fsencode(str(path)) in arg for arg in argv)):
+            pids.append(int(entry))
+    return pids
 
 
 def env_or(name, default):

@@ -128,9 +128,14 @@ class Keystone:
                    "--region", region)
 
     def point_at(self, deployment, region=REGION):
-        """The catalog's compute and image endpoints at a deployment's ports."""
+        """The catalog's compute, image and block-storage endpoints at a
+        deployment's ports."""
         self.add_service("compute", f"http://127.0.0.1:{deployment.api_port}/v2.1", region)
         self.add_service("image", f"http://127.0.0.1:{deployment.image_port}", region)
+        if getattr(deployment, "volume_port", None):
+            self.add_service("block-storage",
+                             f"http://127.0.0.1:{deployment.volume_port}/v3/$(project_id)s",
+                             region)
 
     def processes(self):
         """Pids of gunicorn's master and workers (its process group)."""

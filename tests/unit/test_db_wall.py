@@ -21,6 +21,8 @@ COMPUTE_SIDE = [
     "mininova.compute.rpcapi",
     "mininova.conductor.api",
     "mininova.service",
+    # Nova's client of the volume service, for the compute's attach and detach.
+    "mininova.volume.cinder",
 ] + [module.name for module in pkgutil.walk_packages(mininova.virt.__path__, "mininova.virt.")]
 
 
