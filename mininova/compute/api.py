@@ -75,6 +75,50 @@ def _api_publish_timeout():
     return CONF.api.rpc_publish_timeout
 
 
+# What an action's _begin may change on the instance before its cast.
+UNDONE_IF_UNDELIVERED = ("task_state", "image_ref", "display_name", "hostname", "metadata",
+                         "display_description", "progress")
+
+
+def undo_if_undelivered(function):
+    """An action whose cast the broker never took (503 after ``[api]
+    rpc_publish_timeout``) is put back as it was: no compute will ever
+    clear its task_state, and a server must not stay ``powering-off`` for
+    good. The action's own record stays, showing it was asked for."""
+    @functools.wraps(function)
+    def inner(self, context, instance, *args, **kwargs):
+        try:
+            return function(self, context, instance, *args, **kwargs)
+        except rpc.MessageDeliveryFailure:
+            _put_back(context, instance)
+            raise
+    return inner
+
+
+def _put_back(context, instance):
+    fresh = db.instance_get_by_uuid(context, instance["uuid"])
+    changed = {field: instance[field] for field in UNDONE_IF_UNDELIVERED
+               if field in instance and fresh.get(field) != instance[field]}
+    if changed:
+        try:
+            db.instance_update(context, instance["uuid"], changed,
+                               expected_task_state=[fresh["task_state"]])
+        except exception.InstanceUpdateConflict:
+            LOG.warning("Could not put back instance %s after an undelivered action: "
+                        "it changed meanwhile", instance["uuid"])
+
+
+@contextlib.contextmanager
+def _migration_put_back_if_undelivered(context, migration):
+    """A confirm or revert the broker never took leaves the migration
+    ``finished``, to be confirmed or reverted again."""
+    try:
+        yield
+    except rpc.MessageDeliveryFailure:
+        db.migration_update(context, migration["id"], {"status": migration["status"]})
+        raise
+
+
 def check_instance_lock(function):
     """Refuse the action on a locked server unless the caller is an admin."""
     @functools.wraps(function)
@@ -407,6 +451,7 @@ class API:
 
     # --- power actions -------------------------------------------------------------
 
+    @undo_if_undelivered
     @check_instance_lock
     def stop(self, context, instance):
         """active or error → powering-off → stopped (graceful, then forced)."""
@@ -415,12 +460,14 @@ class API:
                                vm_state=(vm_states.ACTIVE, vm_states.ERROR))
         self.compute_rpcapi.stop_instance(context, instance, clean_shutdown=True)
 
+    @undo_if_undelivered
     @check_instance_lock
     def start(self, context, instance):
         instance = self._begin(context, instance, instance_actions.START,
                                task_states.POWERING_ON, vm_state=(vm_states.STOPPED,))
         self.compute_rpcapi.start_instance(context, instance)
 
+    @undo_if_undelivered
     @check_instance_lock
     def reboot(self, context, instance, reboot_type):
         """SOFT only from active with no task; HARD from more states, and
@@ -437,30 +484,35 @@ class API:
                                    task_state=task_states.ALLOW_HARD_REBOOT)
         self.compute_rpcapi.reboot_instance(context, instance, reboot_type)
 
+    @undo_if_undelivered
     @check_instance_lock
     def pause(self, context, instance):
         instance = self._begin(context, instance, instance_actions.PAUSE,
                                task_states.PAUSING, vm_state=(vm_states.ACTIVE,))
         self.compute_rpcapi.pause_instance(context, instance)
 
+    @undo_if_undelivered
     @check_instance_lock
     def unpause(self, context, instance):
         instance = self._begin(context, instance, instance_actions.UNPAUSE,
                                task_states.UNPAUSING, vm_state=(vm_states.PAUSED,))
         self.compute_rpcapi.unpause_instance(context, instance)
 
+    @undo_if_undelivered
     @check_instance_lock
     def suspend(self, context, instance):
         instance = self._begin(context, instance, instance_actions.SUSPEND,
                                task_states.SUSPENDING, vm_state=(vm_states.ACTIVE,))
         self.compute_rpcapi.suspend_instance(context, instance)
 
+    @undo_if_undelivered
     @check_instance_lock
     def resume(self, context, instance):
         instance = self._begin(context, instance, instance_actions.RESUME,
                                task_states.RESUMING, vm_state=(vm_states.SUSPENDED,))
         self.compute_rpcapi.resume_instance(context, instance)
 
+    @undo_if_undelivered
     @check_instance_lock
     def trigger_crash_dump(self, context, instance):
         """An NMI to the guest (2.17), from any state with a guest that may run."""
@@ -473,6 +525,7 @@ class API:
 
     # --- snapshot and rebuild -----------------------------------------------------------
 
+    @undo_if_undelivered
     def snapshot(self, context, instance, name, metadata=None):
         """createImage: a queued image now, its data once the compute has
         flattened the disk. Returns the image (its id goes in Location)."""
@@ -493,7 +546,11 @@ class API:
             # Someone else's action got there first: no orphan image.
             self.image_api.delete(context, image["id"])
             raise
-        self.compute_rpcapi.snapshot_instance(context, instance, image["id"])
+        try:
+            self.compute_rpcapi.snapshot_instance(context, instance, image["id"])
+        except rpc.MessageDeliveryFailure:
+            self.image_api.delete(context, image["id"])  # nobody will fill it
+            raise
         return image
 
     def _snapshot_properties(self, context, instance, metadata):
@@ -520,6 +577,7 @@ class API:
         except exception.ImageNotFound:
             return 0
 
+    @undo_if_undelivered
     @check_instance_lock
     def rebuild(self, context, instance, image_id, name=None, metadata=None, **changes):
         """Same server (uuid, host, flavor), a new disk from ``image_id``.
@@ -547,6 +605,7 @@ class API:
 
     # --- resize and cold migration ---------------------------------------------------------
 
+    @undo_if_undelivered
     @check_instance_lock
     def resize(self, context, instance, flavor_id=None, host_name=None):
         """Resize to ``flavor_id``, or with none, cold-migrate (same flavor,
@@ -594,6 +653,7 @@ class API:
             # The image may be gone since the boot; the disk is not.
             return {"id": instance["image_ref"], "properties": {}}
 
+    @undo_if_undelivered
     @check_instance_lock
     def confirm_resize(self, context, instance):
         """Keep the new size: the source host drops its set-aside copy."""
@@ -603,9 +663,11 @@ class API:
                                                             "finished")
         db.migration_update(context, migration["id"], {"status": "confirming"})
         db.action_start(context, instance["uuid"], instance_actions.CONFIRM_RESIZE)
-        self.compute_rpcapi.confirm_resize(context, instance, migration,
-                                           migration["source_compute"])
+        with _migration_put_back_if_undelivered(context, migration):
+            self.compute_rpcapi.confirm_resize(context, instance, migration,
+                                               migration["source_compute"])
 
+    @undo_if_undelivered
     @check_instance_lock
     def revert_resize(self, context, instance):
         """Go back: the destination destroys its copy, then the source
@@ -623,8 +685,9 @@ class API:
                                task_states.RESIZE_REVERTING,
                                vm_state=(vm_states.RESIZED,))
         db.migration_update(context, migration["id"], {"status": "reverting"})
-        self.compute_rpcapi.revert_resize(context, instance, migration,
-                                          migration["dest_compute"])
+        with _migration_put_back_if_undelivered(context, migration):
+            self.compute_rpcapi.revert_resize(context, instance, migration,
+                                              migration["dest_compute"])
 
     # --- the state checks every action shares -----------------------------------------------
 

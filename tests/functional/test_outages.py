@@ -69,6 +69,56 @@ def test_a_delete_while_the_broker_is_away_is_a_503_and_the_server_stays_as_it_w
     helpers.wait_for_gone(admin, server["id"])
 
 
+@pytest.mark.parametrize("action, info", [
+    ("os-stop", None), ("pause", None), ("suspend", None),
+    ("reboot", {"type": "HARD"}), ("resize", {"flavorRef": "84"}),
+])
+def test_an_action_the_broker_never_took_is_put_back(admin, image, broker, action, info):
+    """No compute will ever clear a task_state whose cast was refused: the
+    server goes back to how it was, and the action can be asked again."""
+    server = admin.create_server("vm1", image["id"], "42")
+    helpers.wait_for_status(admin, server["id"], "ACTIVE")
+    broker.down = True
+    with pytest.raises(ClientException) as caught:
+        admin.server_action(server["id"], action, info)
+    assert caught.value.code == 503
+    shown = admin.get_server(server["id"])
+    assert (shown["status"], shown["OS-EXT-STS:task_state"]) == ("ACTIVE", None)
+
+    broker.down = False
+    admin.server_action(server["id"], "os-stop")
+    helpers.wait_for_settled(admin, server["id"], "SHUTOFF")
+
+
+def test_a_snapshot_the_broker_never_took_leaves_no_queued_image(admin, image, broker):
+    server = admin.create_server("vm1", image["id"], "42")
+    helpers.wait_for_status(admin, server["id"], "ACTIVE")
+    images_before = [i["id"] for i in admin.list_images()]
+    broker.down = True
+    with pytest.raises(ClientException) as caught:
+        admin.server_action(server["id"], "createImage", {"name": "snap"})
+    assert caught.value.code == 503
+    assert [i["id"] for i in admin.list_images()] == images_before
+    assert admin.get_server(server["id"])["OS-EXT-STS:task_state"] is None
+
+
+def test_a_confirm_the_broker_never_took_can_be_asked_again(admin, image, broker, conf):
+    conf.set_override("allow_resize_to_same_host", True)
+    server = admin.create_server("vm1", image["id"], "42")
+    helpers.wait_for_status(admin, server["id"], "ACTIVE")
+    admin.server_action(server["id"], "resize", {"flavorRef": "84"})
+    helpers.wait_for_settled(admin, server["id"], "VERIFY_RESIZE")
+    broker.down = True
+    with pytest.raises(ClientException) as caught:
+        admin.server_action(server["id"], "confirmResize")
+    assert caught.value.code == 503
+    assert admin.get_server(server["id"])["status"] == "VERIFY_RESIZE"
+
+    broker.down = False
+    admin.server_action(server["id"], "confirmResize")
+    helpers.wait_for_settled(admin, server["id"], "ACTIVE")
+
+
 # --- the scheduler away, or slow ------------------------------------------------------
 
 def test_a_boot_with_no_scheduler_running_ends_in_error_with_a_fault_that_says_so(
