@@ -44,8 +44,8 @@ from tests.integration import keystone as keystone_fixture  # noqa: E402
 WORK_ROOT = Path("/var/tmp/mininova-bench")
 
 
-def make_vhost():
-    vhost = f"mininova-bench-{os.getpid()}"
+def make_vhost(suffix=""):
+    vhost = f"mininova-bench-{os.getpid()}{suffix}"
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
     subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest",
                     ".*", ".*", ".*"], check=True)
@@ -131,17 +131,20 @@ def main():
     WORK_ROOT.mkdir(mode=0o755, exist_ok=True)
     workdir = WORK_ROOT / str(os.getpid())
     workdir.mkdir(mode=0o755)
-    vhost = make_vhost()
-    transport = f"rabbit://guest:guest@127.0.0.1:5672/{vhost}"
+    # One vhost per deployment: two clouds on one would share the conductor's
+    # and the scheduler's queues, each answering the other's calls.
+    vhosts = [make_vhost()] + ([make_vhost("-keystone")] if args.keystone else [])
+    transports = [f"rabbit://guest:guest@127.0.0.1:5672/{vhost}" for vhost in vhosts]
     clouds, keystone = [], None
     conn = libvirt.open("qemu:///system")
     try:
-        clouds.append(dep.Deployment(workdir / "noauth2", transport,
+        clouds.append(dep.Deployment(workdir / "noauth2", transports[0],
                                      f"sqlite:///{workdir}/noauth2.sqlite").start())
         if args.keystone:
             keystone = keystone_fixture.Keystone(workdir / "keystone").start()
             clouds.append(dep.Deployment(
-                workdir / "keystone-auth", transport, f"sqlite:///{workdir}/keystone.sqlite",
+                workdir / "keystone-auth", transports[1],
+                f"sqlite:///{workdir}/keystone.sqlite",
                 config=keystone.service_config(),
                 admin_token=lambda: keystone.token("admin")).start())
             keystone.point_at(clouds[1])
@@ -165,7 +168,8 @@ def main():
             cloud.remove_leftover_domains()
         if keystone is not None:
             keystone.stop()
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
+        for vhost in vhosts:
+            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
         shutil.rmtree(workdir, ignore_errors=True)
 
     print(f"boot of a cached image, {args.runs} runs each (seconds)")
