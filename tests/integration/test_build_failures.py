@@ -87,7 +87,11 @@ def test_libvirt_refusing_to_start_the_guest(cloud, admin):
     cloud.manage("flavor", "create", "too-many-cpus", "--ram", "64", "--disk", "0",
                  "--vcpus", "300", "--id", "300")
     image = dep.upload_tiny_image(admin, "tiny-for-cpus")
-    server = boot_and_expect_error(admin, image["id"], flavor="300")
+    admin.update_quotas("admin", {"cores": -1})  # the API's quota would refuse 300 first
+    try:
+        server = boot_and_expect_error(admin, image["id"], flavor="300")
+    finally:
+        admin.delete_quotas("admin")
     message = server["fault"]["message"]
     assert message.startswith(
         "No valid host was found. There are not enough hosts available. "
