@@ -38,9 +38,13 @@ SIGTERM. Needs what the integration tests need (bin/run-tests prepares it).
 
 import argparse
 import concurrent.futures
+import contextlib
+import datetime
+import io
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -304,6 +308,73 @@ def print_floor(polls, own):
           f"the duration")
 
 
+# --- where an iteration's time goes -----------------------------------------------
+
+LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) ")
+SERVER_LOCATION = re.compile(r"Location: \S*/servers/([0-9a-f-]{36})")
+# The steps of one iteration, in order, each from the moment the previous ended.
+TIMELINE_STEPS = (
+    ("client", "token and client (Rally: Keystone auth, catalog)"),
+    ("post", "POST /servers until its 202"),
+    ("build", "202 until ACTIVE in the cloud (compute's log)"),
+    ("boot_poll", "ACTIVE until Rally's GET sees it"),
+    ("delete", "DELETE until its 204"),
+    ("teardown", "204 until gone in the cloud (compute's log)"),
+    ("delete_poll", "gone until Rally's GET gets its 404"),
+)
+
+
+def log_lines(path):
+    """(epoch seconds, line) for each line of an oslo.log file; the
+    timestamps are local time, as time.time() is read against."""
+    for line in path.read_text(errors="replace").splitlines():
+        match = LOG_TIME.match(line)
+        if match:
+            stamp = datetime.datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S.%f")
+            yield stamp.timestamp(), line
+
+
+def iteration_timeline(iteration, rally_lines, compute_lines):
+    """One concurrency-1 iteration cut into TIMELINE_STEPS, from Rally's
+    atomic actions, the requests novaclient logged in Rally's log while it
+    ran, and the compute's log lines for the server (build done; last line,
+    the instance's lock released once its row is deleted)."""
+    boot, delete = (next(a for a in iteration["atomic_actions"] if a["name"] == name)
+                    for name in ("nova.boot_server", "nova.delete_server"))
+    mine = [(t, line) for t, line in rally_lines
+            if boot["started_at"] <= t <= delete["finished_at"]]
+    post_sent = next(t for t, line in mine if "-X POST" in line and "/servers " in line)
+    accepted, server_id = next((t, SERVER_LOCATION.search(line).group(1)) for t, line in mine
+                               if "RESP: [202]" in line and SERVER_LOCATION.search(line))
+    delete_sent = next(t for t, line in mine if "-X DELETE" in line)
+    deleted = next(t for t, line in mine if t >= delete_sent and "RESP: [204]" in line)
+    about = [(t, line) for t, line in compute_lines if f"{server_id}" in line]
+    built = next(t for t, line in about if "to build instance" in line)
+    gone = max(t for t, _line in about)
+    return {"client": post_sent - boot["started_at"], "post": accepted - post_sent,
+            "build": built - accepted, "boot_poll": boot["finished_at"] - built,
+            "delete": deleted - delete_sent, "teardown": gone - deleted,
+            "delete_poll": delete["finished_at"] - gone}
+
+
+def print_timeline(label, iterations, rally_log, compute_log):
+    rally_lines, compute_lines = list(log_lines(rally_log)), list(log_lines(compute_log))
+    timelines = []
+    for iteration in iterations:
+        if iteration["error"]:
+            continue
+        try:
+            timelines.append(iteration_timeline(iteration, rally_lines, compute_lines))
+        except StopIteration:
+            pass  # a line missing from a log: that iteration is left out
+    print(f"  where one iteration's time goes, {label} "
+          f"(medians of {len(timelines)} iterations at concurrency 1, seconds)")
+    for step, name in TIMELINE_STEPS:
+        values = [t[step] for t in timelines]
+        if values:
+            print(f"    {name:<52} {statistics.median(values):6.2f}")
+
+
 # --- the run ---------------------------------------------------------------------
 
 
@@ -338,6 +409,8 @@ def warm_up(cloud):
 
 def measure(args, workdir, keystone, cloud, image):
     rally = Rally(workdir / "rally")
+    results = {"rally.log": rally.dir / "rally.log",
+               "compute.log": cloud.log_dir / "mininova-compute.log"}
     default_conf = rally.config("default", {})
     short_conf = rally.config("short", SHORT_POLLS)
     rally.run(default_conf, "db", "create")
@@ -346,7 +419,6 @@ def measure(args, workdir, keystone, cloud, image):
     rally.run(default_conf, "env", "create", "--name", "mininova", "--spec", spec)
     print(rally.run(default_conf, "env", "check", "mininova"), flush=True)
 
-    results = {}
     try:
         for times, concurrency in zip(args.times, CONCURRENCIES, strict=True):
             print(f"Rally, its default polling: {times} iterations at concurrency "
@@ -362,9 +434,24 @@ def measure(args, workdir, keystone, cloud, image):
                       f"{concurrency}", flush=True)
                 results[("short", concurrency)] = run_rally_task(
                     rally, short_conf, times, concurrency, f"short-c{concurrency}")
+        # The logs are read before the run's directory is removed.
+        for kind in ("rally", "short"):
+            if (kind, 1) in results:
+                results[("timeline", kind)] = capture(
+                    print_timeline, {"rally": "Rally's default polling",
+                                     "short": "Rally's short polling"}[kind],
+                    results[(kind, 1)], results["rally.log"], results["compute.log"])
     finally:
         rally.kill()
     return results
+
+
+def capture(function, *args):
+    """What ``function`` prints, as a string (printed after the run)."""
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        function(*args)
+    return output.getvalue()
 
 
 def print_results(args, results):
@@ -379,6 +466,9 @@ def print_results(args, results):
                         results[("short", concurrency)])
         print_own(f"mininova's own loop (polls every {OWN_POLL * 1000:g} ms)",
                   results[("own", concurrency)])
+        if concurrency == 1:
+            for kind in ("rally", "short"):
+                print(results.get(("timeline", kind), ""), end="")
     rally_c4 = [i["duration"] for i in results[("rally", 4)] if not i["error"]]
     if rally_c4:
         print(f"reference: a real Nova on hardware, Rally's published median at "
