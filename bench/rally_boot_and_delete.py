@@ -121,7 +121,7 @@ class Rally:
         path.write_text("\n".join(lines) + "\n")
         return path
 
-    def run(self, config, *args, timeout=1800):
+    def run(self, config, *args, timeout=1800, ok_codes=(0,)):
         """One ``rally`` command in its own session, so that it can be
         ended with everything it started if this script is interrupted."""
         env = dict(os.environ, HOME=str(self.dir))  # ~/.rally/globals
@@ -133,7 +133,7 @@ class Rally:
             output, _ = self.process.communicate(timeout=timeout)
         finally:
             self.kill()
-        if self.process.returncode != 0:
+        if self.process.returncode not in ok_codes:
             raise SystemExit(f"rally {' '.join(map(str, args))} failed "
                              f"({self.process.returncode}):\n{output[-4000:]}")
         return output
@@ -178,7 +178,10 @@ def run_rally_task(rally, config, times, concurrency, label):
     """Start the task, then read its results from ``rally task report
     --json``: the workload's iterations."""
     task = task_file(rally.dir / f"task-{label}.json", times, concurrency)
-    rally.run(config, "task", "start", task, "--env", "mininova", "--tag", label)
+    # 2: the task ran but its SLA (no failed iteration) did not hold; the
+    # failures are in the results, and counted in the success rate.
+    rally.run(config, "task", "start", task, "--env", "mininova", "--tag", label,
+              ok_codes=(0, 2))
     report = rally.dir / f"report-{label}.json"
     rally.run(config, "task", "report", "--json", "--out", report)
     [task_result] = json.loads(report.read_text())["tasks"]
