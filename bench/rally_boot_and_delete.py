@@ -30,10 +30,12 @@ quantised by its polling: it sleeps ``nova_server_boot_prepoll_delay``
 "idle duration") but keeps it in ``nova.boot_server``. Nothing is asserted.
 
     sudo .venv/bin/python bench/rally_boot_and_delete.py [--times 10 20] [--no-short-polls]
+                         [--own-broker] [--keep-logs DIR]
 
-Everything it starts (Keystone, the services, Rally's database, the vhost,
-the domains) is stopped and removed at the end, also on failure, Ctrl-C or
-SIGTERM. Needs what the integration tests need (bin/run-tests prepares it).
+Everything it starts (Keystone, the services, Rally's database, the vhost
+or with ``--own-broker`` the RabbitMQ node, the domains) is stopped and
+removed at the end, also on failure, Ctrl-C or SIGTERM. Needs what the
+integration tests need (bin/run-tests prepares it).
 """
 
 import argparse
@@ -59,6 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mininova.cli.client import ClientException  # noqa: E402
 from tests.integration import deployment as dep  # noqa: E402
 from tests.integration import keystone as keystone_fixture  # noqa: E402
+from tests.integration.private_rabbit import PrivateRabbit  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 RALLY_VENV = REPO / ".venv-rally"
@@ -389,8 +392,8 @@ def make_vhost():
     return vhost
 
 
-def start_cloud(workdir, vhost, keystone):
-    cloud = dep.Deployment(workdir / "cloud", f"rabbit://guest:guest@127.0.0.1:5672/{vhost}",
+def start_cloud(workdir, transport_url, keystone):
+    cloud = dep.Deployment(workdir / "cloud", transport_url,
                            f"sqlite:///{workdir}/cloud.sqlite",
                            config=keystone.service_config(),
                            admin_token=lambda: keystone.token("admin"))
@@ -501,6 +504,9 @@ def main():
                         help="iterations at concurrency 1 and at concurrency 4")
     parser.add_argument("--no-short-polls", dest="short_polls", action="store_false",
                         help="skip the runs with Rally's short polling intervals")
+    parser.add_argument("--own-broker", action="store_true",
+                        help="a RabbitMQ node of the run's own (tests/integration/"
+                             "private_rabbit.py) instead of a vhost on the machine's")
     parser.add_argument("--keep-logs", type=Path, metavar="DIR",
                         help="copy the services', Keystone's and Rally's logs there at the end")
     args = parser.parse_args()
@@ -510,12 +516,19 @@ def main():
     WORK_ROOT.mkdir(mode=0o755, exist_ok=True)
     workdir = WORK_ROOT / f"rally-{os.getpid()}"
     workdir.mkdir(mode=0o755)
-    vhost, keystone, cloud = None, None, None
+    vhost, broker, keystone, cloud = None, None, None, None
     try:
-        vhost = make_vhost()
+        if args.own_broker:
+            broker = PrivateRabbit(workdir)
+            broker.running = True  # from here on, destroy() must stop it
+            broker.start()
+            transport_url = broker.url
+        else:
+            vhost = make_vhost()
+            transport_url = f"rabbit://guest:guest@127.0.0.1:5672/{vhost}"
         keystone = keystone_fixture.Keystone(workdir / "keystone")
         keystone.start()
-        cloud = start_cloud(workdir, vhost, keystone)
+        cloud = start_cloud(workdir, transport_url, keystone)
         cloud.start()
         keystone.point_at(cloud)
         image = warm_up(cloud)
@@ -530,6 +543,8 @@ def main():
             keystone.stop()
         if vhost is not None:
             subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
+        if broker is not None:
+            broker.destroy()
         shutil.rmtree(workdir, ignore_errors=True)
     print_results(args, results)
 
