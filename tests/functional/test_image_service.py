@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 
+import jsonschema
 import pytest
 
 from mininova import context as mn_context
@@ -399,6 +400,43 @@ def test_private_images_are_invisible_to_other_projects(http):
 def test_unknown_image_is_404(http):
     assert show(http, str(uuid.uuid4())).status_code == 404
     assert show(http, "../../etc/passwd").status_code == 404
+
+
+def test_the_image_schemas_are_served_as_glance_serves_them(http):
+    """glanceclient builds its image model from /v2/schemas/image before
+    it shows or lists an image (Rally's image lookup 404ed without it)."""
+    image_schema = http.get("/v2/schemas/image", headers=ALICE)
+    images_schema = http.get("/v2/schemas/images", headers=ALICE)
+
+    assert image_schema.status_code == images_schema.status_code == 200
+    schema = image_schema.get_json()
+    assert schema["name"] == "image"
+    assert schema["additionalProperties"] == {"type": "string"}
+    assert {"rel": "describedby", "href": "{schema}"} in schema["links"]
+    assert images_schema.get_json()["properties"]["images"]["items"] == schema
+    assert http.get("/v2/schemas/image").status_code == 401
+
+
+def test_every_image_shown_is_valid_against_the_served_schema(http, qcow2_bytes):
+    """What glanceclient's validating model checks: each image the service
+    shows, in each status, and the list, fit the schemas it serves."""
+    image_schema = http.get("/v2/schemas/image", headers=ALICE).get_json()
+    images_schema = http.get("/v2/schemas/images", headers=ALICE).get_json()
+    queued = create(http, tags=["a", "b"], os_distro="cirros", min_ram=64)
+    active = create(http, name=None)
+    assert upload(http, active["id"], qcow2_bytes).status_code == 204
+    killed = create(http, disk_format="qcow2")
+    assert upload(http, killed["id"], b"not a qcow2").status_code == 400
+
+    for image in (queued, active, killed):
+        shown = show(http, image["id"]).get_json()
+        jsonschema.validate(shown, image_schema)
+    assert show(http, active["id"]).get_json()["status"] == "active"
+    assert show(http, killed["id"]).get_json()["status"] == "killed"
+    jsonschema.validate(http.get("/v2/images", headers=ALICE).get_json(), images_schema)
+    # A custom property is a string, as the schema says: a number is refused.
+    assert http.post("/v2/images", json={"disk_format": "raw", "os_version": 12},
+                     headers=ALICE).status_code == 400
 
 
 def test_delete_removes_the_file_and_hides_the_image(http, store_dir):
