@@ -141,12 +141,13 @@ def fetch_catalog(values, timeout=30):
         headers={"Content-Type": "application/json"}, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.load(response)["token"].get("catalog", [])
+            token = json.load(response)["token"]
     except urllib.error.HTTPError as e:
         raise BootstrapError(f"Keystone at {url} refused the service user "
                              f"{values['username']}: HTTP {e.code}") from e
     except (urllib.error.URLError, OSError) as e:
         raise BootstrapError(f"cannot reach Keystone at {url}: {e}") from e
+    return token.get("catalog", []), token["project"]["id"]
 
 
 def endpoints_from_catalog(catalog, region):
@@ -176,13 +177,16 @@ def public_url(catalog, service_type, region):
     return None
 
 
-def cinder_template(url):
-    """Keystone's catalog substitutes ``$(project_id)s``; Nova's
-    ``[cinder] endpoint_template`` takes ``%(project_id)s``."""
-    return url.replace("$(project_id)s", "%(project_id)s")
+def cinder_template(url, project_id):
+    """Nova's ``[cinder] endpoint_template`` takes ``%(project_id)s`` where
+    the endpoint has ``$(project_id)s``: a token's catalog has it replaced
+    by the token's project (the service project here), so that id is put
+    back as the placeholder; a raw endpoint URL has Keystone's form."""
+    url = url.replace("$(project_id)s", "%(project_id)s")
+    return url.replace(f"/{project_id}", "/%(project_id)s") if project_id else url
 
 
-def render_compute_conf(values, endpoints, host, state_path, log_dir):
+def render_compute_conf(values, endpoints, host, state_path, log_dir, project_id=None):
     auth = "\n".join(f"{key} = {values[key]}" for key in (
         "username", "password", "project_name", "user_domain_name", "project_domain_name"))
     return f"""\
@@ -207,7 +211,7 @@ endpoint_override = {endpoints['network']}
 region_name = {values['region_name']}
 
 [cinder]
-endpoint_template = {cinder_template(endpoints['block-storage'])}
+endpoint_template = {cinder_template(endpoints['block-storage'], project_id)}
 
 [api]
 auth_strategy = keystone
@@ -251,9 +255,10 @@ def cmd_controller_bootstrap(args):
 
 def cmd_compute_config(args):
     values = load_bootstrap(args.bootstrap)
-    endpoints = endpoints_from_catalog(fetch_catalog(values), values["region_name"])
+    catalog, project_id = fetch_catalog(values)
+    endpoints = endpoints_from_catalog(catalog, values["region_name"])
     write_private(args.output, render_compute_conf(
-        values, endpoints, args.host, args.state_path, args.log_dir))
+        values, endpoints, args.host, args.state_path, args.log_dir, project_id))
     if args.openrc:
         write_private(args.openrc, render_openrc(values))
     print(f"wrote {args.output}: image {endpoints['image']}, network "

@@ -143,6 +143,14 @@ def test_compute_conf_is_read_by_mininova(tmp_path):
     assert "[database]" not in path.read_text().splitlines()
 
 
+def test_cinder_template_from_a_tokens_catalog():
+    # A token's catalog has the token's project where the endpoint says $(project_id)s.
+    assert cb.cinder_template("http://c:8776/v3/0a1b2c", "0a1b2c") == \
+        "http://c:8776/v3/%(project_id)s"
+    assert cb.cinder_template("http://c:8776/v3/$(project_id)s", None) == \
+        "http://c:8776/v3/%(project_id)s"
+
+
 def test_compute_conf_has_the_service_user(tmp_path):
     text = cb.render_compute_conf(values(), cb.endpoints_from_catalog(CATALOG, "RegionOne"),
                                   "c1", "/s", "/l")
