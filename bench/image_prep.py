@@ -156,8 +156,8 @@ def measure_boots(admin, runs):
     uncached, cached = [], []
     for index in range(runs):
         image = dep.upload_tiny_image(admin, f"tiny-{index}")
-        uncached.append(time_mininova_boot(admin, image["id"]))
-        cached.append(time_mininova_boot(admin, image["id"]))
+        uncached.append(time_mininova_boot(admin, image["id"], []))
+        cached.append(time_mininova_boot(admin, image["id"], []))
     return uncached, cached
 
 

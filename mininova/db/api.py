@@ -65,6 +65,10 @@ def _make_sqlite_friendly(engine):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # NORMAL: the log is synced at checkpoints, not at every commit
+        # (see [database] sqlite_synchronous); FULL syncs every commit.
+        synchronous = "FULL" if CONF.database.sqlite_synchronous else "NORMAL"
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={CONF.database.sqlite_busy_timeout * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
