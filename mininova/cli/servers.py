@@ -82,7 +82,9 @@ def server_for_display(server):
     shown = dict(server)
     shown.pop("links", None)
     shown["flavor"] = server["flavor"]["id"]
-    shown["image"] = server["image"]["id"]
+    # "" for a server booted from a volume: novaclient's words for it.
+    shown["image"] = (server["image"]["id"] if server["image"]
+                      else "Attempt to boot from volume - no image supplied")
     if "fault" in server:
         shown["fault"] = server["fault"]
     return shown

@@ -55,7 +55,7 @@ from oslo_utils import units
 from mininova import availability_zones, block_device, exception, quota, rpc, servicegroup
 from mininova.compute import instance_actions, power_state, task_states, vm_states
 from mininova.compute import rpcapi as compute_rpcapi
-from mininova.compute.api_block_devices import BlockDeviceMappingMixin
+from mininova.compute.api_block_devices import BlockDeviceMappingMixin, VolumeAttachMixin
 from mininova.conductor import api as conductor_api
 from mininova.conf import CONF
 from mininova.db import api as db
@@ -134,7 +134,7 @@ def check_instance_lock(function):
     return inner
 
 
-class API(BlockDeviceMappingMixin):
+class API(BlockDeviceMappingMixin, VolumeAttachMixin):
     def __init__(self):
         self.image_api = glance.API()
         self.volume_api = cinder.API()
@@ -449,11 +449,13 @@ class API(BlockDeviceMappingMixin):
             self._confirm_resize_on_deleting(context, instance)
         if not instance["host"]:
             LOG.debug("Deleting instance that was never scheduled", instance=instance)
+            self._local_cleanup_bdm_volumes(context, instance)
             db.instance_destroy(context, instance["uuid"])
             return
         if not self._compute_is_up(context, instance["host"]):
             LOG.warning("instance's host %s is down, deleting from database",
                         instance["host"], instance=instance)
+            self._local_cleanup_bdm_volumes(context, instance)
             db.instance_destroy(context, instance["uuid"])
             return
         task_state = instance["task_state"]
@@ -569,6 +571,8 @@ class API(BlockDeviceMappingMixin):
         self._check_state(instance, instance_actions.CREATE_IMAGE,
                           vm_state=(vm_states.ACTIVE, vm_states.STOPPED,
                                     vm_states.PAUSED, vm_states.SUSPENDED))
+        self._refuse_with_volumes(context, instance, instance_actions.CREATE_IMAGE,
+                                  data_volumes_too=False)
         image = self.image_api.create(context, name, disk_format="qcow2",
                                       min_disk=instance["flavor"]["root_gb"],
                                       min_ram=self._base_image_min_ram(context, instance),
@@ -624,6 +628,7 @@ class API(BlockDeviceMappingMixin):
         ``user_data`` (2.57)."""
         self._check_state(instance, instance_actions.REBUILD,
                           vm_state=(vm_states.ACTIVE, vm_states.STOPPED, vm_states.ERROR))
+        self._refuse_with_volumes(context, instance, instance_actions.REBUILD)
         quota.check_metadata_items(context, instance["project_id"], metadata)
         image = self._get_image(context, image_id)
         self._check_image_fits_flavor(image, instance["flavor"])
@@ -650,6 +655,7 @@ class API(BlockDeviceMappingMixin):
         conductor asks the scheduler for a destination."""
         action = instance_actions.RESIZE if flavor_id else instance_actions.MIGRATE
         self._check_state(instance, action, vm_state=(vm_states.ACTIVE, vm_states.STOPPED))
+        self._refuse_with_volumes(context, instance, action)
         if host_name is not None:
             self._check_migration_host(context, instance, host_name)
         current = instance["flavor"]
