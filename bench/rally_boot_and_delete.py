@@ -242,22 +242,31 @@ def own_iteration(cloud, keystone, image_id, index):
 
 def run_own(cloud, keystone, image_id, times, concurrency):
     """``times`` iterations, ``concurrency`` at a time, as Rally's constant
-    runner does."""
+    runner does. Interrupted (Ctrl-C, SIGTERM), the threads stop after the
+    iteration they are in, so that the clean-up finds no build under way."""
     counter = iter(range(times))
     lock = threading.Lock()
+    stopping = threading.Event()
 
     def worker():
         results = []
-        while True:
+        while not stopping.is_set():
             with lock:
                 index = next(counter, None)
             if index is None:
-                return results
+                break
             results.append(own_iteration(cloud, keystone, image_id, index))
+        return results
 
-    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+    pool = concurrent.futures.ThreadPoolExecutor(concurrency)
+    try:
         futures = [pool.submit(worker) for _ in range(concurrency)]
         return [result for future in futures for result in future.result()]
+    except BaseException:
+        stopping.set()
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 # --- the figures ------------------------------------------------------------------
