@@ -32,7 +32,11 @@ quantised by its polling: it sleeps ``nova_server_boot_prepoll_delay``
     sudo .venv/bin/python bench/rally_boot_and_delete.py [--times 10 20] [--no-short-polls]
                          [--own-broker] [--keep-logs DIR]
 
-Everything it starts (Keystone, the services, Rally's database, the vhost
+Keystone keeps its data in a PostgreSQL database of the run's own
+(``MININOVA_TEST_POSTGRES_URL``, as the integration tests): on SQLite, four
+concurrent logins now and then get a 500 ("database is locked").
+
+Everything it starts (Keystone and its database, the services, Rally's database, the vhost
 or with ``--own-broker`` the RabbitMQ node, the domains) is stopped and
 removed at the end, also on failure, Ctrl-C or SIGTERM. Needs what the
 integration tests need (bin/run-tests prepares it).
@@ -57,6 +61,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlalchemy as sa  # noqa: E402
 
 from mininova.cli.client import ClientException  # noqa: E402
 from tests.integration import deployment as dep  # noqa: E402
@@ -236,22 +242,31 @@ def own_iteration(cloud, keystone, image_id, index):
 
 def run_own(cloud, keystone, image_id, times, concurrency):
     """``times`` iterations, ``concurrency`` at a time, as Rally's constant
-    runner does."""
+    runner does. Interrupted (Ctrl-C, SIGTERM), the threads stop after the
+    iteration they are in, so that the clean-up finds no build under way."""
     counter = iter(range(times))
     lock = threading.Lock()
+    stopping = threading.Event()
 
     def worker():
         results = []
-        while True:
+        while not stopping.is_set():
             with lock:
                 index = next(counter, None)
             if index is None:
-                return results
+                break
             results.append(own_iteration(cloud, keystone, image_id, index))
+        return results
 
-    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+    pool = concurrent.futures.ThreadPoolExecutor(concurrency)
+    try:
         futures = [pool.submit(worker) for _ in range(concurrency)]
         return [result for future in futures for result in future.result()]
+    except BaseException:
+        stopping.set()
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 # --- the figures ------------------------------------------------------------------
@@ -382,6 +397,31 @@ def print_timeline(label, iterations, rally_log, compute_log):
 
 
 # --- the run ---------------------------------------------------------------------
+
+POSTGRES_ADMIN_URL = dep.env_or("MININOVA_TEST_POSTGRES_URL",
+                                "postgresql+psycopg2://postgres@127.0.0.1/postgres")
+
+
+class KeystoneDatabase:
+    """A PostgreSQL database for the run's Keystone, dropped at the end:
+    Keystone writes at each password login, and on SQLite four concurrent
+    logins get "database is locked" (a 500) now and then."""
+
+    def __init__(self):
+        self.name = f"mininova_rally_{os.getpid()}"
+        self.engine = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with self.engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{self.name}"'))
+        self.url = sa.engine.make_url(POSTGRES_ADMIN_URL).set(
+            database=self.name).render_as_string(hide_password=False)
+
+    def drop(self):
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 f"WHERE datname = '{self.name}' AND pid <> pg_backend_pid()"))
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}"'))
+        self.engine.dispose()
+
 
 
 def make_vhost():
@@ -516,7 +556,7 @@ def main():
     WORK_ROOT.mkdir(mode=0o755, exist_ok=True)
     workdir = WORK_ROOT / f"rally-{os.getpid()}"
     workdir.mkdir(mode=0o755)
-    vhost, broker, keystone, cloud = None, None, None, None
+    vhost, broker, keystone_db, keystone, cloud = None, None, None, None, None
     try:
         if args.own_broker:
             broker = PrivateRabbit(workdir)
@@ -526,7 +566,8 @@ def main():
         else:
             vhost = make_vhost()
             transport_url = f"rabbit://guest:guest@127.0.0.1:5672/{vhost}"
-        keystone = keystone_fixture.Keystone(workdir / "keystone")
+        keystone_db = KeystoneDatabase()
+        keystone = keystone_fixture.Keystone(workdir / "keystone", database=keystone_db.url)
         keystone.start()
         cloud = start_cloud(workdir, transport_url, keystone)
         cloud.start()
@@ -541,6 +582,8 @@ def main():
             cloud.remove_leftover_domains()
         if keystone is not None:
             keystone.stop()
+        if keystone_db is not None:
+            keystone_db.drop()
         if vhost is not None:
             subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
         if broker is not None:
