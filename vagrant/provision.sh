@@ -2,7 +2,7 @@
 # A node of the Vagrant lab (vagrant/Vagrantfile), as root in the guest:
 #
 #   provision.sh controller ADDRESS
-#   provision.sh compute CONTROLLER_ADDRESS
+#   provision.sh compute CONTROLLER_ADDRESS ADDRESS
 #
 # Installs the lab's SSH key for root (the private half, to fetch the
 # bootstrap file from the controller and, for cold migration, to reach the
@@ -16,8 +16,10 @@ set -euo pipefail
 REPO=/opt/mininova
 KEY=/root/.ssh/mininova_lab
 role=${1:?role: controller or compute}
-address=${2:?the controller address}
-controller=$address
+controller=${2:?the controller address}
+# This node's address on the lab's private network (the controller's own
+# for the controller): the NAT interface Vagrant adds first is not it.
+address=${3:-$controller}
 
 install_lab_key() {
     install -d -m 700 /root/.ssh
@@ -61,6 +63,6 @@ case $role in
     compute)
         wait_for_controller
         "$REPO/bin/mininova-quickstart" --role compute --controller "$controller" \
-            --host "$(hostname -s)" ;;
+            --address "$address" --host "$(hostname -s)" ;;
     *) echo "ERROR: role must be controller or compute" >&2; exit 2 ;;
 esac

@@ -186,9 +186,25 @@ def cinder_template(url, project_id):
     return url.replace(f"/{project_id}", "/%(project_id)s") if project_id else url
 
 
-def render_compute_conf(values, endpoints, host, state_path, log_dir, project_id=None):
+def render_compute_conf(values, endpoints, host, state_path, log_dir, project_id=None,
+                        my_ip=None, ssh_identity_file=None):
+    """``my_ip``: this host's address on the hosts' network, where the
+    others reach it (a resize's destination gives it to the source, which
+    copies the disk there over SSH) and where its VXLAN tunnels end (the L2
+    agent's ``[vxlan] local_ip``). ``ssh_identity_file``: the key those
+    copies use."""
     auth = "\n".join(f"{key} = {values[key]}" for key in (
         "username", "password", "project_name", "user_domain_name", "project_domain_name"))
+    my_ip_line = f"my_ip = {my_ip}\n" if my_ip else ""
+    extra = ""
+    if my_ip:
+        extra += ("\n[vxlan]\n"
+                  "# Where this host's VXLAN tunnels end (mininova-network-agent).\n"
+                  f"local_ip = {my_ip}\n")
+    if ssh_identity_file:
+        extra += ("\n[libvirt]\n"
+                  "# Resize and cold migration copy disks to other computes over SSH.\n"
+                  f"ssh_identity_file = {ssh_identity_file}\n")
     return f"""\
 # mininova-compute and mininova-network-agent on the compute host {host}.
 # Written by bin/mininova-quickstart --role compute from compute-bootstrap.conf
@@ -197,7 +213,7 @@ def render_compute_conf(values, endpoints, host, state_path, log_dir, project_id
 # the conductor. Every option: etc/mininova/mininova.conf.sample
 [DEFAULT]
 host = {host}
-state_path = {state_path}
+{my_ip_line}state_path = {state_path}
 log_dir = {log_dir}
 debug = True
 transport_url = {values['transport_url']}
@@ -228,7 +244,7 @@ send_service_user_token = True
 auth_type = password
 auth_url = {values['auth_url']}
 {auth}
-"""
+{extra}"""
 
 
 def render_openrc(values):
@@ -258,7 +274,8 @@ def cmd_compute_config(args):
     catalog, project_id = fetch_catalog(values)
     endpoints = endpoints_from_catalog(catalog, values["region_name"])
     write_private(args.output, render_compute_conf(
-        values, endpoints, args.host, args.state_path, args.log_dir, project_id))
+        values, endpoints, args.host, args.state_path, args.log_dir, project_id,
+        args.my_ip, args.ssh_identity_file))
     if args.openrc:
         write_private(args.openrc, render_openrc(values))
     print(f"wrote {args.output}: image {endpoints['image']}, network "
@@ -281,6 +298,8 @@ def main(argv=None):
     sub.add_argument("--output", required=True)
     sub.add_argument("--openrc", help="also write the service user's openrc here")
     sub.add_argument("--host", required=True, help="this compute host's name")
+    sub.add_argument("--my-ip", help="this host's address where the other hosts reach it")
+    sub.add_argument("--ssh-identity-file", help="the SSH key for disk copies to other computes")
     sub.add_argument("--state-path", default="/var/lib/mininova")
     sub.add_argument("--log-dir", default="/var/log/mininova")
     args = parser.parse_args(argv)

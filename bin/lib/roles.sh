@@ -24,7 +24,7 @@ COMPUTE_PACKAGES=(
     libvirt-dev libvirt-daemon-system libvirt-clients  # libvirtd and virsh
     qemu-system-x86 qemu-utils                         # the hypervisor, qemu-img
     genisoimage iproute2 procps curl iptables          # config drives, the bridges
-    openssh-client                                     # the bootstrap over SSH
+    openssh-client openssh-server                      # the bootstrap, disk copies
 )
 
 # --- the controller ------------------------------------------------------------------
@@ -126,10 +126,31 @@ fetch_compute_bootstrap() {
 # service user's openrc for the mininova command on this host.
 write_compute_config() {
     say "Writing $CONF_DIR/mininova-compute.conf (the controller's catalog)"
+    local identity=()
+    if [[ -n ${SSH_KEY:-} ]]; then
+        identity=(--ssh-identity-file "$SSH_KEY")
+    elif [[ -f $LAB_SSH_KEY ]]; then
+        identity=(--ssh-identity-file "$LAB_SSH_KEY")
+    fi
     "$VENV/bin/python" "$COMPUTE_BOOTSTRAP_HELPER" compute-config \
         --bootstrap "$CONF_DIR/$COMPUTE_BOOTSTRAP_NAME" --output "$CONF_DIR/mininova-compute.conf" \
-        --openrc "$CONF_DIR/openrc-compute" --host "$COMPUTE_HOST" \
-        --state-path "$STATE_PATH" --log-dir "$LOG_DIR"
+        --openrc "$CONF_DIR/openrc-compute" --host "$COMPUTE_HOST" --my-ip "$ADDRESS" \
+        "${identity[@]}" --state-path "$STATE_PATH" --log-dir "$LOG_DIR"
+}
+
+# Other computes copy a resized or migrated server's disk here with scp,
+# which needs sshd's SFTP subsystem (Debian's sshd_config has it).
+start_sshd() {
+    if pgrep -x sshd >/dev/null; then
+        return
+    fi
+    say "Starting sshd (disk copies between computes)"
+    if have_systemd; then
+        systemctl start ssh
+    else
+        mkdir -p /run/sshd
+        /usr/sbin/sshd
+    fi
 }
 
 # Up means: the conductor wrote this host's heartbeat and the API reports

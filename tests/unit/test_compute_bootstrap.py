@@ -4,6 +4,7 @@ and Keystone's catalog (the catalog here is a token response's, as
 Keystone returns it; tests/integration/test_compute_bootstrap.py asks a
 real Keystone)."""
 
+import configparser
 import importlib.util
 from pathlib import Path
 
@@ -149,6 +150,28 @@ def test_cinder_template_from_a_tokens_catalog():
         "http://c:8776/v3/%(project_id)s"
     assert cb.cinder_template("http://c:8776/v3/$(project_id)s", None) == \
         "http://c:8776/v3/%(project_id)s"
+
+
+def test_compute_conf_for_many_hosts():
+    """What the hosts branch reads (docs/multihost.md): my_ip, the L2
+    agent's [vxlan] local_ip, the SSH key of disk copies."""
+    text = cb.render_compute_conf(values(), cb.endpoints_from_catalog(CATALOG, "RegionOne"),
+                                  "c1", "/s", "/l", my_ip="192.168.56.11",
+                                  ssh_identity_file="/root/.ssh/mininova_lab")
+    parsed = configparser.ConfigParser(interpolation=None)
+    parsed.read_string(text)
+    assert parsed["DEFAULT"]["my_ip"] == "192.168.56.11"
+    assert parsed["vxlan"]["local_ip"] == "192.168.56.11"
+    assert parsed["libvirt"]["ssh_identity_file"] == "/root/.ssh/mininova_lab"
+
+
+def test_compute_conf_without_an_address_has_no_tunnel():
+    text = cb.render_compute_conf(values(), cb.endpoints_from_catalog(CATALOG, "RegionOne"),
+                                  "c1", "/s", "/l")
+    parsed = configparser.ConfigParser(interpolation=None)
+    parsed.read_string(text)
+    assert "my_ip" not in parsed["DEFAULT"]
+    assert not parsed.has_section("vxlan") and not parsed.has_section("libvirt")
 
 
 def test_compute_conf_has_the_service_user(tmp_path):
