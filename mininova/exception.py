@@ -447,3 +447,7 @@ class VolumeNotCreated(MininovaException):
                "waited %(seconds)s seconds or %(attempts)s attempts. And its "
                "status is %(volume_status)s.")
     safe = True
+
+
+class DeviceDetachFailed(MininovaException):
+    msg_fmt = "Device detach failed for %(device)s: %(reason)s"
