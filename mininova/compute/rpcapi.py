@@ -18,11 +18,14 @@ class ComputeAPI:
         self.client = rpc.RPCClient(TOPIC, publish_timeout=publish_timeout)
 
     def build_and_run_instance(self, ctxt, instance, host, image, request_spec,
-                               filter_properties, node=None, limits=None):
+                               filter_properties, node=None, limits=None,
+                               block_device_mapping=None):
+        """``block_device_mapping``: the instance's rows, as the conductor
+        read them (None: the compute reads them through the conductor)."""
         self.client.prepare(server=host).cast(
             ctxt, "build_and_run_instance", instance=instance, image=image,
             request_spec=request_spec, filter_properties=filter_properties,
-            node=node, limits=limits)
+            node=node, limits=limits, block_device_mapping=block_device_mapping)
 
     def terminate_instance(self, ctxt, instance):
         self.client.prepare(server=instance["host"]).cast(

@@ -262,11 +262,15 @@ class ComputeTaskManager(manager.Manager):
                   host, node, selection.get("alternates", []), instance=instance)
         retry = dict(retry, hosts=[*retry["hosts"], [host, node]])
         filter_properties = {"retry": retry, "limits": selection.get("limits", {})}
+        # The server's disks and volumes, as the API recorded them: the
+        # compute has no database to read them from.
+        block_device_mapping = bdm_db.bdm_get_all_by_instance(context, instance_uuid)
         try:
             self.compute_rpcapi.build_and_run_instance(
                 context, instance, host, image=image, request_spec=request_spec,
                 filter_properties=filter_properties, node=node,
-                limits=selection.get("limits", {}))
+                limits=selection.get("limits", {}),
+                block_device_mapping=block_device_mapping)
         except rpc.MessageDeliveryFailure as exc:
             # The broker stayed away past rpc_publish_timeout: nobody will
             # build it, so it must not stay in BUILD.
