@@ -523,3 +523,7 @@ class VolumeNotCreated(MininovaException):
 
 class DeviceDetachFailed(MininovaException):
     msg_fmt = "Device detach failed for %(device)s: %(reason)s"
+
+
+class InstanceHasBlockDevices(Conflict):
+    msg_fmt = ("Cannot '%(action)s' instance %(server_id)s: %(reason)s")

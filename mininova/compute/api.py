@@ -59,6 +59,7 @@ from mininova.compute.api_block_devices import BlockDeviceMappingMixin
 from mininova.conductor import api as conductor_api
 from mininova.conf import CONF
 from mininova.db import api as db
+from mininova.db import block_devices as bdm_db
 from mininova.db import keypairs as keypairs_db
 from mininova.db import scheduling as scheduling_db
 from mininova.image import glance
@@ -569,6 +570,8 @@ class API(BlockDeviceMappingMixin):
         self._check_state(instance, instance_actions.CREATE_IMAGE,
                           vm_state=(vm_states.ACTIVE, vm_states.STOPPED,
                                     vm_states.PAUSED, vm_states.SUSPENDED))
+        _refuse_block_devices(context, instance, instance_actions.CREATE_IMAGE,
+                              boot_volume_only=True)
         image = self.image_api.create(context, name, disk_format="qcow2",
                                       min_disk=instance["flavor"]["root_gb"],
                                       min_ram=self._base_image_min_ram(context, instance),
@@ -624,6 +627,8 @@ class API(BlockDeviceMappingMixin):
         ``user_data`` (2.57)."""
         self._check_state(instance, instance_actions.REBUILD,
                           vm_state=(vm_states.ACTIVE, vm_states.STOPPED, vm_states.ERROR))
+        _refuse_block_devices(context, instance, instance_actions.REBUILD,
+                              boot_volume_only=True)
         quota.check_metadata_items(context, instance["project_id"], metadata)
         image = self._get_image(context, image_id)
         self._check_image_fits_flavor(image, instance["flavor"])
@@ -650,6 +655,7 @@ class API(BlockDeviceMappingMixin):
         conductor asks the scheduler for a destination."""
         action = instance_actions.RESIZE if flavor_id else instance_actions.MIGRATE
         self._check_state(instance, action, vm_state=(vm_states.ACTIVE, vm_states.STOPPED))
+        _refuse_block_devices(context, instance, action)
         if host_name is not None:
             self._check_migration_host(context, instance, host_name)
         current = instance["flavor"]
@@ -861,3 +867,30 @@ def _hostname(display_name):
     """A DNS-safe hostname from the display name (Nova's sanitize_hostname)."""
     allowed = "".join(c if c.isalnum() or c == "-" else "-" for c in display_name.lower())
     return allowed.strip("-")[:63] or "server"
+
+
+def _refuse_block_devices(context, instance, action, boot_volume_only=False):
+    """409 for what the compute cannot do with a server's block devices:
+    a resize or cold migration moves only the root disk file (not volumes'
+    attachments, nor ephemeral and swap files), and a snapshot or rebuild of
+    a server booted from a volume would need the volume itself snapshotted
+    or re-imaged (Nova's 2.93), which mininova leaves out."""
+    rows = bdm_db.bdm_get_all_by_instance(context, instance["uuid"])
+    boot_volume = any(r["destination_type"] == "volume" and r["boot_index"] == 0
+                      for r in rows)
+    if boot_volume_only:
+        if boot_volume:
+            raise exception.InstanceHasBlockDevices(
+                action=action, server_id=instance["uuid"],
+                reason="it boots from a volume; snapshot or re-create the volume "
+                       "with the volume service instead")
+        return
+    volumes = [r for r in rows if r["destination_type"] == "volume"]
+    local = [r for r in rows if r["source_type"] == "blank"
+             and r["destination_type"] == "local"]
+    if volumes or local:
+        what = "volumes attached" if volumes else "ephemeral or swap disks"
+        raise exception.InstanceHasBlockDevices(
+            action=action, server_id=instance["uuid"],
+            reason=f"it has {what}, which mininova does not move "
+                   f"(detach its volumes, or use a flavor without ephemeral and swap)")

@@ -224,3 +224,17 @@ def test_restart_settles_an_attach_the_old_process_did_not_finish(demo, image, v
         assert volumes.get(volume["id"])["status"] == "available"
     assert [r["source_type"] for r in rows(server_id)] == ["image"]
     delete(demo, server_id)
+
+
+def test_what_mininova_does_not_do_with_volumes_is_a_409(demo, admin, image, volumes):
+    volume = volumes.create(imageRef=image["id"])
+    server_id = boot(demo, [volume_boot(volume["id"])])
+    helpers.wait_for_status(demo, server_id, "ACTIVE")
+    for body in ({"resize": {"flavorRef": "1"}}, {"migrate": None},
+                 {"createImage": {"name": "snap"}}, {"rebuild": {"imageRef": image["id"]}}):
+        client = admin if "migrate" in body else demo
+        response = helpers.server_action(client, server_id, body)
+        assert response.status_code == 409, (body, response.text)
+        assert "mininova does not move" in response.text or \
+            "it boots from a volume" in response.text
+    delete(demo, server_id)
