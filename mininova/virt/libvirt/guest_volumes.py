@@ -55,9 +55,11 @@ class GuestVolumesMixin:
         """(root disk path or None, [the other disks for config.disk_element]).
         With ``create``, the ephemeral and swap files are made (a boot)."""
         bdms = (block_device_info or {}).get("mappings") or []
-        volumes = {bdm["id"]: bdm for bdm in
+        # The driver block devices (virt/block_device.py) carry their row's
+        # id as an attribute, not a key.
+        volumes = {device.id: device for device in
                    (block_device_info or {}).get("block_device_mapping") or []
-                   if getattr(bdm, "id", None) is not None}
+                   if getattr(device, "id", None) is not None}
         root_path = os.path.join(instance_dir, "disk")
         disks = []
         for disk in blockinfo.get_disk_mapping(instance, bdms):

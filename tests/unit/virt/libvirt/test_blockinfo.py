@@ -74,3 +74,21 @@ def test_guest_without_root_file_boots_from_its_first_disk():
     assert [d.find("target").get("dev") for d in disks] == ["vda", "vdb"]
     assert disks[0].get("type") == "network" and disks[1].find("source").get("file") == \
         "/x/disk.swap"
+
+
+def test_the_guest_disks_of_a_boot_from_volume_as_the_manager_gives_them(tmp_path):
+    from mininova.virt import block_device
+    from mininova.virt.libvirt import driver as libvirt_driver
+
+    connection_info = {"driver_volume_type": "nbd", "serial": "v",
+                       "data": {"host": "127.0.0.1", "port": 10809, "name": "volume-v"}}
+    rows = [_row(1, "image", "volume", 0, "/dev/vda", volume_id="v",
+                 connection_info=connection_info, image_id="i"),
+            _row(2, "blank", "local", None, "/dev/vdb", "swap", volume_size=16)]
+    info = block_device.get_block_device_info(INSTANCE, rows)
+    info["mappings"] = rows
+    drv = libvirt_driver.LibvirtDriver.__new__(libvirt_driver.LibvirtDriver)
+    root, disks = drv._guest_disks(INSTANCE, str(tmp_path), info)
+    assert root is None
+    assert [(d["type"], d["dev"]) for d in disks] == [("network", "vda"), ("file", "vdb")]
+    assert disks[0]["name"] == "volume-v" and disks[0]["serial"] == "v"
