@@ -214,6 +214,11 @@ class InstanceInvalidState(Conflict):
                "%(attr)s %(state)s")
 
 
+class ServiceUnavailable(Conflict):
+    # Nova's is an Invalid that its APIs answer with 409.
+    msg_fmt = "Service is unavailable at this time."
+
+
 class InstanceIsLocked(Conflict):
     msg_fmt = "Instance %(instance_uuid)s is locked"
 
@@ -523,7 +528,3 @@ class VolumeNotCreated(MininovaException):
 
 class DeviceDetachFailed(MininovaException):
     msg_fmt = "Device detach failed for %(device)s: %(reason)s"
-
-
-class InstanceHasBlockDevices(Conflict):
-    msg_fmt = ("Cannot '%(action)s' instance %(server_id)s: %(reason)s")

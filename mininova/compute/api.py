@@ -55,7 +55,7 @@ from oslo_utils import units
 from mininova import availability_zones, block_device, exception, quota, rpc, servicegroup
 from mininova.compute import instance_actions, power_state, task_states, vm_states
 from mininova.compute import rpcapi as compute_rpcapi
-from mininova.compute.api_block_devices import BlockDeviceMappingMixin
+from mininova.compute.api_block_devices import BlockDeviceMappingMixin, VolumeAttachMixin
 from mininova.conductor import api as conductor_api
 from mininova.conf import CONF
 from mininova.db import api as db
@@ -135,7 +135,7 @@ def check_instance_lock(function):
     return inner
 
 
-class API(BlockDeviceMappingMixin):
+class API(BlockDeviceMappingMixin, VolumeAttachMixin):
     def __init__(self):
         self.image_api = glance.API()
         self.volume_api = cinder.API()
@@ -450,11 +450,13 @@ class API(BlockDeviceMappingMixin):
             self._confirm_resize_on_deleting(context, instance)
         if not instance["host"]:
             LOG.debug("Deleting instance that was never scheduled", instance=instance)
+            self._local_cleanup_bdm_volumes(context, instance)
             db.instance_destroy(context, instance["uuid"])
             return
         if not self._compute_is_up(context, instance["host"]):
             LOG.warning("instance's host %s is down, deleting from database",
                         instance["host"], instance=instance)
+            self._local_cleanup_bdm_volumes(context, instance)
             db.instance_destroy(context, instance["uuid"])
             return
         task_state = instance["task_state"]
@@ -570,8 +572,8 @@ class API(BlockDeviceMappingMixin):
         self._check_state(instance, instance_actions.CREATE_IMAGE,
                           vm_state=(vm_states.ACTIVE, vm_states.STOPPED,
                                     vm_states.PAUSED, vm_states.SUSPENDED))
-        _refuse_block_devices(context, instance, instance_actions.CREATE_IMAGE,
-                              boot_volume_only=True)
+        self._refuse_with_volumes(context, instance, instance_actions.CREATE_IMAGE,
+                                  data_volumes_too=False)
         image = self.image_api.create(context, name, disk_format="qcow2",
                                       min_disk=instance["flavor"]["root_gb"],
                                       min_ram=self._base_image_min_ram(context, instance),
@@ -627,8 +629,7 @@ class API(BlockDeviceMappingMixin):
         ``user_data`` (2.57)."""
         self._check_state(instance, instance_actions.REBUILD,
                           vm_state=(vm_states.ACTIVE, vm_states.STOPPED, vm_states.ERROR))
-        _refuse_block_devices(context, instance, instance_actions.REBUILD,
-                              boot_volume_only=True)
+        self._refuse_with_volumes(context, instance, instance_actions.REBUILD)
         quota.check_metadata_items(context, instance["project_id"], metadata)
         image = self._get_image(context, image_id)
         self._check_image_fits_flavor(image, instance["flavor"])
@@ -655,7 +656,8 @@ class API(BlockDeviceMappingMixin):
         conductor asks the scheduler for a destination."""
         action = instance_actions.RESIZE if flavor_id else instance_actions.MIGRATE
         self._check_state(instance, action, vm_state=(vm_states.ACTIVE, vm_states.STOPPED))
-        _refuse_block_devices(context, instance, action)
+        self._refuse_with_volumes(context, instance, action)
+        _refuse_local_disks(context, instance, action)
         if host_name is not None:
             self._check_migration_host(context, instance, host_name)
         current = instance["flavor"]
@@ -869,28 +871,15 @@ def _hostname(display_name):
     return allowed.strip("-")[:63] or "server"
 
 
-def _refuse_block_devices(context, instance, action, boot_volume_only=False):
-    """409 for what the compute cannot do with a server's block devices:
-    a resize or cold migration moves only the root disk file (not volumes'
-    attachments, nor ephemeral and swap files), and a snapshot or rebuild of
-    a server booted from a volume would need the volume itself snapshotted
-    or re-imaged (Nova's 2.93), which mininova leaves out."""
-    rows = bdm_db.bdm_get_all_by_instance(context, instance["uuid"])
-    boot_volume = any(r["destination_type"] == "volume" and r["boot_index"] == 0
-                      for r in rows)
-    if boot_volume_only:
-        if boot_volume:
-            raise exception.InstanceHasBlockDevices(
-                action=action, server_id=instance["uuid"],
-                reason="it boots from a volume; snapshot or re-create the volume "
-                       "with the volume service instead")
-        return
-    volumes = [r for r in rows if r["destination_type"] == "volume"]
-    local = [r for r in rows if r["source_type"] == "blank"
-             and r["destination_type"] == "local"]
-    if volumes or local:
-        what = "volumes attached" if volumes else "ephemeral or swap disks"
-        raise exception.InstanceHasBlockDevices(
-            action=action, server_id=instance["uuid"],
-            reason=f"it has {what}, which mininova does not move "
-                   f"(detach its volumes, or use a flavor without ephemeral and swap)")
+
+def _refuse_local_disks(context, instance, action):
+    """A resize or cold migration copies the root disk file only: a server
+    with ephemeral or swap disks (``disk.eph0``, ``disk.swap``) would come up
+    without them on the destination, so it is refused with a 409."""
+    local = [r for r in bdm_db.bdm_get_all_by_instance(context, instance["uuid"])
+             if r["source_type"] == "blank" and r["destination_type"] == "local"]
+    if local:
+        raise exception.Conflict(
+            f"Cannot '{action}' instance {instance['uuid']} while it has ephemeral or swap "
+            "disks: mininova moves the root disk only (use a flavor without ephemeral "
+            "and swap for servers that move).")

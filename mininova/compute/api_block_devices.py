@@ -33,11 +33,15 @@ servers carry them), multiattach (the volume service has none),
 ``[cinder] cross_az_attach``, encrypted volumes.
 """
 
+import re
+
 from oslo_log import log as logging
 from oslo_utils import units
 
-from mininova import block_device, exception
+from mininova import block_device, exception, rpc
+from mininova.compute import instance_actions
 from mininova.conf import CONF
+from mininova.db import api as db
 from mininova.db import block_devices as bdm_db
 
 LOG = logging.getLogger(__name__)
@@ -285,3 +289,131 @@ def _check_device_type_and_bus(bdm):
         raise exception.InvalidBDMFormat(
             details=f"Invalid device_type {device_type}: one of "
                     f"{', '.join(block_device.DEVICE_TYPES)}.")
+
+
+# A device path Nova accepts for an attach (block_device.match_device).
+DEVICE_PATH = re.compile(r"^/dev/x?[a-z]?d?[a-z]+[0-9]*$")
+
+
+class VolumeAttachMixin:
+    """Attach and detach of a running or stopped server's volumes (Nova's
+    ``attach_volume``, ``_attach_volume``, ``detach_volume``), and the
+    API's own clean-up when it deletes a server whose compute is away."""
+
+    ATTACH_STATES = ("active", "paused", "stopped", "resized")
+
+    def attach_volume(self, context, instance, volume_id, device=None, tag=None,
+                      delete_on_termination=False):
+        """The compute names the disk (``reserve_block_device_name``, a call:
+        it makes the row), the volume is reserved for the server (an
+        attachment without a connector), then the compute attaches it
+        (``attach_volume``, a cast). Returns the device name for the answer.
+        A failure before the cast leaves neither row nor reservation."""
+        if instance["locked"] and not context.is_admin:
+            raise exception.InstanceIsLocked(instance_uuid=instance["uuid"])
+        self._check_state(instance, instance_actions.ATTACH_VOLUME,
+                          vm_state=self.ATTACH_STATES)
+        if device and not DEVICE_PATH.match(device):
+            raise exception.InvalidDevicePath(path=device)
+        volume = self.volume_api.get(context, volume_id)
+        self._check_volume_already_attached(context, instance, volume)
+        bdm = self.compute_rpcapi.reserve_block_device_name(
+            context, instance, device, volume_id, None, None, tag)
+        try:
+            attachment_id = self._reserve_volume(context, volume_id, instance["uuid"])
+            bdm = bdm_db.bdm_update(context, bdm["id"], {
+                "attachment_id": attachment_id,
+                "delete_on_termination": bool(delete_on_termination)})
+            db.action_start(context, instance["uuid"], instance_actions.ATTACH_VOLUME)
+            self.compute_rpcapi.attach_volume(context, instance, bdm)
+        except Exception:
+            self._release_bdm_reservations(context, [bdm])
+            bdm_db.bdm_destroy(context, bdm["id"])
+            raise
+        return bdm["device_name"]
+
+    @staticmethod
+    def _check_volume_already_attached(context, instance, volume):
+        """No volume on two servers (no multiattach), nor twice on one: the
+        volume service allows a second attachment for the same server (for
+        migrations), the API does not (Nova's message)."""
+        bdms = bdm_db.bdm_get_all_by_volume(context, volume["id"])
+        if not bdms:
+            return
+        if any(bdm["instance_uuid"] == instance["uuid"] for bdm in bdms):
+            raise exception.InvalidVolume(reason=f"volume {volume['id']} already attached")
+        instance_uuids = " ".join(bdm["instance_uuid"] for bdm in bdms)
+        raise exception.InvalidVolume(
+            reason=f"volume {volume['id']} is already attached to instances: "
+                   f"{instance_uuids}")
+
+    def detach_volume(self, context, instance, volume_id):
+        """The volume ``detaching`` (the volume service's begin_detaching),
+        then a cast to the compute, which detaches it from the guest,
+        deletes the attachment and the row. The boot volume stays: 400."""
+        if instance["locked"] and not context.is_admin:
+            raise exception.InstanceIsLocked(instance_uuid=instance["uuid"])
+        self._check_state(instance, instance_actions.DETACH_VOLUME,
+                          vm_state=self.ATTACH_STATES)
+        volume = self.volume_api.get(context, volume_id)
+        try:
+            bdm = bdm_db.bdm_get_by_volume_and_instance(context, volume_id, instance["uuid"])
+        except exception.VolumeBDMNotFound:
+            raise exception.NotFound(f"Instance {instance['uuid']} is not attached to volume "
+                                     f"{volume_id}") from None
+        if bdm["boot_index"] == 0:
+            raise exception.Invalid("Cannot detach a root device volume")
+        if not self._compute_is_up(context, instance["host"]):
+            raise exception.ServiceUnavailable()
+        try:
+            self.volume_api.begin_detaching(context, volume_id)
+        except exception.InvalidInput as exc:
+            raise exception.InvalidVolume(reason=exc.format_message()) from exc
+        attachment_id = bdm["attachment_id"] or (
+            volume.get("attachments", {}).get(instance["uuid"], {}).get("attachment_id"))
+        db.action_start(context, instance["uuid"], instance_actions.DETACH_VOLUME)
+        try:
+            self.compute_rpcapi.detach_volume(context, instance, volume_id, attachment_id)
+        except rpc.MessageDeliveryFailure:
+            # Nobody will detach it: in-use again, not detaching for good.
+            self.volume_api.roll_detaching(context, volume_id)
+            raise
+
+    def _local_cleanup_bdm_volumes(self, context, instance):
+        """A server deleted here, without its compute (never scheduled, or
+        its host is down): each volume's attachment goes (the volume is
+        available again), and the volume too when delete_on_termination,
+        as the compute's terminate would do. The rows go with the instance.
+        A failure is logged, not raised: the server is deleted regardless
+        (Nova's ``Ignoring volume cleanup failure``)."""
+        for bdm in bdm_db.bdm_get_all_by_instance(context, instance["uuid"]):
+            if not block_device.is_volume(bdm) or not bdm.get("volume_id"):
+                continue
+            try:
+                if bdm.get("attachment_id"):
+                    self.volume_api.attachment_delete(context, bdm["attachment_id"])
+                if bdm.get("delete_on_termination"):
+                    self.volume_api.delete(context, bdm["volume_id"])
+            except Exception as exc:
+                LOG.warning("Ignoring volume cleanup failure due to %s", exc,
+                            instance=instance)
+
+    def _refuse_with_volumes(self, context, instance, action, data_volumes_too=True):
+        """What mininova does not do with volumes: resize or migrate a
+        server that has any (its attachments would have to follow it to the
+        new host), rebuild one (re-image a root volume, reconnect the
+        others), or snapshot a server booted from a volume (Nova snapshots
+        the volume and makes an image that maps it). A 409 that says so,
+        rather than a build half-done on the host."""
+        volume_bdms = [bdm for bdm in bdm_db.bdm_get_all_by_instance(context, instance["uuid"])
+                       if block_device.is_volume(bdm)]
+        if any(bdm["boot_index"] == 0 for bdm in volume_bdms):
+            raise exception.Conflict(
+                f"Cannot '{action}' instance {instance['uuid']} while it is booted from a "
+                "volume: mininova does not resize, migrate, rebuild or snapshot "
+                "volume-backed servers.")
+        if volume_bdms and data_volumes_too:
+            raise exception.Conflict(
+                f"Cannot '{action}' instance {instance['uuid']} while volumes are attached "
+                "to it: detach them first (mininova does not move attachments between "
+                "hosts or reconnect them after a rebuild).")
