@@ -4,12 +4,16 @@ its login prompt with no ``_base`` file and no overlay, deleted with its
 volume (delete_on_termination); a volume → snapshot → volume → boot with an
 ext4 ephemeral disk and the flavor's swap, which the guest sees and turns
 on, the volume left ``available`` after the delete (delete_on_termination
-false).
+false); a blank volume hot-plugged into a running server, written by it,
+detached, attached to a second server that reads it back; a compute
+SIGKILLed in the middle of an attach.
 
 The guest reports what it sees from a user_data script (config drive),
 written straight to its console."""
 
 import base64
+import signal
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -150,4 +154,108 @@ def test_snapshot_to_volume_to_boot_with_ephemeral_and_swap(cloud, admin, tiny, 
                        60, interval=0.5, what="the snapshot deleted")
             volumes.delete_quietly(f"/volumes/{origin['id']}")
             admin.compute("DELETE", "/flavors/4242", expect_json=False)
+    assert cloud.domain_names() == []
+
+
+MARKER = "mininova-volume-marker-4f1c"
+
+# The first server writes the marker at the start of the volume once it
+# arrives; the second reads it back.
+WRITER = f"""#!/bin/sh
+exec > /dev/console 2>&1
+while [ ! -b /dev/vdb ]; do sleep 1; done
+echo "VDB-ARRIVED sectors=$(cat /sys/block/vdb/size)"
+echo {MARKER} > /tmp/marker
+dd if=/tmp/marker of=/dev/vdb conv=fsync 2>/dev/null && echo WROTE-VDB
+while [ -b /dev/vdb ]; do sleep 1; done
+echo VDB-GONE
+"""
+READER = f"""#!/bin/sh
+exec > /dev/console 2>&1
+while [ ! -b /dev/vdb ]; do sleep 1; done
+echo "READ: $(head -c {len(MARKER)} /dev/vdb)"
+"""
+
+
+def _user_data(script):
+    return base64.b64encode(script.encode()).decode()
+
+
+def test_a_volume_written_by_one_server_is_read_by_another(cloud, admin, tiny, volumes):
+    volume = volumes.create(size=1, name="shared")
+    writer = admin.create_server("writer", tiny["id"], "42", config_drive=True,
+                                 user_data=_user_data(WRITER))
+    reader = admin.create_server("reader", tiny["id"], "42", config_drive=True,
+                                 user_data=_user_data(READER))
+    try:
+        for server in (writer, reader):
+            dep.wait_for_status(admin, server["id"], "ACTIVE", timeout=180)
+            dep.wait_for_console(admin, server["id"], "running user-data", timeout=240)
+        attached = admin.attach_volume(writer["id"], {"volumeId": volume["id"]})
+        assert attached["device"] == "/dev/vdb"
+        volumes.wait(volume["id"], "in-use")
+        out = dep.wait_for_console(admin, writer["id"], "WROTE-VDB", timeout=120)
+        # A 1 GiB blank volume, hot-plugged as the guest's /dev/vdb.
+        assert f"VDB-ARRIVED sectors={1024 ** 3 // 512}" in out
+        assert [a["volumeId"] for a in admin.list_volume_attachments(writer["id"])] == [
+            volume["id"]]
+
+        admin.detach_volume(writer["id"], volume["id"])
+        volumes.wait(volume["id"], "available")
+        dep.wait_for_console(admin, writer["id"], "VDB-GONE", timeout=120)
+        assert admin.list_volume_attachments(writer["id"]) == []
+
+        admin.attach_volume(reader["id"], {"volumeId": volume["id"]})
+        volumes.wait(volume["id"], "in-use")
+        dep.wait_for_console(admin, reader["id"], f"READ: {MARKER}", timeout=120)
+    finally:
+        for server in (writer, reader):
+            delete_server(admin, server["id"])
+        # Not delete_on_termination (the default of an attach): it stays.
+        volumes.wait(volume["id"], "available")
+        volumes.delete_quietly(f"/volumes/{volume['id']}")
+        volumes.wait(volume["id"], None)
+    assert cloud.domain_names() == []
+    assert dep.export_daemons_under(cloud.dir) == []
+
+
+def test_compute_killed_in_the_middle_of_an_attach(cloud, admin, tiny, volumes):
+    """SIGKILL the compute as soon as it logs that it is attaching: after
+    the restart the volume is attached (in-use, in the guest's definition)
+    or available (no attachment left), never reserved or attaching."""
+    volume = volumes.create(size=1, name="killed")
+    server = admin.create_server("victim", tiny["id"], "42")
+    server = dep.wait_for_status(admin, server["id"], "ACTIVE", timeout=180)
+    log_path = cloud.log_dir / "mininova-compute.log"
+    offset = log_path.stat().st_size
+    try:
+        admin.attach_volume(server["id"], {"volumeId": volume["id"]})
+        wait_until(lambda: log_path.read_bytes()[offset:],
+                   lambda new: f"Attaching volume {volume['id']}".encode() in new,
+                   60, interval=0.01, what="the compute attaching")
+        cloud.stop_service("mininova-compute", signal.SIGKILL)
+        left = volumes.get(volume["id"])["status"]
+        cloud.start_service("mininova-compute")
+        settled = wait_until(lambda: volumes.get(volume["id"])["status"],
+                             lambda status: status in ("in-use", "available"), 120,
+                             interval=0.5, what="the volume settled")
+        attachments = admin.list_volume_attachments(server["id"])
+        xml = ET.parse(cloud.instances_path / server["id"] / "libvirt.xml").getroot()
+        in_guest = [d for d in xml.findall("devices/disk") if d.findtext("serial") ==
+                    volume["id"]]
+        print(f"killed while the volume was {left}; after the restart: {settled}")
+        if settled == "in-use":
+            assert [a["volumeId"] for a in attachments] == [volume["id"]]
+            assert in_guest
+        else:
+            assert attachments == [] and not in_guest
+        # And it stays so: nothing later moves it (a redelivered attach, the
+        # restart's own settling).
+        time.sleep(3)
+        assert volumes.get(volume["id"])["status"] == settled
+    finally:
+        delete_server(admin, server["id"])
+        volumes.wait(volume["id"], "available")
+        volumes.delete_quietly(f"/volumes/{volume['id']}")
+        volumes.wait(volume["id"], None)
     assert cloud.domain_names() == []
