@@ -128,7 +128,13 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
         self.driver.remove_interrupted_leftovers()
         for instance in instances:
             try:
+                # Its own failure (the volume service away) must not keep
+                # the instance from the rest of its recovery.
                 self._settle_volume_attachments(context, instance)
+            except Exception:
+                LOG.exception("Failed to settle the volume attachments at start-up",
+                              instance=instance)
+            try:
                 self._init_instance(context, instance)
             except Exception:
                 # One broken instance must not keep the service down.
