@@ -92,7 +92,7 @@ class ColdMigrationMixin:
                 source_base=disk_info.get("base_path"))
             if resize_instance:
                 imagebackend.grow_root_disk(instance, disk_path)
-            domain = self._define_domain(instance, instance_dir, disk_path)
+            domain = self._define_domain(instance, instance_dir)
             if power_on:
                 domain.createWithFlags(0)
         except Exception:
@@ -137,7 +137,7 @@ class ColdMigrationMixin:
         if not os.path.exists(disk_path):
             raise exception.ResizeError(
                 reason=f"nothing to revert to: neither {resize_dir} nor {disk_path} exists")
-        domain = self._define_domain(instance, instance_dir, disk_path)
+        domain = self._define_domain(instance, instance_dir)
         if power_on:
             domain.createWithFlags(0)
 
