@@ -280,24 +280,22 @@ class Transport:
 
     def _publish_once(self, body, routing_key, exchange, method, deadline, persistent,
                       mandatory, expiration):
-        returned = []
         pool = kombu.pools.connections[self._pool_key]
         with pool.acquire(block=True, timeout=max(deadline - time.monotonic(), 1)) as conn:
             try:
                 conn.ensure_connection(max_retries=0)
-                with conn.channel() as channel:
-                    # The broker's basic.return of a mandatory message comes
-                    # before its confirm, so it is noted here by the time
-                    # publish() returns.
-                    producer = kombu.Producer(
-                        channel, on_return=lambda exc, *_: returned.append(exc))
-                    producer.publish(
-                        body, exchange=exchange, routing_key=routing_key, serializer="json",
-                        declare=[exchange] if exchange.name else [],
-                        delivery_mode=PERSISTENT if persistent else TRANSIENT,
-                        mandatory=mandatory, expiration=expiration,
-                        # How long to wait for the confirm.
-                        timeout=max(deadline - time.monotonic(), 1))
+                publisher = _Publisher.of(conn)
+                publisher.returned.clear()
+                publisher.producer.publish(
+                    body, exchange=exchange, routing_key=routing_key, serializer="json",
+                    declare=[exchange] if exchange.name else [],
+                    delivery_mode=PERSISTENT if persistent else TRANSIENT,
+                    mandatory=mandatory, expiration=expiration,
+                    # How long to wait for the confirm.
+                    timeout=max(deadline - time.monotonic(), 1))
+                # The broker's basic.return of a mandatory message comes
+                # before its confirm, so it is noted by now.
+                returned = bool(publisher.returned)
             except CONNECTION_ERRORS:
                 # Dropped, not given back to the pool as a good connection.
                 conn.collect()
@@ -320,6 +318,36 @@ class Transport:
         if self._reply_waiter is not None:
             self._reply_waiter.stop()
             self._reply_waiter = None
+
+
+class _Publisher:
+    """A pooled connection's channel and producer, kept open from one
+    message to the next.
+
+    Opening a channel, putting it in confirm mode and closing it again are
+    three round trips to the broker; a message with its confirm is one. So
+    each connection of the pool keeps one channel for publishing (the
+    exchange's declaration is remembered per connection by kombu too), and
+    a new one is made when the connection was made again.
+    """
+
+    def __init__(self, conn):
+        self.made_on = conn.connection
+        self.channel = conn.channel()
+        # A mandatory message no queue took comes back here (basic.return).
+        self.returned = []
+        self.producer = kombu.Producer(self.channel, on_return=self._on_return)
+
+    def _on_return(self, exc, *_args):
+        self.returned.append(exc)
+
+    @classmethod
+    def of(cls, conn):
+        """The publisher of ``conn`` (a connected pool connection)."""
+        publisher = getattr(conn, "_mininova_publisher", None)
+        if publisher is None or publisher.made_on is not conn.connection:
+            publisher = conn._mininova_publisher = cls(conn)
+        return publisher
 
 
 _TRANSPORTS = {}

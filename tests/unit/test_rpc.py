@@ -5,6 +5,8 @@ import json
 import threading
 from datetime import datetime
 
+import kombu
+import kombu.pools
 import pytest
 
 from mininova import context as mn_context
@@ -292,3 +294,28 @@ def test_a_second_copy_of_a_message_is_dropped(conf, caplog):
     assert ran == ["note", "note"]
     assert "Dropping a second copy of note" in caplog.text
     server._executor.shutdown()
+
+
+def test_publishes_keep_their_connections_channel_open(conf, monkeypatch):
+    # A channel opened, put in confirm mode and closed per message would be
+    # three more round trips to the broker for each (bench/rpc.py).
+    opened = []
+    original = kombu.Connection.channel
+
+    def channel(self):
+        opened.append(self)
+        return original(self)
+
+    monkeypatch.setattr(kombu.Connection, "channel", channel)
+    transport = rpc.Transport("memory://", "unittest-publish")
+    for _ in range(5):
+        transport.publish({"method": "m"}, "nobody", method="m")
+    assert len(opened) == 1
+
+
+def test_a_returned_message_is_not_blamed_on_the_next_one(conf):
+    transport = rpc.Transport("memory://", "unittest-returns")
+    transport.publish({"method": "m"}, "nobody", method="m")
+    with kombu.pools.connections[transport._pool_key].acquire(block=True) as conn:
+        rpc._Publisher.of(conn).returned.append(Exception("returned earlier"))
+    transport.publish({"method": "m"}, "nobody", method="m", mandatory=True)
