@@ -319,3 +319,31 @@ def test_a_returned_message_is_not_blamed_on_the_next_one(conf):
     with kombu.pools.connections[transport._pool_key].acquire(block=True) as conn:
         rpc._Publisher.of(conn).returned.append(Exception("returned earlier"))
     transport.publish({"method": "m"}, "nobody", method="m", mandatory=True)
+
+
+def _consuming_threads():
+    return [t for t in threading.enumerate()
+            if t.name.startswith("rpc-consumer-") and t.is_alive()]
+
+
+def test_a_process_consumes_all_its_servers_and_replies_on_one_connection(conf):
+    # 1000 compute services in a few processes must not need 1000 broker
+    # connections (RabbitMQ's file descriptors run out first).
+    transport = rpc.Transport("memory://", "unittest-shared")
+    first = rpc.RPCServer("shared", "host1", [Endpoint()], transport=transport)
+    second = rpc.RPCServer("shared", "host2", [Endpoint()], transport=transport)
+    first.start()
+    second.start()
+    try:
+        assert len([t for t in _consuming_threads() if t.transport is transport]) == 1
+        client = rpc.RPCClient("shared", timeout=5, transport=transport)
+        assert client.prepare(server="host1").call(make_context(), "echo", value=1)
+        # One server stops: the other one still answers, the stopped one not.
+        first.stop()
+        assert client.prepare(server="host2").call(make_context(), "echo", value=2)
+        with pytest.raises(rpc.MessagingTimeout):
+            client.prepare(server="host1", timeout=0.5).call(make_context(), "echo", value=3)
+    finally:
+        second.stop()
+        transport.cleanup()
+    assert not [t for t in _consuming_threads() if t.transport is transport]
