@@ -22,9 +22,15 @@ Nova keeps these methods in its compute manager; here they are a mixin of
 :class:`mininova.compute.manager.ComputeManager`, in a file of their own so
 that the walk between two hosts reads in one place.
 
+The destination tells the source where it is: ``prep_resize`` puts its
+``my_ip`` in the migration as ``dest_host`` (Nova stores it in the
+migration record; here it travels in the message only), and the source's
+driver copies the disk there over ssh when the two hosts do not share
+storage (:mod:`mininova.virt.libvirt.remotefs`).
+
 Left out: rescheduling a failed prep_resize claim to an alternate host,
-resuming a move a restart interrupted (it goes to ERROR), Nova's
-ssh/rsync disk transfer (the destination reads the source's files).
+resuming a move a restart interrupted (it goes to ERROR), ``dest_host`` in
+the migrations table and API.
 """
 
 from oslo_log import log as logging
@@ -45,6 +51,7 @@ class ResizeMixin:
             with self.rt.resize_claim(context, instance, flavor, migration, node, limits):
                 self._update(context, instance, old_flavor=instance["flavor"],
                              new_flavor=flavor, expected_task_state=task_states.RESIZE_PREP)
+                migration["dest_host"] = self.driver.get_host_ip_addr()
                 self.compute_rpcapi.resize_instance(context, instance, flavor, migration,
                                                     image)
         self._run_migration_step(context, instance, migration, "compute_prep_resize", work,
@@ -57,8 +64,11 @@ class ResizeMixin:
             self._migration_status(context, migration, "migrating")
             self._update(context, instance, task_state=task_states.RESIZE_MIGRATING,
                          expected_task_state=task_states.RESIZE_PREP)
+            # An older destination sent no address: its host name, which
+            # ssh may resolve.
+            dest_host = migration.get("dest_host") or migration["dest_compute"]
             disk_info = self.driver.migrate_disk_and_power_off(
-                context, instance, migration["dest_compute"], flavor,
+                context, instance, dest_host, flavor,
                 CONF.shutdown_timeout, CONF.compute.shutdown_retry_interval)
             self._migration_status(context, migration, "post-migrating")
             self._update(context, instance, task_state=task_states.RESIZE_MIGRATED,
