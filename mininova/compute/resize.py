@@ -8,8 +8,9 @@ Each step runs on the host it names and casts the next one::
     dest    prep_resize            claim the new flavor (a move claim)
     source  resize_instance        task resize_migrating: power off, set the
                                    disk aside; task resize_migrated, host=dest
-    dest    finish_resize          task resize_finish: fetch the disk, grow it,
-                                   start; vm_state resized (VERIFY_RESIZE)
+    dest    finish_resize          task resize_finish: the ports bound here,
+                                   fetch the disk, grow it, start; vm_state
+                                   resized (VERIFY_RESIZE)
     then    confirm_resize (source: drop the set-aside copy) or
             revert_resize (dest: destroy) → finish_revert_resize (source:
             start the old guest again)
@@ -89,6 +90,7 @@ class ResizeMixin:
             resized = new_flavor["flavorid"] != instance["old_flavor"]["flavorid"]
             self._update(context, instance, task_state=task_states.RESIZE_FINISH,
                          flavor=new_flavor, expected_task_state=task_states.RESIZE_MIGRATED)
+            self._bind_ports_here(context, instance)
             self.driver.finish_migration(context, migration, instance, disk_info, image,
                                          resized,
                                          power_on=migration["old_vm_state"] != vm_states.STOPPED)
@@ -132,6 +134,7 @@ class ResizeMixin:
                          node=migration["source_node"], old_flavor=None, new_flavor=None,
                          expected_task_state=task_states.RESIZE_REVERTING)
             old_vm_state = migration["old_vm_state"] or vm_states.ACTIVE
+            self._bind_ports_here(context, instance)
             self.driver.finish_revert_migration(
                 context, instance, power_on=old_vm_state != vm_states.STOPPED)
             self._migration_status(context, migration, "reverted")

@@ -173,6 +173,8 @@ class ColdMigrationMixin:
                 source_base=source_base)
             if resize_instance:
                 imagebackend.grow_root_disk(instance, disk_path)
+            # The network's bridge may not exist on this host yet.
+            self._plug_vifs(instance, instance.get("network_info") or [])
             domain = self._define_domain(instance, instance_dir, disk_path)
             if power_on:
                 domain.createWithFlags(0)
@@ -216,6 +218,8 @@ class ColdMigrationMixin:
         if not os.path.exists(disk_path):
             raise exception.ResizeError(
                 reason=f"nothing to revert to: neither {resize_dir} nor {disk_path} exists")
+        # The source's agent may have removed the bridge once the guest left.
+        self._plug_vifs(instance, instance.get("network_info") or [])
         domain = self._define_domain(instance, instance_dir, disk_path)
         if power_on:
             domain.createWithFlags(0)
