@@ -38,7 +38,11 @@ its port bound before its tap exists).
 VXLAN (``[vxlan] local_ip`` set; unset, nothing below happens): at start,
 and until it succeeds, the agent tells the server its tunnel address
 (``tunnel_sync``) and gets every other agent's back; the server tells it of
-agents that come later (``tunnel_update``, fanout). Whenever it makes sure
+agents that come later (``tunnel_update``, fanout). A fanout sent while
+this agent's queue was not yet bound is lost, so the agent also syncs
+again before it makes a new vxlan device and every
+``TUNNEL_RESYNC_INTERVAL`` seconds (Neutron's agents resync on their
+periodic state reports). Whenever it makes sure
 of a ``vxlan`` network's bridge (a port of it on this host: a guest's tap,
 or the DHCP port's on the network node) it also makes sure of
 ``vxlan-<VNI>`` in that bridge, with one all-zeros forwarding entry per
@@ -71,6 +75,7 @@ from mininova.network import agent_rpc, constants, utils
 from mininova.network.linux import bridge_lib, ip_lib
 
 LOG = logging.getLogger(__name__)
+TUNNEL_RESYNC_INTERVAL = 60
 
 
 class LinuxBridgeAgent:
@@ -98,6 +103,7 @@ class LinuxBridgeAgent:
         self.local_ip = CONF.vxlan.local_ip
         self._peers = {}
         self._tunnels_synced = False
+        self._tunnels_synced_at = 0.0
         self._tunnel_lock = threading.Lock()
         # The vxlan devices this agent made sure of (another deployment's on
         # the same machine are not ours to change).
@@ -174,7 +180,8 @@ class LinuxBridgeAgent:
         while not self._stopping.is_set():
             self._wake.clear()
             started = time.monotonic()
-            if self.local_ip and not self._tunnels_synced:
+            if self.local_ip and (not self._tunnels_synced or time.monotonic()
+                                  - self._tunnels_synced_at > TUNNEL_RESYNC_INTERVAL):
                 self.tunnel_sync()
             device_info = self.scan_devices(previous, sync)
             try:
@@ -352,8 +359,9 @@ class LinuxBridgeAgent:
             self._peers = {t["host"]: t["ip_address"] for t in answer["tunnels"]
                            if t["ip_address"] != self.local_ip}
             self._tunnels_synced = True
+            self._tunnels_synced_at = time.monotonic()
             peers = sorted(self._peers.values())
-        LOG.info("Tunnel endpoint %s registered; peers: %s", self.local_ip, peers or "none")
+        LOG.debug("Tunnel endpoint %s registered; peers: %s", self.local_ip, peers or "none")
         self._sync_every_device()
         return True
 
@@ -381,6 +389,9 @@ class LinuxBridgeAgent:
         every peer. Returns its name."""
         device = utils.vxlan_device_name(vni)
         if not ip_lib.device_exists(device):
+            # A peer announced while our fanout queue was not bound yet
+            # would be missing: ask the server once more.
+            self.tunnel_sync()
             LOG.info("Creating the VXLAN device %s (VNI %s, local %s) in %s", device, vni,
                      self.local_ip, bridge)
             ip_lib.add_vxlan(device, vni, self.local_ip, CONF.vxlan.udp_dstport,

@@ -206,3 +206,12 @@ def test_a_failed_sync_is_tried_again(vxlan_conf, commands):
     agent = linuxbridge.LinuxBridgeAgent(host="h1", plugin_api=Unreachable([]))
     assert not agent.tunnel_sync()
     assert not agent._tunnels_synced
+
+
+def test_a_new_device_asks_again_for_peers_a_lost_fanout_missed(vxlan_conf, commands):
+    agent = synced_agent([("h2", "192.0.2.2")])
+    # h3 registered, but its tunnel_update never reached us.
+    agent.plugin_api.tunnels.append(tunnel("192.0.2.3", "h3"))
+    agent.plug_interface(vxlan_details())
+    assert commands.fdb["vxlan-1001"] == {"192.0.2.2", "192.0.2.3"}
+    assert len(agent.plugin_api.synced) == 2
