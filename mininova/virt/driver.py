@@ -136,11 +136,19 @@ class ComputeDriver:
 
     # --- resize and cold migration (source, then destination) --------------------
 
+    def get_host_ip_addr(self):
+        """This host's address for the other computes (``my_ip``): a
+        resize's destination gives it to the source, which copies the disk
+        there."""
+        return CONF.my_ip
+
     def migrate_disk_and_power_off(self, context, instance, dest_host, flavor,
                                    timeout=0, retry_interval=0):
         """Source host: power off, set the instance's files aside (Nova's
-        ``<uuid>_resize``) and return ``disk_info``: what the destination
-        needs to fetch the disk (a JSON-serialisable dict)."""
+        ``<uuid>_resize``), bring the disk to ``dest_host`` (the
+        destination's address) unless the two share storage, and return
+        ``disk_info``: where the destination finds the disk (a
+        JSON-serialisable dict)."""
         raise NotImplementedError
 
     def finish_migration(self, context, migration, instance, disk_info, image_meta,
