@@ -229,7 +229,9 @@ class Transport:
         # Publishing borrows connections from kombu's pool, keyed by this one.
         self._pool_key = self.connection()
         self._reply_waiter = None
-        self._lock = threading.Lock()
+        self._consumer = None
+        # Reentrant: the reply waiter, made under it, subscribes to consumer().
+        self._lock = threading.RLock()
 
     @property
     def confirms(self):
@@ -280,24 +282,22 @@ class Transport:
 
     def _publish_once(self, body, routing_key, exchange, method, deadline, persistent,
                       mandatory, expiration):
-        returned = []
         pool = kombu.pools.connections[self._pool_key]
         with pool.acquire(block=True, timeout=max(deadline - time.monotonic(), 1)) as conn:
             try:
                 conn.ensure_connection(max_retries=0)
-                with conn.channel() as channel:
-                    # The broker's basic.return of a mandatory message comes
-                    # before its confirm, so it is noted here by the time
-                    # publish() returns.
-                    producer = kombu.Producer(
-                        channel, on_return=lambda exc, *_: returned.append(exc))
-                    producer.publish(
-                        body, exchange=exchange, routing_key=routing_key, serializer="json",
-                        declare=[exchange] if exchange.name else [],
-                        delivery_mode=PERSISTENT if persistent else TRANSIENT,
-                        mandatory=mandatory, expiration=expiration,
-                        # How long to wait for the confirm.
-                        timeout=max(deadline - time.monotonic(), 1))
+                publisher = _Publisher.of(conn)
+                publisher.returned.clear()
+                publisher.producer.publish(
+                    body, exchange=exchange, routing_key=routing_key, serializer="json",
+                    declare=[exchange] if exchange.name else [],
+                    delivery_mode=PERSISTENT if persistent else TRANSIENT,
+                    mandatory=mandatory, expiration=expiration,
+                    # How long to wait for the confirm.
+                    timeout=max(deadline - time.monotonic(), 1))
+                # The broker's basic.return of a mandatory message comes
+                # before its confirm, so it is noted by now.
+                returned = bool(publisher.returned)
             except CONNECTION_ERRORS:
                 # Dropped, not given back to the pool as a good connection.
                 conn.collect()
@@ -308,6 +308,23 @@ class Transport:
     def _log_unreachable(self, exc, interval):
         LOG.error("AMQP server on %s is unreachable: %s. Trying again in %d seconds.",
                   self.describe(), exc, math.ceil(interval))
+
+    def consumer(self):
+        """The process's consuming connection for this broker (started on
+        first use)."""
+        with self._lock:
+            if self._consumer is None:
+                self._consumer = _ConsumerThread(self)
+                self._consumer.start()
+            return self._consumer
+
+    def unsubscribe(self, subscription):
+        """Stop consuming ``subscription`` (nothing to do once the consumer
+        is gone: cleanup() stopped it with all its subscriptions)."""
+        with self._lock:
+            consumer = self._consumer
+        if consumer is not None:
+            consumer.unsubscribe(subscription)
 
     def reply_waiter(self):
         with self._lock:
@@ -320,6 +337,40 @@ class Transport:
         if self._reply_waiter is not None:
             self._reply_waiter.stop()
             self._reply_waiter = None
+        with self._lock:
+            consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            consumer.stop()
+
+
+class _Publisher:
+    """A pooled connection's channel and producer, kept open from one
+    message to the next.
+
+    Opening a channel, putting it in confirm mode and closing it again are
+    three round trips to the broker; a message with its confirm is one. So
+    each connection of the pool keeps one channel for publishing (the
+    exchange's declaration is remembered per connection by kombu too), and
+    a new one is made when the connection was made again.
+    """
+
+    def __init__(self, conn):
+        self.made_on = conn.connection
+        self.channel = conn.channel()
+        # A mandatory message no queue took comes back here (basic.return).
+        self.returned = []
+        self.producer = kombu.Producer(self.channel, on_return=self._on_return)
+
+    def _on_return(self, exc, *_args):
+        self.returned.append(exc)
+
+    @classmethod
+    def of(cls, conn):
+        """The publisher of ``conn`` (a connected pool connection)."""
+        publisher = getattr(conn, "_mininova_publisher", None)
+        if publisher is None or publisher.made_on is not conn.connection:
+            publisher = conn._mininova_publisher = cls(conn)
+        return publisher
 
 
 _TRANSPORTS = {}
@@ -386,16 +437,72 @@ def declare(conn, entities):
                     part(channel).declare()
 
 
-class _ConsumerThread(threading.Thread):
-    """Consume some queues forever, reconnecting when the broker goes away."""
+class Subscription:
+    """Some queues and what to do with their messages: an RPC server's three
+    queues, or the process's reply queue. Consumed on the transport's one
+    consuming connection (:class:`_ConsumerThread`), on a channel of its own,
+    so that cancelling it hands its unacknowledged messages back to the
+    broker (a closed channel's are requeued) without touching the others."""
 
-    def __init__(self, transport, name, make_queues, on_message):
-        super().__init__(name=name, daemon=True)
-        self.transport = transport
-        self._make_queues = make_queues
-        self._on_message = on_message
-        self._stopping = threading.Event()
+    def __init__(self, name, make_queues, on_message):
+        self.name = name
+        self.make_queues = make_queues
+        self.on_message = on_message
+        # Set once its queues are consumed (again after each reconnection).
         self.ready = threading.Event()
+        self.cancelled = threading.Event()
+        self.channel = None
+        self.consumer = None
+
+    def start(self, conn):
+        queues = self.make_queues()
+        declare(conn, queues)
+        self.channel = conn.channel()
+        self.consumer = kombu.Consumer(self.channel, queues, callbacks=[self.on_message],
+                                       accept=["json"])
+        self.consumer.consume()
+        self.ready.set()
+
+    def stop(self):
+        """Cancel the consumer and close the channel (connected or not)."""
+        channel, self.channel, self.consumer = self.channel, None, None
+        if channel is not None:
+            try:
+                channel.close()   # cancels its consumers; requeues the unacked
+            except Exception:     # noqa: BLE001
+                pass              # the connection is gone already: so are they
+
+
+class _ConsumerThread(threading.Thread):
+    """The process's consuming connection: every subscription of a transport
+    (each RPC server of the process and its reply queue) on one connection,
+    consumed by one thread, forever, reconnecting when the broker goes away.
+
+    A process that runs many services (mininova-all, a bench with hundreds
+    of fake computes) so holds one consuming connection, not one per
+    service. Subscriptions come and go (a service stops, another starts)
+    through a queue of changes that the thread applies between two waits
+    for messages: a kombu connection is used by one thread only.
+    """
+
+    _ids = itertools.count(1)
+
+    def __init__(self, transport):
+        super().__init__(name=f"rpc-consumer-{next(self._ids)}", daemon=True)
+        self.transport = transport
+        self._subscriptions = []
+        self._changes = queue.SimpleQueue()
+        self._changed = threading.Event()
+        self._stopping = threading.Event()
+
+    def subscribe(self, subscription):
+        self._changes.put((subscription, True))
+        self._changed.set()
+
+    def unsubscribe(self, subscription, timeout=5):
+        self._changes.put((subscription, False))
+        self._changed.set()
+        subscription.cancelled.wait(timeout)
 
     def run(self):
         failures = 0
@@ -408,6 +515,9 @@ class _ConsumerThread(threading.Thread):
                     failures = 0
                     self._consume(conn)
             except Exception as exc:  # connection refused, reset, channel closed...
+                for subscription in self._subscriptions:
+                    subscription.ready.clear()
+                    subscription.stop()
                 failures += 1
                 interval = min(failures, RECONNECT_INTERVAL_MAX)
                 LOG.error(
@@ -416,18 +526,44 @@ class _ConsumerThread(threading.Thread):
                     exc,
                     interval,
                 )
-                self._stopping.wait(interval)
+                self._wait_offline(interval)
+
+    def _wait_offline(self, interval):
+        """Wait before connecting again; a subscription cancelled meanwhile
+        is let go at once (a service stopping during an outage)."""
+        deadline = time.monotonic() + interval
+        while not self._stopping.is_set() and time.monotonic() < deadline:
+            if self._changed.wait(max(0.0, deadline - time.monotonic())):
+                self._apply_changes(None)
 
     def _consume(self, conn):
-        queues = self._make_queues()
-        declare(conn, queues)
-        with conn.Consumer(queues, callbacks=[self._on_message], accept=["json"]):
-            self.ready.set()
-            while not self._stopping.is_set():
-                try:
-                    conn.drain_events(timeout=self.transport.drain_timeout)
-                except TimeoutError:
-                    conn.heartbeat_check()
+        for subscription in self._subscriptions:
+            subscription.start(conn)
+        while not self._stopping.is_set():
+            self._apply_changes(conn)
+            try:
+                conn.drain_events(timeout=self.transport.drain_timeout)
+            except TimeoutError:
+                conn.heartbeat_check()
+
+    def _apply_changes(self, conn):
+        """Subscribe and cancel what was asked since the last time; offline
+        (``conn`` None), a new subscription waits for the next connection."""
+        self._changed.clear()
+        while True:
+            try:
+                subscription, wanted = self._changes.get_nowait()
+            except queue.Empty:
+                return
+            if wanted:
+                self._subscriptions.append(subscription)
+                if conn is not None:
+                    subscription.start(conn)
+            else:
+                if subscription in self._subscriptions:
+                    self._subscriptions.remove(subscription)
+                subscription.stop()
+                subscription.cancelled.set()
 
     def stop(self):
         self._stopping.set()
@@ -445,9 +581,8 @@ class ReplyWaiter:
         self.queue_name = f"reply_{uuid.uuid4().hex}"
         self._waiting = {}
         self._lock = threading.Lock()
-        self._thread = _ConsumerThread(
-            transport, self.queue_name, self._queues, self._on_reply
-        )
+        self._transport = transport
+        self._subscription = Subscription(self.queue_name, self._queues, self._on_reply)
 
     def _queues(self):
         # Replies come through the default exchange, straight to this queue.
@@ -461,11 +596,11 @@ class ReplyWaiter:
         ]
 
     def start(self):
-        self._thread.start()
-        self._thread.ready.wait(timeout=REPLY_QUEUE_READY_WAIT)
+        self._transport.consumer().subscribe(self._subscription)
+        self._subscription.ready.wait(timeout=REPLY_QUEUE_READY_WAIT)
 
     def stop(self):
-        self._thread.stop()
+        self._transport.unsubscribe(self._subscription)
 
     def expect(self, msg_id):
         slot = queue.SimpleQueue()
@@ -662,10 +797,8 @@ class RPCServer:
             max_workers=executor_size or CONF.executor_thread_pool_size,
             thread_name_prefix=f"rpc-{topic}",
         )
-        self._consumer = _ConsumerThread(
-            self.transport, f"rpc-consumer-{topic}-{next(self._ids)}",
-            self._queues, self._on_message,
-        )
+        self._consumer = Subscription(f"rpc-{topic}-{next(self._ids)}", self._queues,
+                                      self._on_message)
         # The unique ids of the last messages taken (only the consumer
         # thread touches it).
         self._recent_ids = collections.deque(maxlen=DUPLICATE_CACHE_SIZE)
@@ -686,12 +819,12 @@ class RPCServer:
         ]
 
     def start(self):
-        self._consumer.start()
+        self.transport.consumer().subscribe(self._consumer)
         if not self._consumer.ready.wait(timeout=30):
             LOG.warning("RPC server for topic %s is not consuming yet", self.topic)
 
     def stop(self):
-        self._consumer.stop()
+        self.transport.unsubscribe(self._consumer)
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     def _on_message(self, body, message):

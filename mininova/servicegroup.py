@@ -4,9 +4,18 @@ Each service writes a heartbeat (``last_seen_up``) every report_interval
 seconds. It is *up* while that heartbeat is at most service_down_time
 seconds old. Nothing else is checked: a service that hangs but still beats
 is up, a healthy service cut from the database is down.
+
+The scheduler asks about every compute service on every request; it reads
+them with ``db.service_liveness_get_all(binary, up_since())``, which applies
+the same rule in the database and hands each row an ``up`` that
+:func:`is_up` trusts (at 10,000 hosts, 10,000 timestamps decoded and
+compared in Python would be a third of a request).
 """
 
+from datetime import timedelta
+
 from oslo_log import log as logging
+from oslo_utils import timeutils
 
 from mininova import utils
 from mininova.conf import CONF
@@ -14,7 +23,14 @@ from mininova.conf import CONF
 LOG = logging.getLogger(__name__)
 
 
+def up_since():
+    """The oldest heartbeat that still counts as up, now."""
+    return timeutils.utcnow() - timedelta(seconds=CONF.service_down_time)
+
+
 def is_up(service):
+    if service.get("up") is True:
+        return True  # the database applied the rule (service_liveness_get_all)
     if service.get("forced_down"):
         return False
     elapsed = utils.seconds_since(service.get("last_seen_up"))

@@ -122,7 +122,9 @@ def _rows(query):
     scheduler reads every service and compute node on every request, and
     at a thousand hosts the ORM's bookkeeping would cost more than the read."""
     with transaction() as session:
-        return [dict(row) for row in session.execute(query).mappings()]
+        result = session.execute(query)
+        keys = list(result.keys())
+        return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 def _saved(session, row):
@@ -197,6 +199,27 @@ def service_get_all(context, binary=None, host=None):
     return _rows(query)
 
 
+def service_liveness_get_all(context, binary, up_since):
+    """The services of ``binary`` as the scheduler's ComputeFilter needs
+    them: host, disabled (and why), forced_down, and ``up``: a heartbeat at
+    or after ``up_since`` and not forced down (servicegroup's rule, applied
+    by the database). ``last_seen_up`` is read only for the services that
+    are down, for the message that says so: at 10,000 hosts, decoding every
+    heartbeat's timestamp on every request would cost more than the rest of
+    the read."""
+    table = models.Service.__table__
+    up = sa.and_(table.c.last_seen_up.is_not(None), table.c.last_seen_up >= up_since,
+                 sa.not_(sa.func.coalesce(table.c.forced_down, False)))
+    last_seen_if_down = sa.type_coerce(sa.case((up, None), else_=table.c.last_seen_up),
+                                       sa.DateTime)
+    query = (sa.select(table.c.id, table.c.host, table.c.binary, table.c.disabled,
+                       table.c.disabled_reason, table.c.forced_down,
+                       sa.case((up, True), else_=False).label("up"),
+                       last_seen_if_down.label("last_seen_up"))
+             .where(table.c.binary == binary).order_by(table.c.id))
+    return _rows(query)
+
+
 def service_update(context, service_id, values):
     with transaction(writer=True) as session:
         service = session.get(models.Service, service_id)
@@ -228,10 +251,17 @@ def service_destroy(context, service_id):
 
 # --- compute nodes ------------------------------------------------------------
 
-def compute_node_get_all(context, updated_since=None):
-    """Every compute node, or those reported at or after ``updated_since``."""
+def compute_node_get_all(context, updated_since=None, json_as_text=False):
+    """Every compute node, or those reported at or after ``updated_since``.
+
+    ``json_as_text``: ``cpu_info`` and ``stats`` as the JSON text stored,
+    for a reader (the scheduler) that decodes only the reports it has not
+    seen yet."""
     table = models.ComputeNode.__table__
-    query = sa.select(table).order_by(table.c.id)
+    columns = [sa.type_coerce(column, sa.Text).label(column.name)
+               if json_as_text and isinstance(column.type, sa.JSON) else column
+               for column in table.c]
+    query = sa.select(*columns).order_by(table.c.id)
     if updated_since is not None:
         query = query.where(table.c.updated_at >= updated_since)
     return _rows(query)

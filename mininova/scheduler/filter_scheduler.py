@@ -18,6 +18,7 @@ the choice. ``mininova server-explain`` shows it, and a NoValidHost says
 which filters removed which hosts instead of only "not enough hosts".
 """
 
+import itertools
 import random
 import threading
 
@@ -166,7 +167,7 @@ class FilterScheduler:
                      {"inst_uuid": instance_uuid, "str_results": decision.summary()})
             raise no_valid_host(decision)
         LOG.debug("Filtered %(hosts)s", {"hosts": hosts})
-        weighed = self.host_manager.get_weighed_hosts(hosts, spec)
+        weighed = self.host_manager.get_weighed_hosts(hosts, spec, best=_needed_weighed())
         decision.weighed(weighed)
         LOG.debug("Weighed %(hosts)s", {"hosts": weighed})
         subset = weighed[:CONF.filter_scheduler.host_subset_size]
@@ -175,8 +176,9 @@ class FilterScheduler:
         chosen.consume_from_request(spec, instance_uuid)
         decision.selected = [chosen.host, chosen.nodename]
         _add_member(spec, chosen.host, instance_uuid)
-        alternates = [[item.obj.host, item.obj.nodename] for item in weighed
-                      if item.obj is not chosen][:CONF.scheduler.max_attempts - 1]
+        alternates = list(itertools.islice(
+            ([item.obj.host, item.obj.nodename] for item in weighed if item.obj is not chosen),
+            CONF.scheduler.max_attempts - 1))
         selection = {"host": chosen.host, "nodename": chosen.nodename,
                      "limits": dict(chosen.limits), "alternates": alternates}
         return selection, hosts
@@ -202,6 +204,14 @@ class FilterScheduler:
                 # An explanation must never cost a boot.
                 LOG.exception("Could not record the scheduling decision for %s",
                               decision.instance_uuid)
+
+
+def _needed_weighed():
+    """How many of the best-weighed hosts a selection uses: the subset the
+    choice is made in, the alternates beside the chosen one, and the ones
+    an explanation shows."""
+    return max(CONF.filter_scheduler.host_subset_size, CONF.scheduler.max_attempts,
+               CONF.filter_scheduler.explained_weights)
 
 
 def _add_member(spec, host, instance_uuid):

@@ -14,11 +14,13 @@ whose clock runs ahead of (or behind) the conductor's still sees every
 report. (Nova compares its own clock with the report's and relies on NTP.)
 """
 
+import json
 import threading
 from datetime import timedelta
 
 from oslo_log import log as logging
 
+from mininova import servicegroup
 from mininova.conf import CONF
 from mininova.db import api as db
 from mininova.db import scheduling as scheduling_db
@@ -81,8 +83,8 @@ class HostState:
         self.disk_allocation_ratio = node["disk_allocation_ratio"]
         self.cpu_allocation_ratio = node["cpu_allocation_ratio"]
         self.hypervisor_type = node["hypervisor_type"]
-        self.cpu_info = node.get("cpu_info") or {}
-        self.stats = node.get("stats") or {}
+        self.cpu_info = _decoded(node.get("cpu_info")) or {}
+        self.stats = _decoded(node.get("stats")) or {}
 
     def consume_from_request(self, spec, instance_uuid=None):
         """Pretend the instance is already here until the compute reports."""
@@ -103,6 +105,11 @@ class HostState:
                 f"instances: {self.num_instances}")
 
 
+def _decoded(value):
+    """A JSON column read as text (``compute_node_get_all(json_as_text=True)``)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _zone(aggregates):
     """A host's zone: its aggregates' ``availability_zone``, else the default."""
     zones = sorted({a["availability_zone"] for a in aggregates if a["availability_zone"]})
@@ -116,6 +123,8 @@ class HostManager:
         self.weighers = [cls() for cls in loadables.load_classes(
             CONF.filter_scheduler.weight_classes, weights.BaseHostWeigher)]
         self._host_states = {}
+        # The states in (host, node) order, kept until a host comes or goes.
+        self._sorted_states = None
         # The newest updated_at of the compute node reports read so far.
         self._newest_report = None
         self._lock = threading.Lock()
@@ -140,9 +149,11 @@ class HostManager:
         """HostStates of every compute node with a compute service row.
 
         Services are read whole every time (the ComputeFilter needs fresh
-        heartbeats); compute nodes only when reported since the last read:
-        at a thousand hosts, decoding every node's report on every request
-        would be most of the scheduler's time.
+        heartbeats), but only the columns it needs, with the up-or-down
+        rule applied by the database; compute nodes only when reported
+        since the last read: at thousands of hosts, decoding every node's
+        report and every heartbeat on every request would be most of the
+        scheduler's time.
         """
         with self._lock:
             # Nodes before services: a compute registers its service before
@@ -150,18 +161,22 @@ class HostManager:
             # below. (Read the other way round, a host that started between
             # the two reads would look dead and be dropped.)
             self._read_new_reports(context)
-            services = {s["host"]: s
-                        for s in db.service_get_all(context, binary="mininova-compute")}
+            services = {s["host"]: s for s in db.service_liveness_get_all(
+                context, "mininova-compute", servicegroup.up_since())}
             aggregates = scheduling_db.aggregates_by_host(context)
-            for key in list(self._host_states):
-                if key[0] not in services:
-                    LOG.info("Removing dead compute node %s:%s from scheduler", *key)
-                    del self._host_states[key]
-            for (host, _node), state in self._host_states.items():
-                state.service = services[host]
-                state.aggregates = aggregates.get(host, [])
-                state.availability_zone = _zone(state.aggregates)
-            return [self._host_states[key] for key in sorted(self._host_states)]
+            dead = [key for key in self._host_states if key[0] not in services]
+            for key in dead:
+                LOG.info("Removing dead compute node %s:%s from scheduler", *key)
+                del self._host_states[key]
+            if dead or self._sorted_states is None:
+                self._sorted_states = [self._host_states[key]
+                                       for key in sorted(self._host_states)]
+            for state in self._sorted_states:
+                state.service = services[state.host]
+                state.aggregates = aggregates.get(state.host, ())
+                state.availability_zone = (_zone(state.aggregates) if state.aggregates
+                                           else CONF.default_availability_zone)
+            return list(self._sorted_states)
 
     def _read_new_reports(self, context):
         """Read the reports written since the newest one already read.
@@ -170,11 +185,12 @@ class HostManager:
         less a little overlap for reports stamped just before the newest
         one but committed after our last read."""
         since = self._newest_report and self._newest_report - REPORT_OVERLAP
-        for node in db.compute_node_get_all(context, updated_since=since):
+        for node in db.compute_node_get_all(context, updated_since=since, json_as_text=True):
             key = (node["host"], node["hypervisor_hostname"])
             state = self._host_states.get(key)
             if state is None:
                 state = self._host_states[key] = HostState(*key)
+                self._sorted_states = None
             state.update_from_compute_node(node)
             if node["updated_at"] and (self._newest_report is None
                                        or node["updated_at"] > self._newest_report):
@@ -195,19 +211,27 @@ class HostManager:
             if index > 0 and host_filter.run_filter_once_per_request:
                 continue
             start = len(hosts)
-            kept = []
-            for host_state in hosts:
-                verdict = host_filter.host_passes(host_state, spec)
-                recorder.record(host_filter.name, host_state, verdict)
-                if verdict:
-                    kept.append(host_state)
-            hosts = kept
+            if host_filter.needed_for(spec):
+                hosts = self._run_filter(host_filter, hosts, spec, recorder)
             recorder.count(host_filter.name, start, len(hosts))
             LOG.debug("Filter %(cls_name)s returned %(obj_len)d host(s)",
                       {"cls_name": host_filter.name, "obj_len": len(hosts)})
             if not hosts:
                 break
         return hosts
+
+    @staticmethod
+    def _run_filter(host_filter, hosts, spec, recorder):
+        """The hosts that pass ``host_filter``; the others recorded with why."""
+        name = host_filter.name
+        kept = []
+        for host_state in hosts:
+            verdict = host_filter.host_passes(host_state, spec)
+            if verdict:
+                kept.append(host_state)
+            else:
+                recorder.record(name, host_state, verdict)
+        return kept
 
     @staticmethod
     def _without_ignored_hosts(hosts, spec, recorder):
@@ -247,5 +271,7 @@ class HostManager:
         recorder.count("RequestedDestination", len(hosts), len(kept))
         return kept
 
-    def get_weighed_hosts(self, host_states, spec):
-        return weights.weigh(self.weighers, host_states, spec)
+    def get_weighed_hosts(self, host_states, spec, best=None):
+        """The hosts best first; only the ``best`` first ones when given (the
+        scheduler needs a few: Nova weighs them all and keeps a few too)."""
+        return weights.weigh(self.weighers, host_states, spec, best)

@@ -126,7 +126,10 @@ def test_stopping_a_wsgi_service_whose_loop_has_closed_its_sockets_writes_nowher
 
 
 def _reply_consumers():
-    return [t.name for t in threading.enumerate() if t.name.startswith("reply_") and t.is_alive()]
+    """The consuming threads of the transports (each transport's one
+    connection consumes its reply queue and its RPC servers' queues)."""
+    return [t.name for t in threading.enumerate()
+            if t.name.startswith("rpc-consumer-") and t.is_alive()]
 
 
 def test_the_api_calls_on_the_current_transport_and_leaves_no_consumer(cloud):

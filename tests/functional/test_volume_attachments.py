@@ -241,6 +241,9 @@ def test_a_delete_while_the_compute_is_down_frees_or_deletes_the_volume(
     volume = bootable()
     server = boot(demo, {"block_device_mapping_v2": [
         volume_boot(volume["id"], delete_on_termination=delete_on_termination)]})
+    # Only now: on a busy machine a 1 s heartbeat window could make every
+    # host look down to the scheduler.
+    CONF.set_override("service_down_time", 1)
     host = admin.get_server(server["id"])["OS-EXT-SRV-ATTR:host"]
     # Only now: with 1 s from the start, a loaded machine's late heartbeats
     # made both hosts look down to the scheduler and the boot failed.

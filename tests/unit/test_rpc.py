@@ -5,6 +5,8 @@ import json
 import threading
 from datetime import datetime
 
+import kombu
+import kombu.pools
 import pytest
 
 from mininova import context as mn_context
@@ -292,3 +294,56 @@ def test_a_second_copy_of_a_message_is_dropped(conf, caplog):
     assert ran == ["note", "note"]
     assert "Dropping a second copy of note" in caplog.text
     server._executor.shutdown()
+
+
+def test_publishes_keep_their_connections_channel_open(conf, monkeypatch):
+    # A channel opened, put in confirm mode and closed per message would be
+    # three more round trips to the broker for each (bench/rpc.py).
+    opened = []
+    original = kombu.Connection.channel
+
+    def channel(self):
+        opened.append(self)
+        return original(self)
+
+    monkeypatch.setattr(kombu.Connection, "channel", channel)
+    transport = rpc.Transport("memory://", "unittest-publish")
+    for _ in range(5):
+        transport.publish({"method": "m"}, "nobody", method="m")
+    assert len(opened) == 1
+
+
+def test_a_returned_message_is_not_blamed_on_the_next_one(conf):
+    transport = rpc.Transport("memory://", "unittest-returns")
+    transport.publish({"method": "m"}, "nobody", method="m")
+    with kombu.pools.connections[transport._pool_key].acquire(block=True) as conn:
+        rpc._Publisher.of(conn).returned.append(Exception("returned earlier"))
+    transport.publish({"method": "m"}, "nobody", method="m", mandatory=True)
+
+
+def _consuming_threads():
+    return [t for t in threading.enumerate()
+            if t.name.startswith("rpc-consumer-") and t.is_alive()]
+
+
+def test_a_process_consumes_all_its_servers_and_replies_on_one_connection(conf):
+    # 1000 compute services in a few processes must not need 1000 broker
+    # connections (RabbitMQ's file descriptors run out first).
+    transport = rpc.Transport("memory://", "unittest-shared")
+    first = rpc.RPCServer("shared", "host1", [Endpoint()], transport=transport)
+    second = rpc.RPCServer("shared", "host2", [Endpoint()], transport=transport)
+    first.start()
+    second.start()
+    try:
+        assert len([t for t in _consuming_threads() if t.transport is transport]) == 1
+        client = rpc.RPCClient("shared", timeout=5, transport=transport)
+        assert client.prepare(server="host1").call(make_context(), "echo", value=1)
+        # One server stops: the other one still answers, the stopped one not.
+        first.stop()
+        assert client.prepare(server="host2").call(make_context(), "echo", value=2)
+        with pytest.raises(rpc.MessagingTimeout):
+            client.prepare(server="host1", timeout=0.5).call(make_context(), "echo", value=3)
+    finally:
+        second.stop()
+        transport.cleanup()
+    assert not [t for t in _consuming_threads() if t.transport is transport]

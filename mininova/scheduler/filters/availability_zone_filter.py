@@ -9,6 +9,9 @@ from mininova.scheduler import filters
 class AvailabilityZoneFilter(filters.BaseHostFilter):
     run_filter_once_per_request = True
 
+    def needed_for(self, spec):
+        return bool(spec.get("availability_zone"))
+
     def host_passes(self, host_state, spec):
         requested = spec.get("availability_zone")
         if not requested:

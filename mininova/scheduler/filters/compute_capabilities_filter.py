@@ -20,6 +20,9 @@ class ComputeCapabilitiesFilter(filters.BaseHostFilter):
     # The host's capabilities do not change between instances of a request.
     run_filter_once_per_request = True
 
+    def needed_for(self, spec):
+        return bool(_capability_specs(spec["flavor"].get("extra_specs") or {}))
+
     def host_passes(self, host_state, spec):
         wanted = _capability_specs(spec["flavor"].get("extra_specs") or {})
         if not wanted:

@@ -22,11 +22,11 @@ def canonical_arch(arch):
 class ImagePropertiesFilter(filters.BaseHostFilter):
     run_filter_once_per_request = True
 
+    def needed_for(self, spec):
+        return _wanted(spec) != (None, None, None)
+
     def host_passes(self, host_state, spec):
-        image = spec.get("image") or {}
-        wanted = (canonical_arch(image.get("hw_architecture")) or None,
-                  (image.get("img_hv_type") or "").lower() or None,
-                  (image.get("hw_vm_mode") or "").lower() or None)
+        wanted = _wanted(spec)
         if wanted == (None, None, None):
             return filters.Verdict.ok("image asks for no architecture or hypervisor")
         supported = host_state.stats.get("supported_instances") or []
@@ -39,3 +39,12 @@ class ImagePropertiesFilter(filters.BaseHostFilter):
             ("hw_architecture", "img_hv_type", "hw_vm_mode"), wanted, strict=True) if value)
         offers = "; ".join("/".join(triple) for triple in supported) or "nothing"
         return filters.Verdict.fail(f"image needs {asked}; host supports {offers}")
+
+
+def _wanted(spec):
+    """(architecture, hypervisor type, vm mode) the image asks for, None each
+    where it asks nothing."""
+    image = spec.get("image") or {}
+    return (canonical_arch(image.get("hw_architecture")) or None,
+            (image.get("img_hv_type") or "").lower() or None,
+            (image.get("hw_vm_mode") or "").lower() or None)

@@ -9,6 +9,9 @@ LOG = logging.getLogger(__name__)
 
 
 class RetryFilter(filters.BaseHostFilter):
+    def needed_for(self, spec):
+        return bool((spec.get("retry") or {}).get("hosts"))
+
     def host_passes(self, host_state, spec):
         retry = spec.get("retry") or {}
         tried = [list(pair) for pair in retry.get("hosts", [])]

@@ -9,6 +9,10 @@ from mininova.scheduler import filters
 class ServerGroupAffinityFilter(filters.BaseHostFilter):
     policy = "affinity"
 
+    def needed_for(self, spec):
+        group = spec.get("instance_group")
+        return bool(group) and group["policy"] == self.policy
+
     def host_passes(self, host_state, spec):
         group = spec.get("instance_group")
         if not group or group["policy"] != self.policy:

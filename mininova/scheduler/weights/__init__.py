@@ -8,11 +8,19 @@ weighers' results are added up. The highest total wins.
 
 
 class WeighedHost:
-    def __init__(self, host_state, weight=0.0):
+    def __init__(self, host_state, weight=0.0, columns=(), index=None):
         self.obj = host_state
         self.weight = weight
-        # Per weigher: (raw value, normalised × multiplier), for explanations.
-        self.parts = {}
+        # weigh()'s per-weigher lists and this host's place in them: the
+        # parts are looked up only for the few hosts an explanation shows.
+        self._columns = columns
+        self._index = index
+
+    @property
+    def parts(self):
+        """Per weigher: (raw value, normalised × multiplier), for explanations."""
+        return {name: (raw[self._index], scaled[self._index])
+                for name, raw, scaled in self._columns}
 
     def __repr__(self):
         return f"WeighedHost [host: {self.obj!r}, weight: {self.weight}]"
@@ -39,16 +47,23 @@ def normalize(values):
     return [(value - lowest) / span for value in values]
 
 
-def weigh(weighers, host_states, spec):
-    """Weighed hosts, best first."""
-    weighed = [WeighedHost(host_state) for host_state in host_states]
+def weigh(weighers, host_states, spec, best=None):
+    """Weighed hosts, best first: all of them, or the ``best`` first ones.
+
+    Worked on plain lists of numbers, one per weigher, rather than on an
+    object per host: at 10,000 hosts the bookkeeping would cost more than
+    the sums."""
+    totals = [0.0] * len(host_states)
+    columns = []
     for weigher in weighers:
-        raw = [weigher.weigh_object(item.obj, spec) for item in weighed]
+        raw = [weigher.weigh_object(host_state, spec) for host_state in host_states]
         multiplier = weigher.weight_multiplier()
-        for item, value, norm in zip(weighed, raw, normalize(raw), strict=True):
-            item.weight += multiplier * norm
-            item.parts[weigher.name] = (value, multiplier * norm)
-    return sorted(weighed, key=lambda item: item.weight, reverse=True)
+        scaled = [multiplier * norm for norm in normalize(raw)]
+        totals = [total + part for total, part in zip(totals, scaled, strict=True)]
+        columns.append((weigher.name, raw, scaled))
+    order = sorted(range(len(host_states)), key=totals.__getitem__, reverse=True)
+    return [WeighedHost(host_states[index], totals[index], columns, index)
+            for index in order[:best]]
 
 
 def all_weighers():

@@ -214,12 +214,15 @@ class FakeDatabase:
         self.nodes[host] = dict(node(self.now, free_ram_mb), host=host,
                                 hypervisor_hostname=host)
 
-    def compute_node_get_all(self, context, updated_since=None):
+    def compute_node_get_all(self, context, updated_since=None, json_as_text=False):
         return [dict(n) for n in self.nodes.values()
                 if updated_since is None or n["updated_at"] >= updated_since]
 
-    def service_get_all(self, context, binary=None):
-        services = [dict(s) for s in self.services.values()]
+    def service_liveness_get_all(self, context, binary, up_since):
+        services = [dict(s, up=s["last_seen_up"] >= up_since) for s in self.services.values()]
+        for service in services:
+            if service["up"]:
+                service["last_seen_up"] = None
         if self.after_services_read:
             self.after_services_read()
             self.after_services_read = None
@@ -231,7 +234,8 @@ def database(monkeypatch):
     def make(skew):
         fake = FakeDatabase(skew)
         monkeypatch.setattr(host_manager.db, "compute_node_get_all", fake.compute_node_get_all)
-        monkeypatch.setattr(host_manager.db, "service_get_all", fake.service_get_all)
+        monkeypatch.setattr(host_manager.db, "service_liveness_get_all",
+                            fake.service_liveness_get_all)
         monkeypatch.setattr(host_manager.scheduling_db, "aggregates_by_host",
                             lambda context: {})
         monkeypatch.setattr(timeutils, "utcnow", lambda: fake.scheduler_now)

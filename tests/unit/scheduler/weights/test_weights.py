@@ -67,3 +67,13 @@ def test_parts_keep_the_raw_value_and_the_contribution():
 
 def test_weighed_host_repr_has_novas_shape():
     assert repr(weights.WeighedHost(Host("a", 1), 1.0)) == "WeighedHost [host: a, weight: 1.0]"
+
+
+def test_weigh_can_return_only_the_best_ones_in_the_same_order():
+    hosts = [Host(name, value) for name, value in
+             (("a", 5), ("b", 9), ("c", 1), ("d", 9), ("e", 7))]
+    everything = weights.weigh([ValueWeigher()], hosts, {})
+    best = weights.weigh([ValueWeigher()], hosts, {}, best=3)
+    assert [w.obj.name for w in best] == [w.obj.name for w in everything][:3] == ["b", "d", "e"]
+    assert [w.weight for w in best] == [w.weight for w in everything][:3]
+    assert best[2].parts == {"ValueWeigher": (7, 0.75)}
