@@ -65,9 +65,12 @@ def test_ports_on_others_networks(demo, other, demo_net, shared_net):
     neutron_error(other.post("ports", {"port": {"network_id": shared_net[0]["id"],
                                                 "fixed_ips": [{"ip_address": "10.0.1.9"}]}}),
                   403, "PolicyNotAuthorized")
+    # An address the fixture's port did not get (IPAM picks at random).
+    taken = demo_net[2]["fixed_ips"][0]["ip_address"]
+    wanted = "10.0.0.9" if taken != "10.0.0.9" else "10.0.0.10"
     port = demo.create("port", network_id=demo_net[0]["id"],
-                       fixed_ips=[{"ip_address": "10.0.0.9"}])
-    assert port["fixed_ips"][0]["ip_address"] == "10.0.0.9"
+                       fixed_ips=[{"ip_address": wanted}])
+    assert port["fixed_ips"][0]["ip_address"] == wanted
 
 
 def test_only_an_admin_shares_a_network(admin, demo):
