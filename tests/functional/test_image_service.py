@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 
+import jsonschema
 import pytest
 
 from mininova import context as mn_context
@@ -401,6 +402,43 @@ def test_unknown_image_is_404(http):
     assert show(http, "../../etc/passwd").status_code == 404
 
 
+def test_the_image_schemas_are_served_as_glance_serves_them(http):
+    """glanceclient builds its image model from /v2/schemas/image before
+    it shows or lists an image (Rally's image lookup 404ed without it)."""
+    image_schema = http.get("/v2/schemas/image", headers=ALICE)
+    images_schema = http.get("/v2/schemas/images", headers=ALICE)
+
+    assert image_schema.status_code == images_schema.status_code == 200
+    schema = image_schema.get_json()
+    assert schema["name"] == "image"
+    assert schema["additionalProperties"] == {"type": "string"}
+    assert {"rel": "describedby", "href": "{schema}"} in schema["links"]
+    assert images_schema.get_json()["properties"]["images"]["items"] == schema
+    assert http.get("/v2/schemas/image").status_code == 401
+
+
+def test_every_image_shown_is_valid_against_the_served_schema(http, qcow2_bytes):
+    """What glanceclient's validating model checks: each image the service
+    shows, in each status, and the list, fit the schemas it serves."""
+    image_schema = http.get("/v2/schemas/image", headers=ALICE).get_json()
+    images_schema = http.get("/v2/schemas/images", headers=ALICE).get_json()
+    queued = create(http, tags=["a", "b"], os_distro="cirros", min_ram=64)
+    active = create(http, name=None)
+    assert upload(http, active["id"], qcow2_bytes).status_code == 204
+    killed = create(http, disk_format="qcow2")
+    assert upload(http, killed["id"], b"not a qcow2").status_code == 400
+
+    for image in (queued, active, killed):
+        shown = show(http, image["id"]).get_json()
+        jsonschema.validate(shown, image_schema)
+    assert show(http, active["id"]).get_json()["status"] == "active"
+    assert show(http, killed["id"]).get_json()["status"] == "killed"
+    jsonschema.validate(http.get("/v2/images", headers=ALICE).get_json(), images_schema)
+    # A custom property is a string, as the schema says: a number is refused.
+    assert http.post("/v2/images", json={"disk_format": "raw", "os_version": 12},
+                     headers=ALICE).status_code == 400
+
+
 def test_delete_removes_the_file_and_hides_the_image(http, store_dir):
     image = create(http, disk_format="raw")
     assert upload(http, image["id"], b"data").status_code == 204
@@ -716,6 +754,47 @@ def test_download_of_a_tampered_file_fails_and_leaves_nothing(image_server, alic
 
     with pytest.raises(exception.ImageDataInvalid, match="checksum mismatch"):
         api.download(alice, image["id"], str(target))
+
+    assert not target.exists()
+
+
+def test_download_checks_the_multihash_when_the_image_has_one(image_server, alice,
+                                                             store_dir, tmp_path):
+    # The file altered and its md5 updated to match: the sha512 still tells.
+    api = glance.API()
+    image = api.create(alice, "raw", "raw")
+    api.upload(alice, image["id"], io.BytesIO(b"good data" * 1000))
+    evil = b"EVIL" + b"good data" * 1000
+    with open(os.path.join(store_dir, image["id"]), "wb") as stored:
+        stored.write(evil)
+    models.image_update(db_api.get_engine(CONF.image_service.connection), image["id"],
+                        {"checksum": md5(evil), "size": len(evil)})
+    record = api.show(alice, image["id"])
+    assert record["os_hash_algo"] == "sha512"
+    target = tmp_path / "downloaded"
+
+    with pytest.raises(exception.ImageDataInvalid,
+                       match=f"checksum mismatch: the downloaded data has sha512 "
+                             f"{hashlib.sha512(evil).hexdigest()}, expected "
+                             f"{record['os_hash_value']}"):
+        api.download(alice, image["id"], str(target), image_meta=record)
+
+    assert not target.exists()
+
+
+def test_download_of_an_image_without_a_multihash_checks_its_md5(image_server, alice,
+                                                                  store_dir, tmp_path):
+    api = glance.API()
+    image = api.create(alice, "raw", "raw")
+    api.upload(alice, image["id"], io.BytesIO(b"good data" * 1000))
+    with open(os.path.join(store_dir, image["id"]), "r+b") as stored:
+        stored.write(b"EVIL")
+    record = dict(api.show(alice, image["id"]), os_hash_algo=None, os_hash_value=None)
+    target = tmp_path / "downloaded"
+
+    with pytest.raises(exception.ImageDataInvalid, match="has md5 .*, expected "
+                                                         f"{record['checksum']}"):
+        api.download(alice, image["id"], str(target), image_meta=record)
 
     assert not target.exists()
 

@@ -29,8 +29,12 @@ ACCOUNTS = {"admin": ("admin", "ADMIN_PASSWORD"), "demo": ("demo", "DEMO_PASSWOR
 
 
 class Keystone:
-    def __init__(self, workdir):
+    def __init__(self, workdir, database=None):
+        """``database``: a database URL for Keystone (default: SQLite in
+        ``workdir``, which serialises its writes: enough for the tests, not
+        for concurrent logins, where it can answer 500 "database is locked")."""
         self.dir = Path(workdir)
+        self.database = database
         self.port = free_port()
         self.auth_url = f"http://127.0.0.1:{self.port}/v3"
         self.conf = self.dir / "keystone.conf"
@@ -58,7 +62,8 @@ class Keystone:
         began = time.monotonic()
         self.setup("passwords", self.passwords_file)
         self.setup("configure", "--conf", self.conf, "--state-dir", self.dir,
-                   "--log-dir", self.dir)
+                   "--log-dir", self.dir,
+                   *(["--database", self.database] if self.database else []))
         self.setup("init", "--conf", self.conf, "--passwords", self.passwords_file,
                    "--public-url", self.auth_url)
         self.timings["init"] = time.monotonic() - began

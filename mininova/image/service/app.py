@@ -6,7 +6,9 @@ and answers the versions (mirrors ``glance/api/versions.py``). The routes'
 work is done by
 
 - :mod:`.images`: image records (mirrors ``glance/api/v2/images.py``);
-- :mod:`.image_data`: their data (mirrors ``glance/api/v2/image_data.py``).
+- :mod:`.image_data`: their data (mirrors ``glance/api/v2/image_data.py``);
+- :mod:`.schemas`: the JSON schemas clients build their image model from
+  (mirrors ``glance/api/v2/schemas.py``).
 
 Routes (bodies have Glance's JSON shapes)::
 
@@ -23,6 +25,8 @@ Routes (bodies have Glance's JSON shapes)::
     GET    /v2/images/<id>/file   download: 200 streamed, with Content-MD5;
                                   204 with no body while the image has no data
                                   (any status but active), as Glance answers
+    GET    /v2/schemas/image      the JSON schema of an image (glanceclient
+    GET    /v2/schemas/images     reads it before showing or listing images)
 
 Every other request needs ``X-Auth-Token: <user>:<project>`` (Nova's noauth2
 idea, see :func:`mininova.context.from_auth_token`), else 401. Errors are
@@ -51,7 +55,7 @@ from mininova import context as mn_context
 from mininova.api import auth
 from mininova.conf import CONF
 from mininova.db import api as db_api
-from mininova.image.service import models, store
+from mininova.image.service import models, schemas, store
 from mininova.image.service.errors import ImageApiError
 from mininova.image.service.image_data import ImageDataController
 from mininova.image.service.images import ImagesController
@@ -113,6 +117,10 @@ def _add_routes(app, images, image_data):
                      methods=["PUT"])
     app.add_url_rule("/v2/images/<image_id>/file", "download", image_data.download,
                      methods=["GET"])
+    app.add_url_rule("/v2/schemas/image", "image_schema",
+                     lambda: jsonify(schemas.image_schema()), methods=["GET"])
+    app.add_url_rule("/v2/schemas/images", "images_schema",
+                     lambda: jsonify(schemas.images_schema()), methods=["GET"])
 
 
 def _kill_interrupted_uploads(engine, file_store):

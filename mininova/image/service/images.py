@@ -27,8 +27,8 @@ the patch is applied whole or not at all.
 
 Left out: the v2.0 JSON-patch dialect and patches of nested paths (such as
 ``/locations/0``), image members and sharing, tags sub-resources,
-pagination (``limit``/``marker``), property-based filters, the JSON schemas
-behind ``/v2/schemas/...`` and quotas.
+pagination (``limit``/``marker``), property-based filters and quotas. The
+JSON schemas of an image and a list of images are in :mod:`.schemas`.
 """
 
 import json
