@@ -16,6 +16,7 @@ import os
 
 from oslo_log import log as logging
 
+from mininova.network import constants
 from mininova.network.linux import ip_lib, isolation
 
 LOG = logging.getLogger(__name__)
@@ -73,9 +74,14 @@ def add_interface(bridge, device):
 
 
 def delete_bridge(name):
-    """Remove the bridge and its isolation rules (the devices plugged into
-    it are left, unplugged: they belong to libvirt or the DHCP agent)."""
+    """Remove the bridge, its vxlan device and its isolation rules (the
+    other devices plugged into it are left, unplugged: they belong to
+    libvirt or the DHCP agent; a vxlan device serves this bridge only)."""
     if bridge_exists(name):
+        for device in interfaces(name):
+            if device.startswith(constants.VXLAN_DEVICE_PREFIX):
+                LOG.debug("Deleting the VXLAN device %s of %s", device, name)
+                ip_lib.delete_device(device)
         LOG.debug("Deleting bridge %s", name)
         ip_lib.set_down(name)
         ip_lib.delete_device(name)

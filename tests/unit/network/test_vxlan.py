@@ -215,3 +215,16 @@ def test_a_new_device_asks_again_for_peers_a_lost_fanout_missed(vxlan_conf, comm
     agent.plug_interface(vxlan_details())
     assert commands.fdb["vxlan-1001"] == {"192.0.2.2", "192.0.2.3"}
     assert len(agent.plugin_api.synced) == 2
+
+
+def test_a_deleted_bridge_takes_its_vxlan_device_along(monkeypatch):
+    """Whoever deletes the bridge (the L2 agent, the network node's
+    gateway code): its vxlan device serves nothing else."""
+    deleted = []
+    monkeypatch.setattr(bridge_lib, "bridge_exists", lambda name: True)
+    monkeypatch.setattr(bridge_lib, "interfaces", lambda name: [TAP, "vxlan-1001"])
+    monkeypatch.setattr(ip_lib, "set_down", lambda name: None)
+    monkeypatch.setattr(ip_lib, "delete_device", deleted.append)
+    monkeypatch.setattr(bridge_lib.isolation, "remove", lambda name: None)
+    bridge_lib.delete_bridge(BRIDGE)
+    assert deleted == ["vxlan-1001", BRIDGE]
