@@ -515,3 +515,16 @@ def by_name(name):
     if isinstance(cls, type) and issubclass(cls, MininovaException):
         return cls
     return None
+
+
+# --- block devices (the compute's side) ------------------------------------
+
+class VolumeNotCreated(MininovaException):
+    msg_fmt = ("Volume %(volume_id)s did not finish being created even after we "
+               "waited %(seconds)s seconds or %(attempts)s attempts. And its "
+               "status is %(volume_status)s.")
+    safe = True
+
+
+class DeviceDetachFailed(MininovaException):
+    msg_fmt = "Device detach failed for %(device)s: %(reason)s"

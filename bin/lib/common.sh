@@ -29,8 +29,10 @@ RUNTIME_PACKAGES=(
     dnsmasq-base iptables                              # mininova-network: DHCP, isolation
     openssh-client                                     # ssh into guests (tools/check-tiny-image)
 )
-# What the integration tests need on top: real PostgreSQL and MariaDB.
-TEST_PACKAGES=(postgresql mariadb-server)
+# What the integration tests need on top: real PostgreSQL and MariaDB, and
+# sshd for the simulated compute hosts' disk moves (test_multihost.py starts
+# its own, one per host namespace).
+TEST_PACKAGES=(postgresql mariadb-server openssh-server)
 
 say() { printf '\n==> %s\n' "$*"; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }

@@ -59,6 +59,7 @@ from mininova.compute.api_block_devices import BlockDeviceMappingMixin, VolumeAt
 from mininova.conductor import api as conductor_api
 from mininova.conf import CONF
 from mininova.db import api as db
+from mininova.db import block_devices as bdm_db
 from mininova.db import keypairs as keypairs_db
 from mininova.db import scheduling as scheduling_db
 from mininova.image import glance
@@ -656,6 +657,7 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
         action = instance_actions.RESIZE if flavor_id else instance_actions.MIGRATE
         self._check_state(instance, action, vm_state=(vm_states.ACTIVE, vm_states.STOPPED))
         self._refuse_with_volumes(context, instance, action)
+        _refuse_local_disks(context, instance, action)
         if host_name is not None:
             self._check_migration_host(context, instance, host_name)
         current = instance["flavor"]
@@ -867,3 +869,17 @@ def _hostname(display_name):
     """A DNS-safe hostname from the display name (Nova's sanitize_hostname)."""
     allowed = "".join(c if c.isalnum() or c == "-" else "-" for c in display_name.lower())
     return allowed.strip("-")[:63] or "server"
+
+
+
+def _refuse_local_disks(context, instance, action):
+    """A resize or cold migration copies the root disk file only: a server
+    with ephemeral or swap disks (``disk.eph0``, ``disk.swap``) would come up
+    without them on the destination, so it is refused with a 409."""
+    local = [r for r in bdm_db.bdm_get_all_by_instance(context, instance["uuid"])
+             if r["source_type"] == "blank" and r["destination_type"] == "local"]
+    if local:
+        raise exception.Conflict(
+            f"Cannot '{action}' instance {instance['uuid']} while it has ephemeral or swap "
+            "disks: mininova moves the root disk only (use a flavor without ephemeral "
+            "and swap for servers that move).")

@@ -52,8 +52,12 @@ Networking (ports made and bound in the background during task_state
 (:class:`NetworkingMixin`); events from the network service
 (``network-vif-plugged``) are ``instance_events.py``.
 
-Left out: block devices (their task state is passed through), live
-migration, shelve, rescue, evacuate.
+Block devices (the volumes a boot makes and attaches during task_state
+``block_device_mapping``, attach and detach, the delete's detaches, the
+restart's settling of unfinished attaches) are ``block_devices.py``
+(:class:`BlockDevicesMixin`).
+
+Left out: live migration, shelve, rescue, evacuate.
 """
 
 import threading
@@ -65,6 +69,7 @@ from oslo_utils import timeutils
 
 from mininova import exception, manager
 from mininova.compute import (
+    block_devices,
     instance_events,
     networking,
     power_sync,
@@ -81,13 +86,15 @@ from mininova.conf import CONF
 from mininova.image import glance
 from mininova.scheduler import rpcapi as scheduler_rpcapi
 from mininova.virt import driver as virt_driver
+from mininova.volume import cinder
 
 LOG = logging.getLogger(__name__)
 
 
 class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
                      instance_events.ExternalEventsMixin, networking.NetworkingMixin,
-                     recovery.RecoveryMixin, manager.Manager):
+                     block_devices.BlockDevicesMixin, recovery.RecoveryMixin,
+                     manager.Manager):
     # The driver calls handle_events with its lifecycle events; no message may.
     NOT_RPC = manager.Manager.NOT_RPC | {"handle_events"}
 
@@ -98,6 +105,7 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
         self.scheduler_client = scheduler_rpcapi.SchedulerAPI()
         self.compute_rpcapi = compute_rpcapi.ComputeAPI()
         self.image_api = glance.API()
+        self.volume_api = cinder.API()
         self.instance_events = instance_events.InstanceEvents()
         self.driver = virt_driver.load_compute_driver(compute_driver)
         self.driver.virtapi = instance_events.ComputeVirtAPI(self)
@@ -119,6 +127,13 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
             context, {instance["uuid"] for instance in instances} | moving_away)
         self.driver.remove_interrupted_leftovers()
         for instance in instances:
+            try:
+                # Its own failure (the volume service away) must not keep
+                # the instance from the rest of its recovery.
+                self._settle_volume_attachments(context, instance)
+            except Exception:
+                LOG.exception("Failed to settle the volume attachments at start-up",
+                              instance=instance)
             try:
                 self._init_instance(context, instance)
             except Exception:
@@ -164,14 +179,15 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
                                                  "compute__do_build_and_run_instance",
                                                  self.host, instance["uuid"]):
                     self._do_build_and_run_instance(context, instance, image, request_spec,
-                                                    filter_properties, node, limits)
+                                                    filter_properties, node, limits,
+                                                    block_device_mapping)
             except Exception:
                 # Already logged, stored as the instance's fault and as the
                 # event's Error: a cast has nobody else to tell.
                 pass
 
     def _do_build_and_run_instance(self, context, instance, image, request_spec,
-                                   filter_properties, node, limits):
+                                   filter_properties, node, limits, bdms=None):
         try:
             instance = self._update(context, instance, vm_state=vm_states.BUILDING,
                                     task_state=None,
@@ -181,13 +197,15 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
             return
         started = time.monotonic()
         try:
-            self._build_and_run_instance(context, instance, image, request_spec, node, limits)
+            self._build_and_run_instance(context, instance, image, request_spec, node, limits,
+                                         bdms)
         except (exception.InstanceNotFound, exception.UnexpectedDeletingTaskStateError):
             # Deleted while we built it: the delete finishes the job.
             LOG.info("Instance was deleted during the build.", instance=instance)
             self._cleanup_guest(context, instance)
             return
         except Exception as exc:
+            self._cleanup_failed_build_volumes(context, instance)
             if not self._reschedule(context, instance, exc, image, request_spec,
                                     filter_properties):
                 self._build_failed(context, instance, exc)
@@ -195,7 +213,8 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
         LOG.info("Took %0.2f seconds to build instance.", time.monotonic() - started,
                  instance=instance)
 
-    def _build_and_run_instance(self, context, instance, image, request_spec, node, limits):
+    def _build_and_run_instance(self, context, instance, image, request_spec, node, limits,
+                                bdms=None):
         LOG.info("Starting instance...", instance=instance)
         with self.rt.instance_claim(context, instance, node or self.rt.nodename, limits):
             self._validate_instance_group_policy(context, instance, request_spec)
@@ -206,10 +225,13 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
                 instance = self._update(context, instance,
                                         task_state=task_states.BLOCK_DEVICE_MAPPING,
                                         expected_task_state=task_states.NETWORKING)
+                if bdms is None:
+                    bdms = self._get_bdms(context, instance)
+                block_device_info = self._prep_block_device(context, instance, bdms)
                 instance = self._update(context, instance, task_state=task_states.SPAWNING,
                                         expected_task_state=task_states.BLOCK_DEVICE_MAPPING)
                 instance = self._save_network_info(context, instance, network.result())
-                self._spawn(context, instance, image)
+                self._spawn(context, instance, image, block_device_info)
             except BaseException:
                 # Whatever the driver created is removed, and the ports
                 # given back, before the claim is: no domain, disk,
@@ -218,9 +240,9 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
                 self._deallocate_network_quietly(context, instance, network)
                 raise
 
-    def _spawn(self, context, instance, image):
+    def _spawn(self, context, instance, image, block_device_info=None):
         started = time.monotonic()
-        self.driver.spawn(context, instance, image)
+        self.driver.spawn(context, instance, image, block_device_info=block_device_info)
         LOG.info("Took %0.2f seconds to spawn the instance on the hypervisor.",
                  time.monotonic() - started, instance=instance)
         # The ports are up now (the driver waited for them): later guests
@@ -276,7 +298,8 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
         return True
 
     def _build_failed(self, context, instance, exc):
-        if isinstance(exc, exception.ComputeResourcesUnavailable):
+        if isinstance(exc, (exception.ComputeResourcesUnavailable,
+                            exception.BuildAbortException)):
             error = exc
         else:
             LOG.exception("Instance failed to spawn", instance=instance)
@@ -378,7 +401,9 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
 
     def start_instance(self, context, instance):
         self._power_action(context, instance, "compute_start_instance",
-                           lambda: self.driver.power_on(context, instance),
+                           lambda: self.driver.power_on(
+                               context, instance,
+                               block_device_info=self._block_device_info(context, instance)),
                            task_states.POWERING_ON, vm_states.ACTIVE)
 
     def reboot_instance(self, context, instance, reboot_type):
@@ -386,7 +411,8 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
 
         def work():
             LOG.info("Rebooting instance", instance=instance)
-            self.driver.reboot(context, instance, reboot_type, timeout=CONF.shutdown_timeout)
+            self.driver.reboot(context, instance, reboot_type, timeout=CONF.shutdown_timeout,
+                               block_device_info=self._block_device_info(context, instance))
             self._finish(context, instance, task, vm_states.ACTIVE)
         self._run_action(context, instance, "compute_reboot_instance", work,
                          error_state=vm_states.ERROR)
@@ -464,7 +490,8 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
                          expected_task_state=task_states.REBUILDING)
             self._update(context, instance, task_state=task_states.REBUILD_SPAWNING,
                          expected_task_state=task_states.REBUILD_BLOCK_DEVICE_MAPPING)
-            self.driver.spawn(context, instance, image)
+            self.driver.spawn(context, instance, image,
+                              block_device_info=self._block_device_info(context, instance))
             if was_stopped:
                 self.driver.power_off(instance)
             self._finish(context, instance, task_states.REBUILD_SPAWNING,
@@ -498,6 +525,7 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
         self.driver.destroy(context, instance, destroy_disks=True)
         LOG.info("Took %0.2f seconds to destroy the instance on the hypervisor.",
                  time.monotonic() - started, instance=instance)
+        self._shutdown_volumes(context, instance)
         self._deallocate_network_quietly(context, instance)
         try:
             self.conductor_api.instance_destroy(context, instance["uuid"])
@@ -556,6 +584,7 @@ ROLLBACK_ERRORS = (exception.CannotResizeDisk,)
 # better elsewhere. (ImageNotFound is here too, although Nova reschedules
 # it: a deleted image is missing for every host.)
 NOT_RESCHEDULABLE = (
+    exception.BuildAbortException,
     exception.ImageNotFound,
     exception.ImageNotActive,
     exception.ImageUnacceptable,

@@ -87,6 +87,12 @@ class NetworkingMixin:
         LOG.debug("Deallocating network for instance", instance=instance)
         self.network_api.deallocate_for_instance(context, instance, network_info)
 
+    def _bind_ports_here(self, context, instance):
+        """A moved instance's ports follow it to this host (resize, cold
+        migration, revert)."""
+        if CONF.neutron.enabled and instance.get("network_info"):
+            self.network_api.migrate_instance_finish(context, instance, self.host)
+
     # --- interfaces of a running guest (os-interface) -----------------------------------
 
     def attach_interface(self, context, instance, network_id, port_id, requested_ip):

@@ -8,8 +8,9 @@ Each step runs on the host it names and casts the next one::
     dest    prep_resize            claim the new flavor (a move claim)
     source  resize_instance        task resize_migrating: power off, set the
                                    disk aside; task resize_migrated, host=dest
-    dest    finish_resize          task resize_finish: fetch the disk, grow it,
-                                   start; vm_state resized (VERIFY_RESIZE)
+    dest    finish_resize          task resize_finish: the ports bound here,
+                                   fetch the disk, grow it, start; vm_state
+                                   resized (VERIFY_RESIZE)
     then    confirm_resize (source: drop the set-aside copy) or
             revert_resize (dest: destroy) → finish_revert_resize (source:
             start the old guest again)
@@ -22,9 +23,15 @@ Nova keeps these methods in its compute manager; here they are a mixin of
 :class:`mininova.compute.manager.ComputeManager`, in a file of their own so
 that the walk between two hosts reads in one place.
 
+The destination tells the source where it is: ``prep_resize`` puts its
+``my_ip`` in the migration as ``dest_host`` (Nova stores it in the
+migration record; here it travels in the message only), and the source's
+driver copies the disk there over ssh when the two hosts do not share
+storage (:mod:`mininova.virt.libvirt.remotefs`).
+
 Left out: rescheduling a failed prep_resize claim to an alternate host,
-resuming a move a restart interrupted (it goes to ERROR), Nova's
-ssh/rsync disk transfer (the destination reads the source's files).
+resuming a move a restart interrupted (it goes to ERROR), ``dest_host`` in
+the migrations table and API.
 """
 
 from oslo_log import log as logging
@@ -45,6 +52,7 @@ class ResizeMixin:
             with self.rt.resize_claim(context, instance, flavor, migration, node, limits):
                 self._update(context, instance, old_flavor=instance["flavor"],
                              new_flavor=flavor, expected_task_state=task_states.RESIZE_PREP)
+                migration["dest_host"] = self.driver.get_host_ip_addr()
                 self.compute_rpcapi.resize_instance(context, instance, flavor, migration,
                                                     image)
         self._run_migration_step(context, instance, migration, "compute_prep_resize", work,
@@ -57,8 +65,11 @@ class ResizeMixin:
             self._migration_status(context, migration, "migrating")
             self._update(context, instance, task_state=task_states.RESIZE_MIGRATING,
                          expected_task_state=task_states.RESIZE_PREP)
+            # An older destination sent no address: its host name, which
+            # ssh may resolve.
+            dest_host = migration.get("dest_host") or migration["dest_compute"]
             disk_info = self.driver.migrate_disk_and_power_off(
-                context, instance, migration["dest_compute"], flavor,
+                context, instance, dest_host, flavor,
                 CONF.shutdown_timeout, CONF.compute.shutdown_retry_interval)
             self._migration_status(context, migration, "post-migrating")
             self._update(context, instance, task_state=task_states.RESIZE_MIGRATED,
@@ -79,6 +90,7 @@ class ResizeMixin:
             resized = new_flavor["flavorid"] != instance["old_flavor"]["flavorid"]
             self._update(context, instance, task_state=task_states.RESIZE_FINISH,
                          flavor=new_flavor, expected_task_state=task_states.RESIZE_MIGRATED)
+            self._bind_ports_here(context, instance)
             self.driver.finish_migration(context, migration, instance, disk_info, image,
                                          resized,
                                          power_on=migration["old_vm_state"] != vm_states.STOPPED)
@@ -122,6 +134,7 @@ class ResizeMixin:
                          node=migration["source_node"], old_flavor=None, new_flavor=None,
                          expected_task_state=task_states.RESIZE_REVERTING)
             old_vm_state = migration["old_vm_state"] or vm_states.ACTIVE
+            self._bind_ports_here(context, instance)
             self.driver.finish_revert_migration(
                 context, instance, power_on=old_vm_state != vm_states.STOPPED)
             self._migration_status(context, migration, "reverted")

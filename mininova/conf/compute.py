@@ -160,6 +160,20 @@ compute_opts = [
         help="Most bytes of console.log returned by os-getConsoleOutput (the "
         "tail of the file).",
     ),
+    cfg.IntOpt(
+        "block_device_allocate_retries",
+        default=60,
+        min=0,
+        help="How many times a boot looks whether a volume it asked the volume "
+        "service for (from an image, a snapshot, or blank) is available yet, "
+        "before the build fails (Nova's option).",
+    ),
+    cfg.IntOpt(
+        "block_device_allocate_retries_interval",
+        default=3,
+        min=0,
+        help="Seconds between two of those looks (Nova's option).",
+    ),
 ]
 
 compute_group = cfg.OptGroup("compute", title="Options of the compute service")

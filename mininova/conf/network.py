@@ -9,6 +9,10 @@ part, named as the Neutron file's section or option where there is one:
 - ``[dhcp]``: the DHCP agent (``dhcp_agent.ini``);
 - ``[agent]``: the linux bridge L2 agent (``linuxbridge_agent.ini``'s
   ``[agent]``);
+- ``[vxlan]``: the L2 agent's tunnels (``linuxbridge_agent.ini``'s
+  ``[vxlan]``): its ``local_ip``;
+- ``[ml2_type_vxlan]``: the server's VXLAN type driver (``ml2_conf.ini``'s
+  section): the VNIs it may give networks;
 - ``[nova]``: how the server reaches Nova to send it external events
   (neutron.conf's ``[nova]``: keystoneauth options of a service user).
 """
@@ -50,8 +54,10 @@ network_opts = [
         "(``host-10-0-0-5.openstacklocal``), as Neutron's dns_domain.",
     ),
     cfg.IntOpt("global_physnet_mtu", default=1500, min=68,
-               help="MTU of every network (no tunnels yet, so no overhead to "
-               "take off)."),
+               help="MTU of the physical network under the guests. A local "
+               "network gets this MTU; a vxlan network 50 bytes less (the "
+               "VXLAN, UDP, IPv4 and Ethernet headers of IPv4 tunnels), as "
+               "Neutron's type drivers compute it."),
     cfg.BoolOpt(
         "notify_nova_on_port_status_changes",
         default=True,
@@ -141,6 +147,41 @@ agent_opts = [
     ),
 ]
 
+vxlan_group = cfg.OptGroup("vxlan", title="The L2 agent's VXLAN tunnels "
+                                          "(linuxbridge_agent.ini's [vxlan])")
+
+vxlan_opts = [
+    cfg.IPOpt(
+        "local_ip",
+        version=4,
+        help="This host's address on the network between the hosts (the "
+        "tunnel endpoint). Set: the L2 agent reports it to the server and "
+        "joins each vxlan network's bridge to a vxlan-<VNI> device that "
+        "reaches every other agent's address. Unset (the default): no "
+        "tunnels, every network stays on this host, as on a single host.",
+    ),
+    cfg.PortOpt("udp_dstport", default=4789,
+                help="UDP port of the VXLAN tunnels (IANA's 4789; every host "
+                "must use the same)."),
+    cfg.IntOpt("ttl", default=None, min=1, max=255,
+               help="TTL of the tunnels' packets (unset: the kernel's)."),
+]
+
+ml2_type_vxlan_group = cfg.OptGroup(
+    "ml2_type_vxlan", title="The server's VXLAN type driver (ml2_conf.ini's [ml2_type_vxlan])")
+
+ml2_type_vxlan_opts = [
+    cfg.ListOpt(
+        "vni_ranges",
+        default=[],
+        help="Comma-separated <first>:<last> ranges of VXLAN network "
+        "identifiers (VNIs) given to new networks, e.g. 1:1000 (devstack's). "
+        "Set: every network created gets provider:network_type vxlan and the "
+        "lowest free VNI, and its MTU is global_physnet_mtu - 50. Empty (the "
+        "default): networks are 'local', as on a single host.",
+    ),
+]
+
 nova_group = cfg.OptGroup("nova", title="How mininova-network reaches Nova "
                                         "(neutron.conf's [nova])")
 
@@ -157,7 +198,9 @@ nova_opts = [
 
 def register_opts(conf):
     for group, opts in ((network_group, network_opts), (dhcp_group, dhcp_opts),
-                        (agent_group, agent_opts), (nova_group, nova_opts)):
+                        (agent_group, agent_opts), (vxlan_group, vxlan_opts),
+                        (ml2_type_vxlan_group, ml2_type_vxlan_opts),
+                        (nova_group, nova_opts)):
         conf.register_group(group)
         conf.register_opts(opts, group=group)
     # The service user and the compute endpoint, keystoneauth's way:
@@ -174,6 +217,8 @@ def list_opts():
         network_group.name: network_opts,
         dhcp_group.name: dhcp_opts,
         agent_group.name: agent_opts,
+        vxlan_group.name: vxlan_opts,
+        ml2_type_vxlan_group.name: ml2_type_vxlan_opts,
         nova_group.name: (nova_opts
                           + ks_loading.get_session_conf_options()
                           + ks_loading.get_auth_common_conf_options()

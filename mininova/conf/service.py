@@ -4,6 +4,7 @@
 import socket
 
 from oslo_config import cfg
+from oslo_utils import netutils
 
 service_opts = [
     cfg.StrOpt(
@@ -13,6 +14,15 @@ service_opts = [
         help="Name of this node. Compute services are addressed by it: the "
         "conductor casts builds to the queue ``compute.<host>``. Two compute "
         "services on one machine need two different values.",
+    ),
+    cfg.StrOpt(
+        "my_ip",
+        default=netutils.get_my_ipv4(),
+        sample_default="<host_ipv4>",
+        help="This host's address on the network between the hosts (Nova's "
+        "my_ip). A compute tells a resize's source host its my_ip, and the "
+        "source copies the disk to it over ssh unless it is its own my_ip or "
+        "the two hosts share instances_path.",
     ),
     cfg.IntOpt(
         "report_interval",

@@ -16,6 +16,8 @@ The server (``neutron-server``):
 - ``plugin.py``: networks, subnets, ports, binding, port status
   (``neutron/db/db_base_plugin_v2.py``, ``neutron/plugins/ml2/plugin.py``);
 - ``ipam.py``: which addresses a port may get (``neutron/ipam/``);
+- ``type_vxlan.py``: a network's VNI and the agents' tunnel endpoints
+  (``neutron/plugins/ml2/drivers/type_vxlan.py``, ``type_tunnel.py``);
 - ``models.py``, ``db.py``: the tables and their dicts
   (``neutron/db/models_v2.py``, ``db_base_plugin_common.py``);
 - ``notifiers/nova.py``: external events to Nova (``neutron/notifiers/nova.py``);
@@ -27,8 +29,9 @@ Between them, ``agent_rpc.py``: the messages, topics and exchange
 
 The agents (``neutron-linuxbridge-agent``, ``neutron-dhcp-agent``):
 
-- ``agent/linuxbridge.py``: taps, bridges, ports up and down
-  (``linuxbridge_neutron_agent.py``, ``_common_agent.py``);
+- ``agent/linuxbridge.py``: taps, bridges, ports up and down, VXLAN
+  devices and their peers (``linuxbridge_neutron_agent.py``,
+  ``_common_agent.py``);
 - ``agent/dhcp.py``: the DHCP agent (``neutron/agent/dhcp/agent.py``);
 - ``linux/dhcp.py``: dnsmasq and the qdhcp- namespace
   (``neutron/agent/linux/dhcp.py``);

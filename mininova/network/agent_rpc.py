@@ -15,7 +15,9 @@ Three directions, three topics:
     ``get_devices_details_list(devices, agent_id, host)``,
     ``update_device_up(device, agent_id, host)``,
     ``update_device_down(device, agent_id, host)``,
-    ``count_ports_bound_to_host(network_id, host)``;
+    ``count_ports_bound_to_host(network_id, host)``,
+    ``tunnel_sync(tunnel_ip, host, udp_port)`` (an agent's VXLAN address; the
+    answer: every agent's);
     for the DHCP agent: ``get_active_networks(host)``,
     ``get_network_info(network_id, host)``, ``setup_dhcp_port(network_id, host)``,
     ``release_dhcp_port(network_id, device_id)``.
@@ -24,6 +26,10 @@ Three directions, three topics:
     ``network_delete(network_id)``, ``port_update(port)``,
     ``port_delete(port_id, network_id)``.
 
+``q-agent-notifier-tunnel-update`` (server casts to every L2 agent, fanout):
+    ``tunnel_update(tunnel_ip, tunnel_type, host, replaced)``: another
+    agent's tunnel address (and the one it replaces).
+
 ``dhcp_agent`` (server casts to every DHCP agent, fanout):
     ``network_create_end``, ``network_update_end``, ``network_delete_end``,
     ``subnet_create_end``, ``subnet_update_end``, ``subnet_delete_end``,
@@ -31,6 +37,7 @@ Three directions, three topics:
     names the network (and port), and the agent fetches the network again.
 """
 
+from mininova import context as mn_context
 from mininova import rpc
 from mininova.network import constants
 
@@ -62,6 +69,10 @@ class PluginApi:
         return self.client.call(context, "count_ports_bound_to_host",
                                 network_id=network_id, host=host)
 
+    def tunnel_sync(self, context, tunnel_ip, host, udp_port):
+        return self.client.call(context, "tunnel_sync", tunnel_ip=tunnel_ip, host=host,
+                                udp_port=udp_port)
+
     # The DHCP agent's (Neutron's DhcpPluginApi).
 
     def get_active_networks(self, context, host):
@@ -84,6 +95,10 @@ class AgentNotifierApi:
     def __init__(self):
         self.client = rpc.RPCClient(constants.TOPIC_AGENT_NOTIFIER, fanout=True,
                                     transport=_transport())
+        # Neutron's topic for it (q-agent-notifier-tunnel-update): an agent
+        # without tunnels does not listen to it.
+        self._tunnel_client = rpc.RPCClient(constants.TOPIC_TUNNEL_UPDATE, fanout=True,
+                                            transport=_transport())
 
     def network_delete(self, context, network_id):
         self.client.cast(context, "network_delete", network_id=network_id)
@@ -93,6 +108,11 @@ class AgentNotifierApi:
 
     def port_delete(self, context, port_id, network_id):
         self.client.cast(context, "port_delete", port_id=port_id, network_id=network_id)
+
+    def tunnel_update(self, context, tunnel_ip, tunnel_type, host, replaced=None):
+        self._tunnel_client.cast(context or mn_context.get_admin_context(), "tunnel_update",
+                                 tunnel_ip=tunnel_ip, tunnel_type=tunnel_type, host=host,
+                                 replaced=replaced)
 
 
 class DhcpAgentNotifyApi:

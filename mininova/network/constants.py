@@ -47,7 +47,10 @@ HOSTNAME_PREFIX = "host-"
 METADATA_CIDR = "169.254.169.254/32"
 
 IP_VERSION_4 = 4
-NETWORK_TYPE_LOCAL = "local"
+NETWORK_TYPE_LOCAL = "local"     # one host's bridge only
+NETWORK_TYPE_VXLAN = "vxlan"     # the bridges of every host, joined by VXLAN
+VXLAN_DEVICE_PREFIX = "vxlan-"   # vxlan-<VNI>, the linux bridge agent's name
+TUNNEL_TYPE_VXLAN = "vxlan"
 
 # RPC between the server and its agents (Neutron's topics, on Neutron's
 # exchange, apart from Nova's messages).
@@ -55,6 +58,7 @@ CONTROL_EXCHANGE = "neutron"
 TOPIC_PLUGIN = "q-plugin"                    # agents -> server (calls)
 TOPIC_AGENT_NOTIFIER = "q-agent-notifier"    # server -> L2 agents (fanout)
 TOPIC_DHCP_AGENT = "dhcp_agent"              # server -> DHCP agents (fanout)
+TOPIC_TUNNEL_UPDATE = "q-agent-notifier-tunnel-update"   # server -> L2 agents (fanout)
 
 # Events Nova accepts at os-server-external-events.
 VIF_PLUGGED = "network-vif-plugged"

@@ -14,7 +14,7 @@ import collections
 import sqlalchemy as sa
 from oslo_config import cfg
 
-from mininova.network import constants, exceptions, utils
+from mininova.network import constants, exceptions, type_vxlan, utils
 from mininova.network import models as m
 
 CONF = cfg.CONF
@@ -67,15 +67,19 @@ def make_network_dicts(session, rows):
                  .order_by(m.Subnet.created_at, m.Subnet.id))
         for network_id, subnet_id in session.execute(query):
             subnet_ids[network_id].append(subnet_id)
-    return [_network_dict(row, subnet_ids[row.id]) for row in rows]
+    segments = type_vxlan.segments_of(session, [row.id for row in rows])
+    return [_network_dict(row, subnet_ids[row.id], segments[row.id]) for row in rows]
 
 
-def _network_dict(row, subnet_ids):
+def _network_dict(row, subnet_ids, segment):
+    network_type, segmentation_id = segment
     return {
         "id": row.id, "name": row.name, **_owner(row),
         "admin_state_up": row.admin_state_up, "status": row.status,
         "subnets": subnet_ids, "shared": row.shared,
         "router:external": row.external, "mtu": row.mtu,
+        "provider:network_type": network_type, "provider:physical_network": None,
+        "provider:segmentation_id": segmentation_id,
         "availability_zone_hints": [], "availability_zones": [],
         "ipv4_address_scope": None, "ipv6_address_scope": None,
         "l2_adjacency": True, "is_default": False,

@@ -187,3 +187,11 @@ class GatewayConflictWithAllocationPools(InUse):
 class MacAddressGenerationFailure(NeutronException):
     message = "Unable to generate unique mac on network %(net_id)s."
     code = 503
+
+
+class NoNetworkAvailable(NeutronException):
+    """Every VNI of ``[ml2_type_vxlan] vni_ranges`` is taken."""
+
+    message = ("Unable to create the network. No tenant network is available for "
+               "allocation.")
+    code = 503

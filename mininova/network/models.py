@@ -16,6 +16,9 @@ What a row means:
   fixed IPs. The primary key (ip_address, subnet_id) is what makes an
   address impossible to give twice, even to two requests racing.
 - ``ml2_port_bindings``: the host a port is bound to and its VIF type.
+- ``networksegments``: a network's type (``vxlan``) and segmentation id
+  (its VNI); a network without a row is ``local`` (one host only).
+- ``ml2_vxlan_endpoints``: each L2 agent's tunnel address, by host.
 - ``quotas``: the limits the admin set for a project (the defaults are
   options; see :mod:`mininova.network.quota`).
 - ``securitygroups``, ``securitygrouprules``, ``securitygroupportbindings``,
@@ -23,8 +26,10 @@ What a row means:
   enforced** (no firewall rules are written on any host).
 
 Left out on purpose: Neutron's standard-attributes table (timestamps and
-revision numbers are columns of each row here), network segments (a
-network is one ``local`` segment until issue 15's VXLAN), RBAC policies
+revision numbers are columns of each row here), multi-segment networks
+and Neutron's table of every VNI with an ``allocated`` flag
+(``ml2_vxlan_allocations``: here a VNI is taken when a segment row holds
+it, and the unique constraint refuses it twice), RBAC policies
 (``shared`` is a column), tags, the pluggable IPAM driver's copies of the
 pools and allocations, and Alembic migrations (the tables are made with
 ``create_all`` when the service starts, as mininova-image does).
@@ -142,6 +147,33 @@ class PortBinding(Base):
     vnic_type: Mapped[str] = mapped_column(String(64))
     vif_details: Mapped[dict] = mapped_column(JSON, default=dict)
     profile: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class NetworkSegment(Base):
+    """The network's one segment (Neutron allows several; mininova one)."""
+
+    __tablename__ = "networksegments"
+    # One network per VNI: two requests racing for the same one make the
+    # second insert fail, and the plugin tries the next VNI.
+    __table_args__ = (sa.UniqueConstraint("network_type", "segmentation_id",
+                                          name="uniq_networksegments0type0segmentation_id"),)
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    network_id: Mapped[str] = mapped_column(
+        ForeignKey("networks.id", ondelete="CASCADE"), unique=True, index=True)
+    network_type: Mapped[str] = mapped_column(String(32))
+    physical_network: Mapped[str | None] = mapped_column(String(64))
+    segmentation_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class VxlanEndpoint(Base):
+    """An L2 agent's tunnel address (``[vxlan] local_ip``), by host."""
+
+    __tablename__ = "ml2_vxlan_endpoints"
+
+    ip_address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    udp_port: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(NAME_LEN), unique=True)
 
 
 class SecurityGroup(StandardAttributes, Base):

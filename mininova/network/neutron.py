@@ -130,6 +130,22 @@ class API:
                           admin=True)["ports"]
         return [self._vif(context, port, port["id"] in preserved) for port in ports]
 
+    def migrate_instance_finish(self, context, instance, host):
+        """The instance now runs on ``host`` (a resize or migration
+        finished there, or was reverted to its source): its ports are bound
+        to ``host``, so that host's L2 agent wires them (and, with VXLAN,
+        joins their networks) and Nova hears network-vif-plugged from there
+        (Nova's ``_update_port_binding_for_instance``)."""
+        ports = self._get(context, "/v2.0/ports", params={"device_id": instance["uuid"]},
+                          admin=True)["ports"]
+        for port in ports:
+            if port.get("binding:host_id") == host:
+                continue
+            LOG.info("Updating port %s with attributes {'binding:host_id': '%s'}",
+                     port["id"], host, instance=instance)
+            self._put(context, f"/v2.0/ports/{port['id']}",
+                      {"port": {"binding:host_id": host}}, admin=True)
+
     # --- choosing networks ------------------------------------------------------------------
 
     def _requested_or_default(self, context, instance, requested_networks):

@@ -40,10 +40,17 @@ host asked for its details (it found the tap); ``ACTIVE`` once that agent
 reported the device up; ``DOWN`` again when the tap goes away or the port
 is bound elsewhere.
 
-Left out: bulk creates, IPv6, subnet pools, segments and provider
-networks, routers and floating IPs, allowed address pairs, extra DHCP
-options, port security, quotas, agent scheduling (every DHCP agent serves
-every network).
+Segments (ML2's type drivers, :mod:`mininova.network.type_vxlan`): with
+``[ml2_type_vxlan] vni_ranges`` set, each new network is ``vxlan`` with its
+own VNI (``provider:network_type``, ``provider:segmentation_id``, shown to
+admins), and the L2 agents' ``tunnel_sync`` tells them each other's tunnel
+addresses; otherwise ``local``.
+
+Left out: bulk creates, IPv6, subnet pools, several segments per network,
+provider networks chosen by an admin (``provider:*`` in a POST), routers
+and floating IPs, allowed address pairs, extra DHCP options, port
+security, quotas, agent scheduling (every DHCP agent serves every
+network).
 """
 
 import functools
@@ -54,7 +61,7 @@ import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from mininova.network import constants, db, exceptions, ipam, utils
+from mininova.network import constants, db, exceptions, ipam, type_vxlan, utils
 from mininova.network import models as m
 
 CONF = cfg.CONF
@@ -97,6 +104,8 @@ class NullNotifier:
 
 class Ml2Plugin:
     def __init__(self, engine, nova_notifier=None, agent_notifier=None, dhcp_notifier=None):
+        # A wrong range stops the service at start, not at the first network.
+        type_vxlan.parse_vni_ranges(CONF.ml2_type_vxlan.vni_ranges)
         self.engine = engine
         self.nova = nova_notifier or NullNotifier()
         self.agents = agent_notifier or NullNotifier()
@@ -107,15 +116,19 @@ class Ml2Plugin:
 
     # --- networks ---------------------------------------------------------------
 
+    @retry_db_errors
     def create_network(self, context, network):
         with self._session(writer=True) as session:
+            network_id = str(uuid.uuid4())
+            segment = type_vxlan.allocate_segment(session, network_id)
+            network_type = segment.network_type if segment else constants.NETWORK_TYPE_LOCAL
             row = m.Network(
-                id=str(uuid.uuid4()), project_id=network["project_id"],
+                id=network_id, project_id=network["project_id"],
                 name=network.get("name", ""), description=network.get("description", ""),
                 admin_state_up=network.get("admin_state_up", True),
                 shared=network.get("shared", False),
                 external=network.get("router:external", False),
-                status=constants.NET_STATUS_ACTIVE, mtu=CONF.network.global_physnet_mtu)
+                status=constants.NET_STATUS_ACTIVE, mtu=type_vxlan.network_mtu(network_type))
             session.add(row)
             session.flush()
             result = db.make_network_dicts(session, [row])[0]
@@ -590,11 +603,13 @@ class Ml2Plugin:
             if row.status == constants.PORT_STATUS_DOWN and row.admin_state_up:
                 row.status = constants.PORT_STATUS_BUILD
             network = db.get_network_row(session, row.network_id)
+            network_type, segmentation_id = type_vxlan.segments_of(
+                session, [row.network_id])[row.network_id]
         return {"device": device, "port_id": port["id"], "network_id": port["network_id"],
                 "mac_address": port["mac_address"], "admin_state_up": port["admin_state_up"],
                 "device_owner": port["device_owner"], "fixed_ips": port["fixed_ips"],
-                "network_type": constants.NETWORK_TYPE_LOCAL, "physical_network": None,
-                "segmentation_id": None, "mtu": network.mtu,
+                "network_type": network_type, "physical_network": None,
+                "segmentation_id": segmentation_id, "mtu": network.mtu,
                 "bridge_name": utils.bridge_name(port["network_id"])}
 
     def update_device_status(self, device, host, up):
@@ -686,6 +701,19 @@ class Ml2Plugin:
             for row in db.port_rows(session, {"network_id": [network_id],
                                               "device_id": [device_id]}):
                 session.delete(row)
+
+    def tunnel_sync(self, tunnel_ip, host, udp_port):
+        """``host``'s L2 agent says its tunnel address: recorded, the other
+        agents told (``tunnel_update``), and every endpoint returned."""
+        with self._session(writer=True) as session:
+            replaced = type_vxlan.add_endpoint(session, tunnel_ip, host, udp_port)
+            session.flush()
+            result = type_vxlan.endpoints(session)
+        if replaced:
+            LOG.info("Tunnel endpoint of %s moved from %s to %s", host, replaced, tunnel_ip)
+        self.agents.tunnel_update(None, tunnel_ip, constants.TUNNEL_TYPE_VXLAN, host,
+                                  replaced=replaced)
+        return result
 
     def count_ports_bound_to_host(self, network_id, host):
         with self._session() as session:

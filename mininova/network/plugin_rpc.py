@@ -42,6 +42,10 @@ class PluginRpcCallbacks:
     def count_ports_bound_to_host(self, context, network_id, host):
         return self._plugin.count_ports_bound_to_host(network_id, host)
 
+    def tunnel_sync(self, context, tunnel_ip, host, udp_port):
+        LOG.debug("Tunnel endpoint %s of host %s (UDP port %s)", tunnel_ip, host, udp_port)
+        return {"tunnels": self._plugin.tunnel_sync(tunnel_ip, host, udp_port)}
+
     # --- the DHCP agents ----------------------------------------------------------
 
     def get_active_networks(self, context, host):

@@ -77,6 +77,10 @@ NETWORK_RULES = [
     _rule("update_network:shared", ADMIN, "Share or unshare a network."),
     _rule("update_network:router:external", ADMIN, "Make a network external or not."),
     _rule("delete_network", ADMIN_OR_PROJECT_MEMBER, "Delete a network."),
+    _rule("get_network:provider:network_type", ADMIN, "See a network's type (vxlan, local)."),
+    _rule("get_network:provider:physical_network", ADMIN,
+          "See a network's physical network."),
+    _rule("get_network:provider:segmentation_id", ADMIN, "See a network's VNI."),
 ]
 
 SUBNET_RULES = [

@@ -32,6 +32,11 @@ def bridge_name(network_id):
     return constants.BRIDGE_NAME_PREFIX + network_id[:constants.RESOURCE_ID_LENGTH]
 
 
+def vxlan_device_name(vni):
+    """``vxlan-<VNI>`` (at most 14 characters: a VNI has 8 digits or fewer)."""
+    return f"{constants.VXLAN_DEVICE_PREFIX}{vni}"
+
+
 def tap_device_name(port_id):
     """``tap`` + the port id's first 11 characters (what Nova names the
     guest's tap, and the root end of the DHCP port's veth)."""

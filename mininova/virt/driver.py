@@ -60,8 +60,12 @@ class ComputeDriver:
         """
         raise NotImplementedError
 
-    def spawn(self, context, instance, image_meta):
-        """Create and start the guest of ``instance`` from the image.
+    def spawn(self, context, instance, image_meta, block_device_info=None):
+        """Create and start the guest of ``instance`` from the image, or
+        from its boot volume, with the disks ``block_device_info`` names
+        (``mininova.virt.block_device.get_block_device_info``: volumes
+        already attached in the volume service, their ``connection_info``
+        set; ephemeral and swap disks to make).
 
         On failure, leave nothing behind (the manager also calls destroy).
         """
@@ -86,11 +90,12 @@ class ComputeDriver:
         or ``Instance failed to shutdown in %d seconds.``"""
         raise NotImplementedError
 
-    def power_on(self, context, instance, image_meta=None):
-        """Start a stopped guest from its files (redefining it if needed)."""
+    def power_on(self, context, instance, image_meta=None, block_device_info=None):
+        """Start a stopped guest from its files and volumes (redefining it
+        if needed)."""
         raise NotImplementedError
 
-    def reboot(self, context, instance, reboot_type, timeout=0):
+    def reboot(self, context, instance, reboot_type, timeout=0, block_device_info=None):
         """``SOFT``: ask the guest to shut down (up to ``timeout`` s), then
         start it; if it does not go down, log ``Failed to soft reboot
         instance. Trying hard reboot.`` and do a hard one. ``HARD``: pull the
@@ -131,11 +136,19 @@ class ComputeDriver:
 
     # --- resize and cold migration (source, then destination) --------------------
 
+    def get_host_ip_addr(self):
+        """This host's address for the other computes (``my_ip``): a
+        resize's destination gives it to the source, which copies the disk
+        there."""
+        return CONF.my_ip
+
     def migrate_disk_and_power_off(self, context, instance, dest_host, flavor,
                                    timeout=0, retry_interval=0):
         """Source host: power off, set the instance's files aside (Nova's
-        ``<uuid>_resize``) and return ``disk_info``: what the destination
-        needs to fetch the disk (a JSON-serialisable dict)."""
+        ``<uuid>_resize``), bring the disk to ``dest_host`` (the
+        destination's address) unless the two share storage, and return
+        ``disk_info``: where the destination finds the disk (a
+        JSON-serialisable dict)."""
         raise NotImplementedError
 
     def finish_migration(self, context, migration, instance, disk_info, image_meta,
@@ -184,6 +197,34 @@ class ComputeDriver:
 
     def detach_interface(self, context, instance, vif):
         """Take ``vif`` out of the guest and its definition, and unplug it."""
+        raise NotImplementedError
+
+    # --- block devices ---------------------------------------------------------------
+
+    def default_device_names_for_instance(self, instance, bdms):
+        """At a boot: ``{row id: "/dev/vdX"}``, a name for each of the
+        instance's block device mapping rows (``bdms``, in boot order)."""
+        raise NotImplementedError
+
+    def get_device_name_for_instance(self, instance, bdms, requested=None):
+        """The ``/dev/vdX`` for a volume attached now, given the rows the
+        instance has (``requested`` may be ignored, as libvirt does)."""
+        raise NotImplementedError
+
+    def get_volume_connector(self, instance):
+        """This host, as the volume service's attachment wants it:
+        ``{"host", "ip", "initiator", "platform", "os_type", "multipath"}``."""
+        raise NotImplementedError
+
+    def attach_volume(self, context, connection_info, instance, mountpoint, disk_bus=None,
+                      device_type=None):
+        """Give the guest the volume of ``connection_info`` at ``mountpoint``
+        (``/dev/vdb``): live if it runs, and in its definition."""
+        raise NotImplementedError
+
+    def detach_volume(self, context, connection_info, instance, mountpoint):
+        """Take the volume at ``mountpoint`` out of the guest and its
+        definition. No error if the guest has it no more."""
         raise NotImplementedError
 
     def remove_interrupted_leftovers(self):

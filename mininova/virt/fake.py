@@ -20,8 +20,14 @@ back: :meth:`FakeDriver.guest_powers_off` (``poweroff`` inside the guest),
 :meth:`FakeDriver.destroy_behind_back` (``virsh undefine``: the guest
 vanishes), :meth:`FakeDriver.fail_next` (the next call of an action raises).
 
-Left out: Nova's fake driver's many other hooks (volumes, consoles,
-migrations in progress, per-method call records).
+Block devices: the guest records its volumes (``{"/dev/vdb": volume id}``,
+from the spawn's ``block_device_info`` and each attach and detach) and its
+local disks (``disk.local``, ``disk.eph0``, ``disk.swap``), with the names
+the libvirt driver would give them (``libvirt/blockinfo.py``, which needs no
+libvirt).
+
+Left out: Nova's fake driver's many other hooks (consoles, migrations in
+progress, per-method call records).
 """
 
 import io
@@ -37,6 +43,7 @@ from mininova.compute import power_state, task_states
 from mininova.conf import CONF
 from mininova.image import glance
 from mininova.virt import driver
+from mininova.virt.libvirt import blockinfo
 
 LOG = logging.getLogger(__name__)
 
@@ -88,12 +95,14 @@ class FakeDriver(driver.ComputeDriver):
         return self.local_gb - sum(flavor.get("root_gb", 0) + flavor.get("ephemeral_gb", 0)
                                    for flavor in flavors)
 
-    def spawn(self, context, instance, image_meta):
+    def spawn(self, context, instance, image_meta, block_device_info=None):
         self._maybe_fail("spawn")
         if CONF.fake_driver.spawn_seconds:
             time.sleep(CONF.fake_driver.spawn_seconds)
+        guest = _guest(instance, power_state.RUNNING)
+        _add_block_devices(guest, instance, block_device_info)
         with self._lock:
-            self.instances[instance["uuid"]] = _guest(instance, power_state.RUNNING)
+            self.instances[instance["uuid"]] = guest
         self._emit(instance["uuid"], driver.EVENT_LIFECYCLE_STARTED)
         LOG.info("Instance spawned successfully.", instance=instance)
 
@@ -105,6 +114,30 @@ class FakeDriver(driver.ComputeDriver):
         vifs = self._guest(instance["uuid"])["vifs"]
         if vif["id"] in vifs:
             vifs.remove(vif["id"])
+
+    # --- block devices ---------------------------------------------------------------
+
+    def default_device_names_for_instance(self, instance, bdms):
+        return blockinfo.default_device_names(instance, bdms)
+
+    def get_device_name_for_instance(self, instance, bdms, requested=None):
+        return blockinfo.get_device_name_for_instance(instance, bdms, requested)
+
+    def get_volume_connector(self, instance):
+        return {"host": self.host, "ip": "127.0.0.1", "initiator": None,
+                "platform": self.cpu_arch, "os_type": "linux", "multipath": False}
+
+    def attach_volume(self, context, connection_info, instance, mountpoint, disk_bus=None,
+                      device_type=None):
+        self._maybe_fail("attach_volume")
+        self._guest(instance["uuid"])["volumes"][mountpoint] = connection_info.get("serial")
+
+    def detach_volume(self, context, connection_info, instance, mountpoint):
+        self._maybe_fail("detach_volume")
+        with self._lock:
+            guest = self.instances.get(instance["uuid"])
+            if guest is not None:
+                guest["volumes"].pop(mountpoint, None)
 
     def destroy(self, context, instance, destroy_disks=True):
         # No event: the guest is gone, and libvirt's events of a guest that
@@ -122,19 +155,22 @@ class FakeDriver(driver.ComputeDriver):
         self._change_state(instance["uuid"], power_state.SHUTDOWN,
                            driver.EVENT_LIFECYCLE_STOPPED, missing_ok=True)
 
-    def power_on(self, context, instance, image_meta=None):
+    def power_on(self, context, instance, image_meta=None, block_device_info=None):
         self._maybe_fail("power_on")
-        self._start(instance)
+        self._start(instance, block_device_info)
 
-    def reboot(self, context, instance, reboot_type, timeout=0):
+    def reboot(self, context, instance, reboot_type, timeout=0, block_device_info=None):
         self._maybe_fail("reboot")
-        self._start(instance)
+        self._start(instance, block_device_info)
 
-    def _start(self, instance):
+    def _start(self, instance, block_device_info=None):
         """Power on or reboot: the libvirt driver defines the guest again
         from the instance (a hard reboot), so a vanished one comes back."""
         with self._lock:
-            guest = self.instances.get(instance["uuid"]) or _guest(instance, power_state.RUNNING)
+            guest = self.instances.get(instance["uuid"])
+            if guest is None:
+                guest = _guest(instance, power_state.RUNNING)
+                _add_block_devices(guest, instance, block_device_info)
             guest["state"] = power_state.RUNNING
             self.instances[instance["uuid"]] = guest
         self._emit(instance["uuid"], driver.EVENT_LIFECYCLE_STARTED)
@@ -313,7 +349,25 @@ class FakeDriver(driver.ComputeDriver):
 def _guest(instance, state):
     return {"state": state, "name": instance.get("display_name"),
             "flavor": dict(instance.get("flavor") or {}),
-            "vifs": [vif["id"] for vif in instance.get("network_info") or []]}
+            "vifs": [vif["id"] for vif in instance.get("network_info") or []],
+            "volumes": {}, "local_disks": {}}
+
+
+def _add_block_devices(guest, instance, block_device_info):
+    """What the libvirt driver would give the guest: each volume with a
+    connection at its name, and the ephemeral and swap files."""
+    bdms = (block_device_info or {}).get("mappings") or []
+    for disk in blockinfo.get_disk_mapping(instance, bdms):
+        bdm = disk.bdm or {}
+        if bdm.get("destination_type") == "volume":
+            if bdm.get("connection_info"):
+                guest["volumes"]["/dev/" + disk.dev] = bdm.get("volume_id")
+        elif disk.kind == "local":
+            guest["local_disks"]["/dev/" + disk.dev] = "disk.local"
+        elif disk.kind == "ephemeral":
+            guest["local_disks"]["/dev/" + disk.dev] = f"disk.eph{disk.index}"
+        elif disk.kind == "swap":
+            guest["local_disks"]["/dev/" + disk.dev] = "disk.swap"
 
 
 def empty_qcow2(virtual_size, cluster_bits=16):

@@ -238,11 +238,16 @@ def test_a_volume_backed_server_is_not_moved_rebuilt_or_snapshotted(admin, bfv, 
 @pytest.mark.parametrize("delete_on_termination", [True, False])
 def test_a_delete_while_the_compute_is_down_frees_or_deletes_the_volume(
         cloud, demo, admin, bootable, volumes, delete_on_termination):
-    CONF.set_override("service_down_time", 1)
     volume = bootable()
     server = boot(demo, {"block_device_mapping_v2": [
         volume_boot(volume["id"], delete_on_termination=delete_on_termination)]})
+    # Only now: on a busy machine a 1 s heartbeat window could make every
+    # host look down to the scheduler.
+    CONF.set_override("service_down_time", 1)
     host = admin.get_server(server["id"])["OS-EXT-SRV-ATTR:host"]
+    # Only now: with 1 s from the start, a loaded machine's late heartbeats
+    # made both hosts look down to the scheduler and the boot failed.
+    CONF.set_override("service_down_time", 1)
     cloud.computes[host].stop()
     helpers.wait_until(lambda: [s for s in admin.list_services()
                                 if s["host"] == host and s["binary"] == "mininova-compute"],

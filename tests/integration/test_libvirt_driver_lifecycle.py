@@ -317,12 +317,14 @@ def test_migration_to_another_host_grows_the_disk_and_is_confirmed(env, guests):
     a, b = env.a, env.b
     vm = guests(a)
     # Graceful here (the guest is up); the other moves pull the plug.
-    disk_info = a.migrate_disk_and_power_off(env.context, vm, b.name, GROWN, 30, 2)
+    disk_info = a.migrate_disk_and_power_off(env.context, vm, b.get_host_ip_addr(), GROWN, 30, 2)
     resize_dir = a.instances_path / f"{vm['uuid']}_resize"
     assert disk_info == {"source_host": a.name, "disk_path": str(resize_dir / "disk"),
                          "disk_format": "qcow2", "image_id": env.tiny["id"],
                          "base_path": str(a.instances_path / "_base"
-                                          / imagecache.get_cache_fname(env.tiny["id"]))}
+                                          / imagecache.get_cache_fname(env.tiny["id"])),
+                         # Two computes of one machine: the same my_ip.
+                         "shared_storage": True, "source_ip": a.get_host_ip_addr()}
     assert not (a.instances_path / vm["uuid"]).exists()
     assert a.get_power_state(vm) == power_state.SHUTDOWN
 
@@ -349,7 +351,7 @@ def test_migration_to_another_host_grows_the_disk_and_is_confirmed(env, guests):
 def test_migration_to_another_host_reverted(env, guests):
     a, b = env.a, env.b
     vm = guests(a, wait=False)
-    disk_info = a.migrate_disk_and_power_off(env.context, vm, b.name, MICRO)
+    disk_info = a.migrate_disk_and_power_off(env.context, vm, b.get_host_ip_addr(), MICRO)
     moved = {**vm, "flavor": MICRO}
     b.finish_migration(env.context, migration(a, b), moved, disk_info, env.tiny,
                        resize_instance=True, power_on=True)
@@ -368,7 +370,7 @@ def test_resize_on_one_host_reverted_then_confirmed(env, guests):
     a = env.a
     vm = guests(a, wait=False)
     resize_dir = a.instances_path / f"{vm['uuid']}_resize"
-    disk_info = a.migrate_disk_and_power_off(env.context, vm, a.name, MICRO)
+    disk_info = a.migrate_disk_and_power_off(env.context, vm, a.get_host_ip_addr(), MICRO)
     resized = {**vm, "flavor": MICRO}
     a.finish_migration(env.context, migration(a, a), resized, disk_info, env.tiny,
                        resize_instance=True, power_on=True)
@@ -384,7 +386,7 @@ def test_resize_on_one_host_reverted_then_confirmed(env, guests):
     assert a.get_power_state(vm) == power_state.RUNNING
     assert domain_memory_mib(vm) == 64 and not resize_dir.exists()
 
-    disk_info = a.migrate_disk_and_power_off(env.context, vm, a.name, MICRO)
+    disk_info = a.migrate_disk_and_power_off(env.context, vm, a.get_host_ip_addr(), MICRO)
     a.finish_migration(env.context, migration(a, a), resized, disk_info, env.tiny,
                        resize_instance=True, power_on=True)
     a.confirm_migration(env.context, migration(a, a), vm)

@@ -35,11 +35,32 @@ address is on it (the network node's gateway) and the server has no other
 port of that network bound to this host (a server being built there has
 its port bound before its tap exists).
 
+VXLAN (``[vxlan] local_ip`` set; unset, nothing below happens): at start,
+and until it succeeds, the agent tells the server its tunnel address
+(``tunnel_sync``) and gets every other agent's back; the server tells it of
+agents that come later (``tunnel_update``, fanout). A fanout sent while
+this agent's queue was not yet bound is lost, so the agent also syncs
+again before it makes a new vxlan device and every
+``TUNNEL_RESYNC_INTERVAL`` seconds (Neutron's agents resync on their
+periodic state reports). Whenever it makes sure
+of a ``vxlan`` network's bridge (a port of it on this host: a guest's tap,
+or the DHCP port's on the network node) it also makes sure of
+``vxlan-<VNI>`` in that bridge, with one all-zeros forwarding entry per
+peer (``bridge fdb append 00:00:00:00:00:00 dev vxlan-N dst <peer>``):
+broadcasts (ARP, DHCP) and frames to unknown MACs go to every peer, and
+the device learns from the answers which MAC is behind which peer. That is
+the *l2population* idea simplified: Neutron's l2pop driver sends each
+agent only the peers that have ports of the network, and one entry per
+remote port (MAC and IP, with ARP answered locally); here every peer is
+flooded to and MACs are learnt. A new peer is added to every vxlan device
+of the host at once, one whose address changed is replaced.
+
 Runs inside mininova-network (``[network] run_l2_agent``) or alone as
 ``mininova-network-agent`` on another compute host; either way it talks to
-the server only over RPC and needs no database. Left out: VLAN and VXLAN
-(issue 15 brings VXLAN here), ARP spoofing protection, security group
-firewalls, QoS, agent heartbeats (``report_state``).
+the server only over RPC and needs no database. Left out: VLAN networks,
+multicast VXLAN groups, l2population's per-port entries and ARP responder,
+ARP spoofing protection, security group firewalls, QoS, agent heartbeats
+(``report_state``).
 """
 
 import subprocess
@@ -54,10 +75,12 @@ from mininova.network import agent_rpc, constants, utils
 from mininova.network.linux import bridge_lib, ip_lib
 
 LOG = logging.getLogger(__name__)
+TUNNEL_RESYNC_INTERVAL = 60
 
 
 class LinuxBridgeAgent:
-    NOT_RPC = frozenset({"start", "stop", "wait_idle", "scan_devices", "process_devices"})
+    NOT_RPC = frozenset({"start", "stop", "wait_idle", "scan_devices", "process_devices",
+                         "ensure_vxlan", "tunnel_sync"})
 
     def __init__(self, host=None, plugin_api=None):
         self.host = host or CONF.host
@@ -74,6 +97,17 @@ class LinuxBridgeAgent:
         self._threads = []
         self._monitor = None
         self._rpc_server = None
+        self._tunnel_rpc_server = None
+        # VXLAN: our tunnel address (None: off), the peers' by host, and
+        # whether the server has heard ours yet.
+        self.local_ip = CONF.vxlan.local_ip
+        self._peers = {}
+        self._tunnels_synced = False
+        self._tunnels_synced_at = 0.0
+        self._tunnel_lock = threading.Lock()
+        # The vxlan devices this agent made sure of (another deployment's on
+        # the same machine are not ours to change).
+        self._vxlan_devices = set()
 
     # --- life ---------------------------------------------------------------------
 
@@ -81,6 +115,10 @@ class LinuxBridgeAgent:
         self._rpc_server = agent_rpc.rpc_server(constants.TOPIC_AGENT_NOTIFIER, self.host,
                                                 [self])
         self._rpc_server.start()
+        if self.local_ip:
+            self._tunnel_rpc_server = agent_rpc.rpc_server(constants.TOPIC_TUNNEL_UPDATE,
+                                                           self.host, [self])
+            self._tunnel_rpc_server.start()
         self._start_thread(self.daemon_loop, "l2-agent")
         if CONF.agent.watch_netlink:
             self._start_thread(self._watch_links, "l2-agent-netlink")
@@ -96,8 +134,9 @@ class LinuxBridgeAgent:
         self._wake.set()
         if self._monitor is not None and self._monitor.poll() is None:
             self._monitor.terminate()
-        if self._rpc_server:
-            self._rpc_server.stop()
+        for server in (self._rpc_server, self._tunnel_rpc_server):
+            if server:
+                server.stop()
         for thread in self._threads:
             thread.join(timeout=10)
         if self._monitor is not None:
@@ -122,7 +161,7 @@ class LinuxBridgeAgent:
     def network_delete(self, context, network_id):
         bridge = utils.bridge_name(network_id)
         LOG.debug("network_delete received: deleting %s", bridge)
-        bridge_lib.delete_bridge(bridge)
+        self._delete_bridge(bridge)
 
     def port_update(self, context, port):
         with self._lock:
@@ -141,6 +180,9 @@ class LinuxBridgeAgent:
         while not self._stopping.is_set():
             self._wake.clear()
             started = time.monotonic()
+            if self.local_ip and (not self._tunnels_synced or time.monotonic()
+                                  - self._tunnels_synced_at > TUNNEL_RESYNC_INTERVAL):
+                self.tunnel_sync()
             device_info = self.scan_devices(previous, sync)
             try:
                 sync = self.process_devices(device_info)
@@ -244,6 +286,8 @@ class LinuxBridgeAgent:
         if not ip_lib.device_exists(device):
             return False
         bridge = bridge_lib.ensure_bridge(details["bridge_name"], mtu=details.get("mtu"))
+        if details.get("network_type") == constants.NETWORK_TYPE_VXLAN and self.local_ip:
+            self.ensure_vxlan(bridge, details["segmentation_id"], mtu=details.get("mtu"))
         if details["device_owner"].startswith(constants.DEVICE_OWNER_COMPUTE_PREFIX):
             # libvirt put it in the bridge (and owns it): nothing to do.
             return True
@@ -274,7 +318,7 @@ class LinuxBridgeAgent:
 
     def _remove_bridge_if_unused(self, network_id):
         bridge = utils.bridge_name(network_id)
-        if not bridge_lib.bridge_exists(bridge) or bridge_lib.interfaces(bridge):
+        if not bridge_lib.bridge_exists(bridge) or _ports_of(bridge):
             return
         if ip_lib.ipv4_addresses(bridge):
             return   # the network node's gateway lives there
@@ -287,4 +331,92 @@ class LinuxBridgeAgent:
         if bound == 0:
             LOG.info("Deleting the empty bridge %s: no port of network %s on this host",
                      bridge, network_id)
-            bridge_lib.delete_bridge(bridge)
+            self._delete_bridge(bridge)
+
+    def _delete_bridge(self, bridge):
+        """The bridge and its vxlan device (which nothing else uses)."""
+        for device in bridge_lib.interfaces(bridge):
+            if device.startswith(constants.VXLAN_DEVICE_PREFIX):
+                LOG.debug("Deleting the VXLAN device %s of %s", device, bridge)
+                ip_lib.delete_device(device)
+                with self._tunnel_lock:
+                    self._vxlan_devices.discard(device)
+        bridge_lib.delete_bridge(bridge)
+
+    # --- VXLAN tunnels ------------------------------------------------------------
+
+    def tunnel_sync(self):
+        """Tell the server our tunnel address, learn the others'. False
+        (tried again next loop) when the server cannot be reached."""
+        try:
+            answer = self.plugin_api.tunnel_sync(
+                mn_context.get_admin_context(), self.local_ip, self.host,
+                CONF.vxlan.udp_dstport)
+        except Exception as exc:
+            LOG.warning("Unable to sync the tunnel endpoint %s: %s", self.local_ip, exc)
+            return False
+        with self._tunnel_lock:
+            self._peers = {t["host"]: t["ip_address"] for t in answer["tunnels"]
+                           if t["ip_address"] != self.local_ip}
+            self._tunnels_synced = True
+            self._tunnels_synced_at = time.monotonic()
+            peers = sorted(self._peers.values())
+        LOG.debug("Tunnel endpoint %s registered; peers: %s", self.local_ip, peers or "none")
+        self._sync_every_device()
+        return True
+
+    def tunnel_update(self, context, tunnel_ip, tunnel_type, host, replaced=None):
+        """Another agent announced its tunnel address (the server's fanout)."""
+        if not self.local_ip or tunnel_ip == self.local_ip:
+            return
+        with self._tunnel_lock:
+            if self._peers.get(host) == tunnel_ip:
+                return
+            self._peers[host] = tunnel_ip
+        LOG.info("Tunnel endpoint %s of host %s added%s", tunnel_ip, host,
+                 f" (replacing {replaced})" if replaced else "")
+        self._sync_every_device()
+
+    def _sync_every_device(self):
+        with self._tunnel_lock:
+            devices = sorted(self._vxlan_devices)
+        for device in devices:
+            if ip_lib.device_exists(device):
+                self._sync_flood_entries(device)
+
+    def ensure_vxlan(self, bridge, vni, mtu=None):
+        """``vxlan-<vni>`` exists, is in ``bridge``, is up and floods to
+        every peer. Returns its name."""
+        device = utils.vxlan_device_name(vni)
+        if not ip_lib.device_exists(device):
+            # A peer announced while our fanout queue was not bound yet
+            # would be missing: ask the server once more.
+            self.tunnel_sync()
+            LOG.info("Creating the VXLAN device %s (VNI %s, local %s) in %s", device, vni,
+                     self.local_ip, bridge)
+            ip_lib.add_vxlan(device, vni, self.local_ip, CONF.vxlan.udp_dstport,
+                             ttl=CONF.vxlan.ttl, mtu=mtu)
+            ip_lib.disable_ipv6(device)
+        if bridge_lib.bridge_of(device) != bridge:
+            bridge_lib.add_interface(bridge, device)
+        ip_lib.set_up(device)
+        with self._tunnel_lock:
+            self._vxlan_devices.add(device)
+        self._sync_flood_entries(device)
+        return device
+
+    def _sync_flood_entries(self, device):
+        """The device floods to exactly the peers we know."""
+        with self._tunnel_lock:
+            wanted = set(self._peers.values())
+            have = set(bridge_lib.flood_destinations(device))
+            for peer in sorted(wanted - have):
+                bridge_lib.add_flood_destination(device, peer)
+            for peer in sorted(have - wanted):
+                bridge_lib.delete_flood_destination(device, peer)
+
+
+def _ports_of(bridge):
+    """What is plugged into ``bridge`` besides its own vxlan device."""
+    return [device for device in bridge_lib.interfaces(bridge)
+            if not device.startswith(constants.VXLAN_DEVICE_PREFIX)]

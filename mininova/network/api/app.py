@@ -69,6 +69,9 @@ EXTENSIONS = [
      "Security groups and their rules, listed. mininova does NOT enforce them"),
     ("external-net", "Neutron external network", "router:external on networks"),
     ("net-mtu", "Network MTU", "mtu on networks"),
+    ("provider", "Provider Network",
+     "provider:network_type and provider:segmentation_id (the VXLAN VNI) on "
+     "networks, shown to admins; set by the server, not by a request"),
     ("dns-integration", "DNS Integration",
      "dns_name and dns_assignment on ports: the name dnsmasq gives the port"),
     ("project-id", "project_id field enabled", "project_id beside tenant_id"),

@@ -252,6 +252,10 @@ NETWORKS = {
     "ipv6_address_scope": Attr(filter=False),
     "l2_adjacency": Attr(filter=False),
     "is_default": Attr(filter=False),
+    # The provider extension: shown (to admins), never set through the API.
+    "provider:network_type": Attr(),
+    "provider:physical_network": Attr(),
+    "provider:segmentation_id": Attr(convert=to_int),
 }
 
 SUBNETS = {

@@ -11,6 +11,7 @@ anywhere else (:mod:`.isolation`): a bridge of ours never exists without it
 for longer than the agent takes to notice.
 """
 
+import json
 import os
 
 from oslo_log import log as logging
@@ -22,6 +23,11 @@ LOG = logging.getLogger(__name__)
 
 def bridge_exists(name):
     return os.path.isdir(os.path.join(ip_lib.SYS_CLASS_NET, name, "bridge"))
+
+
+# The forwarding entry that floods: "frames for any MAC I have not learned
+# (and broadcasts: ARP, DHCP) go to this peer too".
+FLOOD_MAC = "00:00:00:00:00:00"
 
 
 def interfaces(bridge):
@@ -74,3 +80,22 @@ def delete_bridge(name):
         ip_lib.set_down(name)
         ip_lib.delete_device(name)
     isolation.remove(name)
+
+
+# --- a VXLAN device's forwarding table (``bridge fdb``) --------------------------------
+
+def flood_destinations(device):
+    """The peer addresses ``device`` floods to (its all-zeros entries)."""
+    out = ip_lib.execute("bridge", "-j", "fdb", "show", "dev", device)
+    return sorted({entry["dst"] for entry in json.loads(out or "[]")
+                   if entry.get("mac") == FLOOD_MAC and entry.get("dst")})
+
+
+def add_flood_destination(device, peer_ip):
+    """Frames to unknown MACs and broadcasts also go to ``peer_ip``
+    (``append``: one all-zeros entry per peer, head-end replication)."""
+    ip_lib.execute("bridge", "fdb", "append", FLOOD_MAC, "dev", device, "dst", peer_ip)
+
+
+def delete_flood_destination(device, peer_ip):
+    ip_lib.execute("bridge", "fdb", "del", FLOOD_MAC, "dev", device, "dst", peer_ip)

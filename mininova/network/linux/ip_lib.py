@@ -117,6 +117,21 @@ def add_veth(name, peer, peer_namespace=None):
     _ip(*args)
 
 
+def add_vxlan(name, vni, local_ip, dstport, ttl=None, mtu=None):
+    """A VXLAN device: frames put into it leave as UDP packets from
+    ``local_ip`` to port ``dstport`` of the addresses in its forwarding
+    table (see :mod:`.bridge_lib`'s fdb functions). It learns which remote
+    MAC lives behind which host from what it receives (``learning``, the
+    kernel's default), as Neutron's agent does without l2population."""
+    args = ["link", "add", name, "type", "vxlan", "id", str(vni), "dstport", str(dstport),
+            "local", local_ip]
+    if ttl:
+        args += ["ttl", str(ttl)]
+    _ip(*args)
+    if mtu:
+        set_mtu(name, mtu)
+
+
 def disable_ipv6(name):
     """No IPv6 on a device: a bridge or a tap must not get a link-local
     address and start answering or sending on the tenant's network."""

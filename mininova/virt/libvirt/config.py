@@ -36,7 +36,9 @@ class GuestConfig:
     name: str
     memory_mb: int
     vcpus: int
-    disk_path: str
+    # The root disk's qcow2 overlay; None for a server booted from a volume
+    # (its root is then the first of ``disks``, at vda).
+    disk_path: str | None
     console_log_path: str
     disk_cache_mode: str = "none"
     # What <metadata> records, for people reading `virsh dumpxml`.
@@ -52,6 +54,11 @@ class GuestConfig:
     config_drive_path: str | None = None
     # One {"mac", "bridge", "target", "mtu"} per VIF (see vif.interface_config).
     interfaces: list = dataclasses.field(default_factory=list)
+    # The other disks, in order: ephemeral and swap files, volumes (see
+    # disk_element for their keys).
+    disks: list = dataclasses.field(default_factory=list)
+    # "volume" when the root is a volume (recorded in <metadata>).
+    root_type: str = "image"
 
     def to_xml(self):
         domain = ET.Element("domain", type=self.virt_type)
@@ -92,7 +99,7 @@ class GuestConfig:
         owner = ET.SubElement(instance, _ns("owner"))
         _text(owner, _ns("user"), self.user_id, uuid=self.user_id)
         _text(owner, _ns("project"), self.project_id, uuid=self.project_id)
-        ET.SubElement(instance, _ns("root"), type="image", uuid=self.image_id)
+        ET.SubElement(instance, _ns("root"), type=self.root_type, uuid=self.image_id)
         # Which compute service owns this guest, when several share a libvirtd.
         _text(instance, _ns("host"), self.host)
         return metadata
@@ -115,10 +122,12 @@ class GuestConfig:
 
     def _devices(self):
         devices = ET.Element("devices")
-        disk = ET.SubElement(devices, "disk", type="file", device="disk")
-        ET.SubElement(disk, "driver", name="qemu", type="qcow2", cache=self.disk_cache_mode)
-        ET.SubElement(disk, "source", file=self.disk_path)
-        ET.SubElement(disk, "target", dev="vda", bus="virtio")
+        if self.disk_path:
+            devices.append(disk_element({"type": "file", "path": self.disk_path,
+                                         "format": "qcow2", "dev": "vda",
+                                         "cache": self.disk_cache_mode}))
+        for disk in self.disks:
+            devices.append(disk_element(dict({"cache": self.disk_cache_mode}, **disk)))
         if self.config_drive_path:
             devices.append(self._config_drive())
         for interface in self.interfaces:
@@ -152,6 +161,38 @@ def _interface(interface):
     ET.SubElement(element, "model", type="virtio")
     ET.SubElement(element, "mtu", size=str(interface["mtu"]))
     return element
+
+
+def disk_element(disk):
+    """One <disk>. ``disk`` is a dict: ``dev`` (vdb), ``bus`` (virtio),
+    ``cache``, and either ``type: file`` with ``path`` and ``format`` (an
+    ephemeral or swap file), or ``type: network`` with ``protocol`` (nbd),
+    ``name`` (the export), ``hosts``, ``ports`` and ``serial`` (a volume:
+    Nova's ``LibvirtNetVolumeDriver``). A volume is always read as raw:
+    QEMU must never probe a header the guest wrote."""
+    element = ET.Element("disk", type=disk["type"], device=disk.get("device") or "disk")
+    if disk["type"] == "file":
+        ET.SubElement(element, "driver", name="qemu", type=disk["format"],
+                      cache=disk.get("cache") or "none")
+        ET.SubElement(element, "source", file=disk["path"])
+    else:
+        # cache=none on a network disk is QEMU's O_DIRECT-free "no host
+        # cache": the export's file is opened by qemu-storage-daemon.
+        ET.SubElement(element, "driver", name="qemu", type="raw", cache="none",
+                      discard="unmap")
+        source = ET.SubElement(element, "source", protocol=disk["protocol"],
+                               name=disk["name"])
+        for host, port in zip(disk["hosts"], disk["ports"], strict=True):
+            ET.SubElement(source, "host", name=str(host), port=str(port))
+    ET.SubElement(element, "target", dev=disk["dev"], bus=disk.get("bus") or "virtio")
+    if disk.get("serial"):
+        _text(element, "serial", disk["serial"])
+    return element
+
+
+def disk_xml(disk):
+    """One <disk> alone, for attaching to (or detaching from) a guest."""
+    return ET.tostring(disk_element(disk), encoding="unicode")
 
 
 def _ns(tag):

@@ -45,9 +45,15 @@ destination as its owner.
 Lifecycle events come from :mod:`.host` (libvirt's event loop, a dispatcher
 thread, STOPPED held back 15 s) and go out through ``emit_event``.
 
-Left out: networking (no <interface> yet), volumes, config drive, rescue,
-live snapshots (Nova's choice when QEMU allows: a block copy while the
-guest runs), live migration, the ssh transport, ephemeral and swap disks.
+Block devices (``guest_volumes.py``, :class:`GuestVolumesMixin`): a server
+booted from a volume has no ``disk``, no ``_base`` file and no overlay: its
+vda is the volume's NBD export; other volumes follow as more network disks,
+and ephemeral and swap disks are raw files beside ``disk`` (``disk.local``,
+``disk.eph0``, ``disk.swap``). Their names come from ``blockinfo.py``.
+
+Left out: rescue, live snapshots (Nova's choice when QEMU allows: a block
+copy while the guest runs), live migration, the ssh transport, snapshots of
+a server booted from a volume (Nova snapshots the volume).
 """
 
 import datetime
@@ -69,6 +75,7 @@ from mininova.virt import configdrive, driver, images
 from mininova.virt.libvirt import (
     cold_migration,
     guest_network,
+    guest_volumes,
     host_resources,
     imagebackend,
     imagecache,
@@ -103,7 +110,8 @@ UNDEFINE_FLAGS = libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE
 
 
 class LibvirtDriver(cold_migration.ColdMigrationMixin, guest_network.GuestNetworkMixin,
-                    host_resources.HostResourcesMixin, driver.ComputeDriver):
+                    guest_volumes.GuestVolumesMixin, host_resources.HostResourcesMixin,
+                    driver.ComputeDriver):
     def __init__(self):
         self._host = libvirt_host.Host(CONF.libvirt.connection_uri,
                                        lifecycle_event_handler=self.emit_event,
@@ -165,15 +173,18 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, guest_network.GuestNetwor
 
     # --- spawn ---------------------------------------------------------------
 
-    def spawn(self, context, instance, image_meta):
+    def spawn(self, context, instance, image_meta, block_device_info=None):
         instance_dir = self._instance_dir(instance)
         os.makedirs(instance_dir, exist_ok=True)
         LOG.info("Creating image", instance=instance)
-        disk_path = imagebackend.create_root_disk(context, instance, image_meta,
-                                                  instance_dir, self._disk_cache_mode)
+        root_path, _disks = self._guest_disks(instance, instance_dir, block_device_info,
+                                              create=True)
+        if root_path:
+            imagebackend.create_root_disk(context, instance, image_meta, instance_dir,
+                                          self._disk_cache_mode)
         network_info = instance.get("network_info") or []
         self._plug_vifs(instance, network_info)
-        xml = self._write_guest_xml(instance, instance_dir, disk_path)
+        xml = self._write_guest_xml(instance, instance_dir, block_device_info)
         self._create_domain_and_network(instance, xml, network_info)
         LOG.debug("Guest created on hypervisor", instance=instance)
         LOG.info("Instance spawned successfully.", instance=instance)
@@ -200,12 +211,16 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, guest_network.GuestNetwor
             package_version=utils.package_version(),
         )
 
-    def _write_guest_xml(self, instance, instance_dir, disk_path):
+    def _write_guest_xml(self, instance, instance_dir, block_device_info=None):
         """The domain XML of the instance as it is now (its flavor, this
-        host, its config drive), also kept as ``libvirt.xml`` for people to
-        read."""
+        host, its disks and volumes, its config drive), also kept as
+        ``libvirt.xml`` for people to read."""
         network_info = instance.get("network_info") or []
+        disk_path, disks = self._guest_disks(instance, instance_dir, block_device_info)
         config = self._guest_config(instance, disk_path, instance_dir)
+        config.disks = disks
+        if disk_path is None:
+            config.root_type = "volume"
         config.config_drive_path = self._config_drive(instance, instance_dir, network_info)
         config.interfaces = [libvirt_vif.interface_config(vif) for vif in network_info]
         xml = config.to_xml()
@@ -238,12 +253,12 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, guest_network.GuestNetwor
             raise
         return domain
 
-    def _define_domain(self, instance, instance_dir, disk_path):
-        """(Re)define the instance's domain from its files. Defining over an
-        existing domain of the same name and UUID replaces its
-        configuration, owner included; a failed start later leaves it
+    def _define_domain(self, instance, instance_dir, block_device_info=None):
+        """(Re)define the instance's domain from its files and volumes.
+        Defining over an existing domain of the same name and UUID replaces
+        its configuration, owner included; a failed start later leaves it
         defined, as the server it stands for still exists."""
-        xml = self._write_guest_xml(instance, instance_dir, disk_path)
+        xml = self._write_guest_xml(instance, instance_dir, block_device_info)
         return self._host.get_connection().defineXML(xml)
 
     # --- destroy -----------------------------------------------------------------
@@ -357,12 +372,12 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, guest_network.GuestNetwor
             if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
                 raise
 
-    def power_on(self, context, instance, image_meta=None):
+    def power_on(self, context, instance, image_meta=None, block_device_info=None):
         # As Nova: a hard reboot, so the domain is defined from what the
         # instance is now, whatever happened to the old definition.
-        self._hard_reboot(instance)
+        self._hard_reboot(instance, block_device_info)
 
-    def reboot(self, context, instance, reboot_type, timeout=0):
+    def reboot(self, context, instance, reboot_type, timeout=0, block_device_info=None):
         if reboot_type == "SOFT":
             try:
                 rebooted = self._soft_reboot(instance, timeout)
@@ -374,7 +389,7 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, guest_network.GuestNetwor
                 return
             LOG.warning("Failed to soft reboot instance. Trying hard reboot.",
                         instance=instance)
-        self._hard_reboot(instance)
+        self._hard_reboot(instance, block_device_info)
 
     def _soft_reboot(self, instance, timeout):
         """Shut the guest down gracefully and start it again, from the same
@@ -389,15 +404,16 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, guest_network.GuestNetwor
         domain.createWithFlags(0)
         return True
 
-    def _hard_reboot(self, instance):
+    def _hard_reboot(self, instance, block_device_info=None):
         """Pull the plug, define the domain again from the instance (its
-        flavor may have changed, its definition may be gone) and start it."""
+        flavor may have changed, its definition may be gone; its volumes
+        are in ``block_device_info``) and start it."""
         domain = self._host.lookup(instance["uuid"])
         if domain is not None:
             self._destroy_domain(domain)
             self._discard_managed_save(domain)
         instance_dir = self._instance_dir(instance)
-        domain = self._define_domain(instance, instance_dir, os.path.join(instance_dir, "disk"))
+        domain = self._define_domain(instance, instance_dir, block_device_info)
         domain.createWithFlags(0)
         LOG.info("Instance rebooted successfully.", instance=instance)
 

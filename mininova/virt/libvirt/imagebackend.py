@@ -14,8 +14,17 @@ the new flavor. The copy is a file the guest wrote: before and after the
 rebase its header must show a qcow2 whose only outside file is that base
 (Nova's ``_create_images_and_backing`` and ``disk.extend``).
 
-Left out: the Raw, Flat, LVM, RBD and Ploop backends, ephemeral and swap
-disks.
+The ephemeral and swap disks (``disk.local``, ``disk.eph<N>``,
+``disk.swap``) are plain raw sparse files of their own, made and formatted
+on the host (Nova's ``_create_ephemeral`` and ``_create_swap``: ``mkfs``
+with the label ``ephemeral<N>``, ``mkswap``). Nova makes them once in
+``_base`` and gives each instance a qcow2 overlay; a formatted empty disk
+is cheap to make again, so mininova skips the cache. A server booted from a
+volume has no ``disk``: its root is the volume.
+
+Left out: the Raw, Flat, LVM, RBD and Ploop backends (the root disk is
+always a qcow2 overlay), the ephemeral cache in ``_base``, vfat and ntfs
+(no such mkfs on the hosts this runs on).
 """
 
 import os
@@ -23,7 +32,7 @@ import os
 from oslo_log import log as logging
 from oslo_utils import units
 
-from mininova import exception
+from mininova import exception, utils
 from mininova.virt import format_inspector
 from mininova.virt.libvirt import imagecache
 from mininova.virt.libvirt import utils as libvirt_utils
@@ -46,6 +55,36 @@ def create_root_disk(context, instance, image, instance_dir, cache_mode):
     libvirt_utils.create_cow_image(base, disk_path, size)
     libvirt_utils.write_disk_info(instance_dir, disk_path)
     return disk_path
+
+
+# The guest_formats an ephemeral disk may have: each one's mkfs exists on
+# the host (e2fsprogs); an unknown one is refused rather than left raw.
+EPHEMERAL_FORMATS = ("ext2", "ext3", "ext4")
+
+
+def create_ephemeral(path, size_gb, fs_format, label):
+    """A raw sparse file of ``size_gb`` GB, formatted with ``fs_format``
+    (labelled ``label``) or left empty when there is none."""
+    _create_sparse(path, size_gb * units.Gi)
+    if fs_format:
+        if fs_format not in EPHEMERAL_FORMATS:
+            raise exception.InvalidInput(
+                reason=f"guest_format {fs_format!r} is not one of "
+                       f"{', '.join(EPHEMERAL_FORMATS)} (or swap)")
+        utils.execute("mkfs", "-t", fs_format, "-F", "-q", "-L", label, path)
+    return path
+
+
+def create_swap(path, size_mb):
+    """A raw sparse file of ``size_mb`` MB with a swap signature."""
+    _create_sparse(path, size_mb * units.Mi)
+    utils.execute("mkswap", path)
+    return path
+
+
+def _create_sparse(path, size_bytes):
+    with open(path, "wb") as f:
+        f.truncate(size_bytes)
 
 
 def adopt_migrated_disk(context, image, source_disk, instance_dir, cache_mode,

@@ -66,6 +66,7 @@ from mininova import exception, utils
 from mininova.conf import CONF
 from mininova.image import glance
 from mininova.virt import format_inspector, images
+from mininova.virt.libvirt import remotefs
 from mininova.virt.libvirt import utils as libvirt_utils
 
 LOG = logging.getLogger(__name__)
@@ -99,7 +100,8 @@ def fetch_base_image(context, image, cache_mode="none", fallback_path=None):
 
     ``fallback_path``: another host's base file of the same image, copied
     when the download fails (a resize of a server whose image has been
-    deleted since it booted: its disk still needs the base). Nova's
+    deleted since it booted: its disk still needs the base): a local path
+    (shared storage) or ``host:path``, pulled over ssh. Nova's
     ``fallback_from_host``.
     """
     filename = get_cache_fname(image["id"])
@@ -133,7 +135,10 @@ def _copy_base_file(source, path, image_id):
     its bytes checked as any base file's: raw, or refused."""
     part = f"{path}.part"
     try:
-        libvirt_utils.copy_disk(source, part)
+        if os.path.isabs(source):
+            libvirt_utils.copy_disk(source, part)
+        else:
+            remotefs.get_driver().copy_file(source, part)
         format_inspector.check(part, "raw", image_id)
         os.rename(part, path)
     except Exception:

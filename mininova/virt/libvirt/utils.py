@@ -87,6 +87,14 @@ def write_disk_info(instance_dir, disk_path, disk_format="qcow2"):
         f.write(json.dumps({disk_path: disk_format}))
 
 
+def add_disk_info(instance_dir, disk_path, disk_format):
+    """Add one more disk (an ephemeral or swap file) to ``disk.info``."""
+    disks = read_disk_info(instance_dir)
+    disks[disk_path] = disk_format
+    with open(os.path.join(instance_dir, "disk.info"), "w") as f:
+        f.write(json.dumps(disks))
+
+
 def read_disk_info(instance_dir):
     """``{disk path: format}`` from ``disk.info``; {} when there is none.
     An unreadable one raises InvalidDiskInfo: its formats cannot be trusted."""

@@ -27,8 +27,9 @@ def test_extensions_clients_probe(admin):
     aliases = {e["alias"] for e in admin.get("extensions").json()["extensions"]}
     assert {"binding", "security-group", "external-net", "dns-integration",
             "net-mtu"} <= aliases
-    # Only what is supported: no routers, no floating IPs, no quotas.
-    assert not aliases & {"router", "l3", "quotas", "agent"}
+    # Only what is supported: no routers, no floating IPs; quotas yes.
+    assert not aliases & {"router", "l3", "agent"}
+    assert {"quotas", "quota_details"} <= aliases
     assert admin.get("extensions/binding").json()["extension"]["name"] == "Port Binding"
     neutron_error(admin.get("extensions/router"), 404, "ExtensionNotFound")
 

@@ -18,7 +18,7 @@ from mininova.compute import power_state, task_states
 from mininova.virt import images
 from mininova.virt.fake import empty_qcow2
 from mininova.virt.libvirt import driver as libvirt_driver
-from mininova.virt.libvirt import imagebackend
+from mininova.virt.libvirt import imagebackend, remotefs
 
 GiB = 1024 ** 3
 UUID = "0e4b5c1a-8c1f-4d7e-9a57-2b1f3c5d6e7f"
@@ -173,8 +173,49 @@ def instances_path(conf, tmp_path):
     return path
 
 
+class FakeRemoteFS:
+    """Another host over ssh: records each operation. ``shared``: a file
+    made "there" appears here (the same filesystem); ``fails``: the names of
+    the operations whose ssh fails."""
+
+    def __init__(self, shared=True):
+        self.shared = shared
+        self.fails = set()
+        self.calls = []
+
+    def _do(self, name, *args):
+        self.calls.append((name, *args))
+        if name in self.fails:
+            raise exception.ProcessExecutionFailed(
+                cmd=f"ssh {name}", reason="ssh: connect to host port 22: Connection refused")
+
+    def create_file(self, host, path):
+        self._do("create_file", host)
+        if self.shared:
+            open(path, "w").close()
+
+    def remove_file(self, host, path):
+        self._do("remove_file", host)
+
+    def create_dir(self, host, path):
+        self._do("create_dir", host, path)
+
+    def remove_dir(self, host, path):
+        self._do("remove_dir", host, path)
+
+    def copy_file(self, src, dst, compression=False):
+        self._do("copy_file", src, dst)
+
+
 @pytest.fixture
-def drv(conf, instances_path, clock):
+def remote_fs(monkeypatch):
+    fake = FakeRemoteFS()
+    monkeypatch.setattr(remotefs, "get_driver", lambda: fake)
+    return fake
+
+
+@pytest.fixture
+def drv(conf, instances_path, clock, remote_fs):
     the_driver = libvirt_driver.LibvirtDriver()
     the_driver._host = FakeHost(clock)
     the_driver.host = "host-a"
@@ -403,8 +444,71 @@ def test_migrate_powers_off_and_sets_the_files_aside(drv, instances_path, conf):
         "disk_format": "qcow2",
         "image_id": "img-1",
         "base_path": str(instances_path / "_base" / "3c9875d4ce035043f843d25f28119ae501bdd661"),
+        "shared_storage": True,
+        "source_ip": conf.my_ip,
     }
     assert domain.calls == ["destroy"]              # stopped, still defined
+
+
+def test_a_destination_at_our_own_address_shares_storage_without_ssh(drv, instances_path,
+                                                                     remote_fs, conf):
+    make_instance_dir(instances_path)
+    add_domain(drv)
+    disk_info = drv.migrate_disk_and_power_off(None, instance(), conf.my_ip, SMALL)
+    assert disk_info["shared_storage"] is True
+    assert remote_fs.calls == []
+
+
+def test_a_test_file_seen_here_means_shared_storage(drv, instances_path, remote_fs):
+    make_instance_dir(instances_path)
+    add_domain(drv)
+    disk_info = drv.migrate_disk_and_power_off(None, instance(), "192.0.2.20", SMALL)
+    assert disk_info["shared_storage"] is True
+    # Made there over ssh, found and removed here; no copy.
+    assert remote_fs.calls == [("create_file", "192.0.2.20")]
+    assert os.listdir(instances_path) == [f"{UUID}_resize"]
+
+
+def test_without_shared_storage_the_disk_is_pushed_over_ssh(drv, instances_path, remote_fs):
+    remote_fs.shared = False
+    make_instance_dir(instances_path)
+    domain = add_domain(drv)
+    disk_info = drv.migrate_disk_and_power_off(None, instance(), "192.0.2.20", SMALL)
+    resize_dir = str(instances_path / f"{UUID}_resize")
+    assert remote_fs.calls == [
+        ("create_file", "192.0.2.20"),          # the test file, not seen here...
+        ("remove_file", "192.0.2.20"),          # ...so removed there
+        ("create_dir", "192.0.2.20", resize_dir),
+        ("copy_file", f"{resize_dir}/disk", f"192.0.2.20:{resize_dir}/disk"),
+    ]
+    assert disk_info["shared_storage"] is False
+    assert disk_info["disk_path"] == f"{resize_dir}/disk"
+    # The source keeps its set-aside copy for a revert.
+    assert os.listdir(instances_path) == [f"{UUID}_resize"]
+    assert domain.calls == ["destroy"]
+
+
+def test_a_failed_copy_puts_the_files_back(drv, instances_path, remote_fs):
+    remote_fs.shared, remote_fs.fails = False, {"copy_file"}
+    make_instance_dir(instances_path)
+    add_domain(drv)
+    with pytest.raises(exception.ProcessExecutionFailed, match="Connection refused"):
+        drv.migrate_disk_and_power_off(None, instance(), "192.0.2.20", SMALL)
+    assert os.listdir(instances_path) == [UUID]
+    assert remote_fs.calls[-1] == ("remove_dir", "192.0.2.20",
+                                   str(instances_path / f"{UUID}_resize"))
+
+
+def test_an_unreachable_destination_fails_with_sshs_message(drv, instances_path, remote_fs):
+    remote_fs.shared = False
+    remote_fs.fails = {"create_file", "create_dir", "remove_dir"}
+    make_instance_dir(instances_path)
+    add_domain(drv)
+    with pytest.raises(exception.ProcessExecutionFailed, match="Connection refused"):
+        drv.migrate_disk_and_power_off(None, instance(), "192.0.2.20", SMALL)
+    assert [call[0] for call in remote_fs.calls] == ["create_file", "create_dir",
+                                                     "remove_dir"]
+    assert os.listdir(instances_path) == [UUID]
 
 
 def test_a_stale_resize_directory_is_replaced(drv, instances_path):
@@ -499,6 +603,25 @@ def test_a_failed_finish_migration_leaves_nothing(drv, instances_path, monkeypat
                              {"id": "img-1"}, True)
     assert os.listdir(instances_path) == []
     assert "undefine" in drv._host.domain.calls    # our definition of it: gone
+
+
+def test_a_pushed_disk_is_adopted_then_removed(drv, instances_path, monkeypatch):
+    adopted = []
+
+    def adopt(context, image, source_disk, instance_dir, cache_mode, source_base=None):
+        adopted.append((source_disk, source_base))
+        open(os.path.join(instance_dir, "disk"), "wb").close()
+        return os.path.join(instance_dir, "disk")
+    monkeypatch.setattr(imagebackend, "adopt_migrated_disk", adopt)
+    pushed = make_instance_dir(instances_path, f"{UUID}_resize")
+    disk_info = {"disk_path": str(pushed / "disk"), "disk_format": "qcow2",
+                 "image_id": "img-1", "base_path": "/var/lib/x/_base/abc",
+                 "shared_storage": False, "source_ip": "192.0.2.10"}
+    drv.finish_migration(None, migration("host-b", "host-a"), instance(NANO), disk_info,
+                         {"id": "img-1"}, False, power_on=False)
+    # The base, if the image is gone, comes from the source over ssh.
+    assert adopted == [(str(pushed / "disk"), "192.0.2.10:/var/lib/x/_base/abc")]
+    assert os.listdir(instances_path) == [UUID]
 
 
 # --- snapshot -----------------------------------------------------------------------------------
