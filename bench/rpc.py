@@ -18,13 +18,15 @@ made and deleted with rabbitmqctl), in one run:
   confirms and with transient requests.
 
 Each side answers the same payload (a request context's worth of JSON) in
-sequential calls from one thread: round trips per second, p50 and p90
-latency. Then the same from 4 threads at once (throughput only).
+sequential calls from one thread, the sides taking turns in blocks (so a
+busy machine's changing load falls on all of them alike): round trips per
+second, p50 and p90 latency. Then each from 4 threads at once (throughput
+only).
 
 Printed, not asserted (issue 16's targets: throughput ratio mininova ÷ raw
 ≥ 0.8, p50 ≤ 1.3 × raw's, both against the same-guarantees floor).
 
-    .venv/bin/python bench/rpc.py [--calls 2000] [--threads 4]
+    .venv/bin/python bench/rpc.py [--calls 2000] [--rounds 10] [--threads 4]
 """
 
 import argparse
@@ -218,40 +220,51 @@ def percentile(timings, fraction):
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
-def measure(side, calls, threads):
-    sequential(side, 50)  # warm up: connections, queues, the reply consumer
-    timings = sequential(side, calls)
-    return {"rate": len(timings) / sum(timings), "p50": statistics.median(timings),
-            "p90": percentile(timings, 0.9), "parallel": concurrent(side, calls, threads)}
+def measure(sides, calls, threads, rounds):
+    """Each side's sequential calls in ``rounds`` interleaved blocks (so a
+    change of the machine's load during the run falls on all sides alike),
+    then its calls from ``threads`` threads."""
+    for side in sides:
+        sequential(side, 50)  # warm up: connections, queues, the reply consumer
+    timings = {side.label: [] for side in sides}
+    for _ in range(rounds):
+        for side in sides:
+            timings[side.label] += sequential(side, calls // rounds)
+    return {side.label: {"rate": len(timings[side.label]) / sum(timings[side.label]),
+                         "p50": statistics.median(timings[side.label]),
+                         "p90": percentile(timings[side.label], 0.9),
+                         "parallel": concurrent(side, calls, threads)}
+            for side in sides}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=10,
+                        help="interleaved blocks of sequential calls per side")
     args = parser.parse_args()
 
     vhost = make_vhost()
     url = f"amqp://guest:guest@{BROKER}/{vhost}"
     CONF([], project="mininova", default_config_files=[])
     CONF.set_override("transport_url", url.replace("amqp://", "rabbit://"))
-    results = {}
+    sides = []
     try:
-        for side in (lambda: MininovaRPC(url.replace("amqp://", "rabbit://")),
-                     lambda: RawRPC(url, True, "confirm"),
-                     lambda: RawRPC(url, False, "plain")):
-            side = side()
-            try:
-                results[side.label] = measure(side, args.calls, args.threads)
-            finally:
-                side.close()
+        sides.append(MininovaRPC(url.replace("amqp://", "rabbit://")))
+        sides.append(RawRPC(url, True, "confirm"))
+        sides.append(RawRPC(url, False, "plain"))
+        results = measure(sides, args.calls, args.threads, args.rounds)
     finally:
+        for side in sides:
+            side.close()
         rpc.cleanup()
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
 
     floor = results["raw kombu, confirms"]
     print(f"RPC call round trips over RabbitMQ ({BROKER}, vhost {vhost}, deleted), "
-          f"{args.calls} sequential calls each, then {args.threads} threads; "
+          f"{args.calls} sequential calls each in {args.rounds} interleaved rounds, then "
+          f"{args.threads} threads; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"  {'':24s} {'calls/s':>8s} {'p50 ms':>8s} {'p90 ms':>8s} "
           f"{f'{args.threads} threads/s':>12s}")
