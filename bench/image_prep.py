@@ -7,7 +7,7 @@ directory and removed at the end):
 
 * **mininova**: ``mininova.virt.images.fetch_to_raw`` called directly in
   this process against the running image service of a real deployment:
-  streamed download with its md5 check and fsync into ``<base>.part``, the
+  streamed download with its hash check (sha512) into ``<base>.part``, the
   format inspector, ``qemu-img info`` under its resource limits, ``qemu-img
   convert`` into ``.converted`` with the cache mode the libvirt driver would
   use on this filesystem, and the rename. The direct call times the image
@@ -90,7 +90,7 @@ class PhaseTimer:
 
 
 def time_fetch_to_raw(context, image, dest, cache_mode, phases):
-    with phases.timing(glance.API, "download", "download (+md5, fsync)"), \
+    with phases.timing(glance.API, "download", "download (+hash)"), \
             phases.timing(images, "qemu_img_info", "qemu-img info"), \
             phases.timing(images, "_convert_to_raw", "qemu-img convert"):
         started = time.perf_counter()
@@ -156,8 +156,8 @@ def measure_boots(admin, runs):
     uncached, cached = [], []
     for index in range(runs):
         image = dep.upload_tiny_image(admin, f"tiny-{index}")
-        uncached.append(time_mininova_boot(admin, image["id"]))
-        cached.append(time_mininova_boot(admin, image["id"]))
+        uncached.append(time_mininova_boot(admin, image["id"], []))
+        cached.append(time_mininova_boot(admin, image["id"], []))
     return uncached, cached
 
 

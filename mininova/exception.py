@@ -214,6 +214,11 @@ class InstanceInvalidState(Conflict):
                "%(attr)s %(state)s")
 
 
+class ServiceUnavailable(Conflict):
+    # Nova's is an Invalid that its APIs answer with 409.
+    msg_fmt = "Service is unavailable at this time."
+
+
 class InstanceIsLocked(Conflict):
     msg_fmt = "Instance %(instance_uuid)s is locked"
 
@@ -329,6 +334,78 @@ class ImageUnacceptable(Invalid):
 
 class InvalidVolume(Invalid):
     msg_fmt = "Invalid volume: %(reason)s"
+
+
+# --- block device mappings (nova/exception.py's InvalidBDM family) ---------
+
+class BDMNotFound(NotFound):
+    msg_fmt = "No Block Device Mapping with id %(id)s."
+
+
+class VolumeBDMNotFound(NotFound):
+    msg_fmt = "No volume Block Device Mapping with id %(volume_id)s."
+
+
+class InvalidBDM(Invalid):
+    msg_fmt = "Block Device Mapping is Invalid."
+
+
+class InvalidBDMSnapshot(InvalidBDM):
+    msg_fmt = "Block Device Mapping is Invalid: failed to get snapshot %(id)s."
+
+
+class InvalidBDMVolume(InvalidBDM):
+    msg_fmt = "Block Device Mapping is Invalid: failed to get volume %(id)s."
+
+
+class InvalidBDMImage(InvalidBDM):
+    msg_fmt = "Block Device Mapping is Invalid: failed to get image %(id)s."
+
+
+class InvalidBDMBootSequence(InvalidBDM):
+    msg_fmt = ("Block Device Mapping is Invalid: Boot sequence for the instance "
+               "and image/block device mapping combination is not valid.")
+
+
+class InvalidBDMLocalsLimit(InvalidBDM):
+    msg_fmt = ("Block Device Mapping is Invalid: You specified more local devices "
+               "than the limit allows")
+
+
+class InvalidBDMEphemeralSize(InvalidBDM):
+    msg_fmt = ("Ephemeral disks requested are larger than the instance type allows. "
+               "If no size is given in one block device mapping, flavor ephemeral "
+               "size will be used.")
+
+
+class InvalidBDMSwapSize(InvalidBDM):
+    msg_fmt = "Swap drive requested is larger than instance type allows."
+
+
+class InvalidBDMFormat(InvalidBDM):
+    msg_fmt = "Block Device Mapping is Invalid: %(details)s"
+
+
+class InvalidBDMVolumeNotBootable(InvalidBDM):
+    msg_fmt = "Block Device %(id)s is not bootable."
+
+
+class VolumeSmallerThanMinDisk(Invalid):
+    msg_fmt = ("Volume is smaller than the minimum size specified in image metadata. "
+               "Volume size is %(volume_size)i bytes, minimum size is "
+               "%(image_min_disk)i bytes.")
+
+
+class InvalidDevicePath(Invalid):
+    msg_fmt = "The supplied device path (%(path)s) is invalid."
+
+
+class DevicePathInUse(Conflict):
+    msg_fmt = "The supplied device path (%(path)s) is in use."
+
+
+class VolumeTypeNotFound(NotFound):
+    msg_fmt = "Volume type %(id_or_name)s could not be found."
 
 
 class InvalidDiskInfo(Invalid):

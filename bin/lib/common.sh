@@ -171,7 +171,7 @@ setup_venv() {
     if [[ ! -f "$stamp" || "$REPO/setup.cfg" -nt "$stamp" ]]; then
         say "Installing mininova and its Python dependencies"
         "$VENV/bin/pip" install -q --upgrade pip
-        "$VENV/bin/pip" install -q -e "${REPO}[$extras]"
+        "$VENV/bin/pip" install -q -e "${REPO}${extras:+[$extras]}"
         touch "$stamp"
     fi
 }

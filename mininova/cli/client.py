@@ -65,12 +65,28 @@ class Client:
     # --- servers ---------------------------------------------------------------
 
     def create_server(self, name, image_id, flavor_id, scheduler_hints=None, **extra):
-        body = {"server": {"name": name, "imageRef": image_id, "flavorRef": flavor_id}}
+        body = {"server": {"name": name, "flavorRef": flavor_id}}
+        if image_id:
+            # None for a server booted from a volume (block_device_mapping_v2).
+            body["server"]["imageRef"] = image_id
         body["server"].update({k: v for k, v in extra.items() if v is not None})
         if scheduler_hints:
             # A sibling of "server", not inside it (Nova's API says so).
             body["os:scheduler_hints"] = scheduler_hints
         return self.compute("POST", "/servers", json=body)["server"]
+
+    def list_volume_attachments(self, server_id, microversion=None):
+        return self.compute("GET", f"/servers/{server_id}/os-volume_attachments",
+                            microversion)["volumeAttachments"]
+
+    def attach_volume(self, server_id, attachment, microversion=None):
+        return self.compute("POST", f"/servers/{server_id}/os-volume_attachments",
+                            microversion, json={"volumeAttachment": attachment}
+                            )["volumeAttachment"]
+
+    def detach_volume(self, server_id, volume_id):
+        self.compute("DELETE", f"/servers/{server_id}/os-volume_attachments/{volume_id}",
+                     expect_json=False)
 
     def list_servers(self, detailed=True, all_tenants=False):
         params = {"all_tenants": 1} if all_tenants else {}

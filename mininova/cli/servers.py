@@ -1,5 +1,6 @@
-"""The server commands of ``mininova``: boot, list, show, update, delete,
-console-log, and server-explain (the server commands of novaclient's
+"""The server commands of ``mininova``: boot (its block device options are
+parsed in :mod:`.volumes`), list, show, update, delete, console-log, and
+server-explain (the server commands of novaclient's
 ``novaclient/v2/shell.py``, over its ``novaclient/v2/servers.py``).
 
 ``server-explain`` is mininova's own: it prints the scheduler's recorded
@@ -17,6 +18,7 @@ import sys
 
 import prettytable
 
+from mininova.cli import volumes
 from mininova.cli.client import ClientException
 from mininova.cli.utils import (
     add_command,
@@ -33,7 +35,8 @@ POWER_STATES = {0: "NOSTATE", 1: "Running", 3: "Paused", 4: "Shutdown", 6: "Cras
 
 def add_commands(commands):
     boot = add_command(commands, "boot", do_boot, "Boot a new server.")
-    boot.add_argument("--image", required=True, help="image name or ID")
+    boot.add_argument("--image", help="image name or ID (none: boot from a "
+                      "--block-device with bootindex=0)")
     boot.add_argument("--flavor", required=True, help="flavor name or ID")
     boot.add_argument("--availability-zone")
     boot.add_argument("--hint", action="append", default=[], metavar="KEY=VALUE",
@@ -47,6 +50,7 @@ def add_commands(commands):
                       metavar="net-id=ID[,v4-fixed-ip=IP]|port-id=ID|auto|none",
                       help="a network interface (repeatable): on a network, or a port; "
                       "auto (the default: the project's network) or none")
+    volumes.add_boot_arguments(boot)
     boot.add_argument("--min-count", type=int)
     boot.add_argument("--max-count", type=int)
     boot.add_argument("--wait", "--poll", action="store_true",
@@ -82,7 +86,9 @@ def server_for_display(server):
     shown = dict(server)
     shown.pop("links", None)
     shown["flavor"] = server["flavor"]["id"]
-    shown["image"] = server["image"]["id"]
+    # "" for a server booted from a volume: novaclient's words for it.
+    shown["image"] = (server["image"]["id"] if server["image"]
+                      else "Attempt to boot from volume - no image supplied")
     if "fault" in server:
         shown["fault"] = server["fault"]
     return shown
@@ -102,9 +108,13 @@ def do_meta(client, args):
 # --- boot -----------------------------------------------------------------------
 
 def do_boot(client, args):
-    image = client.find_image(args.image)
+    image_id = client.find_image(args.image)["id"] if args.image else None
+    mappings = volumes.block_device_mapping_v2(args, image_id)
+    if not image_id and not mappings:
+        raise SystemExit("error: boot needs --image, or a --block-device to boot from")
     flavor = client.find_flavor(args.flavor)
-    created = client.create_server(args.name, image["id"], flavor["id"],
+    created = client.create_server(args.name, image_id, flavor["id"],
+                                   block_device_mapping_v2=mappings,
                                    scheduler_hints=_hints(args.hint),
                                    min_count=args.min_count, max_count=args.max_count,
                                    availability_zone=args.availability_zone,

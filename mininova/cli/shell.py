@@ -38,7 +38,9 @@ module per resource (``servers.py``, ``flavors.py``...):
 - :mod:`.keypairs`: keypair-*;
 - :mod:`.quotas`: quota-*, limits;
 - :mod:`.images`: image-* (image-create also snapshots a server), image-cache;
-- :mod:`.hosts`: service-*, hypervisor-*, aggregate-*, availability-zone-list.
+- :mod:`.hosts`: service-*, hypervisor-*, aggregate-*, availability-zone-list;
+- :mod:`.volumes`: volume-attach, volume-detach, volume-attachments (and
+  boot's --block-device, --swap, --ephemeral).
 
 Each has ``add_commands(commands)``, which adds its sub-commands to the
 parser. What they share (the tables, ``key=value`` arguments, the progress
@@ -67,6 +69,7 @@ from mininova.cli import (
     server_groups,
     server_tags,
     servers,
+    volumes,
 )
 from mininova.cli.client import Client, ClientException
 from mininova.cli.utils import add_command
@@ -89,7 +92,7 @@ def build_parser():
                         "'admin' is an administrator (default admin:admin)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
     for resource in (servers, server_actions, server_tags, instance_actions, server_groups,
-                     flavors, images, hosts, keypairs, quotas):
+                     flavors, images, hosts, keypairs, quotas, volumes):
         resource.add_commands(commands)
     help_command = add_command(commands, "help", _help_printer(parser, commands),
                                "Display help about this program or one of its commands.")

@@ -37,8 +37,11 @@ counted again after them: a create that a concurrent one pushed over quota
 removes its rows and answers 403. A resize checks the growth in cores and
 RAM.
 
-Left out: block device mappings other than the image boot disk, security
-groups, rescue, shelve, live migration.
+Block device mappings (the boot's disks and volumes, attach and detach)
+are the mixin's in ``api_block_devices.py``: each server has its rows in
+``block_device_mapping``, the image's root disk included.
+
+Left out: security groups, rescue, shelve, live migration.
 """
 
 import contextlib
@@ -49,9 +52,10 @@ import uuid
 from oslo_log import log as logging
 from oslo_utils import units
 
-from mininova import availability_zones, exception, quota, rpc, servicegroup
+from mininova import availability_zones, block_device, exception, quota, rpc, servicegroup
 from mininova.compute import instance_actions, power_state, task_states, vm_states
 from mininova.compute import rpcapi as compute_rpcapi
+from mininova.compute.api_block_devices import BlockDeviceMappingMixin, VolumeAttachMixin
 from mininova.conductor import api as conductor_api
 from mininova.conf import CONF
 from mininova.db import api as db
@@ -60,6 +64,7 @@ from mininova.db import scheduling as scheduling_db
 from mininova.image import glance
 from mininova.network import neutron
 from mininova.scheduler import utils as scheduler_utils
+from mininova.volume import cinder
 
 LOG = logging.getLogger(__name__)
 
@@ -129,9 +134,10 @@ def check_instance_lock(function):
     return inner
 
 
-class API:
+class API(BlockDeviceMappingMixin, VolumeAttachMixin):
     def __init__(self):
         self.image_api = glance.API()
+        self.volume_api = cinder.API()
         self.network_api = neutron.API()
         self.compute_task_api = conductor_api.ComputeTaskAPI(
             publish_timeout=_api_publish_timeout)
@@ -142,44 +148,69 @@ class API:
     def create(self, context, name, flavor_id, image_id, min_count=1, max_count=1,
                metadata=None, availability_zone=None, user_data=None, key_name=None,
                config_drive=None, scheduler_hints=None, description=None, tags=None,
-               requested_destination=None, requested_networks="none"):
+               requested_destination=None, requested_networks="none",
+               block_device_mapping=None, legacy_bdm=True):
+        """``image_id`` is "" for a server booted from a volume; its
+        ``block_device_mapping`` (internal dicts, legacy ones when
+        ``legacy_bdm``) may be empty for an image boot."""
         quota.check_metadata_items(context, context.project_id, metadata)
         self._check_requested_networks(context, requested_networks, max_count)
         flavor = self._get_flavor(context, flavor_id)
-        image = self._get_image(context, image_id)
-        self._check_image_fits_flavor(image, flavor)
+        image = self._boot_image(context, image_id, block_device_mapping or [], legacy_bdm)
+        block_device_mapping = self._check_and_transform_bdm(
+            context, image_id, flavor, min_count, max_count, list(block_device_mapping or []),
+            legacy_bdm)
+        self._check_image_fits_flavor(image, flavor,
+                                      block_device.get_root_bdm(block_device_mapping))
         self._check_availability_zone(context, availability_zone)
         self._check_requested_destination(context, requested_destination)
         key_pair = self._get_key_pair(context, key_name)
         group = self._get_server_group(context, scheduler_hints)
+        volumes = self._get_volumes_for_bdms(context, block_device_mapping)
+        self._validate_bdm(context, image, flavor, block_device_mapping, volumes)
         count = quota.check_num_instances(context, flavor, min_count, max_count)
         if group:
             quota.check_server_group_members(context, group["uuid"], delta=count)
         reservation_id = f"r-{uuid.uuid4().hex[:8]}"
         instances = [
             db.instance_create(context, dict(self._instance_values(
-                context, name, count, index, flavor, image, metadata, availability_zone,
-                user_data, key_pair, config_drive, reservation_id),
+                context, name, count, index, flavor, image_id or "", metadata,
+                availability_zone, user_data, key_pair, config_drive, reservation_id),
                 display_description=description))
             for index in range(count)
         ]
         uuids = [instance["uuid"] for instance in instances]
-        for instance_uuid in uuids if tags else ():
-            db.instance_tags_set(context, instance_uuid, tags)
-        if group:
-            # Members are recorded before scheduling, so the scheduler and the
-            # computes see the whole group (Nova does it here too).
-            group = scheduling_db.instance_group_members_add(context, group["uuid"], uuids)
-        self._recheck_quota(context, flavor, count, group, uuids)
+        bdms = []
+        try:
+            for instance_uuid in uuids:
+                bdms += self._reserve_and_record_bdms(context, instance_uuid, flavor,
+                                                      block_device_mapping)
+            for instance_uuid in uuids if tags else ():
+                db.instance_tags_set(context, instance_uuid, tags)
+            if group:
+                # Members are recorded before scheduling, so the scheduler and
+                # the computes see the whole group (Nova does it here too).
+                group = scheduling_db.instance_group_members_add(context, group["uuid"],
+                                                                 uuids)
+            self._recheck_quota(context, flavor, count, group, uuids)
+        except Exception:
+            # Nothing of a refused request stays: no rows, no reserved volume.
+            self._release_bdm_reservations(context, bdms)
+            db.instances_purge_unbuilt(context, uuids)
+            raise
         request_spec = scheduler_utils.build_request_spec(
             flavor, image, uuids, context.project_id, context.user_id, availability_zone,
             scheduler_hints, group, requested_destination)
         request_spec["requested_networks"] = requested_networks
+        root_bdm = block_device.get_root_bdm(block_device_mapping)
+        request_spec["is_bfv"] = bool(root_bdm and block_device.is_volume(root_bdm))
         try:
             self.compute_task_api.schedule_and_build_instances(context, request_spec, image)
         except rpc.MessageDeliveryFailure:
             # The broker stayed away: nobody will build them. The request
-            # fails (503) and leaves no server behind in BUILD.
+            # fails (503) and leaves no server behind in BUILD, and no
+            # volume reserved for one.
+            self._release_bdm_reservations(context, bdms)
             for instance_uuid in uuids:
                 db.instance_destroy(context, instance_uuid)
             raise
@@ -281,11 +312,16 @@ class API:
                                     f"use a group of project {context.project_id}.")
         return group
 
-    @staticmethod
-    def _check_image_fits_flavor(image, flavor):
-        """Refuse at the API what could never boot (Nova's _check_requested_image)."""
+    def _check_image_fits_flavor(self, image, flavor, root_bdm=None):
+        """Refuse at the API what could never boot (Nova's
+        _validate_flavor_image_nostatus): the image's min_ram against the
+        flavor; its size and min_disk against the flavor's root disk, or,
+        booting from a volume, its min_disk against the volume."""
         if (image.get("min_ram") or 0) > flavor["memory_mb"]:
             raise exception.FlavorMemoryTooSmall()
+        if root_bdm is not None and block_device.is_volume(root_bdm):
+            self._check_root_volume_fits_image(image, root_bdm)
+            return
         root_bytes = flavor["root_gb"] * units.Gi
         if root_bytes == 0:
             # A 0 GB root disk means "as big as the image": nothing to compare.
@@ -300,7 +336,7 @@ class API:
                                                          image_min_disk=min_disk_bytes)
 
     @staticmethod
-    def _instance_values(context, name, count, index, flavor, image, metadata,
+    def _instance_values(context, name, count, index, flavor, image_ref, metadata,
                          availability_zone, user_data, key_pair, config_drive,
                          reservation_id):
         # Several servers of one request are told apart as Nova does: name-1, name-2...
@@ -311,7 +347,8 @@ class API:
             "hostname": _hostname(display_name),
             "user_id": context.user_id,
             "project_id": context.project_id,
-            "image_ref": image["id"],
+            # "" for a server booted from a volume, as Nova keeps it.
+            "image_ref": image_ref,
             "flavor": {field: flavor[field] for field in FLAVOR_SNAPSHOT_FIELDS},
             "vm_state": vm_states.BUILDING,
             "task_state": task_states.SCHEDULING,
@@ -412,11 +449,13 @@ class API:
             self._confirm_resize_on_deleting(context, instance)
         if not instance["host"]:
             LOG.debug("Deleting instance that was never scheduled", instance=instance)
+            self._local_cleanup_bdm_volumes(context, instance)
             db.instance_destroy(context, instance["uuid"])
             return
         if not self._compute_is_up(context, instance["host"]):
             LOG.warning("instance's host %s is down, deleting from database",
                         instance["host"], instance=instance)
+            self._local_cleanup_bdm_volumes(context, instance)
             db.instance_destroy(context, instance["uuid"])
             return
         task_state = instance["task_state"]
@@ -532,6 +571,8 @@ class API:
         self._check_state(instance, instance_actions.CREATE_IMAGE,
                           vm_state=(vm_states.ACTIVE, vm_states.STOPPED,
                                     vm_states.PAUSED, vm_states.SUSPENDED))
+        self._refuse_with_volumes(context, instance, instance_actions.CREATE_IMAGE,
+                                  data_volumes_too=False)
         image = self.image_api.create(context, name, disk_format="qcow2",
                                       min_disk=instance["flavor"]["root_gb"],
                                       min_ram=self._base_image_min_ram(context, instance),
@@ -587,6 +628,7 @@ class API:
         ``user_data`` (2.57)."""
         self._check_state(instance, instance_actions.REBUILD,
                           vm_state=(vm_states.ACTIVE, vm_states.STOPPED, vm_states.ERROR))
+        self._refuse_with_volumes(context, instance, instance_actions.REBUILD)
         quota.check_metadata_items(context, instance["project_id"], metadata)
         image = self._get_image(context, image_id)
         self._check_image_fits_flavor(image, instance["flavor"])
@@ -613,6 +655,7 @@ class API:
         conductor asks the scheduler for a destination."""
         action = instance_actions.RESIZE if flavor_id else instance_actions.MIGRATE
         self._check_state(instance, action, vm_state=(vm_states.ACTIVE, vm_states.STOPPED))
+        self._refuse_with_volumes(context, instance, action)
         if host_name is not None:
             self._check_migration_host(context, instance, host_name)
         current = instance["flavor"]

@@ -156,7 +156,8 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
     # --- build ---------------------------------------------------------------
 
     def build_and_run_instance(self, context, instance, image, request_spec,
-                               filter_properties, node=None, limits=None):
+                               filter_properties, node=None, limits=None,
+                               block_device_mapping=None):
         with lockutils.lock(instance["uuid"]), self._build_semaphore:
             try:
                 with compute_utils.EventReporter(context, self.conductor_api,

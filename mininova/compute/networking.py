@@ -59,6 +59,12 @@ class NetworkingMixin:
         return function(*args)
 
     def _save_network_info(self, context, instance, network_info):
+        """Record the ports before the guest is made, so that a build that
+        dies half-way leaves them known to the delete. With none made and
+        none recorded there is nothing to save: a round trip to the
+        conductor less (Nova's empty info cache is not saved either)."""
+        if not network_info and not instance.get("network_info"):
+            return instance
         return self._update(context, instance, network_info=network_info)
 
     def _deallocate_network_quietly(self, context, instance, allocation=None):

@@ -18,11 +18,14 @@ class ComputeAPI:
         self.client = rpc.RPCClient(TOPIC, publish_timeout=publish_timeout)
 
     def build_and_run_instance(self, ctxt, instance, host, image, request_spec,
-                               filter_properties, node=None, limits=None):
+                               filter_properties, node=None, limits=None,
+                               block_device_mapping=None):
+        """``block_device_mapping``: the instance's rows, as the conductor
+        read them (None: the compute reads them through the conductor)."""
         self.client.prepare(server=host).cast(
             ctxt, "build_and_run_instance", instance=instance, image=image,
             request_spec=request_spec, filter_properties=filter_properties,
-            node=node, limits=limits)
+            node=node, limits=limits, block_device_mapping=block_device_mapping)
 
     def terminate_instance(self, ctxt, instance):
         self.client.prepare(server=instance["host"]).cast(
@@ -113,6 +116,22 @@ class ComputeAPI:
 
     def detach_interface(self, ctxt, instance, port_id):
         self._cast_to_owner(ctxt, "detach_interface", instance, port_id=port_id)
+
+    # --- volumes (os-volume_attachments) ----------------------------------------------
+
+    def reserve_block_device_name(self, ctxt, instance, device, volume_id, disk_bus,
+                                  device_type, tag):
+        """A call: the compute names the next disk and makes its row."""
+        return self.client.prepare(server=instance["host"]).call(
+            ctxt, "reserve_block_device_name", instance=instance, device=device,
+            volume_id=volume_id, disk_bus=disk_bus, device_type=device_type, tag=tag)
+
+    def attach_volume(self, ctxt, instance, bdm):
+        self._cast_to_owner(ctxt, "attach_volume", instance, bdm=bdm)
+
+    def detach_volume(self, ctxt, instance, volume_id, attachment_id):
+        self._cast_to_owner(ctxt, "detach_volume", instance, volume_id=volume_id,
+                            attachment_id=attachment_id)
 
     def get_console_output(self, ctxt, instance, tail_length=None):
         return self.client.prepare(server=instance["host"]).call(

@@ -46,6 +46,7 @@ from mininova.compute import rpcapi as compute_rpcapi
 from mininova.compute import utils as compute_utils
 from mininova.conf import CONF
 from mininova.db import api as db
+from mininova.db import block_devices as bdm_db
 from mininova.db import scheduling as scheduling_db
 from mininova.scheduler import rpcapi as scheduler_rpcapi
 from mininova.scheduler import utils as scheduler_utils
@@ -123,6 +124,23 @@ class ConductorManager(manager.Manager):
     # server groups ------------------------------------------------------------
     def instance_group_hosts(self, context, group_uuid, exclude):
         return scheduling_db.instance_group_hosts(context, group_uuid, exclude)
+
+    # block device mappings (a server's disks and volumes) ------------------------
+    def block_device_mapping_get_all_by_instance(self, context, instance_uuid):
+        return bdm_db.bdm_get_all_by_instance(context, instance_uuid)
+
+    def block_device_mapping_get_by_volume_and_instance(self, context, volume_id,
+                                                        instance_uuid):
+        return bdm_db.bdm_get_by_volume_and_instance(context, volume_id, instance_uuid)
+
+    def block_device_mapping_create(self, context, values):
+        return bdm_db.bdm_create(context, values)
+
+    def block_device_mapping_update(self, context, bdm_id, values):
+        return bdm_db.bdm_update(context, bdm_id, values)
+
+    def block_device_mapping_destroy(self, context, bdm_id):
+        return bdm_db.bdm_destroy(context, bdm_id)
 
 
 class ComputeTaskManager(manager.Manager):
@@ -244,11 +262,15 @@ class ComputeTaskManager(manager.Manager):
                   host, node, selection.get("alternates", []), instance=instance)
         retry = dict(retry, hosts=[*retry["hosts"], [host, node]])
         filter_properties = {"retry": retry, "limits": selection.get("limits", {})}
+        # The server's disks and volumes, as the API recorded them: the
+        # compute has no database to read them from.
+        block_device_mapping = bdm_db.bdm_get_all_by_instance(context, instance_uuid)
         try:
             self.compute_rpcapi.build_and_run_instance(
                 context, instance, host, image=image, request_spec=request_spec,
                 filter_properties=filter_properties, node=node,
-                limits=selection.get("limits", {}))
+                limits=selection.get("limits", {}),
+                block_device_mapping=block_device_mapping)
         except rpc.MessageDeliveryFailure as exc:
             # The broker stayed away past rpc_publish_timeout: nobody will
             # build it, so it must not stay in BUILD.

@@ -78,6 +78,25 @@ class ConductorAPI:
         return self.client.call(ctxt, "instance_group_hosts", group_uuid=group_uuid,
                                 exclude=list(exclude))
 
+    # block device mappings (mininova/db/block_devices.py's functions, by RPC)
+    def block_device_mapping_get_all_by_instance(self, ctxt, instance_uuid):
+        return self.client.call(ctxt, "block_device_mapping_get_all_by_instance",
+                                instance_uuid=instance_uuid)
+
+    def block_device_mapping_get_by_volume_and_instance(self, ctxt, volume_id, instance_uuid):
+        return self.client.call(ctxt, "block_device_mapping_get_by_volume_and_instance",
+                                volume_id=volume_id, instance_uuid=instance_uuid)
+
+    def block_device_mapping_create(self, ctxt, values):
+        return self.client.call(ctxt, "block_device_mapping_create", values=values)
+
+    def block_device_mapping_update(self, ctxt, bdm_id, values):
+        return self.client.call(ctxt, "block_device_mapping_update", bdm_id=bdm_id,
+                                values=values)
+
+    def block_device_mapping_destroy(self, ctxt, bdm_id):
+        return self.client.call(ctxt, "block_device_mapping_destroy", bdm_id=bdm_id)
+
 
 class ComputeTaskAPI:
     def __init__(self, publish_timeout=None):

@@ -10,6 +10,14 @@ compute_opts = [
         "``libvirt.LibvirtDriver`` boots real guests through libvirt; "
         "``fake.FakeDriver`` keeps pretend guests in memory (tests and demos).",
     ),
+    cfg.IntOpt(
+        "max_local_block_devices",
+        default=3,
+        help="Most disks on the compute host (destination_type local: the root "
+        "disk made from the image, ephemeral and swap disks) one server may ask "
+        "for; a request for more is a 400. Negative: no limit (Nova's option, "
+        "checked by the API).",
+    ),
     cfg.StrOpt(
         "instances_path",
         default="$state_path/instances",

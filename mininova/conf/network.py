@@ -90,6 +90,18 @@ network_opts = [
     ),
 ]
 
+# Neutron's [QUOTAS] options, kept in [network] here; -1 is no limit.
+quota_opts = [
+    cfg.IntOpt("quota_network", default=100, min=-1, help="Networks a project may have."),
+    cfg.IntOpt("quota_subnet", default=100, min=-1, help="Subnets a project may have."),
+    cfg.IntOpt("quota_port", default=500, min=-1, help="Ports a project may have."),
+    cfg.IntOpt("quota_security_group", default=10, min=-1,
+               help="Security groups a project may have."),
+    cfg.IntOpt("quota_security_group_rule", default=100, min=-1,
+               help="Security group rules a project may have."),
+]
+network_opts += quota_opts
+
 dhcp_group = cfg.OptGroup("dhcp", title="The DHCP agent (Neutron's dhcp_agent.ini)")
 
 dhcp_opts = [

@@ -63,7 +63,24 @@ export_opts = [
                "before the attachment fails."),
 ]
 
-volume_opts = api_opts + backend_opts + export_opts
+quota_opts = [
+    cfg.IntOpt("quota_volumes", default=10, min=-1,
+               help="Volumes a project may have (-1: no limit; Cinder's option and default)."),
+    cfg.IntOpt("quota_snapshots", default=10, min=-1,
+               help="Snapshots a project may have."),
+    cfg.IntOpt("quota_gigabytes", default=1000, min=-1,
+               help="GiB of volumes and snapshots together a project may have."),
+    cfg.IntOpt("quota_backups", default=10, min=-1,
+               help="Backups a project may have (shown; backups are left out)."),
+    cfg.IntOpt("quota_backup_gigabytes", default=1000, min=-1,
+               help="GiB of backups a project may have (shown; backups are left out)."),
+    cfg.IntOpt("quota_groups", default=10, min=-1,
+               help="Volume groups a project may have (shown; groups are left out)."),
+    cfg.IntOpt("per_volume_size_limit", default=-1, min=-1,
+               help="Largest volume in GiB (-1: no limit): the per_volume_gigabytes quota."),
+]
+
+volume_opts = api_opts + backend_opts + export_opts + quota_opts
 
 
 def register_opts(conf):

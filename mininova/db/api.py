@@ -65,6 +65,10 @@ def _make_sqlite_friendly(engine):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # NORMAL: the log is synced at checkpoints, not at every commit
+        # (see [database] sqlite_synchronous); FULL syncs every commit.
+        synchronous = "FULL" if CONF.database.sqlite_synchronous else "NORMAL"
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={CONF.database.sqlite_busy_timeout * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -592,6 +596,11 @@ def instance_destroy(context, instance_uuid):
         session.execute(sa.delete(models.InstanceGroupMember)
                         .filter_by(instance_uuid=instance_uuid))
         session.execute(sa.delete(models.Tag).filter_by(resource_id=instance_uuid))
+        # Its block device mappings are soft-deleted with it, as in Nova.
+        bdm = models.BlockDeviceMapping
+        session.execute(sa.update(bdm).where(bdm.instance_uuid == instance_uuid,
+                                             bdm.deleted == 0)
+                        .values(deleted=bdm.id, deleted_at=now))
         instance.vm_state = "deleted"
         instance.task_state = None
         instance.terminated_at = instance.terminated_at or now
@@ -654,8 +663,11 @@ def instance_tag_delete(context, instance_uuid, tag):
 def instances_purge_unbuilt(context, instance_uuids):
     """Remove rows that never became servers: the API wrote them, then
     the quota recheck refused the request (a refused request leaves
-    nothing, not even a deleted row). Their group memberships go too."""
+    nothing, not even a deleted row). Their group memberships and block
+    device mappings go too."""
     with transaction(writer=True) as session:
+        session.execute(sa.delete(models.BlockDeviceMapping)
+                        .where(models.BlockDeviceMapping.instance_uuid.in_(instance_uuids)))
         session.execute(sa.delete(models.InstanceGroupMember)
                         .where(models.InstanceGroupMember.instance_uuid.in_(instance_uuids)))
         session.execute(sa.delete(models.Instance)

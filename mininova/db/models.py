@@ -9,8 +9,10 @@ and lock (2.19, 2.9/2.73), and uuids for services, compute nodes (2.53) and
 migrations (2.59).
 
 Left out on purpose: cells (``nova_api`` vs. cell databases), build requests,
-request specs, block device mappings, per-user quotas
+request specs, per-user quotas
 (``project_user_quotas``) and the dozens of rarely read columns.
+A server's disks and volumes are its ``block_device_mapping`` rows (Nova's
+table, without its encryption columns).
 An instance keeps a JSON snapshot of its flavor, as Nova's ``instance_extra``
 does, so resizing a flavor later never changes a running server.
 """
@@ -25,6 +27,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -414,3 +417,53 @@ class QuotaClass(TimestampMixin, Base):
     class_name: Mapped[str] = mapped_column(String(255), index=True)
     resource: Mapped[str] = mapped_column(String(255))
     hard_limit: Mapped[int] = mapped_column(Integer)
+
+
+# --- block devices ----------------------------------------------------------------------
+
+class BlockDeviceMapping(TimestampMixin, Base):
+    """One disk of a server, as ``block_device_mapping_v2`` asked for it:
+    where its data comes from (``source_type`` image, snapshot, volume,
+    blank) and where it lives (``destination_type`` local: a file in the
+    instance directory; volume: a volume of the volume service). Soft-deleted
+    as the instance is. ``connection_info`` is the volume attachment's, as
+    JSON text (the dicts of ``mininova/db/block_devices.py`` carry it
+    decoded). Nova's encryption columns are left out: no encrypted volumes.
+    No foreign key to ``instances``: the API removes the rows of a refused
+    request itself (``bdm_purge_by_instances``)."""
+
+    __tablename__ = "block_device_mapping"
+    __table_args__ = (
+        Index("block_device_mapping_instance_uuid_idx", "instance_uuid"),
+        Index("block_device_mapping_instance_uuid_volume_id_idx", "instance_uuid", "volume_id"),
+        Index("volume_id", "volume_id"),
+        UniqueConstraint("uuid", name="uniq_block_device_mapping0uuid"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The mapping's own uuid (not the image's, volume's or snapshot's).
+    uuid: Mapped[str | None] = mapped_column(String(36),
+                                             default=lambda: str(uuid_lib.uuid4()))
+    instance_uuid: Mapped[str] = mapped_column(String(36))
+    source_type: Mapped[str | None] = mapped_column(String(255))
+    destination_type: Mapped[str | None] = mapped_column(String(255))
+    guest_format: Mapped[str | None] = mapped_column(String(255))
+    device_type: Mapped[str | None] = mapped_column(String(255))
+    disk_bus: Mapped[str | None] = mapped_column(String(255))
+    # 0 is the boot disk; None a disk the guest does not boot from.
+    boot_index: Mapped[int | None] = mapped_column(Integer)
+    # /dev/vdX, chosen by the compute unless the user gave one.
+    device_name: Mapped[str | None] = mapped_column(String(255))
+    delete_on_termination: Mapped[bool] = mapped_column(Boolean, default=False)
+    snapshot_id: Mapped[str | None] = mapped_column(String(36))
+    volume_id: Mapped[str | None] = mapped_column(String(36))
+    volume_size: Mapped[int | None] = mapped_column(Integer)
+    volume_type: Mapped[str | None] = mapped_column(String(255))
+    image_id: Mapped[str | None] = mapped_column(String(36))
+    no_device: Mapped[bool | None] = mapped_column(Boolean)
+    connection_info: Mapped[str | None] = mapped_column(Text)
+    tag: Mapped[str | None] = mapped_column(String(255))
+    attachment_id: Mapped[str | None] = mapped_column(String(36))
+    # Nova's soft delete: 0 while in use, the row id once deleted.
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -121,6 +121,10 @@ class Conflict(NeutronException):
     code = 409
 
 
+class OverQuota(Conflict):
+    message = "Quota exceeded for resources: %(overs)s."
+
+
 class InUse(Conflict):
     message = "The resource is in use."
 

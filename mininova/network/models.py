@@ -16,6 +16,8 @@ What a row means:
   fixed IPs. The primary key (ip_address, subnet_id) is what makes an
   address impossible to give twice, even to two requests racing.
 - ``ml2_port_bindings``: the host a port is bound to and its VIF type.
+- ``quotas``: the limits the admin set for a project (the defaults are
+  options; see :mod:`mininova.network.quota`).
 - ``securitygroups``, ``securitygrouprules``, ``securitygroupportbindings``,
   ``default_security_group``: security groups, stored and shown but **not
   enforced** (no firewall rules are written on any host).
@@ -186,6 +188,16 @@ class SecurityGroupPortBinding(Base):
         ForeignKey("ports.id", ondelete="CASCADE"), primary_key=True)
     security_group_id: Mapped[str] = mapped_column(
         ForeignKey("securitygroups.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Quota(Base):
+    """One limit the admin set for one project (Neutron's ``quotas`` table)."""
+    __tablename__ = "quotas"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(String(NAME_LEN), index=True)
+    resource: Mapped[str] = mapped_column(String(NAME_LEN))
+    limit: Mapped[int] = mapped_column(Integer)
 
 
 def create_tables(engine):

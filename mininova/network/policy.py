@@ -119,9 +119,16 @@ SECURITY_GROUP_RULES = [
           "Show a security group rule."),
 ]
 
+QUOTA_RULES = [
+    _rule("get_quota", ADMIN_OR_PROJECT_READER, "Show a project's network quotas."),
+    _rule("update_quota", ADMIN, "Set a project's network quotas."),
+    _rule("delete_quota", ADMIN, "Put a project's network quotas back to the defaults."),
+]
+
 
 def list_rules():
-    return BASE_RULES + NETWORK_RULES + SUBNET_RULES + PORT_RULES + SECURITY_GROUP_RULES
+    return (BASE_RULES + NETWORK_RULES + SUBNET_RULES + PORT_RULES + SECURITY_GROUP_RULES
+            + QUOTA_RULES)
 
 
 _ENFORCER = None

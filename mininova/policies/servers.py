@@ -9,7 +9,7 @@ SERVERS = "os_compute_api:servers:%s"
 
 # Actions on one server, by what Nova calls their rules.
 _MEMBER_ACTIONS = [
-    SERVERS % "create", SERVERS % "delete", SERVERS % "update",
+    SERVERS % "create", SERVERS % "create:attach_volume", SERVERS % "delete", SERVERS % "update",
     SERVERS % "reboot", SERVERS % "resize", SERVERS % "confirm_resize",
     SERVERS % "revert_resize", SERVERS % "rebuild", SERVERS % "create_image",
     SERVERS % "start", SERVERS % "stop",

@@ -106,7 +106,8 @@ def fetch_to_raw(context, image, path, cache_mode="none"):
         # A raw image is renamed into place as downloaded, so it must reach
         # the disk first; any other is converted, and the converted file is
         # what must be durable (qemu-img writes it with -t none).
-        glance.API().download(context, image_id, part, sync=(declared == "raw"))
+        glance.API().download(context, image_id, part, sync=(declared == "raw"),
+                              image_meta=image)
         # The bytes decide before qemu-img opens the file at all.
         format_inspector.check(part, declared, image_id)
         qemu_format = qemu_format_of(declared)

@@ -110,6 +110,11 @@ class API:
                    json={action: args},
                    not_found=exception.VolumeNotFound(volume_id=volume_id))
 
+    def get_all_volume_types(self, context):
+        """Every volume type, ``[{"id", "name", ...}]`` (the API checks a
+        mapping's ``volume_type`` against them, by id or by name)."""
+        return self._call(context, "GET", "/types")["volume_types"]
+
     # --- snapshots -----------------------------------------------------------------------
 
     def get_snapshot(self, context, snapshot_id):

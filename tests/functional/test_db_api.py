@@ -51,3 +51,18 @@ def test_a_matching_update_returns_the_fresh_row(instance):
                                  {"task_state": "powering-on"}, expected_task_state=[None],
                                  expected_vm_state="stopped")
     assert updated["task_state"] == "powering-on"
+
+
+def _synchronous():
+    with db.get_engine().connect() as connection:
+        return connection.exec_driver_sql("PRAGMA synchronous").scalar()
+
+
+def test_sqlite_syncs_at_checkpoints_not_at_every_commit_by_default(conf):
+    # 1 is NORMAL: with the write-ahead log, consistent through any crash.
+    assert _synchronous() == 1
+
+
+def test_sqlite_syncs_every_commit_when_asked(conf):
+    conf.set_override("sqlite_synchronous", True, "database")
+    assert _synchronous() == 2  # FULL

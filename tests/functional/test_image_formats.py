@@ -277,7 +277,9 @@ def test_fetch_to_raw_refuses_an_image_altered_in_the_store(cloud, admin, tmp_pa
     with open(os.path.join(CONF.image_service.store_path, image["id"]), "wb") as stored:
         stored.write(evil)
     engine = db_api.get_engine(CONF.image_service.connection)
-    models.image_update(engine, image["id"], {"checksum": hashlib.md5(evil).hexdigest()})
+    models.image_update(engine, image["id"], {"checksum": hashlib.md5(evil).hexdigest(),
+                                              "os_hash_value": hashlib.sha512(evil).hexdigest()})
+    image = admin.get_image(image["id"])  # the record as a boot would read it now
     base = tmp_path / "_base" / "abc"
     base.parent.mkdir()
 

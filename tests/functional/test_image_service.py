@@ -758,6 +758,47 @@ def test_download_of_a_tampered_file_fails_and_leaves_nothing(image_server, alic
     assert not target.exists()
 
 
+def test_download_checks_the_multihash_when_the_image_has_one(image_server, alice,
+                                                             store_dir, tmp_path):
+    # The file altered and its md5 updated to match: the sha512 still tells.
+    api = glance.API()
+    image = api.create(alice, "raw", "raw")
+    api.upload(alice, image["id"], io.BytesIO(b"good data" * 1000))
+    evil = b"EVIL" + b"good data" * 1000
+    with open(os.path.join(store_dir, image["id"]), "wb") as stored:
+        stored.write(evil)
+    models.image_update(db_api.get_engine(CONF.image_service.connection), image["id"],
+                        {"checksum": md5(evil), "size": len(evil)})
+    record = api.show(alice, image["id"])
+    assert record["os_hash_algo"] == "sha512"
+    target = tmp_path / "downloaded"
+
+    with pytest.raises(exception.ImageDataInvalid,
+                       match=f"checksum mismatch: the downloaded data has sha512 "
+                             f"{hashlib.sha512(evil).hexdigest()}, expected "
+                             f"{record['os_hash_value']}"):
+        api.download(alice, image["id"], str(target), image_meta=record)
+
+    assert not target.exists()
+
+
+def test_download_of_an_image_without_a_multihash_checks_its_md5(image_server, alice,
+                                                                  store_dir, tmp_path):
+    api = glance.API()
+    image = api.create(alice, "raw", "raw")
+    api.upload(alice, image["id"], io.BytesIO(b"good data" * 1000))
+    with open(os.path.join(store_dir, image["id"]), "r+b") as stored:
+        stored.write(b"EVIL")
+    record = dict(api.show(alice, image["id"]), os_hash_algo=None, os_hash_value=None)
+    target = tmp_path / "downloaded"
+
+    with pytest.raises(exception.ImageDataInvalid, match="has md5 .*, expected "
+                                                         f"{record['checksum']}"):
+        api.download(alice, image["id"], str(target), image_meta=record)
+
+    assert not target.exists()
+
+
 def test_download_with_a_wrong_expected_checksum_fails(image_server, alice, tmp_path):
     api = glance.API()
     image = api.create(alice, "raw", "raw")

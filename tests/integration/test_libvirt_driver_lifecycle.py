@@ -37,8 +37,10 @@ NANO = {"name": "m1.nano", "flavorid": "42", "memory_mb": 64, "vcpus": 1, "root_
         "ephemeral_gb": 0, "swap": 0}
 MICRO = {**NANO, "name": "m1.micro", "flavorid": "84", "memory_mb": 128}
 GROWN = {**NANO, "name": "m1.grown", "flavorid": "99", "memory_mb": 96, "root_gb": 1}
-# Short, so a test can see a STOPPED event arrive (Nova's is 15 s).
-STOPPED_DELAY = 1
+# Short, so a test can see a STOPPED event arrive (Nova's is 15 s), yet longer
+# than a hard reboot takes on a loaded 2-core runner (1 s was not: a STOPPED
+# slipped out between the destroy and the start).
+STOPPED_DELAY = 4
 
 
 class ComputeHost:

@@ -73,14 +73,19 @@ def test_openstackclient_runs_a_servers_life(clients_env, tiny_image, keystone_c
     assert keystone_cloud.domain_names() == []
 
 
-def test_openstackclient_reads_quotas_limits_services_hypervisors(clients_env):
+def test_openstackclient_reads_quotas_limits_services_hypervisors(clients_env, tiny_image):
     env = clients_env
     quota = openstack(env, "mininova-admin", "quota", "show", "demo")
-    assert any(row.get("Resource") == "instances" or "instances" in row for row in quota) \
-        if isinstance(quota, list) else quota["instances"] == 10
-    openstack(env, "mininova-admin", "quota", "set", "--instances", "20", "demo", parse=False)
+    # OSC 10 lists the quotas as rows: {"Resource": "instances", "Limit": 10}.
+    quota = {row["Resource"]: row["Limit"] for row in quota}
+    assert quota["instances"] == 10
+    # The volume service is in the catalog too: its quotas come with Nova's.
+    assert quota["volumes"] == 10 and quota["gigabytes"] == 1000
+    openstack(env, "mininova-admin", "quota", "set", "--instances", "20", "--volumes", "7",
+              "demo", parse=False)
     limits = openstack(env, "mininova-demo", "limits", "show", "--absolute")
     assert {"Name": "instances", "Value": 20} in limits
+    assert {"Name": "max_total_volumes", "Value": 7} in limits
     services = openstack(env, "mininova-admin", "compute", "service", "list")
     assert {s["Binary"] for s in services} >= {"mininova-compute", "mininova-conductor"}
     hypervisors = openstack(env, "mininova-admin", "hypervisor", "list")

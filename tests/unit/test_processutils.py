@@ -140,3 +140,38 @@ def test_a_process_that_cannot_die_is_left_to_a_reaper(monkeypatch):
     # The caller has its error while the process still lives.
     assert delayed[0].is_alive()
     delayed[0].join()
+
+
+def recorded_argv(monkeypatch):
+    """The argv of every process started, in order."""
+    started = []
+    real_popen = processutils.subprocess.Popen
+
+    def recording_popen(argv, *args, **kwargs):
+        started.append(list(argv))
+        return real_popen(argv, *args, **kwargs)
+
+    monkeypatch.setattr(processutils.subprocess, "Popen", recording_popen)
+    return started
+
+
+def test_limits_are_set_by_util_linux_prlimit_not_by_a_python_interpreter(monkeypatch):
+    started = recorded_argv(monkeypatch)
+    limits = processutils.ProcessLimits(cpu_time=30, address_space=2 * 1024 ** 3)
+    out, _err = processutils.execute("sh", "-c", "ulimit -t; ulimit -v", timeout=10,
+                                     limits=limits)
+    # The limits reached the command itself (ulimit -v counts KiB).
+    assert out.split() == ["30", str(2 * 1024 ** 2)]
+    [argv] = started
+    assert os.path.basename(argv[0]) == "prlimit"
+    assert argv[1:] == [f"--as={2 * 1024 ** 3}", "--cpu=30", "--", "sh", "-c",
+                        "ulimit -t; ulimit -v"]
+
+
+def test_without_util_linux_prlimit_oslos_wrapper_still_enforces_the_limits(monkeypatch):
+    monkeypatch.setattr(processutils.shutil, "which", lambda name: None)
+    started = recorded_argv(monkeypatch)
+    spin = [sys.executable, "-c", "while True: pass"]
+    with pytest.raises(exception.ProcessLimitExceeded, match=r"CPU time limit \(1 s\)"):
+        processutils.execute(*spin, timeout=30, limits=processutils.ProcessLimits(cpu_time=1))
+    assert started[0][:3] == [sys.executable, "-m", "oslo_concurrency.prlimit"]

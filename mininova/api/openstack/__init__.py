@@ -73,6 +73,7 @@ def create_app():
         servers,
         services,
         versions,
+        volume_attachments,
     )
 
     app = Flask("mininova-api")
@@ -84,7 +85,7 @@ def create_app():
                    availability_zone, server_groups, flavors_extraspecs, scheduler_explain,
                    image_cache, instance_actions, server_external_events,
                    attach_interfaces, server_tags, server_topology, migrations,
-                   server_migrations):
+                   server_migrations, volume_attachments):
         app.register_blueprint(module.blueprint, url_prefix="/v2.1")
     # The compute API resources clients call: flavor access, key pairs,
     # quotas and limits, server metadata.

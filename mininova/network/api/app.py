@@ -16,6 +16,8 @@ Routes (bodies have Neutron's JSON shapes)::
     GET  /v2.0/security-groups[/<id>]       listed (the project's ``default``
     GET  /v2.0/security-group-rules[/<id>]  is made on first sight); rules
                                             are NOT enforced
+    GET|PUT|DELETE /v2.0/quotas[/<project>[/default|/details]]  quotas
+                                            (:mod:`mininova.network.quota`)
 
 What every request gets, as in Neutron:
 
@@ -32,7 +34,7 @@ What every request gets, as in Neutron:
 - an access log line per request.
 
 Left out: XML, the ``.json`` URL suffix, bulk creates, pagination links,
-tags, quotas, routers, floating IPs, agents, availability zones.
+tags, routers, floating IPs, agents, availability zones.
 """
 
 import re
@@ -45,7 +47,7 @@ from werkzeug.exceptions import HTTPException
 
 from mininova import context as mn_context
 from mininova.api import auth
-from mininova.network import exceptions
+from mininova.network import exceptions, quota
 from mininova.network.api import attributes, base
 
 LOG = logging.getLogger(__name__)
@@ -74,6 +76,10 @@ EXTENSIONS = [
      "description on every resource"),
     ("standard-attr-timestamp", "Resource timestamps", "created_at and updated_at"),
     ("standard-attr-revisions", "Resource revision numbers", "revision_number"),
+    ("quotas", "Quota management support",
+     "Limits per project on networks, subnets, ports and security groups"),
+    ("quota_details", "Quota details management support",
+     "The used and reserved counts beside each limit"),
     ("filter-validation", "Filter parameters validation",
      "a list filter on an unknown attribute is a 400"),
 ]
@@ -108,6 +114,7 @@ def create_app(plugin):
     for resource, collection, attrs, not_found, id_key in RESOURCES:
         controller = base.Controller(plugin, resource, collection, attrs, not_found, id_key)
         _add_resource_routes(app, controller, plugin, read_only=collection in READ_ONLY)
+    quota.add_routes(app, plugin.engine)
     # Keystone's auth_token in front (Neutron's paste pipeline has it too);
     # the version documents answer without a token.
     app.wsgi_app = auth.with_authentication(app.wsgi_app, PUBLIC_PATHS)

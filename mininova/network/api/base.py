@@ -12,6 +12,8 @@ the resource's attribute table (:mod:`.attributes`):
    the resource (``create_port``), then the rule of each attribute the
    request sets (``create_port:binding:host_id``). A resource the caller
    may not see is a 404, whatever else they may not do with it;
+   a create is also checked against the project's quota
+   (:mod:`mininova.network.quota`: 409 ``OverQuota``);
 3. **the plugin** does it (:mod:`mininova.network.plugin`);
 4. **the view**: only the attributes the caller may see
    (``get_port:binding:vif_type`` hides a port's binding from its own
@@ -27,7 +29,7 @@ accepted and ignored: lists come oldest first, whole.
 
 from oslo_log import log as logging
 
-from mininova.network import exceptions, policy
+from mininova.network import exceptions, policy, quota
 from mininova.network.api import attributes as attrs
 
 LOG = logging.getLogger(__name__)
@@ -77,7 +79,9 @@ class Controller:
         target = self._target(values, networks)
         policy.authorize(context, f"create_{self.resource}", target)
         self._authorize_attributes(context, "create", values, given, target)
+        quota.check(self.plugin.engine, self.resource, values.get("project_id"))
         item = self._plugin_call("create", context, values)
+        self._recheck_quota(context, item)
         return {self.resource: self._view(context, item, self._networks_of(context, [item]))}
 
     def update(self, context, resource_id, body):
@@ -95,6 +99,15 @@ class Controller:
         target = self._target(item, self._networks_of(context, [item]))
         policy.authorize(context, f"delete_{self.resource}", target)
         self._plugin_call("delete", context, resource_id)
+
+    def _recheck_quota(self, context, item):
+        """Counted again with the new row: of two creates that raced past
+        the check, the one now over the limit takes its row back."""
+        try:
+            quota.check(self.plugin.engine, self.resource, item.get("project_id"), new=0)
+        except exceptions.OverQuota:
+            self._plugin_call("delete", context, item["id"])
+            raise
 
     # --- policy -------------------------------------------------------------------
 

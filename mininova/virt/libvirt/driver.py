@@ -175,6 +175,7 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, guest_network.GuestNetwor
         self._plug_vifs(instance, network_info)
         xml = self._write_guest_xml(instance, instance_dir, disk_path)
         self._create_domain_and_network(instance, xml, network_info)
+        LOG.debug("Guest created on hypervisor", instance=instance)
         LOG.info("Instance spawned successfully.", instance=instance)
 
     def _guest_config(self, instance, disk_path, instance_dir):

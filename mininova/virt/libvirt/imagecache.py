@@ -24,7 +24,8 @@ seconds) hands the driver this host's instances, and
    ``Unknown base file`` and is left alone;
 2. a base file is *in use* when an instance of this host has its image
    (sha1 of ``image_ref``) **or** when an overlay on this host is backed by
-   it: ``qemu-img info`` of every ``<dir>/disk`` listed in a ``disk.info``,
+   it: ``qemu-img info`` of every ``<dir>/disk`` listed in a ``disk.info``
+   (asked again only of a disk whose file changed since the last pass),
    read with the format recorded there (``<uuid>_resize`` directories
    included: the disk a resize set aside on its source host still reads
    from the base until the resize is confirmed or reverted). The second
@@ -217,7 +218,11 @@ def scan(all_instances):
             base.instances.append(instance["uuid"])
     by_real_path = {os.path.realpath(base.path): base for base in base_files.values()}
     unreadable = []
-    for instance_dir, disk, disk_format in _instance_disks():
+    disks = list(_instance_disks())
+    # Disks that are no more are forgotten.
+    for gone in set(_backing_files_seen) - {disk for _dir, disk, _format in disks}:
+        _backing_files_seen.pop(gone, None)
+    for instance_dir, disk, disk_format in disks:
         try:
             backing = _backing_file(disk, disk_format)
         except exception.InvalidDiskInfo as exc:
@@ -280,17 +285,42 @@ def _instance_disks():
                 yield name.removesuffix("_del"), disk, disk_format
 
 
+# What qemu-img info said of each disk's backing file, and the disk's file
+# as it was then: {disk: (identity, backing file)}. A pass asks again only
+# of the disks that changed since; each ask is a process.
+_backing_files_seen = {}
+
+
+def _file_identity(path):
+    """What changes when the file does: a write (size, mtime), any change of
+    its inode or a utime (ctime, which nobody can set back), or another file
+    put in its place (device, inode)."""
+    stat = os.stat(path)
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
 def _backing_file(disk, disk_format):
     """The file ``disk`` reads its unwritten blocks from, or None.
 
     The format is the one recorded in disk.info when the disk was made: a
     guest can write a header of its choosing into its disk, so the disk is
-    never probed for one.
+    never probed for one. qemu-img is asked only when the disk changed
+    since it was last asked (a guest that runs writes, and is asked again).
     """
     if disk_format is None:
         raise exception.InvalidDiskInfo(reason=f"{disk}: no recorded format")
+    try:
+        identity = (disk_format, *_file_identity(disk))
+    except OSError:
+        identity = None  # gone meanwhile: qemu-img says so
+    seen = _backing_files_seen.get(disk)
+    if identity is not None and seen is not None and seen[0] == identity:
+        return seen[1]
     info = images.qemu_img_info(disk, disk_format)
-    return info.get("full-backing-filename") or info.get("backing-filename")
+    backing = info.get("full-backing-filename") or info.get("backing-filename")
+    if identity is not None:
+        _backing_files_seen[disk] = (identity, backing)
+    return backing
 
 
 # --- the manager ----------------------------------------------------------------------

@@ -24,7 +24,14 @@ from oslo_utils import strutils, units
 from mininova import exception as mn_exception
 from mininova.conf import CONF
 from mininova.image import glance
-from mininova.volume.service import exception, fields, image_utils, models, volume_types
+from mininova.volume.service import (
+    exception,
+    fields,
+    image_utils,
+    models,
+    quotas,
+    volume_types,
+)
 from mininova.volume.service import policies as policy
 
 LOG = logging.getLogger(__name__)
@@ -91,7 +98,10 @@ class API:
             "volume_type_id": volume_type["id"],
             "volume_metadata": metadata or {},
         }
+        quotas.check_volume(self.engine, context.project_id, volume_type["name"], size)
         volume = models.volume_create(self.engine, values)
+        self._recheck_quota(context, volume_type["name"], "volumes",
+                            lambda: models.volume_destroy(self.engine, volume["id"]))
         self.manager.cast(self.manager.create_volume, context, volume["id"],
                           _create_spec(snapshot, source_volume, image_meta))
         LOG.info("Create volume request issued successfully.")
@@ -185,6 +195,9 @@ class API:
                 reason=f"New size for extend must be greater than current size. (current: "
                        f"{volume['size']}, extended: {new_size}).")
         new_size = int(new_size)
+        quotas.check_volume(self.engine, volume["project_id"],
+                            self._type_name(volume["volume_type_id"]),
+                            new_size - volume["size"], new_volumes=0)
         if models.volume_update(self.engine, volume["id"],
                                 {"status": fields.EXTENDING,
                                  "previous_status": fields.AVAILABLE},
@@ -255,6 +268,20 @@ class API:
                              expected_status=fields.DETACHING)
         LOG.info("Roll detaching of volume completed successfully.")
 
+    def _recheck_quota(self, context, volume_type_name, counted, take_back):
+        """Count again now that the row exists: a create that raced past
+        the first check with another takes its row back (Nova's recheck)."""
+        try:
+            quotas.recheck(self.engine, context.project_id, volume_type_name, counted)
+        except exception.QuotaError:
+            take_back()
+            raise
+
+    def _type_name(self, volume_type_id):
+        if volume_type_id is None:
+            return CONF.volume.default_volume_type
+        return volume_types.get_volume_type(self.engine, volume_type_id)["name"]
+
     def _current(self, volume):
         return models.volume_get(self.engine, volume["id"]) or volume
 
@@ -275,6 +302,8 @@ class API:
     def create_snapshot(self, context, volume, name, description, force=False, metadata=None):
         context.can(policy.SNAPSHOT_CREATE, _target(volume))
         valid = fields.FORCE_SNAPSHOTTABLE_STATUSES if force else fields.SNAPSHOTTABLE_STATUSES
+        quotas.check_snapshot(self.engine, context.project_id,
+                              self._type_name(volume["volume_type_id"]), volume["size"])
         snapshot, refused = models.snapshot_create(self.engine, {
             "id": models.new_id(), "volume_id": volume["id"], "user_id": context.user_id,
             "project_id": context.project_id, "status": fields.SNAPSHOT_CREATING,
@@ -287,6 +316,8 @@ class API:
             raise exception.InvalidVolume(
                 reason=f"Volume {volume['id']} status must be {', '.join(valid)}, but current "
                        f"status is: {current}.")
+        self._recheck_quota(context, self._type_name(volume["volume_type_id"]), "snapshots",
+                            lambda: models.snapshot_destroy(self.engine, snapshot["id"]))
         self.manager.cast(self.manager.create_snapshot, context, snapshot["id"])
         LOG.info("Snapshot create request issued successfully.")
         return snapshot

@@ -10,6 +10,7 @@ is in
 - :mod:`.snapshots`: snapshots;
 - :mod:`.types`: volume types;
 - :mod:`.attachments`: the attachments API;
+- :mod:`.quotas`: quotas and limits;
 
 which call :class:`.api.API` (checks, policy, database), which hands the
 work on the storage to :class:`.manager.VolumeManager`.
@@ -28,6 +29,8 @@ Routes (bodies have Cinder's JSON shapes)::
     GET    /v3/{project_id}/types[/default|/{id}]   POST, DELETE (admin)
     POST|GET /v3/{project_id}/attachments[/detail]  GET|PUT|DELETE .../attachments/{id}
     POST   /v3/{project_id}/attachments/{id}/action  os-complete
+    GET|PUT|DELETE /v3/{project_id}/os-quota-sets/{project}[/defaults]  quotas
+    GET    /v3/{project_id}/limits        absolute limits and usage
 
 ``{project_id}`` must be the caller's own project (else 400 ``Malformed
 request url``, as Cinder answers even to the admin, who reaches other
@@ -65,7 +68,7 @@ from mininova import exception as mn_exception
 from mininova.api import auth
 from mininova.conf import CONF
 from mininova.db import api as db_api
-from mininova.volume.service import exception, models, volume_types
+from mininova.volume.service import exception, models, quotas, volume_types
 from mininova.volume.service import microversions as mv
 from mininova.volume.service.api import API
 from mininova.volume.service.attachments import AttachmentController
@@ -151,6 +154,7 @@ def _routes():
     volumes, actions = VolumeController(), VolumeActionsController()
     snapshots, types, attachments = (SnapshotController(), VolumeTypeController(),
                                      AttachmentController())
+    quota_sets = quotas.QuotaSetsController()
     return [
         ("POST", "/volumes", volumes.create),
         ("GET", "/volumes", volumes.index),
@@ -175,6 +179,11 @@ def _routes():
         ("PUT", "/attachments/<attachment_id>", attachments.update),
         ("DELETE", "/attachments/<attachment_id>", attachments.delete),
         ("POST", "/attachments/<attachment_id>/action", attachments.action),
+        ("GET", "/os-quota-sets/<target_id>", quota_sets.show),
+        ("GET", "/os-quota-sets/<target_id>/defaults", quota_sets.defaults),
+        ("PUT", "/os-quota-sets/<target_id>", quota_sets.update),
+        ("DELETE", "/os-quota-sets/<target_id>", quota_sets.delete),
+        ("GET", "/limits", quotas.limits_index),
     ]
 
 
@@ -237,7 +246,9 @@ def _fault(error):
     if code >= 500:
         LOG.error("%s %s failed: %s", request.method, request.path, message)
     name = FAULT_NAMES.get(code, "computeFault")
-    return jsonify({name: {"code": code, "message": message}}), code
+    # Cinder tells a client over quota it may retry at once (after a delete).
+    headers = {"Retry-After": "0"} if isinstance(error, exception.QuotaError) else {}
+    return jsonify({name: {"code": code, "message": message}}), code, headers
 
 
 # --- the versions -------------------------------------------------------------------------

@@ -95,6 +95,33 @@ class RequestTooLarge(VolumeServiceError):
     code = 413
 
 
+class QuotaError(VolumeServiceError):
+    """Cinder answers an exceeded quota with 413 and ``Retry-After: 0``."""
+    msg_fmt = "Quota exceeded: code=%(code)s"
+    code = 413
+
+
+class VolumeSizeExceedsAvailableQuota(QuotaError):
+    msg_fmt = ("Requested volume or snapshot exceeds allowed %(name)s quota. Requested "
+               "%(requested)sG, quota is %(quota)sG and %(consumed)sG has been consumed.")
+
+
+class VolumeSizeExceedsLimit(QuotaError):
+    msg_fmt = "Requested volume size %(size)dG is larger than maximum allowed limit %(limit)dG."
+
+
+class VolumeLimitExceeded(QuotaError):
+    msg_fmt = "Maximum number of volumes allowed (%(allowed)d) exceeded for quota '%(name)s'."
+
+
+class SnapshotLimitExceeded(QuotaError):
+    msg_fmt = "Maximum number of snapshots allowed (%(allowed)d) exceeded"
+
+
+class UnexpectedOverQuota(QuotaError):
+    msg_fmt = "Unexpected over quota on %(name)s."
+
+
 class Conflict(VolumeServiceError):
     msg_fmt = "Conflict: %(reason)s"
     code = 409

@@ -57,7 +57,7 @@ def fetch_to_volume(context, image_meta, volume_path, size_gb):
     declared = images.qemu_format_of(image_meta.get("disk_format") or "raw")
     tmp = _temporary_path(image_id)
     try:
-        glance.API().download(context, image_id, tmp, sync=False)
+        glance.API().download(context, image_id, tmp, sync=False, image_meta=image_meta)
         format_inspector.check(tmp, image_meta.get("disk_format") or "raw", image_id)
         info = images.qemu_img_info(tmp, declared)
         images.check_image_safe(image_id, info, declared)

@@ -2,7 +2,7 @@
 ``cinder/db/sqlalchemy/models.py`` and ``cinder/db/sqlalchemy/api.py``).
 
 Cinder keeps its own database, apart from Nova's; so does mininova-volume
-(``[volume] connection``), with its own ``DeclarativeBase``. Four tables,
+(``[volume] connection``), with its own ``DeclarativeBase``. Five tables,
 with Cinder's names and the columns a student will meet in Cinder's:
 
 - ``volumes``: one row per volume; its file is ``$volumes_path/volume-<id>``;
@@ -10,7 +10,9 @@ with Cinder's names and the columns a student will meet in Cinder's:
   instance), with the ``connector`` the compute sent and the
   ``connection_info`` it was answered;
 - ``snapshots``: one row per snapshot (``$volumes_path/snapshot-<id>``);
-- ``volume_types``: the types, ``__DEFAULT__`` first.
+- ``volume_types``: the types, ``__DEFAULT__`` first;
+- ``quotas``: a project's limits where the admin set them (the defaults
+  are options; see :mod:`.quotas`).
 
 As in Cinder, rows are soft-deleted (``deleted`` true, ``deleted_at`` set)
 and the queries below never return deleted rows.
@@ -30,7 +32,10 @@ Left out on purpose:
   ``volume_glance_metadata``, ``snapshot_metadata`` and
   ``volume_type_extra_specs``: each is a JSON column of its row here
   (``metadata``, ``image_metadata``, ``extra_specs``).
-- quotas, groups, backups, transfers, messages, services, clusters.
+- Cinder's ``quota_usages`` and ``reservations``: usage is counted from
+  the volumes and snapshots themselves, as Nova counts since Pike (see
+  :mod:`.quotas`); also ``quota_classes``;
+- groups, backups, transfers, messages, services, clusters.
 """
 
 import uuid
@@ -136,6 +141,16 @@ class VolumeType(_Timestamps, Base):
     description: Mapped[str | None] = mapped_column(String(255))
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)
     extra_specs: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Quota(_Timestamps, Base):
+    """One limit the admin set for one project (``quota set --volumes 20``)."""
+    __tablename__ = "quotas"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    resource: Mapped[str] = mapped_column(String(300))
+    hard_limit: Mapped[int] = mapped_column(Integer)
 
 
 def create_tables(engine):
@@ -500,3 +515,54 @@ def volume_type_destroy(engine, volume_type_id):
     with _session(engine, writer=True) as session:
         session.execute(sa.update(VolumeType).where(VolumeType.id == volume_type_id)
                         .values(**_soft_delete_values()))
+
+
+# --- quotas ---------------------------------------------------------------------------
+
+def quota_get_all_by_project(engine, project_id):
+    """{resource: hard_limit} of the limits set for the project."""
+    query = sa.select(Quota.resource, Quota.hard_limit).where(
+        Quota.project_id == project_id, _live(Quota))
+    with _session(engine) as session:
+        return dict(session.execute(query).all())
+
+
+def quota_set(engine, project_id, limits):
+    """Set (insert or replace) the project's limits of the given resources."""
+    with _session(engine, writer=True) as session:
+        for resource, hard_limit in limits.items():
+            row = session.scalars(sa.select(Quota).where(
+                Quota.project_id == project_id, Quota.resource == resource,
+                _live(Quota))).first()
+            if row is None:
+                session.add(Quota(project_id=project_id, resource=resource,
+                                  hard_limit=hard_limit))
+            else:
+                row.hard_limit = hard_limit
+
+
+def quota_destroy_all_by_project(engine, project_id):
+    with _session(engine, writer=True) as session:
+        session.execute(sa.update(Quota).where(Quota.project_id == project_id, _live(Quota))
+                        .values(**_soft_delete_values()))
+
+
+def quota_usage(engine, project_id):
+    """What the project holds now, per volume type id: {type id: (volumes,
+    volume GiB, snapshots, snapshot GiB)}. Volumes being deleted still
+    count (their space is not free yet), as in Cinder."""
+    volumes = (sa.select(Volume.volume_type_id, sa.func.count(), sa.func.sum(Volume.size))
+               .where(Volume.project_id == project_id, _live(Volume))
+               .group_by(Volume.volume_type_id))
+    snapshots = (sa.select(Snapshot.volume_type_id, sa.func.count(),
+                           sa.func.sum(Snapshot.volume_size))
+                 .where(Snapshot.project_id == project_id, _live(Snapshot))
+                 .group_by(Snapshot.volume_type_id))
+    usage = {}
+    with _session(engine) as session:
+        for type_id, count, size in session.execute(volumes):
+            usage[type_id] = (count, int(size or 0), 0, 0)
+        for type_id, count, size in session.execute(snapshots):
+            held = usage.get(type_id, (0, 0, 0, 0))
+            usage[type_id] = (held[0], held[1], count, int(size or 0))
+    return usage

@@ -1,6 +1,6 @@
 """The volume service's default policy rules (mirrors ``cinder/policies/``:
 ``volumes.py``, ``volume_actions.py``, ``attachments.py``, ``snapshots.py``,
-``volume_type.py``, ``volume_metadata.py``).
+``volume_type.py``, ``volume_metadata.py``, ``quotas.py``, ``limits.py``).
 
 Cinder's rule names, and Cinder's defaults since its "secure RBAC" work,
 the same as Nova's: a project's **reader** may look, its **member** may
@@ -44,6 +44,11 @@ SNAPSHOT_GET_ALL = "volume:get_all_snapshots"
 SNAPSHOT_CREATE = "volume:create_snapshot"
 SNAPSHOT_DELETE = "volume:delete_snapshot"
 SNAPSHOT_ATTRIBUTES = "volume_extension:extended_snapshot_attributes"
+# quotas and limits
+QUOTAS_SHOW = "volume_extension:quotas:show"
+QUOTAS_UPDATE = "volume_extension:quotas:update"
+QUOTAS_DELETE = "volume_extension:quotas:delete"
+LIMITS_USED = "limits_extension:used_limits"
 # volume types
 TYPE_GET = "volume_extension:type_get"
 TYPE_GET_ALL = "volume_extension:type_get_all"
@@ -79,6 +84,8 @@ _READER = [
     (TYPE_GET, "Show a volume type."),
     (TYPE_GET_ALL, "List volume types."),
     (TYPE_EXTRA_SPECS, "See volume types' extra specs."),
+    (QUOTAS_SHOW, "See a project's volume quotas (its own, or any for the admin)."),
+    (LIMITS_USED, "See the project's absolute limits and what it uses."),
 ]
 _ADMIN = [
     (HOST_ATTRIBUTE, "See the volume service holding a volume (os-vol-host-attr:host)."),
@@ -86,6 +93,8 @@ _ADMIN = [
     (RESET_STATUS, "Force a volume's status (and close its exports)."),
     (TYPE_CREATE, "Create a volume type."),
     (TYPE_DELETE, "Delete a volume type."),
+    (QUOTAS_UPDATE, "Set a project's volume quotas."),
+    (QUOTAS_DELETE, "Put a project's volume quotas back to the defaults."),
 ]
 
 rules = (

@@ -120,8 +120,10 @@ def test_an_unsafe_image_leaves_the_volume_in_error(http, app, image_server, tmp
                   str(evil), "1M")
     store_file = tmp_path / "images" / image["id"]
     store_file.write_bytes(evil.read_bytes().ljust(MIB, b"\0"))
+    evil_bytes = store_file.read_bytes()
     image_models.image_update(db_api.get_engine(CONF.image_service.connection), image["id"],
-                              {"checksum": hashlib.md5(store_file.read_bytes()).hexdigest()})
+                              {"checksum": hashlib.md5(evil_bytes).hexdigest(),
+                               "os_hash_value": hashlib.sha512(evil_bytes).hexdigest()})
 
     volume = http.create_volume(imageRef=image["id"])
     assert volume["status"] == "error"

@@ -1,6 +1,7 @@
 """The glance client's pure parts: error mapping, identity headers, upload bodies,
 JSON pointers, download progress."""
 
+import hashlib
 import io
 import logging
 
@@ -182,3 +183,15 @@ def test_small_download_logs_no_progress(caplog):
         progress.update(written)
 
     assert progress_lines(caplog) == []
+
+
+def test_chunk_hasher_digests_every_chunk_in_order(monkeypatch):
+    # A queue of one chunk: the caller waits on the hashing thread often.
+    monkeypatch.setattr(glance, "HASH_QUEUE_CHUNKS", 1)
+    chunks = [bytes([n]) * (4096 + n) for n in range(50)]
+    hasher = glance.ChunkHasher(["sha512", "md5"])
+    for chunk in chunks:
+        hasher.update(chunk)
+    data = b"".join(chunks)
+    assert hasher.hexdigests() == {"sha512": hashlib.sha512(data).hexdigest(),
+                                   "md5": hashlib.md5(data).hexdigest()}

@@ -36,7 +36,8 @@ def pattern_raw(tmp_path):
 def serve(monkeypatch):
     """Make the image service's download a copy of the given file."""
     def serve_file(source):
-        def download(self, context, image_id, dst_path, expected_checksum=None, sync=True):
+        def download(self, context, image_id, dst_path, expected_checksum=None, sync=True,
+                     image_meta=None):
             shutil.copyfile(source, dst_path)
             return source.stat().st_size
         monkeypatch.setattr(glance.API, "download", download)

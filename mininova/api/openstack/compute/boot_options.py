@@ -2,16 +2,18 @@
 (mirrors ``_process_bdms_for_create``, ``_image_from_req_data`` and
 ``_process_networks_for_create`` of ``nova/api/openstack/compute/servers.py``).
 
-**Disks.** ``openstack server create --image tiny`` sends the image twice:
-as ``imageRef`` and as the one entry of ``block_device_mapping_v2`` that
-describes the boot disk made from it on the host,
+**Disks.** ``block_device_mapping_v2`` (or the legacy
+``block_device_mapping``, never both: 400) lists the server's disks; each
+entry goes through ``mininova/block_device.py`` (Nova's ``BlockDeviceDict``)
+here, and through the checks that need the flavor, the image and the
+volume service in ``mininova/compute/api.py``. ``openstack server create
+--image tiny`` sends the image twice: as ``imageRef`` and as the entry
 ``{"boot_index": 0, "uuid": <image>, "source_type": "image",
-"destination_type": "local", "delete_on_termination": true}``. That entry is
-accepted, with or without ``imageRef`` (an absent or empty ``imageRef``
-takes the entry's image). Any other mapping (a volume, a snapshot, a blank
-disk, a second disk) is a 400 saying that block device mappings other
-than the image boot disk are not supported yet: volumes arrive with the
-volume service.
+"destination_type": "local"}`` for the root disk made from it. Without
+mappings ``imageRef`` is required (``Missing imageRef attribute``); with
+them it may be absent or "": a server booted from a volume has no image.
+Asking for any mapping needs ``os_compute_api:servers:create:attach_volume``
+(a project member, as in Nova).
 
 **Networks.** Until microversion 2.37, ``networks`` is an optional list of
 ``{"uuid"|"port"|"fixed_ip"}``; from 2.37 it is required, and may also be
@@ -23,50 +25,51 @@ interface, and a list naming networks or ports is a 400 saying networking
 is not available.
 """
 
-from mininova import exception
+from mininova import block_device, exception
 from mininova.api import validation
 from mininova.api.openstack import api_version_request
 from mininova.api.openstack.compute.schemas import servers as schema
 from mininova.conf import CONF
 
-UNSUPPORTED_BDM = ("Block Device Mapping is Invalid: block device mappings other than the "
-                   "image boot disk (boot_index 0, source_type image, destination_type "
-                   "local) are not supported yet.")
 NO_NETWORKING = ("Networking is not available: this cloud has no network service "
                  "([neutron] enabled is off), so networks and ports cannot be requested; "
                  "use \"networks\": \"none\" (or \"auto\") for a server without a "
                  "network interface.")
 
 
-def image_from_request(server):
-    """The image to boot from: ``imageRef``, or the image of the boot disk
-    mapping. 400 for anything mininova cannot build yet."""
+def block_devices_from_request(context, server):
+    """``(mappings, legacy)``: the request's block device mappings as
+    internal dicts (legacy ones still in their legacy form, converted with
+    the image and root device known, as Nova does), and whether they are
+    legacy. No mapping at all is ``([], True)``: then the image alone makes
+    the root disk (``from_legacy_mapping`` of nothing)."""
+    legacy = server.get("block_device_mapping") or []
+    mappings_v2 = server.get("block_device_mapping_v2") or []
+    if legacy and mappings_v2:
+        raise exception.Invalid("Using different block_device_mapping syntaxes is not "
+                                "allowed in the same request.")
+    if mappings_v2:
+        image_uuid_specified = server.get("imageRef") not in (None, "")
+        mappings = [block_device.from_api(entry, image_uuid_specified)
+                    for entry in mappings_v2]
+        context.can("os_compute_api:servers:create:attach_volume")
+        # no_device only hides a mapping the image defines: mininova's
+        # images define none, so it hides nothing.
+        return [bdm for bdm in mappings if not bdm.get("no_device")], False
+    if legacy:
+        context.can("os_compute_api:servers:create:attach_volume")
+        return [dict(entry) for entry in legacy if not entry.get("no_device")], True
+    return [], True
+
+
+def image_from_request(server, block_device_mapping):
+    """``imageRef``, or "" for a server booted from its mappings."""
     image_ref = server.get("imageRef")
-    mappings = server.get("block_device_mapping_v2") or []
-    if not mappings:
-        if not image_ref:
-            raise exception.Invalid("Missing imageRef attribute")
+    if image_ref:
         return image_ref
-    if len(mappings) != 1 or not _is_image_boot_disk(mappings[0]):
-        raise exception.Invalid(UNSUPPORTED_BDM)
-    mapped_image = mappings[0].get("uuid") or mappings[0].get("image_id")
-    if image_ref and image_ref != mapped_image:
-        raise exception.Invalid(
-            f"Block Device Mapping is Invalid: the boot disk's image {mapped_image} "
-            f"is not the imageRef {image_ref}.")
-    return image_ref or mapped_image
-
-
-def _is_image_boot_disk(mapping):
-    """The mapping clients send for ``--image``: nothing else in it but
-    keys that change nothing for a local disk made from the image."""
-    boot_index = mapping.get("boot_index")
-    return (mapping.get("source_type") == "image"
-            and mapping.get("destination_type") == "local"
-            and boot_index is not None and int(boot_index) == 0
-            and bool(mapping.get("uuid") or mapping.get("image_id"))
-            and set(mapping) <= {"boot_index", "uuid", "image_id", "source_type",
-                                 "destination_type", "delete_on_termination"})
+    if block_device_mapping:
+        return ""
+    raise exception.Invalid("Missing imageRef attribute")
 
 
 def check_networks(body):

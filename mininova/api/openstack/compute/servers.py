@@ -45,12 +45,13 @@ def create(body):
     max_count = int(server.get("max_count", min_count))
     if min_count > max_count:
         raise exception.Invalid("min_count must be <= max_count")
+    block_device_mapping, legacy_bdm = boot_options.block_devices_from_request(context, server)
     requested_networks = boot_options.check_networks(body)
     instances = common.compute_api().create(
         context,
         name=server["name"],
         flavor_id=str(server["flavorRef"]),
-        image_id=boot_options.image_from_request(server),
+        image_id=boot_options.image_from_request(server, block_device_mapping),
         min_count=min_count,
         max_count=max_count,
         metadata=server.get("metadata"),
@@ -65,6 +66,8 @@ def create(body):
         tags=server.get("tags"),
         requested_destination=_requested_destination(context, server),
         requested_networks=requested_networks,
+        block_device_mapping=block_device_mapping,
+        legacy_bdm=legacy_bdm,
     )
     first = instances[0]
     if parameter_types.is_true(server.get("return_reservation_id", False)):

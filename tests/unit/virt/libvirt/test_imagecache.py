@@ -393,3 +393,32 @@ def test_a_copied_base_that_is_not_raw_is_refused(instances_path, tmp_path, monk
     with pytest.raises(exception.ImageUnacceptable):
         imagecache.fetch_base_image(None, {"id": "img-gone"}, fallback_path=str(other))
     assert os.listdir(instances_path / "_base") == []
+
+
+def test_qemu_img_is_asked_again_only_of_a_disk_that_changed(instances_path, monkeypatch):
+    asked = []
+    real_info = images.qemu_img_info
+
+    def counting_info(path, image_format):
+        asked.append(path)
+        return real_info(path, image_format)
+
+    monkeypatch.setattr(images, "qemu_img_info", counting_info)
+    first = make_base(instances_path, "img-a", age=3 * DAY)
+    second = make_base(instances_path, "img-b", age=3 * DAY)
+    disk = make_overlay(instances_path, "uuid-1", first)
+
+    run_pass()
+    run_pass()
+    assert asked == [str(disk)]
+    assert first.exists() and not second.exists()  # in use by the overlay; unused
+
+    # The disk now reads from another base: its file changed, so it is asked
+    # again, and the base it names now is the one kept.
+    second = make_base(instances_path, "img-b", age=3 * DAY)
+    subprocess.run(["qemu-img", "rebase", "-u", "-f", "qcow2", "-F", "raw", "-b",
+                    str(second), str(disk)], check=True, capture_output=True)
+    set_age(first, 3 * DAY)  # the passes made it young while it was in use
+    run_pass()
+    assert asked == [str(disk), str(disk)]
+    assert second.exists() and not first.exists()

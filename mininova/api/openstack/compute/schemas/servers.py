@@ -54,8 +54,28 @@ networks_v237 = _networks_check({"oneOf": [
     networks_auto_or_none,
 ]}, required=True)
 
-# One entry of ``block_device_mapping_v2``, with every key Nova accepts, so
-# that a volume request is told "not supported yet", not "unexpected".
+# One entry of the legacy ``block_device_mapping`` (Nova's
+# _legacy_block_device_mapping): EC2's virtual_name, volume or snapshot.
+legacy_block_device_mapping = {
+    "type": "object",
+    "properties": {
+        "virtual_name": {"type": "string", "maxLength": 255},
+        "volume_id": {"type": "string", "format": "uuid"},
+        "snapshot_id": parameter_types.image_id,
+        "volume_size": {"type": ["integer", "string"], "pattern": r"^[0-9]+\Z",
+                        "minimum": 1, "maximum": 0x7FFFFFFF},
+        "device_name": {"type": "string", "minLength": 1, "maxLength": 255,
+                        "pattern": r"^[a-zA-Z0-9._/-]*\Z"},
+        "delete_on_termination": parameter_types.boolean,
+        "no_device": {},
+        "connection_info": {"type": "string", "maxLength": 16777215},
+    },
+    "additionalProperties": False,
+}
+
+# One entry of ``block_device_mapping_v2``, with every key Nova's schema
+# lets through (mininova/block_device.py checks the rest, as Nova's
+# BlockDeviceDict does).
 block_device_mapping_v2 = {
     "type": "object",
     "properties": {
@@ -116,6 +136,10 @@ base_create = {
                 "block_device_mapping_v2": {
                     "type": "array",
                     "items": block_device_mapping_v2,
+                },
+                "block_device_mapping": {
+                    "type": "array",
+                    "items": legacy_block_device_mapping,
                 },
             },
             # imageRef may be absent (or ""), when block_device_mapping_v2

@@ -20,8 +20,12 @@ shorter body.
 
 ``addresses`` come from the network info the compute cached (its ports).
 
-Left out: ``security_groups`` stays the default group (not enforced),
-``os-extended-volumes:volumes_attached`` stays empty (no volumes yet), and
+``os-extended-volumes:volumes_attached`` lists the server's volumes
+(``[{"id"}]``, with ``delete_on_termination`` from 2.3), read from its
+block device mappings; ``image`` is ``""`` for a server booted from a
+volume (it has no image), as in Nova.
+
+Left out: ``security_groups`` stays the default group (not enforced), and
 Nova's minimal bodies for servers of a cell that is down (2.69: mininova
 has no cells).
 """
@@ -32,6 +36,7 @@ from mininova import exception, policy, servicegroup, utils
 from mininova.api.openstack import api_version_request, common
 from mininova.conf import CONF
 from mininova.db import api as db
+from mininova.db import block_devices as bdm_db
 from mininova.db import scheduling as scheduling_db
 from mininova.network import model as network_model
 
@@ -59,12 +64,13 @@ def basic(instance):
 class Extras:
     """What the detailed view needs beyond the instance rows, read once for
     a whole list rather than once per server: faults, tags (2.26), the
-    state of each host's compute service (2.16)."""
+    state of each host's compute service (2.16), block device mappings."""
 
     def __init__(self, context, instances):
         self.context = context
         self.faults = common.compute_api().get_faults(context, instances)
         uuids = [instance["uuid"] for instance in instances]
+        self.bdms = bdm_db.bdm_get_all_by_instances(context, uuids)
         self.tags = (db.instance_tags_get(context, uuids)
                      if api_version_request.is_supported("2.26") else {})
         self._host_statuses = {}
@@ -123,7 +129,8 @@ def show(context, instance, extras=None, full=True, show_server_groups=False,
         server["key_name"] = instance["key_name"]
     if full:
         server.update(_states(instance))
-        server["os-extended-volumes:volumes_attached"] = []
+        server["os-extended-volumes:volumes_attached"] = _volumes_attached(
+            extras.bdms.get(instance["uuid"], []))
         if policy.check(context, EXTENDED_ATTRIBUTES_RULE, owner):
             server.update(_extended_attributes(instance, show_user_data))
     server.update(_versioned_fields(context, instance, extras, full, owner))
@@ -143,8 +150,7 @@ def _core(context, instance, owner):
         "user_id": instance["user_id"],
         "metadata": instance["metadata"] or {},
         "hostId": host_id(instance["project_id"], instance["host"]),
-        "image": {"id": instance["image_ref"],
-                  "links": [_bookmark("images", instance["image_ref"])]},
+        "image": _image(instance["image_ref"]),
         "flavor": _flavor(context, instance["flavor"], owner),
         "created": utils.isotime(instance["created_at"]),
         "updated": utils.isotime(instance["updated_at"] or instance["created_at"]),
@@ -155,6 +161,27 @@ def _core(context, instance, owner):
         "links": common.links("servers", instance["uuid"]),
         "OS-DCF:diskConfig": "MANUAL",
     }
+
+
+def _image(image_ref):
+    """A link to the image; "" for a server booted from a volume."""
+    if not image_ref:
+        return ""
+    return {"id": image_ref, "links": [_bookmark("images", image_ref)]}
+
+
+def _volumes_attached(bdms):
+    """The server's volumes (its mappings that have one); from 2.3 with
+    ``delete_on_termination``."""
+    volumes = []
+    for bdm in bdms:
+        if not bdm["volume_id"]:
+            continue
+        volume = {"id": bdm["volume_id"]}
+        if api_version_request.is_supported("2.3"):
+            volume["delete_on_termination"] = bool(bdm["delete_on_termination"])
+        volumes.append(volume)
+    return volumes
 
 
 def _flavor(context, flavor, owner):
