@@ -323,10 +323,10 @@ def print_floor(polls, own):
     delete_polls = max(1, math.ceil(delete / polls["nova_server_delete_poll_interval"]))
     seen = (boot_polls * polls["nova_server_boot_poll_interval"]
             + delete_polls * polls["nova_server_delete_poll_interval"])
-    print(f"    Rally's polling alone, for mininova's medians (boot {boot:.2f} s, delete "
-          f"{delete:.2f} s): {boot_polls} boot poll interval(s) after the {prepoll:g} s "
-          f"prepoll sleep + {delete_polls} delete poll interval(s) = {seen:.2f} s of "
-          f"the duration")
+    print(f"    Rally's polls round mininova's medians (boot {boot:.2f} s, delete "
+          f"{delete:.2f} s) up to {boot_polls} boot poll interval(s) after the "
+          f"{prepoll:g} s prepoll sleep + {delete_polls} delete poll interval(s) = "
+          f"{seen:.2f} s of the duration")
 
 
 # --- where an iteration's time goes -----------------------------------------------
