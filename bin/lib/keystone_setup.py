@@ -22,6 +22,7 @@ so each step reads like the request an operator would make with
     wait --auth-url URL ...     until an admin password token is issued
     bootstrap --auth-url URL .. demo, service project and users, the catalog
     add-service TYPE [URL] ...  one more service in the catalog, with its user
+    remove-service TYPE ...     a service (and its aliases) out of the catalog
     client-config --dir DIR ... openrc and clouds.yaml for the OpenStack clients
 
 Every step checks before it acts, so all of them can be run again.
@@ -452,6 +453,16 @@ def add_service(identity, service_type, url, region):
         identity.endpoint(alias, name, service.description, url, region)
 
 
+def remove_service(identity, service_type):
+    """The service and its aliases out of the catalog (their endpoints go with
+    them); the service user stays, as it may still own things."""
+    for kind in [service_type, *(alias for alias, _name in SERVICES[service_type].aliases)]:
+        service = identity.find("services", type=kind)
+        if service is not None:
+            identity.call("DELETE", f"/services/{service['id']}")
+            print(f"removed service {kind}")
+
+
 def cmd_bootstrap(args):
     identity = Identity(args.auth_url, read_passwords(args.passwords))
     user, project_name, role, key = DEMO
@@ -470,6 +481,10 @@ def cmd_add_service(args):
     identity = Identity(args.auth_url, read_passwords(args.passwords))
     url = args.url or SERVICES[args.type].url.format(host=args.host)
     add_service(identity, args.type, url, args.region)
+
+
+def cmd_remove_service(args):
+    remove_service(Identity(args.auth_url, read_passwords(args.passwords)), args.type)
 
 
 def cmd_wait(args):
@@ -621,6 +636,10 @@ def main(argv=None):
     sub.add_argument("url", nargs="?", help="default: the service's usual port on --host")
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--region", default=REGION)
+
+    sub = command("remove-service", cmd_remove_service, "a service out of the catalog")
+    api(sub)
+    sub.add_argument("type", choices=sorted(SERVICES))
 
     sub = command("client-config", cmd_client_config, "write openrc and clouds.yaml")
     api(sub)

@@ -176,3 +176,13 @@ def keystone_cloud(work_root, rabbit_url, keystone, request):
     finally:
         cloud.stop()
         cloud.remove_leftover_domains()
+
+
+@pytest.fixture
+def network_in_catalog(keystone):
+    """A test that puts the network service in the session Keystone's
+    catalog (at a port nothing listens on) takes it out again: later tests'
+    clients follow the catalog (``openstack quota show`` asks every service
+    in it)."""
+    yield
+    keystone.remove_service("network")

@@ -132,6 +132,12 @@ class Keystone:
         self.setup("add-service", *self._api(), service_type, *([url] if url else []),
                    "--region", region)
 
+    def remove_service(self, service_type):
+        """The service out of the catalog again: the session's Keystone is
+        shared, and a client follows whatever its catalog lists
+        (``openstack quota show`` asks every service in it)."""
+        self.setup("remove-service", *self._api(), service_type)
+
     def point_at(self, deployment, region=REGION):
         """The catalog's compute, image and block-storage endpoints at a
         deployment's ports."""

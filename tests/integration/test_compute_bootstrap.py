@@ -30,7 +30,7 @@ def read_conf(path):
     return conf
 
 
-def test_compute_config_from_keystones_catalog(keystone, workdir):
+def test_compute_config_from_keystones_catalog(keystone, workdir, network_in_catalog):
     keystone.add_service("image", "http://127.0.0.1:19292", REGION)
     keystone.add_service("network", "http://127.0.0.1:19696", REGION)
     keystone.add_service("block-storage", "http://127.0.0.1:18776/v3/$(project_id)s", REGION)

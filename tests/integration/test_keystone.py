@@ -88,7 +88,7 @@ def test_point_at_moves_the_endpoints_to_a_deployments_ports(keystone):
         keystone.point_at(SimpleNamespace(api_port=8774, image_port=9292))
 
 
-def test_add_service_for_network_and_block_storage(keystone):
+def test_add_service_for_network_and_block_storage(keystone, network_in_catalog):
     keystone.add_service("network")
     keystone.add_service("block-storage")
     access = login(**keystone.credentials("demo"))
