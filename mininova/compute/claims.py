@@ -14,6 +14,7 @@ the claim is aborted and its resources are given back.
 from oslo_log import log as logging
 
 from mininova import exception
+from mininova.compute import utils as compute_utils
 
 LOG = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ class Claim:
         self.instance = instance
         self.nodename = nodename
         self.tracker = tracker
-        flavor = flavor or instance["flavor"]
+        flavor = compute_utils.local_disk_flavor(instance, flavor)
         self.memory_mb = flavor["memory_mb"]
         self.disk_gb = flavor["root_gb"] + flavor["ephemeral_gb"]
         self.vcpus = flavor["vcpus"]

@@ -33,6 +33,7 @@ from oslo_log import log as logging
 
 from mininova import exception
 from mininova.compute import claims, vm_states
+from mininova.compute import utils as compute_utils
 from mininova.conf import CONF
 
 LOG = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class ResourceTracker:
         """Test and reserve the instance's resources, or raise
         ComputeResourcesUnavailable. Returns the claim (a context manager)."""
         claim = claims.Claim(context, instance, nodename, self, self.compute_node, limits)
-        self._add_usage(instance["uuid"], instance["flavor"])
+        self._add_usage(instance["uuid"], compute_utils.local_disk_flavor(instance))
         try:
             # The claim is where an instance gets its host, as in Nova.
             instance.update(self.conductor_api.instance_update(
@@ -156,7 +157,7 @@ class ResourceTracker:
         moving = {migration["instance_uuid"] for migration in migrations}
         for instance in instances:
             if instance["vm_state"] != vm_states.DELETED and instance["uuid"] not in moving:
-                self._add_usage(instance["uuid"], instance["flavor"])
+                self._add_usage(instance["uuid"], compute_utils.local_disk_flavor(instance))
         for migration in migrations:
             for key, flavor in self._flavors_held_here(migration):
                 self._add_migration_usage(key, migration["instance_uuid"], flavor)

@@ -121,3 +121,16 @@ def admin_context():
     ctxt = context.get_admin_context()
     ctxt.update_store()
     return ctxt
+
+
+def local_disk_flavor(instance, flavor=None):
+    """The flavor as this host's disk sees the instance: a server booted
+    from a volume has its root disk in the volume service, so its root_gb
+    takes nothing here. "Booted from a volume" is read as Nova's
+    ``is_volume_backed_instance`` reads it first: no ``image_ref``. (One
+    booted from a volume *with* an imageRef is counted with its root, too
+    much rather than too little.)"""
+    flavor = flavor or instance["flavor"]
+    if "image_ref" in instance and not instance["image_ref"]:
+        return dict(flavor, root_gb=0)
+    return flavor

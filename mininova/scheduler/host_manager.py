@@ -25,6 +25,7 @@ from mininova.conf import CONF
 from mininova.db import api as db
 from mininova.db import scheduling as scheduling_db
 from mininova.scheduler import filters, loadables, weights
+from mininova.scheduler import utils as scheduler_utils
 
 LOG = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class HostState:
         """Pretend the instance is already here until the compute reports."""
         flavor = spec["flavor"]
         self.free_ram_mb -= flavor["memory_mb"]
-        disk_mb = 1024 * (flavor["root_gb"] + flavor["ephemeral_gb"]) + flavor["swap"]
+        disk_mb = scheduler_utils.requested_disk_mb(spec)
         self.free_disk_mb -= disk_mb
         self.disk_mb_used += disk_mb
         self.vcpus_used += flavor["vcpus"]

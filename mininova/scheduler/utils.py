@@ -27,6 +27,17 @@ def set_vm_state_and_notify(context, api, instance_uuid, service, method, update
         LOG.exception("Could not set the state of instance %s", instance_uuid)
 
 
+def requested_disk_mb(spec):
+    """The local disk a request asks of a host, in MB: the flavor's root,
+    ephemeral and swap, less the root for a server booted from a volume
+    (its root disk lives in the volume service, as Nova's
+    ``resources_from_request_spec`` leaves DISK_GB's root out for
+    ``is_bfv``)."""
+    flavor = spec["flavor"]
+    root_gb = 0 if spec.get("is_bfv") else flavor["root_gb"]
+    return 1024 * (root_gb + flavor["ephemeral_gb"]) + flavor["swap"]
+
+
 def build_request_spec(flavor, image, instance_uuids, project_id, user_id,
                        availability_zone=None, scheduler_hints=None, instance_group=None,
                        requested_destination=None):

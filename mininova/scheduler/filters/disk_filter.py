@@ -1,20 +1,21 @@
 """DiskFilter (mirrors ``nova/scheduler/filters/disk_filter.py``, Queens).
 
-requested = (root_gb + ephemeral_gb) × 1024 + swap MB; usable = total ×
-disk_allocation_ratio − used. The limit goes to the compute's claim.
+requested = (root_gb + ephemeral_gb) × 1024 + swap MB, without the root
+for a server booted from a volume; usable = total × disk_allocation_ratio −
+used. The limit goes to the compute's claim.
 """
 
 from oslo_log import log as logging
 
 from mininova.scheduler import filters
+from mininova.scheduler.utils import requested_disk_mb
 
 LOG = logging.getLogger(__name__)
 
 
 class DiskFilter(filters.BaseHostFilter):
     def host_passes(self, host_state, spec):
-        flavor = spec["flavor"]
-        requested_disk = 1024 * (flavor["root_gb"] + flavor["ephemeral_gb"]) + flavor["swap"]
+        requested_disk = requested_disk_mb(spec)
         ratio = host_state.disk_allocation_ratio
         total_usable_disk_mb = host_state.total_usable_disk_gb * 1024
         disk_mb_limit = total_usable_disk_mb * ratio

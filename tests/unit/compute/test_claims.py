@@ -101,3 +101,15 @@ def test_with_block_that_succeeds_keeps_the_claim():
 
 def test_claim_repr_lists_its_resources():
     assert repr(claim()) == "[Claim: 512 memory_mb, 1 disk_gb, 1 vcpus]"
+
+
+def test_a_server_booted_from_a_volume_claims_no_root_disk():
+    # 30 GB of root would not fit the 20 GB here; a volume-backed server's
+    # root is not on this host (no image_ref: Nova's is_volume_backed_instance).
+    flavor = {"memory_mb": 512, "root_gb": 30, "ephemeral_gb": 1, "swap": 0, "vcpus": 1}
+    volume_backed = dict(INSTANCE, flavor=flavor, image_ref="")
+    assert claims.Claim(CONTEXT, volume_backed, "n1", StubTracker(), RESOURCES,
+                        {"disk_gb": 20}).disk_gb == 1
+    with pytest.raises(exception.ComputeResourcesUnavailable):
+        claims.Claim(CONTEXT, dict(volume_backed, image_ref="an-image"), "n1",
+                     StubTracker(), RESOURCES, {"disk_gb": 20})

@@ -54,3 +54,22 @@ def test_failing_sets_no_disk_limit():
     host = make_host()
     disk_filter.DiskFilter().host_passes(host, spec(root_gb=100))
     assert "disk_gb" not in host.limits
+
+
+def test_a_server_booted_from_a_volume_asks_no_root_disk():
+    # Its root is a volume of the volume service: only ephemeral and swap
+    # take this host's disk (Nova leaves DISK_GB's root out for is_bfv).
+    bfv = {**spec(root_gb=20, ephemeral_gb=1, swap=512), "is_bfv": True}
+    verdict = disk_filter.DiskFilter().host_passes(make_host(), bfv)
+    assert verdict
+    assert verdict.reason == "free disk 4096 MB ≥ requested 1536 MB"
+    assert not disk_filter.DiskFilter().host_passes(make_host(), spec(root_gb=20))
+
+
+def test_consuming_a_volume_backed_request_takes_only_its_local_disks():
+    host = make_host()
+    host.disk_mb_used = 0
+    host.free_ram_mb, host.vcpus_used = 4096, 0
+    host.consume_from_request({"flavor": {"memory_mb": 64, "vcpus": 1, "root_gb": 20,
+                                          "ephemeral_gb": 1, "swap": 0}, "is_bfv": True})
+    assert (host.free_disk_mb, host.disk_mb_used) == (3072, 1024)
