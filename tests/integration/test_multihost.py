@@ -19,8 +19,9 @@ mininova-network-agent inside its namespaces, configured with the
 controller's address, the broker URL and no database, as
 ``--role compute`` would.
 
-Left for later: a volume from the controller attached to a guest on a
-compute (Nova's block-device side is not on main yet).
+* a volume of the controller's mininova-volume attaches to a guest on
+  compute2: its NBD export listens on the controller's address, and
+  compute2's QEMU opens it over the simulated network.
 """
 
 import configparser
@@ -33,6 +34,7 @@ from tests.integration import deployment as dep
 from tests.integration.network_service import NetworkDeployment, free_cidr
 from tests.integration.private_rabbit import PrivateRabbit
 from tests.integration.simulated_hosts import PortForwarder, SimulatedHost, SimulatedNetwork
+from tests.integration.test_boot_from_volume import VolumeAPI
 from tests.waiting import wait_for_settled
 
 SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
@@ -99,7 +101,9 @@ class MultiHostCloud:
         self.nova = dep.Deployment(
             nova_dir, self.rabbit_url, f"sqlite:///{nova_dir}/mininova.sqlite",
             config={"neutron": {"enabled": "True", "endpoint_override": self.neutron.url},
-                    "DEFAULT": {"vif_plugging_timeout": "60"}})
+                    "DEFAULT": {"vif_plugging_timeout": "60"},
+                    # The NBD exports listen where the computes reach them.
+                    "volume": {"nbd_host": controller}})
         self.nova.manage("db", "sync")
         for service in (*dep.CONTROLLER_SERVICES, "mininova-api"):
             self.nova.start_service(service)
@@ -303,6 +307,28 @@ def test_cold_migration_copies_the_disk_over_ssh_and_keeps_the_address(
     assert not (cloud.hosts[source].dir / "instances" / f"{server['id']}_resize").exists()
     admin.delete_server(server["id"])
     dep.wait_for_gone(admin, server["id"])
+
+
+def test_a_volume_from_the_controller_attaches_to_a_guest_on_compute2(cloud, admin, pair):
+    [guest] = [s for s in pair if s["OS-EXT-SRV-ATTR:host"] == "compute2"]
+    volumes = VolumeAPI(cloud.nova)
+    volume = volumes.create(size=1, name="mh-data")
+    try:
+        attached = admin.attach_volume(guest["id"], {"volumeId": volume["id"]})
+        assert attached["device"] == "/dev/vdb"
+        volumes.wait(volume["id"], "in-use")
+        # A live attach: compute2's QEMU opened the export at the
+        # controller's address (a hot-plug fails when it cannot connect).
+        xml = cloud.hosts["compute2"].run(
+            "virsh", "-c", "qemu:///system", "dumpxml",
+            guest["OS-EXT-SRV-ATTR:instance_name"]).stdout
+        assert f"<host name='{cloud.network.controller_ip}'" in xml
+        assert f"<serial>{volume['id']}</serial>" in xml
+        admin.detach_volume(guest["id"], volume["id"])
+        volumes.wait(volume["id"], "available")
+    finally:
+        volumes.delete_quietly(f"/volumes/{volume['id']}")
+        volumes.wait(volume["id"], None)
 
 
 def test_a_host_that_goes_away_is_marked_down_and_skipped(cloud, admin, tiny, private, pair):
