@@ -66,8 +66,12 @@ def project_usage(engine, project_id):
     """What the project holds, by resource name (project-wide and per type)."""
     type_names = {t["id"]: t["name"]
                   for t in models.volume_type_get_all(engine, include_private=True)}
-    usage = dict.fromkeys(default_limits(engine), 0)
-    usage.pop("per_volume_gigabytes")
+    # Every counted resource at 0, project-wide and per type (the types are
+    # read once: default_limits would read them again).
+    usage = dict.fromkeys((name for name in PROJECT_RESOURCES
+                           if name != "per_volume_gigabytes"), 0)
+    usage.update({f"{resource}_{name}": 0 for name in type_names.values()
+                  for resource in PER_TYPE_RESOURCES})
     for type_id, (volumes, volume_gb, snapshots, snapshot_gb) in \
             models.quota_usage(engine, project_id).items():
         held = {"volumes": volumes, "gigabytes": volume_gb + snapshot_gb,
