@@ -199,10 +199,11 @@ def time_floor_boot_with_bridge(conn, template_xml, base, workdir, index):
     return elapsed
 
 
-def networked_case(runs, workdir, conn):
+def networked_case(runs, workdir, conn, timeline=False):
     """mininova-network and a mininova whose compute has networking on,
     in their own vhost; ``runs`` boots with one port and as many floors,
-    interleaved. Returns (boot times, floor times, POST→SSH times)."""
+    interleaved. Returns (boot times, floor times, POST→SSH times, the
+    timeline's text or "")."""
     vhost = make_vhost("-network")
     transport = f"rabbit://guest:guest@127.0.0.1:5672/{vhost}"
     network = NetworkDeployment(workdir / "network", transport, "http://127.0.0.1:1")
@@ -210,7 +211,7 @@ def networked_case(runs, workdir, conn):
                           f"sqlite:///{workdir}/networked.sqlite",
                           config={"neutron": {"enabled": "True",
                                               "endpoint_override": network.url}})
-    mininova, floor, ssh = [], [], []
+    mininova, floor, ssh, boots, timeline_text = [], [], [], [], ""
     try:
         nova.start()
         network._write_config(transport, f"http://127.0.0.1:{nova.api_port}/v2.1",
@@ -232,15 +233,21 @@ def networked_case(runs, workdir, conn):
         base = next((nova.instances_path / "_base").iterdir())
 
         for index in range(runs):  # interleaved, so drift hits both alike
-            started = time.perf_counter()
+            posted_at, started = time.time(), time.perf_counter()
             created = boot_with_port(admin, image["id"], net["id"], f"bench-{index}")
             elapsed, server = time_to_active(admin, created["id"], started)
             mininova.append(elapsed)
+            boots.append((server["id"], posted_at, posted_at + elapsed))
             ip = server["addresses"][net["name"]][0]["addr"]
             ssh.append(time_to_ssh(key, ip, started))
             admin.delete_server(server["id"])
             dep.wait_for_gone(admin, server["id"])
             floor.append(time_floor_boot_with_bridge(conn, template_xml, base, workdir, index))
+        if timeline:
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                boot_timeline.print_timeline(nova.log_dir, boots, "with one port")
+            timeline_text = out.getvalue()
     finally:
         try:
             network.delete_everything()
@@ -250,7 +257,7 @@ def networked_case(runs, workdir, conn):
             nova.stop()
             nova.remove_leftover_domains()
             subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
-    return mininova, floor, ssh
+    return mininova, floor, ssh, timeline_text
 
 
 def report(label, times, floor=None):
@@ -324,7 +331,7 @@ def main():
         for cloud in clouds:  # the networked case runs alone, on a quiet machine
             cloud.stop()
         if args.network:
-            networked = networked_case(args.runs, workdir, conn)
+            networked = networked_case(args.runs, workdir, conn, args.timeline)
     finally:
         conn.close()
         for cloud in clouds:
@@ -348,7 +355,8 @@ def main():
         print(f"  ratio Keystone/noauth2 = {ratio:.3f}   (target <= 1.05)")
 
     if networked:
-        mininova, floor, ssh = networked
+        mininova, floor, ssh, timeline_text = networked
+        timelines.append(timeline_text)
         print(f"boot with one port on a network, {args.runs} runs each (seconds)")
         report("mininova POST→ACTIVE (port, vif)", mininova, floor)
         report("floor bridge+create+define+start", floor)

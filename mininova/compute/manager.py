@@ -84,6 +84,7 @@ from mininova.compute import utils as compute_utils
 from mininova.conductor import api as conductor_api
 from mininova.conf import CONF
 from mininova.image import glance
+from mininova.network import model as network_model
 from mininova.scheduler import rpcapi as scheduler_rpcapi
 from mininova.virt import driver as virt_driver
 from mininova.volume import cinder
@@ -230,8 +231,8 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
                 block_device_info = self._prep_block_device(context, instance, bdms)
                 instance = self._update(context, instance, task_state=task_states.SPAWNING,
                                         expected_task_state=task_states.BLOCK_DEVICE_MAPPING)
-                instance = self._save_network_info(context, instance, network.result())
-                self._spawn(context, instance, image, block_device_info)
+                self._spawn(context, instance, image, block_device_info,
+                            network_model.NetworkInfoAsyncWrapper(network))
             except BaseException:
                 # Whatever the driver created is removed, and the ports
                 # given back, before the claim is: no domain, disk,
@@ -240,14 +241,16 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
                 self._deallocate_network_quietly(context, instance, network)
                 raise
 
-    def _spawn(self, context, instance, image, block_device_info=None):
+    def _spawn(self, context, instance, image, block_device_info, network_info):
         started = time.monotonic()
-        self.driver.spawn(context, instance, image, block_device_info=block_device_info)
+        self.driver.spawn(context, instance, image, block_device_info=block_device_info,
+                          network_info=network_info)
         LOG.info("Took %0.2f seconds to spawn the instance on the hypervisor.",
                  time.monotonic() - started, instance=instance)
         # The ports are up now (the driver waited for them): later guests
         # made from this cache (a rebuild) expect no event.
-        network_info = [dict(vif, active=True) for vif in instance.get("network_info") or []]
+        network_info = [dict(vif, active=True)
+                        for vif in network_model.wait(network_info) or []]
         self._update(context, instance, vm_state=vm_states.ACTIVE, task_state=None,
                      power_state=self.driver.get_power_state(instance),
                      launched_at=timeutils.utcnow(), progress=100,

@@ -5,7 +5,9 @@
 While the instance is in task_state ``networking``, its ports are made and
 bound to this host *in the background* (Nova's words in the log:
 ``Allocating IP information in the background.``): the build goes on with
-its block devices and waits for the ports only when the driver needs them.
+its block devices, and the driver with the disks, and waits for the ports
+only when it plugs them and writes the domain XML
+(``network.model.NetworkInfoAsyncWrapper``).
 A build that fails, is rescheduled, or is deleted under it gives every port
 back, so no port stays bound to a host that has no guest for it.
 
@@ -49,8 +51,26 @@ class NetworkingMixin:
                 max_workers=CONF.max_concurrent_builds, thread_name_prefix="network")
         requested = (request_spec or {}).get("requested_networks")
         return self._network_pool.submit(
-            self._with_context, context, self.network_api.allocate_for_instance,
-            context, instance, requested, self.host)
+            self._with_context, context, self._allocate_network, context, instance, requested)
+
+    def _allocate_network(self, context, instance, requested_networks):
+        """In the network pool: make and bind the ports, then record them on
+        the instance before the driver sees them (Nova's allocation fills
+        the info cache itself), so that a build that dies later leaves them
+        known to the delete. A record that fails gives the ports back: the
+        build's cleanup finds only the failure."""
+        network_info = self.network_api.allocate_for_instance(
+            context, instance, requested_networks, self.host)
+        if not network_info:
+            return network_info  # nothing to record: a round trip less
+        try:
+            # Not _update: the build's own thread owns the instance dict.
+            self.conductor_api.instance_update(context, instance["uuid"],
+                                               {"network_info": network_info})
+        except Exception:
+            self.network_api.deallocate_for_instance(context, instance, network_info)
+            raise
+        return network_info
 
     @staticmethod
     def _with_context(context, function, *args):

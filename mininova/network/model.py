@@ -14,6 +14,9 @@ is the same, and it travels over RPC and is stored as JSON in the
                               "dns": ["10.0.0.1"], "enable_dhcp": True,
                               "ips": [{"address": "10.0.0.5", "type": "fixed"}]}]}}
 
+A build's ports are made while its disks are (``NetworkInfoAsyncWrapper``):
+the driver waits for them only when the domain XML needs them.
+
 Left out: floating IPs, IPv6, VLAN/VNIC types, QoS, trusted VFs.
 """
 
@@ -59,6 +62,28 @@ def vif_from_port(port, network, subnets, preserve_on_delete=False):
             "subnets": list(vif_subnets.values()),
         },
     }
+
+
+class NetworkInfoAsyncWrapper:
+    """The network info of a build whose ports are still being made and
+    bound in the background (Nova's class of the same name). The driver
+    creates the instance's disks meanwhile and calls :meth:`wait` when it
+    needs the VIFs: to plug them and to write the domain XML."""
+
+    def __init__(self, future):
+        self._future = future
+
+    def wait(self):
+        """The VIFs; raises what the allocation raised."""
+        return self._future.result()
+
+
+def wait(network_info):
+    """The VIFs of ``network_info``: a list, or a build's
+    :class:`NetworkInfoAsyncWrapper` (waited for)."""
+    if isinstance(network_info, NetworkInfoAsyncWrapper):
+        return network_info.wait()
+    return network_info
 
 
 def fixed_ips(vif):

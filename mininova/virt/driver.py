@@ -60,12 +60,19 @@ class ComputeDriver:
         """
         raise NotImplementedError
 
-    def spawn(self, context, instance, image_meta, block_device_info=None):
+    def spawn(self, context, instance, image_meta, block_device_info=None,
+              network_info=None):
         """Create and start the guest of ``instance`` from the image, or
         from its boot volume, with the disks ``block_device_info`` names
         (``mininova.virt.block_device.get_block_device_info``: volumes
         already attached in the volume service, their ``connection_info``
         set; ephemeral and swap disks to make).
+
+        ``network_info`` is a build's ``NetworkInfoAsyncWrapper``: its ports
+        are still being made, so create the disks first and wait for it
+        (``network.model.wait``) only when the VIFs are needed; store them
+        as the instance's ``network_info``. Without it (a rebuild), the
+        instance's own ``network_info`` holds the VIFs.
 
         On failure, leave nothing behind (the manager also calls destroy).
         """

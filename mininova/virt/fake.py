@@ -42,6 +42,7 @@ from mininova import exception
 from mininova.compute import power_state, task_states
 from mininova.conf import CONF
 from mininova.image import glance
+from mininova.network import model as network_model
 from mininova.virt import driver
 from mininova.virt.libvirt import blockinfo
 
@@ -95,10 +96,13 @@ class FakeDriver(driver.ComputeDriver):
         return self.local_gb - sum(flavor.get("root_gb", 0) + flavor.get("ephemeral_gb", 0)
                                    for flavor in flavors)
 
-    def spawn(self, context, instance, image_meta, block_device_info=None):
+    def spawn(self, context, instance, image_meta, block_device_info=None,
+              network_info=None):
         self._maybe_fail("spawn")
         if CONF.fake_driver.spawn_seconds:
             time.sleep(CONF.fake_driver.spawn_seconds)
+        if network_info is not None:
+            instance["network_info"] = network_model.wait(network_info)
         guest = _guest(instance, power_state.RUNNING)
         _add_block_devices(guest, instance, block_device_info)
         with self._lock:

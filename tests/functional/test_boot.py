@@ -86,7 +86,8 @@ def test_spawn_failure_on_the_only_host_explains_itself_and_leaks_nothing(
         admin, image, cloud, monkeypatch):
     compute = cloud.computes["host1"].manager
 
-    def broken_spawn(context, instance, image_meta, block_device_info=None):
+    def broken_spawn(context, instance, image_meta, block_device_info=None,
+                     network_info=None):
         raise RuntimeError("the hypervisor caught fire")
 
     monkeypatch.setattr(compute.driver, "spawn", broken_spawn)
@@ -104,7 +105,7 @@ def test_spawn_failure_on_the_only_host_explains_itself_and_leaks_nothing(
 
 
 def test_image_problems_are_not_rescheduled(admin, image, cloud, monkeypatch):
-    def unacceptable(context, instance, image_meta, block_device_info=None):
+    def unacceptable(context, instance, image_meta, block_device_info=None, network_info=None):
         raise exception.ImageUnacceptable(image_id=image_meta["id"], reason="it is QED")
 
     monkeypatch.setattr(cloud.computes["host1"].manager.driver, "spawn", unacceptable)

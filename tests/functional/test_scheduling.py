@@ -60,7 +60,8 @@ def test_negative_ram_multiplier_stacks(admin, image, cloud):
 
 def break_spawn(monkeypatch, cloud, *hosts):
     for host in hosts:
-        def broken(context, instance, image_meta, block_device_info=None, host=host):
+        def broken(context, instance, image_meta, block_device_info=None, network_info=None,
+                   host=host):
             raise RuntimeError(f"spawn failed on {host}")
         monkeypatch.setattr(cloud.computes[host].manager.driver, "spawn", broken)
 

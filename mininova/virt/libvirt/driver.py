@@ -71,6 +71,7 @@ from mininova.api.metadata import base as instance_metadata
 from mininova.compute import power_state, task_states
 from mininova.conf import CONF
 from mininova.image import glance
+from mininova.network import model as network_model
 from mininova.virt import configdrive, driver, images
 from mininova.virt.libvirt import (
     cold_migration,
@@ -173,7 +174,8 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, guest_network.GuestNetwor
 
     # --- spawn ---------------------------------------------------------------
 
-    def spawn(self, context, instance, image_meta, block_device_info=None):
+    def spawn(self, context, instance, image_meta, block_device_info=None,
+              network_info=None):
         instance_dir = self._instance_dir(instance)
         os.makedirs(instance_dir, exist_ok=True)
         LOG.info("Creating image", instance=instance)
@@ -182,6 +184,11 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, guest_network.GuestNetwor
         if root_path:
             imagebackend.create_root_disk(context, instance, image_meta, instance_dir,
                                           self._disk_cache_mode)
+        if network_info is not None:
+            # A build made its ports while the disks were made: wait for them
+            # only now, and keep them where the XML, the config drive and a
+            # destroy after a failure read them.
+            instance["network_info"] = network_model.wait(network_info)
         network_info = instance.get("network_info") or []
         self._plug_vifs(instance, network_info)
         xml = self._write_guest_xml(instance, instance_dir, block_device_info)

@@ -9,12 +9,14 @@ service and the disk copy are replaced; files live in tmp_path."""
 import json
 import logging
 import os
+from concurrent import futures
 
 import libvirt
 import pytest
 
 from mininova import exception
 from mininova.compute import power_state, task_states
+from mininova.network import model as network_model
 from mininova.virt import images
 from mininova.virt.fake import empty_qcow2
 from mininova.virt.libvirt import driver as libvirt_driver
@@ -373,6 +375,56 @@ def test_power_on_defines_a_vanished_domain_again(drv, instances_path):
     drv.power_on(None, instance())
     assert drv._host.domain.calls == [("create", 0)]
     assert drv.get_power_state(instance()) == power_state.RUNNING
+
+
+# --- spawn: the disks are made while the ports are ---------------------------------------
+
+PORT_ID = "5c3f0b7e-2a51-4d6e-8f11-0a9b8c7d6e5f"
+VIF = {"id": PORT_ID, "address": "fa:16:3e:00:00:01", "type": "bridge",
+       "devname": network_model.tap_name(PORT_ID), "active": True,
+       "network": {"id": "net-1", "label": "private", "bridge": "brqnet-1", "mtu": 1500,
+                   "subnets": []}}
+
+
+@pytest.fixture
+def spawn_steps(drv, monkeypatch):
+    """What spawn did, in order: the root disk (and whether the ports were
+    known by then), the VIFs plugged."""
+    steps = []
+
+    def create_root_disk(context, inst, image_meta, instance_dir, cache_mode):
+        steps.append(("root disk", drv.allocation.done()))
+        drv.allocation_arrives()
+
+    monkeypatch.setattr(imagebackend, "create_root_disk", create_root_disk)
+    monkeypatch.setattr(drv, "_plug_vifs", lambda inst, network_info: steps.append(
+        ("plug", [vif["id"] for vif in network_info])))
+    drv.allocation = futures.Future()
+    return steps
+
+
+def test_spawn_makes_the_root_disk_before_it_waits_for_the_ports(drv, instances_path,
+                                                                spawn_steps):
+    drv.allocation_arrives = lambda: drv.allocation.set_result([VIF])
+    server = instance()
+    drv.spawn(None, server, {"id": "img-1"},
+              network_info=network_model.NetworkInfoAsyncWrapper(drv.allocation))
+    assert spawn_steps == [("root disk", False), ("plug", [PORT_ID])]
+    assert server["network_info"] == [VIF]
+    xml = (instances_path / UUID / "libvirt.xml").read_text()
+    assert f'<target dev="{VIF["devname"]}" />' in xml
+    assert drv.get_power_state(server) == power_state.RUNNING
+
+
+def test_a_failed_allocation_fails_the_spawn_before_anything_is_plugged(drv, instances_path,
+                                                                       spawn_steps):
+    error = exception.PortNotFound(port_id=PORT_ID)
+    drv.allocation_arrives = lambda: drv.allocation.set_exception(error)
+    with pytest.raises(type(error)):
+        drv.spawn(None, instance(), {"id": "img-1"},
+                  network_info=network_model.NetworkInfoAsyncWrapper(drv.allocation))
+    assert spawn_steps == [("root disk", False)]
+    assert drv._host.conn.defined == []
 
 
 # --- ownership on a shared libvirtd ---------------------------------------------------------
