@@ -278,6 +278,22 @@ class Dnsmasq:
         os.makedirs(self.conf_dir, mode=0o755, exist_ok=True)
         interface = DeviceManager.setup(network, dhcp_port)
         _write(self.path("interface"), interface + "\n")
+        self._apply(network, dhcp_port, self.pid())
+
+    def reload_allocations(self, network, dhcp_port):
+        """Only the ports changed: new files, then dnsmasq reloads them
+        (SIGHUP) or, when an address left its MAC, restarts. False, doing
+        nothing, when dnsmasq does not run here with these subnets: the
+        network needs :meth:`enable`."""
+        pid = self.pid()
+        if pid is None or _read(self.path("cmdline")) != " ".join(
+                command_line(network, self.conf_dir)):
+            return False
+        self._apply(network, dhcp_port, pid)
+        return True
+
+    def _apply(self, network, dhcp_port, pid):
+        """Write the files; start, restart or reload dnsmasq as they need."""
         entries = host_entries(network, CONF.network.dns_domain)
         old_hosts = _read(self.path("host"))
         new_hosts = hosts_file(network, CONF.network.dns_domain)
@@ -288,7 +304,6 @@ class Dnsmasq:
                                                        CONF.dhcp.enable_isolated_metadata))
         # An address that leaves its MAC (not a renamed host: SIGHUP does).
         removed = _address_pairs(old_hosts) - _address_pairs(new_hosts)
-        pid = self.pid()
         command = command_line(network, self.conf_dir)
         if pid and (removed or _read(self.path("cmdline")) != " ".join(command)):
             LOG.info("Restarting dnsmasq of network %s (%s)", self.network_id,

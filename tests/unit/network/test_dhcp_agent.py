@@ -1,0 +1,91 @@
+"""How the DHCP agent applies what the server casts
+(mininova/network/agent/dhcp.py): a network or subnet change is applied
+whole, a port change only reloads dnsmasq's files when the network is
+already served here. No RPC, no process: the server's answers and
+dnsmasq are stand-ins."""
+
+import pytest
+
+from mininova.network import utils
+from mininova.network.agent import dhcp as dhcp_agent
+
+NETWORK_ID = "273a63a0-2065-46fe-a74b-d44526fcc9d3"
+HOST = "node1"
+SUBNET = {"id": "s1", "cidr": "10.0.0.0/24", "gateway_ip": "10.0.0.1", "enable_dhcp": True,
+          "ip_version": 4}
+DHCP_PORT = {"id": "p-dhcp", "device_id": utils.dhcp_device_id(NETWORK_ID, HOST),
+             "mac_address": "fa:16:3e:00:00:02",
+             "fixed_ips": [{"subnet_id": "s1", "ip_address": "10.0.0.2"}]}
+GUEST_PORT = {"id": "p-guest", "device_id": "a-server", "mac_address": "fa:16:3e:00:00:07",
+              "fixed_ips": [{"subnet_id": "s1", "ip_address": "10.0.0.7"}]}
+
+
+class PluginApi:
+    def __init__(self, network):
+        self.network = network
+        self.calls = []
+
+    def get_network_info(self, context, network_id, host):
+        self.calls.append("get_network_info")
+        return self.network
+
+
+class Dnsmasq:
+    """Records what the agent asked of dnsmasq; ``served``: whether it runs
+    here with the network's subnets (else reload_allocations declines)."""
+    served = True
+    reloaded = []
+
+    def __init__(self, network_id):
+        self.network_id = network_id
+
+    def reload_allocations(self, network, dhcp_port):
+        if not Dnsmasq.served:
+            return False
+        Dnsmasq.reloaded.append((self.network_id, [p["id"] for p in network["ports"]],
+                                 dhcp_port["id"]))
+        return True
+
+
+@pytest.fixture
+def agent(monkeypatch):
+    Dnsmasq.served, Dnsmasq.reloaded = True, []
+    monkeypatch.setattr(dhcp_agent.dhcp, "Dnsmasq", Dnsmasq)
+    network = {"id": NETWORK_ID, "subnets": [SUBNET], "ports": [DHCP_PORT, GUEST_PORT]}
+    the_agent = dhcp_agent.DhcpAgent(host=HOST, plugin_api=PluginApi(network))
+    the_agent.whole_syncs = []
+    monkeypatch.setattr(the_agent, "sync_network", the_agent.whole_syncs.append)
+    return the_agent
+
+
+def test_a_port_change_on_a_served_network_only_reloads_dnsmasq(agent):
+    agent.reload_allocations(NETWORK_ID)
+    assert Dnsmasq.reloaded == [(NETWORK_ID, ["p-dhcp", "p-guest"], "p-dhcp")]
+    assert agent.plugin_api.calls == ["get_network_info"]
+    assert agent.whole_syncs == []
+
+
+def test_a_network_dnsmasq_does_not_serve_yet_is_synced_whole(agent):
+    Dnsmasq.served = False
+    agent.reload_allocations(NETWORK_ID)
+    assert agent.whole_syncs == [NETWORK_ID]
+
+
+@pytest.mark.parametrize("network", [
+    None,                                                             # deleted meanwhile
+    {"id": NETWORK_ID, "subnets": [SUBNET], "ports": [GUEST_PORT]},    # no DHCP port yet
+    {"id": NETWORK_ID, "subnets": [dict(SUBNET, enable_dhcp=False)],
+     "ports": [DHCP_PORT, GUEST_PORT]},                               # DHCP turned off
+])
+def test_without_this_hosts_dhcp_port_the_network_is_synced_whole(agent, network):
+    agent.plugin_api.network = network
+    agent.reload_allocations(NETWORK_ID)
+    assert agent.whole_syncs == [NETWORK_ID]
+    assert Dnsmasq.reloaded == []
+
+
+def test_port_events_mark_the_network_for_a_reload_and_network_events_for_a_sync(agent):
+    agent.port_create_end(None, NETWORK_ID, "p-guest")
+    agent.subnet_update_end(None, "another-network")
+    assert agent._ports_dirty == {NETWORK_ID}
+    assert agent._dirty == {"another-network"}
