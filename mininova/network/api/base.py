@@ -69,8 +69,7 @@ class Controller:
         return {key: [self._view(context, item, networks, fields) for item in visible]}
 
     def show(self, context, resource_id, args):
-        item = self._visible_item(context, resource_id)
-        networks = self._networks_of(context, [item])
+        item, networks = self._visible_item(context, resource_id)
         return {self.resource: self._view(context, item, networks, args.getlist("fields"))}
 
     def create(self, context, body):
@@ -82,22 +81,21 @@ class Controller:
         quota.check(self.plugin.engine, self.resource, values.get("project_id"))
         item = self._plugin_call("create", context, values)
         self._recheck_quota(context, item)
-        return {self.resource: self._view(context, item, self._networks_of(context, [item]))}
+        # The same network as just read: a subnet or port stays on its network.
+        return {self.resource: self._view(context, item, networks)}
 
     def update(self, context, resource_id, body):
         changes, given = self.prepare_request_body(context, body, is_create=False)
-        item = self._visible_item(context, resource_id)
-        networks = self._networks_of(context, [item])
+        item, networks = self._visible_item(context, resource_id)
         target = self._target({**item, **changes}, networks)
         policy.authorize(context, f"update_{self.resource}", target)
         self._authorize_attributes(context, "update", changes, given, target)
         item = self._plugin_call("update", context, resource_id, changes)
-        return {self.resource: self._view(context, item, self._networks_of(context, [item]))}
+        return {self.resource: self._view(context, item, networks)}
 
     def delete(self, context, resource_id):
-        item = self._visible_item(context, resource_id)
-        target = self._target(item, self._networks_of(context, [item]))
-        policy.authorize(context, f"delete_{self.resource}", target)
+        item, networks = self._visible_item(context, resource_id)
+        policy.authorize(context, f"delete_{self.resource}", self._target(item, networks))
         self._plugin_call("delete", context, resource_id)
 
     def _recheck_quota(self, context, item):
@@ -112,13 +110,14 @@ class Controller:
     # --- policy -------------------------------------------------------------------
 
     def _visible_item(self, context, resource_id):
-        """The resource, or its 404 when it is missing *or* hidden from the
-        caller (Neutron does not tell others' resources from missing ones)."""
+        """The resource and ``{id: its network}``, or its 404 when it is
+        missing *or* hidden from the caller (Neutron does not tell others'
+        resources from missing ones)."""
         item = self._plugin_call("get", context, resource_id)
-        if not self._may(context, f"get_{self.resource}", item,
-                         self._networks_of(context, [item])):
+        networks = self._networks_of(context, [item])
+        if not self._may(context, f"get_{self.resource}", item, networks):
             raise self.not_found(**{self.id_key: resource_id})
-        return item
+        return item, networks
 
     def _may(self, context, action, item, networks):
         return policy.check(context, action, self._target(item, networks))
