@@ -82,6 +82,19 @@ def ifindex(name):
         return None
 
 
+IFF_UP = 0x1
+
+
+def is_up(name):
+    """Whether the root namespace's device is administratively up (its
+    flags in sysfs: no ``ip`` process to ask)."""
+    try:
+        with open(os.path.join(SYS_CLASS_NET, name, "flags")) as f:
+            return bool(int(f.read(), 16) & IFF_UP)
+    except (OSError, ValueError):
+        return False
+
+
 def set_up(name, namespace=None):
     _ip("link", "set", "dev", name, "up", namespace=namespace)
 

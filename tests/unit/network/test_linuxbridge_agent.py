@@ -44,6 +44,8 @@ class FakeHost:
         monkeypatch.setattr(ip_lib, "set_up", lambda name: self.state.__setitem__(name, "up"))
         monkeypatch.setattr(ip_lib, "set_down",
                             lambda name: self.state.__setitem__(name, "down"))
+        monkeypatch.setattr(ip_lib, "is_up", lambda name: self.state.get(name) == "up")
+        self.ensured = []          # every ensure_bridge, in order
         monkeypatch.setattr(ip_lib, "ipv4_addresses", lambda b: self.addresses.get(b, []))
         monkeypatch.setattr(bridge_lib, "ensure_bridge", self.ensure_bridge)
         monkeypatch.setattr(bridge_lib, "bridge_exists", lambda name: name in self.bridges)
@@ -56,6 +58,7 @@ class FakeHost:
         monkeypatch.setattr(bridge_lib, "delete_bridge", self.bridges.pop)
 
     def ensure_bridge(self, name, mtu=None):
+        self.ensured.append(name)
         self.bridges.setdefault(name, set())
         return name
 
@@ -91,6 +94,32 @@ def test_a_servers_tap_is_reported_up_and_left_to_libvirt(conf, host):
     assert server.calls == [("details", ("tapaaaa",)), ("up", "tapaaaa")]
     assert host.bridges == {BRIDGE: set()}      # made, but the tap not plugged by us
     assert host.state["tapaaaa"] == "up"
+
+
+def test_a_tap_libvirt_set_up_is_not_set_up_again(conf, host, monkeypatch):
+    server = FakeServer({"tapaaaa": details("tapaaaa")})
+    agent = make_agent(conf, server)
+    info = loop(agent, None, sync=True)
+    host.devices["tapaaaa"] = 7
+    host.state["tapaaaa"] = "up"
+    monkeypatch.setattr(ip_lib, "set_up", lambda name: pytest.fail("set up again"))
+    loop(agent, info)
+    assert server.calls[-1] == ("up", "tapaaaa")
+
+
+def test_a_bridge_is_checked_once_for_its_taps_and_again_when_it_vanished(conf, host):
+    server = FakeServer({name: details(name) for name in ("tapaaaa", "tapbbbb", "tapcccc")})
+    agent = make_agent(conf, server)
+    info = loop(agent, None, sync=True)
+    host.devices["tapaaaa"] = 7
+    info = loop(agent, info)
+    host.devices["tapbbbb"] = 8
+    info = loop(agent, info)
+    assert host.ensured == [BRIDGE]
+    del host.bridges[BRIDGE]             # deleted behind the agent's back
+    host.devices["tapcccc"] = 9
+    loop(agent, info)
+    assert host.ensured == [BRIDGE, BRIDGE]
 
 
 def test_the_dhcp_tap_is_plugged_by_the_agent(conf, host):
