@@ -91,22 +91,26 @@ class MultiHostCloud:
         self._admin_token = None
 
     def start(self):
-        with concurrent.futures.ThreadPoolExecutor() as pool:
-            started = [pool.submit(self.rabbit.start), pool.submit(self.keystone.start)]
-            for future in started:
-                future.result()
-        self.rabbit.ctl("add_user", RABBIT_USER, self.rabbit_password)
-        self.rabbit.ctl("set_permissions", "-p", "/", RABBIT_USER, ".*", ".*", ".*")
-        self.network.create()
-        (self.dir / "lab").mkdir(mode=0o700)
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "mininova-lab",
-                        "-f", str(self.lab_key)], check=True)
-        self._start_controller()
+        # Keystone's set-up (its database above all) is the slowest step: it
+        # runs meanwhile, as the controller's services need only its
+        # passwords to start (they ask it about tokens when requests come).
+        self.keystone.make_passwords()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as background:
+            keystone = background.submit(self.keystone.start)
+            self.rabbit.start()
+            self.rabbit.ctl("add_user", RABBIT_USER, self.rabbit_password)
+            self.rabbit.ctl("set_permissions", "-p", "/", RABBIT_USER, ".*", ".*", ".*")
+            self.network.create()
+            (self.dir / "lab").mkdir(mode=0o700)
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
+                            "mininova-lab", "-f", str(self.lab_key)], check=True)
+            for index, name in enumerate(COMPUTES, start=2):
+                self.hosts[name] = SimulatedHost(self.network, name, index, self.dir,
+                                                 self.lab_key).start()
+            self._start_controller()
+            keystone.result()
         self._write_catalog()
         self._write_compute_bootstrap()
-        for index, name in enumerate(COMPUTES, start=2):
-            self.hosts[name] = SimulatedHost(self.network, name, index, self.dir,
-                                             self.lab_key).start()
         # Both hosts at once, as vagrant-libvirt provisions the lab's nodes.
         with concurrent.futures.ThreadPoolExecutor() as pool:
             runs = {name: pool.submit(self.compute_role, host)
@@ -171,11 +175,13 @@ class MultiHostCloud:
         """The catalog a controller's computes read: every service at the
         controller's address (keystone_setup.py add-service, as the role)."""
         base = f"http://{self.network.controller_ip}"
-        self.keystone.add_service("compute", f"{base}:{self.nova.api_port}/v2.1")
-        self.keystone.add_service("image", f"{base}:{self.nova.image_port}")
-        self.keystone.add_service("network", f"{base}:{self.neutron.port}")
-        self.keystone.add_service("block-storage",
-                                  f"{base}:{self.nova.volume_port}/v3/$(project_id)s")
+        endpoints = {"compute": f"{base}:{self.nova.api_port}/v2.1",
+                     "image": f"{base}:{self.nova.image_port}",
+                     "network": f"{base}:{self.neutron.port}",
+                     "block-storage": f"{base}:{self.nova.volume_port}/v3/$(project_id)s"}
+        # One after the other: Keystone's SQLite database takes one writer.
+        for service_type, url in endpoints.items():
+            self.keystone.add_service(service_type, url)
 
     def _write_compute_bootstrap(self):
         """As the controller role's write_compute_bootstrap: the broker URL
