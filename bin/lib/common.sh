@@ -30,8 +30,9 @@ RUNTIME_PACKAGES=(
     openssh-client                                     # ssh into guests (tools/check-tiny-image)
 )
 # What the integration tests need on top: real PostgreSQL and MariaDB, and
-# sshd for the simulated compute hosts' disk moves (test_multihost.py starts
-# its own, one per host namespace).
+# sshd for the simulated compute hosts' disk moves (in test_multihost.py the
+# compute role starts one in each host's namespaces; installed here, so that
+# the role finds it there and installs nothing from inside a host).
 TEST_PACKAGES=(postgresql mariadb-server openssh-server)
 
 say() { printf '\n==> %s\n' "$*"; }

@@ -45,6 +45,7 @@ import concurrent.futures
 import secrets
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -68,6 +69,7 @@ RABBIT_USER = "mininova"
 # Short enough for the test of a host that goes away.
 SERVICE_DOWN_TIME = 25
 INSTANCES = "/var/lib/mininova/instances"
+SSHD = "/usr/sbin/sshd"
 
 
 class MultiHostCloud:
@@ -91,6 +93,9 @@ class MultiHostCloud:
         self._admin_token = None
 
     def start(self):
+        if not Path(SSHD).exists():
+            # The role would install it from inside a host, its /etc/ssh the host's.
+            pytest.fail(f"{SSHD} is missing; bin/run-tests installs openssh-server")
         # Keystone's set-up (its database above all) is the slowest step: it
         # runs meanwhile, as the controller's services need only its
         # passwords to start (they ask it about tokens when requests come).
