@@ -30,8 +30,9 @@ RUNTIME_PACKAGES=(
     openssh-client                                     # ssh into guests (tools/check-tiny-image)
 )
 # What the integration tests need on top: real PostgreSQL and MariaDB, and
-# sshd for the simulated compute hosts' disk moves (test_multihost.py starts
-# its own, one per host namespace).
+# sshd for the simulated compute hosts' disk moves (in test_multihost.py the
+# compute role starts one in each host's namespaces; installed here, so that
+# the role finds it there and installs nothing from inside a host).
 TEST_PACKAGES=(postgresql mariadb-server openssh-server)
 
 say() { printf '\n==> %s\n' "$*"; }
@@ -85,6 +86,15 @@ fix_tmp_permissions() {
     fi
 }
 
+# A daemon of this host runs when the pid file it wrote names a live
+# process. Not pgrep: a process of that name may belong to another host
+# sharing the PID namespace (a container's, or the simulated hosts of
+# tests/integration/simulated_hosts.py, each with a /run of its own).
+running_from_pid_file() {
+    local pid
+    [[ -r $1 ]] && pid=$(<"$1") && [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null
+}
+
 start_libvirtd() {
     if virsh -c qemu:///system version >/dev/null 2>&1; then
         return
@@ -93,8 +103,9 @@ start_libvirtd() {
     if have_systemd; then
         systemctl start virtlogd libvirtd
     else
-        pgrep -x virtlogd >/dev/null || virtlogd -d
-        pgrep -x libvirtd >/dev/null || libvirtd -d
+        # Their default pid files (-d without -p).
+        running_from_pid_file /run/virtlogd.pid || virtlogd -d
+        running_from_pid_file /run/libvirtd.pid || libvirtd -d
     fi
     wait_for "libvirtd" 30 virsh -c qemu:///system version
 }
@@ -170,12 +181,31 @@ setup_venv() {
     fi
     # Re-install only when setup.cfg changed since the last install.
     local stamp="$VENV/.installed-$extras"
-    if [[ ! -f "$stamp" || "$REPO/setup.cfg" -nt "$stamp" ]]; then
+    if ! venv_has_extras "$extras"; then
         say "Installing mininova and its Python dependencies"
         "$VENV/bin/pip" install -q --upgrade pip
         "$VENV/bin/pip" install -q -e "${REPO}${extras:+[$extras]}"
         touch "$stamp"
     fi
+}
+
+# An install newer than setup.cfg with at least these extras (comma
+# separated; "" for none): a venv set up with "test" or "postgresql,mysql"
+# serves a compute's "" as well, so a role run on a machine where
+# bin/run-tests or another role installed it re-installs nothing.
+venv_has_extras() {
+    local wanted=$1 stamp have extra
+    local -a extras
+    IFS=, read -ra extras <<<"$wanted"
+    for stamp in "$VENV"/.installed-*; do
+        [[ -f $stamp && ! $REPO/setup.cfg -nt $stamp ]] || continue
+        have=",${stamp##*/.installed-},"
+        for extra in "${extras[@]}"; do
+            [[ $have == *",$extra,"* ]] || continue 2
+        done
+        return 0
+    done
+    return 1
 }
 
 build_tiny_image() {

@@ -141,15 +141,19 @@ write_compute_config() {
 # Other computes copy a resized or migrated server's disk here with scp,
 # which needs sshd's SFTP subsystem (Debian's sshd_config has it).
 start_sshd() {
-    if pgrep -x sshd >/dev/null; then
+    # Debian's PidFile; this host's own sshd, whatever other sshd the PID
+    # namespace shows (see running_from_pid_file).
+    if running_from_pid_file /run/sshd.pid; then
         return
     fi
     say "Starting sshd (disk copies between computes)"
     if have_systemd; then
         systemctl start ssh
     else
-        mkdir -p /run/sshd
-        /usr/sbin/sshd
+        mkdir -p /run/sshd "$LOG_DIR"
+        # No systemd, and often no syslog daemon either (containers): its
+        # log (the logins of the other computes' disk copies) goes beside ours.
+        /usr/sbin/sshd -E "$LOG_DIR/sshd.log"
     fi
 }
 

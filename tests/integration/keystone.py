@@ -57,10 +57,19 @@ class Keystone:
     def _api(self):
         return ["--auth-url", self.auth_url, "--passwords", self.passwords_file]
 
-    def start(self):
+    def make_passwords(self):
+        """The passwords file (made once), read: what the services'
+        configuration needs, known before Keystone runs."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        began = time.monotonic()
         self.setup("passwords", self.passwords_file)
+        self.passwords = dict(line.split("=", 1) for line in
+                              self.passwords_file.read_text().splitlines()
+                              if "=" in line and not line.startswith("#"))
+        return self.passwords
+
+    def start(self):
+        began = time.monotonic()
+        self.make_passwords()
         self.setup("configure", "--conf", self.conf, "--state-dir", self.dir,
                    "--log-dir", self.dir,
                    *(["--database", self.database] if self.database else []))
@@ -78,9 +87,6 @@ class Keystone:
         self.setup("bootstrap", *self._api())
         self.timings["bootstrap"] = time.monotonic() - began
         self.setup("client-config", *self._api(), "--dir", self.dir)
-        self.passwords = dict(line.split("=", 1) for line in
-                              self.passwords_file.read_text().splitlines()
-                              if "=" in line and not line.startswith("#"))
         return self
 
     def stop(self):

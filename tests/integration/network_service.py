@@ -32,8 +32,11 @@ BIN = Path(sys.executable).parent
 
 
 class NetworkDeployment:
-    def __init__(self, workdir, transport_url, nova_url, config=None):
+    def __init__(self, workdir, transport_url, nova_url, config=None, admin_token="admin:admin"):
+        """``admin_token``: what call() sends, noauth2's admin or a
+        function giving a Keystone token (called each time: tokens expire)."""
         self.dir = Path(workdir)
+        self.admin_token = admin_token
         self.tag = secrets.token_hex(3)
         self.host = f"itest-net-{self.tag}"
         self.state_path = self.dir / "state"
@@ -121,8 +124,9 @@ class NetworkDeployment:
     # --- the API ---------------------------------------------------------------------
 
     def call(self, method, path, body=None, expect=None):
+        token = self.admin_token() if callable(self.admin_token) else self.admin_token
         response = requests.request(method, f"{self.url}/v2.0/{path}", json=body, timeout=30,
-                                    headers={"X-Auth-Token": "admin:admin"})
+                                    headers={"X-Auth-Token": token})
         if expect is not None:
             assert response.status_code == expect, response.text
         return response

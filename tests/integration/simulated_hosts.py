@@ -3,9 +3,9 @@ integration tests (tests/integration/test_multihost.py).
 
 A *controller* is this machine's own namespaces: its services listen on
 127.0.0.1 as in every integration test, and the test process forwards
-the ports the computes need (RabbitMQ, the image, network and volume
-APIs) from the controller's address on the simulated network
-(:class:`PortForwarder`).
+the ports the computes need (RabbitMQ, Keystone, the compute, image,
+network and volume APIs) from the controller's address on the simulated
+network (:class:`PortForwarder`).
 
 A *compute host* (:class:`SimulatedHost`) is
 
@@ -14,24 +14,28 @@ A *compute host* (:class:`SimulatedHost`) is
   namespace, with its own address (198.18.<n>.<i>/24, the benchmarking
   range: routed nowhere);
 * a mount namespace of its own, held by a ``sleep`` process (the
-  *holder*), where a
-  fresh tmpfs is mounted over ``/run`` (so ``/run/libvirt`` and
-  ``/var/run/libvirt``, its pid files and sockets, are its own) and
-  directories of the host's own are bind-mounted over ``/etc/libvirt`` (a
-  copy of the machine's configuration without its domains and networks),
-  ``/var/lib/libvirt``, ``/var/cache/libvirt``, ``/var/log/libvirt`` and
-  the instances path (the same path on every host, as Nova expects);
-* its own ``virtlogd`` and ``libvirtd``, an ``sshd`` on port 22 of its
-  address (a host key made here, root's login allowed with the test's
-  key only), and whatever the test starts there with :meth:`popen`
-  (``nsenter`` into both namespaces): mininova-compute and
-  mininova-network-agent.
+  *holder*), where a fresh tmpfs is mounted over ``/run`` (so
+  ``/run/libvirt``, ``/run/mininova``, the daemons' pid files and sockets
+  are its own) and directories of the host's own are bind-mounted over
+  every path a machine keeps to itself (:data:`OWN_PATHS`): libvirt's
+  (``/etc/libvirt`` a copy of the machine's without its domains and
+  networks), mininova's (``/etc/mininova``, ``/var/lib/mininova`` with the
+  instances path, ``/var/log/mininova``), ``/etc/ssh`` (a copy with a host
+  key of its own), root's ``~/.ssh`` (the lab's key, as
+  ``vagrant/provision.sh`` installs it) and ``/usr/local/bin`` (empty: the
+  role links its commands there).
 
-So nothing is shared but the network (and the kernel: cgroups, the
-CPUs). :meth:`SimulatedHost.kill` SIGKILLs every process of the host's
-namespaces, the guests' QEMUs included (a host that goes away); :meth:`SimulatedHost.remove`
-does that and deletes the network namespace and the host's directory.
-:class:`SimulatedNetwork` removes its bridge. Both run in a ``finally``.
+It is then set up as a real compute is: :meth:`SimulatedHost.quickstart`
+runs ``bin/mininova-quickstart --role compute`` inside both namespaces
+(``nsenter``), which starts the host's own virtlogd, libvirtd and sshd
+and its mininova-compute and mininova-network-agent. So nothing is shared
+but the network (and the kernel: cgroups, the CPUs, the PID namespace,
+which is why the role script finds its daemons by the pid files in its
+/run, never by name). :meth:`SimulatedHost.kill` SIGKILLs every process
+of the host's namespaces, the guests' QEMUs included (a host that goes
+away); :meth:`SimulatedHost.remove` does that and deletes the network
+namespace and the host's directory. :class:`SimulatedNetwork` removes
+its bridge. Both run in a ``finally``.
 """
 
 import os
@@ -45,8 +49,18 @@ import threading
 import time
 from pathlib import Path
 
-SSHD = "/usr/sbin/sshd"
+REPO = Path(__file__).resolve().parents[2]
+QUICKSTART = REPO / "bin" / "mininova-quickstart"
 LIBVIRT_DIRS = ("/var/lib/libvirt", "/var/cache/libvirt", "/var/log/libvirt")
+# What each host has of its own (bind mounts over the machine's), besides /run.
+OWN_PATHS = ("/etc/libvirt", *LIBVIRT_DIRS, "/etc/mininova", "/var/lib/mininova",
+             "/var/log/mininova", "/etc/ssh", "/root/.ssh", "/usr/local/bin")
+# The key bin/mininova-quickstart --role compute uses by default (the lab's).
+LAB_KEY = "/root/.ssh/mininova_lab"
+# A root shell's environment on a fresh host: nothing of the test's (its
+# venv, OS_* or MININOVA_* variables) leaks into the role script.
+HOST_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "HOME": "/root", "LANG": "C.UTF-8"}
 
 
 def run(*cmd, check=True, timeout=60):
@@ -77,17 +91,28 @@ class SimulatedNetwork:
 
 
 class SimulatedHost:
-    def __init__(self, network, name, index, workdir, instances_path, authorized_key):
+    def __init__(self, network, name, index, workdir, lab_key):
+        """``lab_key``: the private key every host gets as root's
+        mininova_lab (and its public half in root's authorized_keys)."""
         self.network = network
         self.name = name
         self.ip = f"{network.prefix}.{index}"
         self.netns = f"mnh-{network.tag}-{name}"
         self.veth = f"mnh{network.tag}{index}"
         self.dir = Path(workdir) / name
-        self.instances_path = Path(instances_path)
-        self.authorized_key = authorized_key
+        self.lab_key = Path(lab_key)
         self.holder = None
-        self.processes = {}
+        # Mount points this machine lacked, made for the bind mounts and
+        # removed again (when still empty) with the host.
+        self.made_mount_points = []
+
+    def own(self, path):
+        """Where ``path`` inside this host is, seen from the machine (one
+        of :data:`OWN_PATHS` or below)."""
+        for own_path in OWN_PATHS:
+            if path == own_path or path.startswith(own_path + "/"):
+                return self.dir / _own_name(own_path) / path[len(own_path):].lstrip("/")
+        raise ValueError(f"{path} is the machine's, not {self.name}'s own")
 
     # --- making it ------------------------------------------------------------------
 
@@ -95,22 +120,27 @@ class SimulatedHost:
         self._make_dirs()
         self._make_netns()
         self._enter_mount_namespace()
-        self._start_libvirt()
-        self._start_sshd()
         return self
 
     def _make_dirs(self):
         self.dir.mkdir(parents=True, mode=0o755)
         self.dir.chmod(0o755)
-        etc = self.dir / "etc-libvirt"
+        for path in OWN_PATHS:
+            (self.dir / _own_name(path)).mkdir(mode=0o755)
+        self._copy_libvirt_config()
+        self._make_ssh_config()
+        (self.dir / "log").mkdir()
+
+    def _copy_libvirt_config(self):
+        etc = self.own("/etc/libvirt")
+        etc.rmdir()
         shutil.copytree("/etc/libvirt", etc, symlinks=True)
         # The machine's guests, networks, pools and secrets are not ours.
         for leftover in ("qemu", "storage", "secrets"):
             shutil.rmtree(etc / leftover, ignore_errors=True)
         (etc / "qemu").mkdir()
         for path in LIBVIRT_DIRS:
-            own = self.dir / _own_name(path)
-            own.mkdir()
+            own = self.own(path)
             _copy_owner(path, own)
             qemu = Path(path) / "qemu"
             if qemu.is_dir():
@@ -120,11 +150,33 @@ class SimulatedHost:
         # probe per host would take seconds.
         capabilities = Path("/var/cache/libvirt/qemu/capabilities")
         if capabilities.is_dir():
-            shutil.copytree(capabilities,
-                            self.dir / _own_name("/var/cache/libvirt") / "qemu" / "capabilities")
-        (self.dir / "instances").mkdir(mode=0o755)
-        (self.dir / "log").mkdir()
-        (self.dir / "state").mkdir()
+            shutil.copytree(capabilities, self.own("/var/cache/libvirt/qemu/capabilities"))
+
+    def _make_ssh_config(self):
+        """/etc/ssh: the machine's sshd and ssh configuration with a host
+        key of this host's own. Root's ~/.ssh: what vagrant/provision.sh
+        installs on a lab node (the lab key, both halves; its public half
+        authorized; new host keys of the lab's nodes taken on first use)."""
+        etc = self.own("/etc/ssh")
+        etc.rmdir()
+        shutil.copytree("/etc/ssh", etc, symlinks=True,
+                        ignore=shutil.ignore_patterns("ssh_host_*"))
+        run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"root@{self.name}",
+            "-f", etc / "ssh_host_ed25519_key")
+        dot_ssh = self.own("/root/.ssh")
+        dot_ssh.chmod(0o700)
+        shutil.copyfile(self.lab_key, dot_ssh / "mininova_lab")
+        (dot_ssh / "mininova_lab").chmod(0o600)
+        public = self.lab_key.with_suffix(".pub").read_text()
+        (dot_ssh / "mininova_lab.pub").write_text(public)
+        (dot_ssh / "authorized_keys").write_text(public)
+        (dot_ssh / "authorized_keys").chmod(0o600)
+        (dot_ssh / "config").write_text(
+            f"Host {self.network.prefix}.*\n    IdentityFile {LAB_KEY}\n"
+            "    StrictHostKeyChecking accept-new\n")
+
+    def host_key(self):
+        return self.own("/etc/ssh/ssh_host_ed25519_key.pub").read_text().split()[:2]
 
     def _make_netns(self):
         run("ip", "netns", "add", self.netns)
@@ -139,12 +191,12 @@ class SimulatedHost:
         return run("ip", "netns", "exec", self.netns, "ip", *args)
 
     def _enter_mount_namespace(self):
-        binds = [(self.dir / "etc-libvirt", "/etc/libvirt")] + [
-            (self.dir / _own_name(path), path) for path in LIBVIRT_DIRS] + [
-            (self.dir / "instances", self.instances_path)]
-        script = ["set -e", "mount -t tmpfs -o mode=0755 tmpfs /run",
-                  "mkdir -p /run/libvirt /run/sshd /run/lock"]
-        script += [f"mount --bind '{source}' '{target}'" for source, target in binds]
+        for path in OWN_PATHS:
+            if not Path(path).exists():
+                Path(path).mkdir(parents=True)
+                self.made_mount_points.append(Path(path))
+        script = ["set -e", "mount -t tmpfs -o mode=0755 tmpfs /run", "mkdir -p /run/lock"]
+        script += [f"mount --bind '{self.dir / _own_name(path)}' '{path}'" for path in OWN_PATHS]
         script += ["echo ready", "exec sleep infinity"]
         self.holder = subprocess.Popen(
             ["ip", "netns", "exec", self.netns, "unshare", "--mount", "--propagation",
@@ -162,53 +214,28 @@ class SimulatedHost:
     def run(self, *cmd, check=True, timeout=60):
         return run(*self.nsenter(*cmd), check=check, timeout=timeout)
 
-    def popen(self, name, *cmd, env=None):
-        """Start ``cmd`` in this host, its output in log/<name>.stdout."""
-        out = open(self.dir / "log" / f"{name}.stdout", "ab")
-        process = subprocess.Popen(self.nsenter(*cmd), stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True, env=env)
-        self.processes[name] = process
-        return process
+    def quickstart(self, *args, timeout=300):
+        """``bin/mininova-quickstart *args`` run as root on this host, its
+        output in log/quickstart-<n>.log (returned); a failure raises with
+        the output's end. Its daemons stay in the host's namespaces."""
+        number = len(list((self.dir / "log").glob("quickstart-*.log"))) + 1
+        log = self.dir / "log" / f"quickstart-{number}.log"
+        with open(log, "wb") as out:
+            result = subprocess.run(self.nsenter(QUICKSTART, *args), stdout=out,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    env=HOST_ENV, cwd="/", timeout=timeout)
+        output = log.read_text(errors="replace")
+        if result.returncode != 0:
+            raise AssertionError(f"{self.name}: bin/mininova-quickstart {' '.join(args)} "
+                                 f"exited with {result.returncode}:\n{output[-4000:]}")
+        return output
 
-    def _start_libvirt(self):
-        self.run("virtlogd", "-d", "-p", self.dir / "virtlogd.pid")
-        self.run("libvirtd", "-d", "-p", self.dir / "libvirtd.pid")
-        deadline = time.monotonic() + 60
-        while self.run("virsh", "-c", "qemu:///system", "version", check=False).returncode:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{self.name}: libvirtd did not answer; see "
-                                     f"{self.dir / _own_name('/var/log/libvirt')}")
-            time.sleep(0.3)
+    def pid_from_file(self, path):
+        """The pid a daemon of this host wrote to ``path`` (in its own /run)."""
+        return int(self.run("cat", path).stdout)
 
-    def _start_sshd(self):
-        ssh_dir = self.dir / "sshd"
-        ssh_dir.mkdir(mode=0o700)
-        run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", ssh_dir / "host_key")
-        (ssh_dir / "authorized_keys").write_text(self.authorized_key)
-        config = ssh_dir / "sshd_config"
-        config.write_text("\n".join([
-            "Port 22", f"ListenAddress {self.ip}", f"HostKey {ssh_dir / 'host_key'}",
-            f"PidFile {ssh_dir / 'sshd.pid'}",
-            f"AuthorizedKeysFile {ssh_dir / 'authorized_keys'}",
-            "PermitRootLogin prohibit-password", "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
-            # scp speaks SFTP since OpenSSH 9.0 (Debian's sshd_config has it).
-            "Subsystem sftp /usr/lib/openssh/sftp-server",
-            "LogLevel VERBOSE", ""]))
-        self.popen("sshd", SSHD, "-D", "-e", "-f", config)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection((self.ip, 22), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"{self.name}: sshd did not listen") from None
-                time.sleep(0.2)
-
-    def known_hosts_line(self):
-        key = (self.dir / "sshd" / "host_key.pub").read_text().split()
-        return f"{self.ip} {key[0]} {key[1]}\n"
+    def mount_namespace_of(self, pid):
+        return os.readlink(f"/proc/{pid}/ns/mnt")
 
     # --- taking it away ---------------------------------------------------------------
 
@@ -238,7 +265,7 @@ class SimulatedHost:
     def kill(self):
         """The host goes away: SIGKILL to all its processes, the holder
         last (so the namespace stays until everything in it is gone)."""
-        for _ in range(5):
+        for _ in range(10):
             pids = [pid for pid in self.pids() if pid != self.holder.pid]
             if not pids:
                 break
@@ -248,11 +275,6 @@ class SimulatedHost:
                 except ProcessLookupError:
                     pass
             time.sleep(0.3)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
 
     def stop_guests(self):
         """A clean end: libvirt destroys its guests (their cgroups go)."""
@@ -266,13 +288,19 @@ class SimulatedHost:
         try:
             self.stop_guests()
         finally:
-            self.kill()
-            if self.holder is not None and self.holder.poll() is None:
-                os.killpg(self.holder.pid, signal.SIGKILL)
-                self.holder.wait(timeout=10)
+            if self.holder is not None:
+                self.kill()
+                if self.holder.poll() is None:
+                    os.killpg(self.holder.pid, signal.SIGKILL)
+                    self.holder.wait(timeout=10)
             run("ip", "netns", "delete", self.netns, check=False)
             run("ip", "link", "delete", self.veth, check=False)
             shutil.rmtree(self.dir, ignore_errors=True)
+            for path in self.made_mount_points:
+                try:
+                    path.rmdir()
+                except OSError:
+                    pass  # someone else put something there meanwhile: theirs
 
 
 def _own_name(path):

@@ -1,6 +1,8 @@
 """The role scripts' choices that need no root and change nothing: which
-daemons bin/mininova-services runs for each role, and the arguments
-bin/mininova-quickstart refuses before it installs anything."""
+daemons bin/mininova-services runs for each role, the arguments
+bin/mininova-quickstart refuses before it installs anything, and the
+checks of bin/lib/common.sh that decide what a run again leaves alone (a
+daemon found by its pid file, a venv that has what is asked)."""
 
 import os
 import subprocess
@@ -11,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "bin" / "mininova-services"
 QUICKSTART = ROOT / "bin" / "mininova-quickstart"
+COMMON = ROOT / "bin" / "lib" / "common.sh"
 
 ROLE_DAEMONS = {
     "all": ["keystone", "mininova-image", "mininova-network", "mininova-volume",
@@ -77,3 +80,53 @@ def test_quickstart_help_shows_every_role(tmp_path):
     for usage in ("--role all", "--role controller [--address ADDRESS]",
                   "--role compute --controller ADDRESS [--bootstrap FILE]"):
         assert usage in result.stdout
+
+
+def common_sh(script, *args):
+    """``script`` run by bash after sourcing bin/lib/common.sh; its exit status."""
+    return subprocess.run(["bash", "-c", f'source "{COMMON}"; {script}', "bash", *args],
+                          capture_output=True, text=True, timeout=30).returncode
+
+
+def test_a_daemon_runs_when_its_pid_file_names_a_live_process(tmp_path):
+    pid_file = tmp_path / "daemon.pid"
+    check = 'running_from_pid_file "$1"'
+    assert common_sh(check, pid_file) == 1  # no file
+    pid_file.write_text("not a pid\n")
+    assert common_sh(check, pid_file) == 1
+    exited = subprocess.Popen(["true"])
+    exited.wait()
+    pid_file.write_text(f"{exited.pid}\n")
+    assert common_sh(check, pid_file) == 1
+    alive = subprocess.Popen(["sleep", "30"])
+    try:
+        pid_file.write_text(f"{alive.pid}\n")
+        assert common_sh(check, pid_file) == 0
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+@pytest.mark.parametrize("stamps, wanted, current", [
+    ([], "", False),
+    (["test"], "", True),
+    (["test"], "test", True),
+    (["test"], "postgresql,mysql", False),
+    (["postgresql,mysql"], "mysql", True),
+    (["test", "postgresql,mysql"], "postgresql,mysql", True),
+    (["postgresql"], "postgresql,mysql", False),
+])
+def test_a_venv_installed_with_more_extras_serves_fewer(tmp_path, stamps, wanted, current):
+    (tmp_path / "setup.cfg").write_text("")
+    os.utime(tmp_path / "setup.cfg", (1_000_000, 1_000_000))
+    for extras in stamps:
+        (tmp_path / f".installed-{extras}").write_text("")
+    status = common_sh('REPO=$1 VENV=$1 venv_has_extras "$2"', tmp_path, wanted)
+    assert status == (0 if current else 1)
+
+
+def test_a_venv_older_than_setup_cfg_is_installed_again(tmp_path):
+    (tmp_path / ".installed-test").write_text("")
+    os.utime(tmp_path / ".installed-test", (1_000_000, 1_000_000))
+    (tmp_path / "setup.cfg").write_text("")
+    assert common_sh('REPO=$1 VENV=$1 venv_has_extras ""', tmp_path) == 1
