@@ -165,12 +165,14 @@ def _json_default(value):
 
 
 _KOMBU_JSON = kombu.utils.json.JSONEncoder()
+# One encoder for every message (json.dumps with a default= makes one per call).
+_ENCODER = json.JSONEncoder(default=_json_default)
 
 
 def dumps(body):
     """A message body as JSON text, in one pass of the C encoder (the
     datetimes and sets in it too, through ``_json_default``)."""
-    return json.dumps(body, default=_json_default)
+    return _ENCODER.encode(body)
 
 
 def loads(payload):
