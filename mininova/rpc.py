@@ -103,6 +103,10 @@ MISSING_REPLY_QUEUE_RETRY = 0.25
 # consumed. Not longer: a reply that comes before is returned by the broker
 # and sent again, and the call's own timeout still applies.
 REPLY_QUEUE_READY_WAIT = 5
+# How long a publishing connection's send may block (the broker not reading
+# from it) before the connection is given up and the message sent again on
+# a fresh one.
+SEND_TIMEOUT = 10
 # How many connections a transport keeps for publishing (kombu's pool limit,
 # which this replaced): a process of many services and threads holds no more,
 # and a thread beyond them waits for one to be free.
@@ -250,6 +254,10 @@ class Transport:
         else:
             # Publisher confirms: basic_publish waits for RabbitMQ's ack.
             self._transport_options["confirm_publish"] = True
+            # A send the broker does not take for this long fails (the
+            # kernel's SO_SNDTIMEO, which costs nothing per message; see
+            # _Publisher.publish).
+            self._transport_options["write_timeout"] = SEND_TIMEOUT
         # Publishing borrows a connection (and its channel) from this pool.
         self._publishers = _PublisherPool(self.connection)
         self._reply_waiter = None
@@ -393,10 +401,14 @@ class _Publisher:
         declare = []
         if exchange.name and exchange.name not in self._declared:
             declare = [exchange]
+        # The send has no timeout of its own: py-amqp would set the socket's
+        # timeout before it and back after, two system calls that each let
+        # go of the GIL; the connection's SEND_TIMEOUT bounds it instead.
+        # The wait for the confirm has this publish's own deadline.
         self.producer.publish(
             payload, exchange=exchange, routing_key=routing_key,
             content_type="application/json", content_encoding="utf-8",
-            declare=declare, timeout=timeout, **properties)
+            declare=declare, confirm_timeout=timeout, **properties)
         self._declared.add(exchange.name)
         # The broker's basic.return of a mandatory message comes before its
         # confirm, so it is noted by now.
@@ -584,6 +596,24 @@ class Subscription:
                 pass              # the connection is gone already: so are they
 
 
+def _keep_socket_timeout(conn, seconds):
+    """Leave the socket of a py-amqp connection with the timeout every wait
+    for its messages uses (``drain_events(timeout=seconds)``).
+
+    py-amqp sets a socket's timeout before each frame it reads and puts the
+    old one back after, unless they are the same: two system calls per
+    frame, six per call for the consuming thread (a request and its reply
+    are three frames each), and each lets go of the GIL, which a busy
+    process's other threads then take. Its writes (acknowledgements, a
+    channel opened) get the same bound: one that blocks that long means
+    the broker stopped reading, and the connection is made again.
+    kombu's memory:// has no socket.
+    """
+    sock = getattr(getattr(conn.connection, "transport", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(seconds)
+
+
 class _ConsumerThread(threading.Thread):
     """The process's consuming connection: every subscription of a transport
     (each RPC server of the process and its reply queue) on one connection,
@@ -648,6 +678,7 @@ class _ConsumerThread(threading.Thread):
                 self._apply_changes(None)
 
     def _consume(self, conn):
+        _keep_socket_timeout(conn, self.transport.drain_timeout)
         for subscription in self._subscriptions:
             subscription.start(conn)
         while not self._stopping.is_set():
