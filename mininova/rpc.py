@@ -596,18 +596,20 @@ class Subscription:
                 pass              # the connection is gone already: so are they
 
 
-def _keep_socket_timeout(conn, seconds):
-    """Leave the socket of a py-amqp connection with the timeout every wait
-    for its messages uses (``drain_events(timeout=seconds)``).
+def _set_socket_timeout(conn, seconds):
+    """Give the socket of a py-amqp connection this timeout (None: block).
 
     py-amqp sets a socket's timeout before each frame it reads and puts the
     old one back after, unless they are the same: two system calls per
     frame, six per call for the consuming thread (a request and its reply
     are three frames each), and each lets go of the GIL, which a busy
-    process's other threads then take. Its writes (acknowledgements, a
-    channel opened) get the same bound: one that blocks that long means
-    the broker stopped reading, and the connection is made again.
-    kombu's memory:// has no socket.
+    process's other threads then take. So while the consuming thread waits
+    for messages, its socket keeps the timeout of those waits. Around what
+    waits for the broker's answer (declaring queues, opening and closing
+    channels: ``_apply_changes``) it blocks again, as py-amqp expects: a
+    broker busy with hundreds of services starting may take longer than a
+    drain's timeout to answer a declaration. kombu's memory:// has no
+    socket.
     """
     sock = getattr(getattr(conn.connection, "transport", None), "sock", None)
     if sock is not None:
@@ -678,12 +680,14 @@ class _ConsumerThread(threading.Thread):
                 self._apply_changes(None)
 
     def _consume(self, conn):
-        _keep_socket_timeout(conn, self.transport.drain_timeout)
         for subscription in self._subscriptions:
             subscription.start(conn)
+        _set_socket_timeout(conn, self.transport.drain_timeout)
         while not self._stopping.is_set():
             if self._changed.is_set():
+                _set_socket_timeout(conn, None)
                 self._apply_changes(conn)
+                _set_socket_timeout(conn, self.transport.drain_timeout)
             try:
                 conn.drain_events(timeout=self.transport.drain_timeout)
             except TimeoutError:
