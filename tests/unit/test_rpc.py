@@ -359,3 +359,37 @@ def test_a_process_consumes_all_its_servers_and_replies_on_one_connection(conf):
         second.stop()
         transport.cleanup()
     assert not [t for t in _consuming_threads() if t.transport is transport]
+
+
+def test_the_publishing_pool_lends_each_connection_to_one_thread_at_a_time(conf):
+    transport = rpc.Transport("memory://", "unittest-pool")
+    pool = rpc._PublisherPool(transport.connection, limit=1)
+    first = pool.take(timeout=1)
+    # The only connection is lent: a second thread would wait, here in vain.
+    with pytest.raises(TimeoutError, match="all 1 publishing connections stayed busy"):
+        pool.take(timeout=0.05)
+    pool.give_back(first)
+    assert pool.take(timeout=1) is first       # given back, lent again
+    # A connection that failed is closed, and the next loan is a new one.
+    pool.discard(first)
+    second = pool.take(timeout=1)
+    assert second is not first
+    pool.give_back(second)
+    pool.close()
+
+
+def test_a_publisher_declares_an_exchange_the_first_time_only(conf, monkeypatch):
+    # kombu's maybe_declare per message (binding a copy of the exchange,
+    # looking it up in a cache) was part of each publish's cost.
+    asked = []
+    original = kombu.Producer.publish
+
+    def publish(self, body, **kwargs):
+        asked.append([entity.name for entity in kwargs["declare"]])
+        return original(self, body, **kwargs)
+
+    monkeypatch.setattr(kombu.Producer, "publish", publish)
+    transport = rpc.Transport("memory://", "unittest-declare")
+    for _ in range(3):
+        transport.publish({"method": "m"}, "nobody", method="m")
+    assert asked == [["unittest-declare"], [], []]
