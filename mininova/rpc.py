@@ -179,10 +179,16 @@ def dumps(body):
     return _ENCODER.encode(body)
 
 
+# One decoder for every message, with kombu's hook, which rebuilds what
+# kombu's encoder tagged (see _json_default).
+_DECODER = json.JSONDecoder(object_hook=kombu.utils.json.object_hook)
+
+
 def loads(payload):
-    """The body of a message: kombu's JSON decoder, which also rebuilds
-    what kombu's encoder tagged (see ``_json_default``)."""
-    return kombu.utils.json.loads(payload)
+    """The body of a message (JSON, as bytes or text)."""
+    if not isinstance(payload, str):
+        payload = bytes(payload).decode("utf-8")
+    return _DECODER.decode(payload)
 
 
 def encode_request(ctxt, method, args, msg_id=None, reply_to=None,
