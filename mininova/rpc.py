@@ -157,8 +157,9 @@ class RemoteError(exception.MininovaException):
 # --- encoding --------------------------------------------------------------
 
 def _json_default(value):
-    """What JSON has no type for: datetimes become ISO 8601 strings (as
-    oslo.messaging's serializer sends them), sets lists; anything else as
+    """What JSON has no type for: datetimes become ISO 8601 strings (a
+    receiver gets text, as from oslo.messaging's JSON serializer), sets
+    lists; anything else as
     kombu's JSON encoder sends it (a UUID, a Decimal), so that kombu's
     decoder on the other side rebuilds it."""
     if isinstance(value, datetime):
