@@ -19,12 +19,19 @@ Printed, not asserted (issue 16's targets: median ≤ 15 ms at 1000 hosts and
 ≤ 150 ms at 10,000, p90 ≤ 2 × median, burst ratio ≤ 1.2, no over-committed
 host). ``--profile`` prints where the time goes at 1000 hosts (cProfile).
 
+For each size it also prints the time a request spent in the garbage
+collector: full collections (which visit every object of the process, the
+host states included) were most of the p90 at 10,000 hosts until the
+scheduler froze its long-lived objects out of them
+(``host_manager._freeze_long_lived``).
+
     .venv/bin/python bench/scheduler_scale.py [--requests 30] [--max-hosts 10000] [--profile]
 """
 
 import argparse
 import atexit
 import cProfile
+import gc
 import os
 import pstats
 import shutil
@@ -93,6 +100,29 @@ def one_request(scheduler, ctxt):
     started = time.perf_counter()
     [selection] = scheduler.select_destinations(ctxt, spec)
     return time.perf_counter() - started, selection
+
+
+class CollectorPauses:
+    """Time spent in the garbage collector's collections, by generation
+    (gc.callbacks): generation 2 is a full collection, which visits every
+    object of the process."""
+
+    def __init__(self):
+        self.seconds = [0.0, 0.0, 0.0]
+        self.counts = [0, 0, 0]
+        self._started = None
+        gc.callbacks.append(self._on_collection)
+
+    def _on_collection(self, phase, info):
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            generation = info["generation"]
+            self.seconds[generation] += time.perf_counter() - self._started
+            self.counts[generation] += 1
+
+    def reset(self):
+        self.seconds, self.counts = [0.0, 0.0, 0.0], [0, 0, 0]
 
 
 def time_requests(scheduler, ctxt, count):
@@ -177,6 +207,7 @@ def main():
     CONF.set_override("service_down_time", 24 * 3600)
     migration.db_sync()
     ctxt = context.get_admin_context()
+    pauses = CollectorPauses()
 
     print(f"select_destinations, {args.requests} requests per size "
           f"(filters: {', '.join(CONF.filter_scheduler.enabled_filters)})")
@@ -189,6 +220,7 @@ def main():
         hosts = size
         scheduler = filter_scheduler.FilterScheduler()
         one_request(scheduler, ctxt)  # warm up: imports, first read
+        pauses.reset()
         timings, cpu_timings, selections = time_requests(scheduler, ctxt, args.requests)
         medians[size], p90s[size] = statistics.median(timings), percentile(timings, 0.9)
         cpu_medians[size] = statistics.median(cpu_timings)
@@ -197,6 +229,12 @@ def main():
         print(f"  {size:5d} hosts: median {medians[size] * 1000:7.2f} ms   "
               f"p90 {p90s[size] * 1000:7.2f} ms (p90/median {p90s[size] / medians[size]:.2f})   "
               f"CPU median {cpu_medians[size] * 1000:7.2f} ms{growth}", flush=True)
+        print(f"{'':14s}garbage collector, per request: "
+              f"{pauses.seconds[2] / args.requests * 1000:.2f} ms in "
+              f"{pauses.counts[2] / args.requests:.2f} full collections, "
+              f"{(pauses.seconds[0] + pauses.seconds[1]) / args.requests * 1000:.2f} ms "
+              f"in {(pauses.counts[0] + pauses.counts[1]) / args.requests:.1f} young ones",
+              flush=True)
         all_selections += selections
         if size == 1000:
             if args.profile:

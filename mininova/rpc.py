@@ -64,6 +64,7 @@ a dead connection is noticed when it is next used).
 
 import collections
 import itertools
+import json
 import math
 import queue
 import threading
@@ -76,7 +77,7 @@ from datetime import datetime
 import amqp.exceptions
 import kombu
 import kombu.exceptions
-import kombu.pools
+import kombu.utils.json
 from oslo_log import log as logging
 
 from mininova import context as mn_context
@@ -102,6 +103,14 @@ MISSING_REPLY_QUEUE_RETRY = 0.25
 # consumed. Not longer: a reply that comes before is returned by the broker
 # and sent again, and the call's own timeout still applies.
 REPLY_QUEUE_READY_WAIT = 5
+# How long a publishing connection's send may block (the broker not reading
+# from it) before the connection is given up and the message sent again on
+# a fresh one.
+SEND_TIMEOUT = 10
+# How many connections a transport keeps for publishing (kombu's pool limit,
+# which this replaced): a process of many services and threads holds no more,
+# and a thread beyond them waits for one to be free.
+PUBLISHING_CONNECTIONS = 10
 # How many message ids a server remembers to drop second copies of them.
 DUPLICATE_CACHE_SIZE = 1024
 # AMQP delivery modes: a persistent message is written to disk by RabbitMQ
@@ -147,23 +156,49 @@ class RemoteError(exception.MininovaException):
 
 # --- encoding --------------------------------------------------------------
 
-def to_primitive(value):
-    """Make ``value`` JSON-able: datetimes become ISO 8601 strings."""
-    if isinstance(value, dict):
-        return {key: to_primitive(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [to_primitive(item) for item in value]
+def _json_default(value):
+    """What JSON has no type for: datetimes become ISO 8601 strings (a
+    receiver gets text, as from oslo.messaging's JSON serializer), sets
+    lists; anything else as
+    kombu's JSON encoder sends it (a UUID, a Decimal), so that kombu's
+    decoder on the other side rebuilds it."""
     if isinstance(value, datetime):
         return value.isoformat()
-    return value
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    return _KOMBU_JSON.default(value)
+
+
+_KOMBU_JSON = kombu.utils.json.JSONEncoder()
+# One encoder for every message (json.dumps with a default= makes one per call).
+_ENCODER = json.JSONEncoder(default=_json_default)
+
+
+def dumps(body):
+    """A message body as JSON text, in one pass of the C encoder (the
+    datetimes and sets in it too, through ``_json_default``)."""
+    return _ENCODER.encode(body)
+
+
+# One decoder for every message, with kombu's hook, which rebuilds what
+# kombu's encoder tagged (see _json_default).
+_DECODER = json.JSONDecoder(object_hook=kombu.utils.json.object_hook)
+
+
+def loads(payload):
+    """The body of a message (JSON, as bytes or text)."""
+    if not isinstance(payload, str):
+        payload = bytes(payload).decode("utf-8")
+    return _DECODER.decode(payload)
 
 
 def encode_request(ctxt, method, args, msg_id=None, reply_to=None,
                    call_monitor_timeout=None):
     """The body of a cast (no msg_id) or a call. ``unique_id`` tells a second
     copy of the same message (a publish retried after its confirm was lost)
-    from a new one (oslo.messaging's ``_unique_id``)."""
-    body = {"method": method, "args": to_primitive(args), "context": ctxt.to_dict(),
+    from a new one (oslo.messaging's ``_unique_id``). Datetimes in ``args``
+    become strings when the body is encoded (:func:`dumps`)."""
+    body = {"method": method, "args": args, "context": ctxt.to_dict(),
             "unique_id": uuid.uuid4().hex}
     if msg_id:
         body["msg_id"] = msg_id
@@ -179,7 +214,7 @@ def encode_failure(exc):
         "class": type(exc).__name__,
         "module": type(exc).__module__,
         "message": str(exc),
-        "kwargs": to_primitive(getattr(exc, "kwargs", {})),
+        "kwargs": getattr(exc, "kwargs", {}),
         "traceback": "".join(traceback.format_exception(exc)),
     }
 
@@ -226,8 +261,12 @@ class Transport:
         else:
             # Publisher confirms: basic_publish waits for RabbitMQ's ack.
             self._transport_options["confirm_publish"] = True
-        # Publishing borrows connections from kombu's pool, keyed by this one.
-        self._pool_key = self.connection()
+            # A send the broker does not take for this long fails (the
+            # kernel's SO_SNDTIMEO, which costs nothing per message; see
+            # _Publisher.publish).
+            self._transport_options["write_timeout"] = SEND_TIMEOUT
+        # Publishing borrows a connection (and its channel) from this pool.
+        self._publishers = _PublisherPool(self.connection)
         self._reply_waiter = None
         self._consumer = None
         # Reentrant: the reply waiter, made under it, subscribes to consumer().
@@ -247,7 +286,7 @@ class Transport:
 
     def describe(self):
         """Where the broker is, without the password, for log lines."""
-        return self._pool_key.as_uri()
+        return self.connection().as_uri()
 
     def publish(self, body, routing_key, exchange=None, method="", timeout=None,
                 persistent=True, mandatory=False, expiration=None):
@@ -263,9 +302,11 @@ class Transport:
         exchange = self.exchange if exchange is None else exchange
         timeout = CONF.rpc_publish_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
+        # Encoded once, not again for each attempt.
+        payload = dumps(body)
         for attempt in itertools.count(1):
             try:
-                self._publish_once(body, routing_key, exchange, method, deadline,
+                self._publish_once(payload, routing_key, exchange, method, deadline,
                                    persistent, mandatory, expiration)
                 return
             except CONNECTION_ERRORS as exc:
@@ -280,28 +321,22 @@ class Transport:
                 self._log_unreachable(exc, pause)
                 time.sleep(pause)
 
-    def _publish_once(self, body, routing_key, exchange, method, deadline, persistent,
+    def _publish_once(self, payload, routing_key, exchange, method, deadline, persistent,
                       mandatory, expiration):
-        pool = kombu.pools.connections[self._pool_key]
-        with pool.acquire(block=True, timeout=max(deadline - time.monotonic(), 1)) as conn:
-            try:
-                conn.ensure_connection(max_retries=0)
-                publisher = _Publisher.of(conn)
-                publisher.returned.clear()
-                publisher.producer.publish(
-                    body, exchange=exchange, routing_key=routing_key, serializer="json",
-                    declare=[exchange] if exchange.name else [],
-                    delivery_mode=PERSISTENT if persistent else TRANSIENT,
-                    mandatory=mandatory, expiration=expiration,
-                    # How long to wait for the confirm.
-                    timeout=max(deadline - time.monotonic(), 1))
-                # The broker's basic.return of a mandatory message comes
-                # before its confirm, so it is noted by now.
-                returned = bool(publisher.returned)
-            except CONNECTION_ERRORS:
-                # Dropped, not given back to the pool as a good connection.
-                conn.collect()
-                raise
+        publisher = self._publishers.take(timeout=max(deadline - time.monotonic(), 1))
+        try:
+            returned = publisher.publish(
+                payload, exchange, routing_key,
+                delivery_mode=PERSISTENT if persistent else TRANSIENT,
+                mandatory=mandatory, expiration=expiration,
+                # How long to wait for the confirm.
+                timeout=max(deadline - time.monotonic(), 1))
+        except BaseException:
+            # Lost, or in a state nobody knows (a confirm that never came):
+            # closed, not lent to the next message.
+            self._publishers.discard(publisher)
+            raise
+        self._publishers.give_back(publisher)
         if returned:
             raise MessageUndeliverable(method=method, target=routing_key)
 
@@ -341,36 +376,116 @@ class Transport:
             consumer, self._consumer = self._consumer, None
         if consumer is not None:
             consumer.stop()
+        self._publishers.close()
 
 
 class _Publisher:
-    """A pooled connection's channel and producer, kept open from one
-    message to the next.
+    """A publishing connection with its channel and producer, kept open
+    from one message to the next.
 
     Opening a channel, putting it in confirm mode and closing it again are
     three round trips to the broker; a message with its confirm is one. So
-    each connection of the pool keeps one channel for publishing (the
-    exchange's declaration is remembered per connection by kombu too), and
-    a new one is made when the connection was made again.
+    each publishing connection keeps one channel, and declares an exchange
+    the first time it publishes to it only.
     """
 
     def __init__(self, conn):
-        self.made_on = conn.connection
+        conn.ensure_connection(max_retries=0)
+        self.conn = conn
         self.channel = conn.channel()
         # A mandatory message no queue took comes back here (basic.return).
         self.returned = []
         self.producer = kombu.Producer(self.channel, on_return=self._on_return)
+        self._declared = set()
 
     def _on_return(self, exc, *_args):
         self.returned.append(exc)
 
-    @classmethod
-    def of(cls, conn):
-        """The publisher of ``conn`` (a connected pool connection)."""
-        publisher = getattr(conn, "_mininova_publisher", None)
-        if publisher is None or publisher.made_on is not conn.connection:
-            publisher = conn._mininova_publisher = cls(conn)
-        return publisher
+    def publish(self, payload, exchange, routing_key, timeout, **properties):
+        """Send ``payload`` (JSON text), wait for its confirm; True if the
+        broker returned it (mandatory, and no queue took it)."""
+        self.returned.clear()
+        declare = []
+        if exchange.name and exchange.name not in self._declared:
+            declare = [exchange]
+        # The send has no timeout of its own: py-amqp would set the socket's
+        # timeout before it and back after, two system calls that each let
+        # go of the GIL; the connection's SEND_TIMEOUT bounds it instead.
+        # The wait for the confirm has this publish's own deadline.
+        self.producer.publish(
+            payload, exchange=exchange, routing_key=routing_key,
+            content_type="application/json", content_encoding="utf-8",
+            declare=declare, confirm_timeout=timeout, **properties)
+        self._declared.add(exchange.name)
+        # The broker's basic.return of a mandatory message comes before its
+        # confirm, so it is noted by now.
+        return bool(self.returned)
+
+    def close(self, broken=False):
+        if broken:
+            # Dropped without a goodbye: its socket may be dead.
+            self.conn.collect()
+        else:
+            self.conn.release()
+
+
+class _PublisherPool:
+    """A transport's publishing connections (their :class:`_Publisher`),
+    each lent to one thread at a time, at most ``limit`` of them.
+
+    kombu's connection pool did this before (its limit is the same); a
+    publish then paid for its generality: finding the pool by hashing the
+    connection's parameters, checking the connection on each loan, looking
+    up the channel kept for it. Here a loan is a semaphore and a list pop.
+    A connection that failed is closed, not lent again: the next message
+    gets a fresh one.
+    """
+
+    def __init__(self, make_connection, limit=PUBLISHING_CONNECTIONS):
+        self._make_connection = make_connection
+        self.limit = limit
+        self._slots = threading.BoundedSemaphore(limit)
+        # Last in, first out: the connection used most recently is lent
+        # first, the others stay idle.
+        self._idle = []
+        self._lock = threading.Lock()
+
+    def take(self, timeout):
+        """A publisher (a new one when none is idle), waiting up to
+        ``timeout`` seconds while all ``limit`` are lent."""
+        if not self._slots.acquire(timeout=timeout):
+            raise TimeoutError(f"all {self.limit} publishing connections stayed busy "
+                               f"for {timeout:.0f} s")
+        try:
+            with self._lock:
+                if self._idle:
+                    return self._idle.pop()
+            return _Publisher(self._make_connection())
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def give_back(self, publisher):
+        with self._lock:
+            self._idle.append(publisher)
+        self._slots.release()
+
+    def discard(self, publisher):
+        try:
+            publisher.close(broken=True)
+        finally:
+            self._slots.release()
+
+    def close(self):
+        """Close the idle connections (those lent out come back and stay
+        until the next close)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for publisher in idle:
+            try:
+                publisher.close()
+            except Exception:  # noqa: BLE001
+                publisher.close(broken=True)
 
 
 _TRANSPORTS = {}
@@ -394,8 +509,6 @@ def cleanup():
         for transport in _TRANSPORTS.values():
             transport.cleanup()
         _TRANSPORTS.clear()
-        # Close the publishers' pooled connections (and forget the pools).
-        kombu.pools.reset()
 
 
 def reset_memory_broker():
@@ -444,10 +557,13 @@ class Subscription:
     so that cancelling it hands its unacknowledged messages back to the
     broker (a closed channel's are requeued) without touching the others."""
 
-    def __init__(self, name, make_queues, on_message):
+    def __init__(self, name, make_queues, on_message, no_ack=False):
         self.name = name
         self.make_queues = make_queues
         self.on_message = on_message
+        # Delivered without acknowledgements: for a queue whose messages
+        # are lost with its consumer anyway (the process's reply queue).
+        self.no_ack = no_ack
         # Set once its queues are consumed (again after each reconnection).
         self.ready = threading.Event()
         self.cancelled = threading.Event()
@@ -458,10 +574,24 @@ class Subscription:
         queues = self.make_queues()
         declare(conn, queues)
         self.channel = conn.channel()
-        self.consumer = kombu.Consumer(self.channel, queues, callbacks=[self.on_message],
-                                       accept=["json"])
+        self.consumer = kombu.Consumer(self.channel, queues, on_message=self._receive,
+                                       no_ack=self.no_ack)
         self.consumer.consume()
         self.ready.set()
+
+    def _receive(self, message):
+        """Decode a message's JSON and hand it on (as kombu's ``callbacks``
+        would, without its content-type registry: every mininova message
+        is JSON, published by :func:`dumps`)."""
+        try:
+            body = loads(message.body)
+        except ValueError as exc:
+            LOG.error("Dropping a message on %s that is not JSON (%s): %s",
+                      self.name, message.content_type, exc)
+            if not self.no_ack:
+                message.ack()
+            return
+        self.on_message(body, message)
 
     def stop(self):
         """Cancel the consumer and close the channel (connected or not)."""
@@ -471,6 +601,26 @@ class Subscription:
                 channel.close()   # cancels its consumers; requeues the unacked
             except Exception:     # noqa: BLE001
                 pass              # the connection is gone already: so are they
+
+
+def _set_socket_timeout(conn, seconds):
+    """Give the socket of a py-amqp connection this timeout (None: block).
+
+    py-amqp sets a socket's timeout before each frame it reads and puts the
+    old one back after, unless they are the same: two system calls per
+    frame, six per call for the consuming thread (a request and its reply
+    are three frames each), and each lets go of the GIL, which a busy
+    process's other threads then take. So while the consuming thread waits
+    for messages, its socket keeps the timeout of those waits. Around what
+    waits for the broker's answer (declaring queues, opening and closing
+    channels: ``_apply_changes``) it blocks again, as py-amqp expects: a
+    broker busy with hundreds of services starting may take longer than a
+    drain's timeout to answer a declaration. kombu's memory:// has no
+    socket.
+    """
+    sock = getattr(getattr(conn.connection, "transport", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(seconds)
 
 
 class _ConsumerThread(threading.Thread):
@@ -539,8 +689,12 @@ class _ConsumerThread(threading.Thread):
     def _consume(self, conn):
         for subscription in self._subscriptions:
             subscription.start(conn)
+        _set_socket_timeout(conn, self.transport.drain_timeout)
         while not self._stopping.is_set():
-            self._apply_changes(conn)
+            if self._changed.is_set():
+                _set_socket_timeout(conn, None)
+                self._apply_changes(conn)
+                _set_socket_timeout(conn, self.transport.drain_timeout)
             try:
                 conn.drain_events(timeout=self.transport.drain_timeout)
             except TimeoutError:
@@ -582,7 +736,11 @@ class ReplyWaiter:
         self._waiting = {}
         self._lock = threading.Lock()
         self._transport = transport
-        self._subscription = Subscription(self.queue_name, self._queues, self._on_reply)
+        # No acknowledgements: the queue is this process's and goes with its
+        # consumer (auto_delete), so a reply that is not processed is lost
+        # either way, and an ack would be one more frame per call.
+        self._subscription = Subscription(self.queue_name, self._queues, self._on_reply,
+                                          no_ack=True)
 
     def _queues(self):
         # Replies come through the default exchange, straight to this queue.
@@ -613,7 +771,6 @@ class ReplyWaiter:
             self._waiting.pop(msg_id, None)
 
     def _on_reply(self, body, message):
-        message.ack()
         with self._lock:
             slot = self._waiting.get(body.get("msg_id"))
         if slot is None:
@@ -799,9 +956,11 @@ class RPCServer:
         )
         self._consumer = Subscription(f"rpc-{topic}-{next(self._ids)}", self._queues,
                                       self._on_message)
-        # The unique ids of the last messages taken (only the consumer
-        # thread touches it).
-        self._recent_ids = collections.deque(maxlen=DUPLICATE_CACHE_SIZE)
+        # The unique ids of the last messages taken, in order (to forget the
+        # oldest) and as a set (to look one up without reading them all).
+        # Only the consumer thread touches them.
+        self._recent_ids = collections.deque()
+        self._recent_id_set = set()
 
     def _queues(self):
         exchange = self.transport.exchange
@@ -830,15 +989,23 @@ class RPCServer:
     def _on_message(self, body, message):
         message.ack()
         unique_id = body.get("unique_id")
-        if unique_id is not None and unique_id in self._recent_ids:
-            LOG.warning("Dropping a second copy of %s (message %s): its publish was "
-                        "retried after the broker had taken it", body.get("method"), unique_id)
-            return
-        self._recent_ids.append(unique_id)
+        if unique_id is not None:
+            if unique_id in self._recent_id_set:
+                LOG.warning("Dropping a second copy of %s (message %s): its publish was "
+                            "retried after the broker had taken it", body.get("method"),
+                            unique_id)
+                return
+            self._remember(unique_id)
         try:
             self._executor.submit(self._dispatch, body)
         except RuntimeError:
             LOG.warning("Dropping %s: the service is stopping", body.get("method"))
+
+    def _remember(self, unique_id):
+        self._recent_ids.append(unique_id)
+        self._recent_id_set.add(unique_id)
+        if len(self._recent_ids) > DUPLICATE_CACHE_SIZE:
+            self._recent_id_set.discard(self._recent_ids.popleft())
 
     def _dispatch(self, body):
         ctxt = mn_context.RequestContext.from_dict(body.get("context", {}))
@@ -851,7 +1018,7 @@ class RPCServer:
             heartbeat.start()
         try:
             function = self._find_method(method)
-            reply["result"] = to_primitive(function(ctxt, **body.get("args", {})))
+            reply["result"] = function(ctxt, **body.get("args", {}))
         except Exception as exc:
             if body.get("reply_to"):
                 # The caller will see it; log at debug to keep one error per failure.

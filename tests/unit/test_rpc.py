@@ -3,10 +3,10 @@ and one in-process round trip over kombu's memory:// transport."""
 
 import json
 import threading
+import uuid
 from datetime import datetime
 
 import kombu
-import kombu.pools
 import pytest
 
 from mininova import context as mn_context
@@ -39,11 +39,22 @@ def test_a_call_also_carries_msg_id_and_reply_queue():
 def test_datetimes_in_args_become_iso_strings_at_any_depth():
     when = datetime(2024, 1, 2, 3, 4, 5)
     body = rpc.encode_request(make_context(), "m",
-                              {"at": when, "rows": [{"updated_at": when}], "pair": (when, 1)})
-    assert body["args"] == {"at": "2024-01-02T03:04:05",
-                            "rows": [{"updated_at": "2024-01-02T03:04:05"}],
-                            "pair": ["2024-01-02T03:04:05", 1]}
-    json.dumps(body)   # the whole body is JSON-able
+                              {"at": when, "rows": [{"updated_at": when}], "pair": (when, 1),
+                               "names": {"a"}})
+    # What travels: the body as the broker gets it, read back as a server does.
+    received = rpc.loads(rpc.dumps(body).encode())
+    assert received["args"] == {"at": "2024-01-02T03:04:05",
+                                "rows": [{"updated_at": "2024-01-02T03:04:05"}],
+                                "pair": ["2024-01-02T03:04:05", 1], "names": ["a"]}
+    assert received["context"] == make_context().to_dict()
+
+
+def test_what_json_has_no_type_for_comes_back_as_kombu_sent_it():
+    # kombu's JSON encoder tagged a UUID so that its decoder rebuilds it;
+    # mininova's encoding keeps doing that for what it does not turn into
+    # strings itself.
+    value = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    assert rpc.loads(rpc.dumps({"id": value})) == {"id": value}
 
 
 def test_context_round_trips_through_a_dict():
@@ -316,8 +327,9 @@ def test_publishes_keep_their_connections_channel_open(conf, monkeypatch):
 def test_a_returned_message_is_not_blamed_on_the_next_one(conf):
     transport = rpc.Transport("memory://", "unittest-returns")
     transport.publish({"method": "m"}, "nobody", method="m")
-    with kombu.pools.connections[transport._pool_key].acquire(block=True) as conn:
-        rpc._Publisher.of(conn).returned.append(Exception("returned earlier"))
+    publisher = transport._publishers.take(timeout=1)
+    publisher.returned.append(Exception("returned earlier"))
+    transport._publishers.give_back(publisher)
     transport.publish({"method": "m"}, "nobody", method="m", mandatory=True)
 
 
@@ -347,3 +359,37 @@ def test_a_process_consumes_all_its_servers_and_replies_on_one_connection(conf):
         second.stop()
         transport.cleanup()
     assert not [t for t in _consuming_threads() if t.transport is transport]
+
+
+def test_the_publishing_pool_lends_each_connection_to_one_thread_at_a_time(conf):
+    transport = rpc.Transport("memory://", "unittest-pool")
+    pool = rpc._PublisherPool(transport.connection, limit=1)
+    first = pool.take(timeout=1)
+    # The only connection is lent: a second thread would wait, here in vain.
+    with pytest.raises(TimeoutError, match="all 1 publishing connections stayed busy"):
+        pool.take(timeout=0.05)
+    pool.give_back(first)
+    assert pool.take(timeout=1) is first       # given back, lent again
+    # A connection that failed is closed, and the next loan is a new one.
+    pool.discard(first)
+    second = pool.take(timeout=1)
+    assert second is not first
+    pool.give_back(second)
+    pool.close()
+
+
+def test_a_publisher_declares_an_exchange_the_first_time_only(conf, monkeypatch):
+    # kombu's maybe_declare per message (binding a copy of the exchange,
+    # looking it up in a cache) was part of each publish's cost.
+    asked = []
+    original = kombu.Producer.publish
+
+    def publish(self, body, **kwargs):
+        asked.append([entity.name for entity in kwargs["declare"]])
+        return original(self, body, **kwargs)
+
+    monkeypatch.setattr(kombu.Producer, "publish", publish)
+    transport = rpc.Transport("memory://", "unittest-declare")
+    for _ in range(3):
+        transport.publish({"method": "m"}, "nobody", method="m")
+    assert asked == [["unittest-declare"], [], []]

@@ -280,3 +280,41 @@ def test_a_host_that_starts_between_the_two_reads_is_not_taken_for_dead(database
     db.report("host1")
     assert free_ram(manager) == {"host1": 3584, "host2": 4096}
     assert "Removing dead compute node" not in caplog.text
+
+
+def test_long_lived_objects_are_frozen_once_per_change_of_the_hosts(database, monkeypatch):
+    # A full garbage collection at thousands of hosts took hundreds of ms,
+    # on whichever request set it off: the host states are kept out of
+    # those collections when the hosts change, not on every request.
+    frozen = []
+    monkeypatch.setattr(host_manager, "_freeze_long_lived", lambda: frozen.append(True))
+    monkeypatch.setattr(host_manager, "FREEZE_FROM_HOSTS", 2)
+    db = database(timedelta(0))
+    db.register("host1")
+    db.report("host1")
+    manager = host_manager.HostManager()
+    free_ram(manager)
+    assert frozen == []          # one host: below the threshold
+    db.register("host2")
+    db.report("host2")
+    free_ram(manager)
+    assert frozen == [True]      # a host came
+    db.tick(1)
+    db.report("host1", free_ram_mb=1024)
+    free_ram(manager)
+    assert frozen == [True]      # a new report of the same hosts
+
+
+def test_freezing_keeps_the_collector_working_for_what_comes_later():
+    import gc
+
+    host_manager._freeze_long_lived()
+    try:
+        class Cycle:
+            pass
+        garbage = Cycle()
+        garbage.me = garbage
+        del garbage
+        assert gc.collect() >= 1   # a cycle made after the freeze is still collected
+    finally:
+        gc.unfreeze()
