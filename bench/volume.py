@@ -81,36 +81,56 @@ def free_port():
 
 
 class Services:
-    """mininova-image and mininova-volume, each its own process."""
+    """mininova-image and two mininova-volume, each its own process: one
+    downloads images over HTTP (the defaults), the other reads the image's
+    file in place (``[volume] allowed_direct_url_schemes = file``; the image
+    service shows ``direct_url``, which the first one ignores)."""
+
+    CASES = ("http", "direct")
 
     def __init__(self, workdir):
         self.workdir = workdir
-        self.image_port, self.volume_port = free_port(), free_port()
-        self.conf = workdir / "mininova.conf"
-        self.conf.write_text(f"""[DEFAULT]
-state_path = {workdir}/state
-log_dir = {workdir}/log
+        self.image_port = free_port()
+        self.volume_ports = {case: free_port() for case in self.CASES}
+        self.confs = {case: self._write_conf(case) for case in self.CASES}
+        self.processes = []
+
+    def _write_conf(self, case):
+        conf = self.workdir / f"mininova-{case}.conf"
+        direct = "file" if case == "direct" else ""
+        conf.write_text(f"""[DEFAULT]
+state_path = {self.workdir}/state
+log_dir = {self.workdir}/log
 debug = True
 [image_service]
 bind_host = 127.0.0.1
 bind_port = {self.image_port}
+show_image_direct_url = True
 [glance]
 api_servers = http://127.0.0.1:{self.image_port}
 [volume]
 osapi_volume_listen = 127.0.0.1
-osapi_volume_listen_port = {self.volume_port}
+osapi_volume_listen_port = {self.volume_ports[case]}
+connection = sqlite:///{self.workdir}/state/volume-{case}.sqlite
+volumes_path = {self.workdir}/state/volumes-{case}
+image_conversion_dir = {self.workdir}/state/conversion-{case}
+allowed_direct_url_schemes = {direct}
 """)
-        self.processes = []
+        return conf
 
     def start(self):
         (self.workdir / "log").mkdir()
         (self.workdir / "state").mkdir()
-        for name in ("mininova-image", "mininova-volume"):
-            out = open(self.workdir / "log" / f"{name}.stdout", "wb")
+        commands = [("mininova-image", self.confs["http"], "mininova-image")]
+        commands += [("mininova-volume", self.confs[case], f"mininova-volume-{case}")
+                     for case in self.CASES]
+        for name, conf, log_name in commands:
+            out = open(self.workdir / "log" / f"{log_name}.stdout", "wb")
             self.processes.append(subprocess.Popen(
-                [BIN / name, "--config-file", self.conf], stdout=out, stderr=out,
+                [BIN / name, "--config-file", conf, "--log-file",
+                 self.workdir / "log" / f"{log_name}.log"], stdout=out, stderr=out,
                 start_new_session=True))
-        for port in (self.image_port, self.volume_port):
+        for port in (self.image_port, *self.volume_ports.values()):
             _wait(lambda p=port: _answers(f"http://127.0.0.1:{p}/"), "a service to answer")
 
     def stop(self):
@@ -127,12 +147,11 @@ osapi_volume_listen_port = {self.volume_port}
     def image_url(self):
         return f"http://127.0.0.1:{self.image_port}"
 
-    @property
-    def volume_url(self):
-        return f"http://127.0.0.1:{self.volume_port}/v3/admin"
+    def volume_url(self, case):
+        return f"http://127.0.0.1:{self.volume_ports[case]}/v3/admin"
 
-    def log(self):
-        return (self.workdir / "log" / "mininova-volume.log").read_text()
+    def log(self, case):
+        return (self.workdir / "log" / f"mininova-volume-{case}.log").read_text()
 
 
 def _answers(url):
@@ -172,13 +191,13 @@ def upload(services, path):
                         timeout=30).json()
 
 
-def time_volume(services, image, size_gb):
+def time_volume(services, case, image, size_gb):
     started = time.perf_counter()
-    response = requests.post(f"{services.volume_url}/volumes", headers=TOKEN, timeout=60,
+    response = requests.post(f"{services.volume_url(case)}/volumes", headers=TOKEN, timeout=60,
                              json={"volume": {"size": size_gb, "imageRef": image["id"]}})
     response.raise_for_status()
     volume_id = response.json()["volume"]["id"]
-    url = f"{services.volume_url}/volumes/{volume_id}"
+    url = f"{services.volume_url(case)}/volumes/{volume_id}"
     while True:
         status = requests.get(url, headers=TOKEN, timeout=30).json()["volume"]["status"]
         if status not in ("creating", "downloading"):
@@ -195,12 +214,14 @@ def time_volume(services, image, size_gb):
     return elapsed
 
 
-def time_floor(source, dest):
+def time_floor(source, dest, cache_mode=None):
     """The issue's floor: a bare convert, qemu-img's defaults (its output
-    cache mode is ``unsafe``: nothing is flushed to the disk)."""
+    cache mode is ``unsafe``: nothing is flushed to the disk); with
+    ``cache_mode="none"``, the service's own (durable) way of writing."""
     started = time.perf_counter()
-    subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", str(source), str(dest)],
-                   check=True, capture_output=True)
+    options = ["-t", cache_mode] if cache_mode else []
+    subprocess.run(["qemu-img", "convert", *options, "-f", "qcow2", "-O", "raw", str(source),
+                    str(dest)], check=True, capture_output=True)
     elapsed = time.perf_counter() - started
     dest.unlink()
     return elapsed
@@ -322,27 +343,37 @@ def main():
         image = upload(services, source)
         virtual_bytes = image["virtual_size"]
         size_gb = max(1, -(-virtual_bytes // (1024 ** 3)))
-        volume, floor, reference = [], [], []
+        times = {name: [] for name in ("http", "direct", "floor", "durable", "curl")}
         for _ in range(args.runs):  # interleaved, so drift hits all alike
-            volume.append(time_volume(services, image, size_gb))
-            floor.append(time_floor(source, workdir / "floor.raw"))
-            reference.append(time_curl_and_convert(services, image, workdir))
-        phases = phases_from_log(services.log())
+            for case in Services.CASES:
+                times[case].append(time_volume(services, case, image, size_gb))
+            times["floor"].append(time_floor(source, workdir / "floor.raw"))
+            times["durable"].append(time_floor(source, workdir / "floor.raw", "none"))
+            times["curl"].append(time_curl_and_convert(services, image, workdir))
+        phases = {case: phases_from_log(services.log(case)) for case in Services.CASES}
     finally:
         services.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+    report(args, image, virtual_bytes, times, phases)
 
+
+def report(args, image, virtual_bytes, times, phases):
     print(f"image → volume, qcow2 of {args.virtual_size} virtual with {args.data} of data "
           f"({image['size'] / MiB:.0f} MiB file), {args.runs} runs each")
-    print(describe("mininova-volume POST → available", volume, virtual_bytes))
-    print(describe("floor qemu-img convert", floor, virtual_bytes))
-    print(describe("reference curl -o + convert -t none", reference, virtual_bytes))
-    ratio = statistics.median(floor) / statistics.median(volume)
-    print(f"  throughput ratio mininova-volume/floor = {ratio:.2f}   (target >= 0.8)")
-    print(f"  throughput ratio mininova-volume/(curl + convert) = "
-          f"{statistics.median(reference) / statistics.median(volume):.2f}")
-    print("  where the service's time went (mean per run): " + ", ".join(
-        f"{name} {seconds:.3f} s" for name, seconds in phases.items()))
+    for name, label in (("http", "mininova-volume, HTTP download"),
+                        ("direct", "mininova-volume, direct URL (file://)"),
+                        ("floor", "floor qemu-img convert"),
+                        ("durable", "floor -t none (durable, as the service)"),
+                        ("curl", "reference curl -o + convert -t none")):
+        print(describe(label, times[name], virtual_bytes))
+    median = {name: statistics.median(values) for name, values in times.items()}
+    for case in Services.CASES:
+        print(f"  {case}: throughput ratio mininova-volume/floor = "
+              f"{median['floor'] / median[case]:.2f} (target >= 0.8), "
+              f"/durable floor = {median['durable'] / median[case]:.2f}, "
+              f"/(curl + convert) = {median['curl'] / median[case]:.2f}")
+        print("    where the service's time went (mean per run): " + ", ".join(
+            f"{name} {seconds:.3f} s" for name, seconds in phases[case].items()))
 
 
 if __name__ == "__main__":
