@@ -4,23 +4,31 @@
 Measured in one run, on this machine, on the same qcow2 image (made here
 with qemu-img and qemu-io in a temporary directory, removed at the end):
 
-* **mininova-volume**: ``POST /v3/<project>/volumes`` with ``imageRef``,
-  polled until the volume is ``available``: the download from mininova-image
-  (streamed, md5-checked), the format inspector, ``qemu-img info`` under its
-  limits, ``qemu-img convert -f qcow2 -O raw`` into the volume file and the
-  resize to the volume's size. mininova-image and mininova-volume run as
-  their own processes (the console scripts of this venv, noauth2, SQLite),
-  as in a deployment;
+* **mininova-volume, HTTP**: ``POST /v3/<project>/volumes`` with
+  ``imageRef``, polled until the volume is ``available``: the download from
+  mininova-image (streamed, sha512-checked), the format inspector,
+  ``qemu-img info`` under its limits, ``qemu-img convert -t none -f qcow2
+  -O raw`` into the volume file and the resize to the volume's size;
+* **mininova-volume, direct URL**: the same request to a second
+  mininova-volume with ``[volume] allowed_direct_url_schemes = file`` (the
+  image service shows ``direct_url``): the same checks and convert, read
+  from the image store's file in place, no download. mininova-image and
+  both mininova-volume run as their own processes (the console scripts of
+  this venv, noauth2, SQLite), as in a deployment;
 * **floor**: a bare ``qemu-img convert -f qcow2 -O raw`` of the same image,
-  already on local disk, into a file (what any tool must do at least);
+  already on local disk, into a file (what any tool must do at least); its
+  output cache mode is qemu-img's default, ``unsafe``: nothing is flushed;
+* **durable floor**: the same with ``-t none``, as the service writes a
+  volume so that it is on the disk once ``available``;
 * and, for reference, a bare download of the same image from the same
   image service (``curl -o``) followed by the same convert: what any tool
   must do when the image is not on the volume host yet.
 
 Throughput is the raw bytes made (the virtual size) per second; it prints
-the medians, the ratio floor/mininova (the issue's target: >= 0.8) and
-where the volume service's time went (from its log: the download line and
-the convert line). Nothing is asserted: numbers depend on the machine.
+the medians, for each case the ratios floor/mininova (the issue's target:
+>= 0.8), durable floor/mininova and (curl + convert)/mininova, and where
+the volume service's time went (from its log: the download line and the
+qemu-img lines). Nothing is asserted: numbers depend on the machine.
 
     .venv/bin/python bench/volume.py [--runs 5] [--virtual-size 1G] [--data 512M]
     sudo .venv/bin/python bench/volume.py --boot [--runs 5]
@@ -40,10 +48,13 @@ Needs qemu-img, qemu-io and curl, and about 3 times the virtual size free
 under /var/tmp. Leaves nothing behind: the services are stopped and the
 directory removed, also when it fails.
 
-Measured on the development machine (2 vCPUs shared with other test runs,
-ext4, 5 runs, 1 GiB virtual with 512 MiB of data): mininova-volume 2.46 s,
-floor 0.24 s, ratio 0.10; curl + convert 1.02 s, ratio 0.41; the download
-and its md5 take 2.05 s of the 2.46 (docs/volumes.md, "Benchmark").
+Measured on the development machine (2 vCPUs shared with other helpers'
+test runs, load 3-9, ext4 with discard, 5 runs, 1 GiB virtual with 512 MiB
+of data): HTTP 6.62 s, direct URL 2.52 s, floor 1.12 s, durable floor
+2.20 s, curl + convert 2.97 s; ratios floor/HTTP 0.17, floor/direct 0.45,
+durable floor/direct 0.87 (before: HTTP 5.36 s, floor 0.38 s, ratio 0.07;
+the floor's own noise is that large). The gap left is the flush of
+``-t none`` (docs/volumes.md, "Benchmark").
 ``--boot`` (3 runs): boot from the image 2.00 s, from an image-backed
 volume 5.15 s, ratio 0.39 (docs/block-devices.md, "On the compute host").
 """
@@ -189,6 +200,15 @@ def upload(services, path):
                      timeout=600).raise_for_status()
     return requests.get(f"{services.image_url}/v2/images/{body['id']}", headers=TOKEN,
                         timeout=30).json()
+
+
+def settle():
+    """Start each measurement from a disk with nothing pending: the previous
+    one's dirty pages, and the discards its deleted files cause on a
+    filesystem mounted with ``discard``, would slow whichever came next
+    (measured here: a bare convert 0.5 s alone, 1.1-1.5 s just after a
+    durable one was deleted)."""
+    os.sync()
 
 
 def time_volume(services, case, image, size_gb):
@@ -346,9 +366,13 @@ def main():
         times = {name: [] for name in ("http", "direct", "floor", "durable", "curl")}
         for _ in range(args.runs):  # interleaved, so drift hits all alike
             for case in Services.CASES:
+                settle()
                 times[case].append(time_volume(services, case, image, size_gb))
+            settle()
             times["floor"].append(time_floor(source, workdir / "floor.raw"))
+            settle()
             times["durable"].append(time_floor(source, workdir / "floor.raw", "none"))
+            settle()
             times["curl"].append(time_curl_and_convert(services, image, workdir))
         phases = {case: phases_from_log(services.log(case)) for case in Services.CASES}
     finally:
