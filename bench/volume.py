@@ -4,23 +4,31 @@
 Measured in one run, on this machine, on the same qcow2 image (made here
 with qemu-img and qemu-io in a temporary directory, removed at the end):
 
-* **mininova-volume**: ``POST /v3/<project>/volumes`` with ``imageRef``,
-  polled until the volume is ``available``: the download from mininova-image
-  (streamed, md5-checked), the format inspector, ``qemu-img info`` under its
-  limits, ``qemu-img convert -f qcow2 -O raw`` into the volume file and the
-  resize to the volume's size. mininova-image and mininova-volume run as
-  their own processes (the console scripts of this venv, noauth2, SQLite),
-  as in a deployment;
+* **mininova-volume, HTTP**: ``POST /v3/<project>/volumes`` with
+  ``imageRef``, polled until the volume is ``available``: the download from
+  mininova-image (streamed, sha512-checked), the format inspector,
+  ``qemu-img info`` under its limits, ``qemu-img convert -t none -f qcow2
+  -O raw`` into the volume file and the resize to the volume's size;
+* **mininova-volume, direct URL**: the same request to a second
+  mininova-volume with ``[volume] allowed_direct_url_schemes = file`` (the
+  image service shows ``direct_url``): the same checks and convert, read
+  from the image store's file in place, no download. mininova-image and
+  both mininova-volume run as their own processes (the console scripts of
+  this venv, noauth2, SQLite), as in a deployment;
 * **floor**: a bare ``qemu-img convert -f qcow2 -O raw`` of the same image,
-  already on local disk, into a file (what any tool must do at least);
+  already on local disk, into a file (what any tool must do at least); its
+  output cache mode is qemu-img's default, ``unsafe``: nothing is flushed;
+* **durable floor**: the same with ``-t none``, as the service writes a
+  volume so that it is on the disk once ``available``;
 * and, for reference, a bare download of the same image from the same
   image service (``curl -o``) followed by the same convert: what any tool
   must do when the image is not on the volume host yet.
 
 Throughput is the raw bytes made (the virtual size) per second; it prints
-the medians, the ratio floor/mininova (the issue's target: >= 0.8) and
-where the volume service's time went (from its log: the download line and
-the convert line). Nothing is asserted: numbers depend on the machine.
+the medians, for each case the ratios floor/mininova (the issue's target:
+>= 0.8), durable floor/mininova and (curl + convert)/mininova, and where
+the volume service's time went (from its log: the download line and the
+qemu-img lines). Nothing is asserted: numbers depend on the machine.
 
     .venv/bin/python bench/volume.py [--runs 5] [--virtual-size 1G] [--data 512M]
     sudo .venv/bin/python bench/volume.py --boot [--runs 5]
@@ -40,10 +48,13 @@ Needs qemu-img, qemu-io and curl, and about 3 times the virtual size free
 under /var/tmp. Leaves nothing behind: the services are stopped and the
 directory removed, also when it fails.
 
-Measured on the development machine (2 vCPUs shared with other test runs,
-ext4, 5 runs, 1 GiB virtual with 512 MiB of data): mininova-volume 2.46 s,
-floor 0.24 s, ratio 0.10; curl + convert 1.02 s, ratio 0.41; the download
-and its md5 take 2.05 s of the 2.46 (docs/volumes.md, "Benchmark").
+Measured on the development machine (2 vCPUs shared with other helpers'
+test runs, load 3-9, ext4 with discard, 5 runs, 1 GiB virtual with 512 MiB
+of data): HTTP 6.62 s, direct URL 2.52 s, floor 1.12 s, durable floor
+2.20 s, curl + convert 2.97 s; ratios floor/HTTP 0.17, floor/direct 0.45,
+durable floor/direct 0.87 (before: HTTP 5.36 s, floor 0.38 s, ratio 0.07;
+the floor's own noise is that large). The gap left is the flush of
+``-t none`` (docs/volumes.md, "Benchmark").
 ``--boot`` (3 runs): boot from the image 2.00 s, from an image-backed
 volume 5.15 s, ratio 0.39 (docs/block-devices.md, "On the compute host").
 """
@@ -81,36 +92,56 @@ def free_port():
 
 
 class Services:
-    """mininova-image and mininova-volume, each its own process."""
+    """mininova-image and two mininova-volume, each its own process: one
+    downloads images over HTTP (the defaults), the other reads the image's
+    file in place (``[volume] allowed_direct_url_schemes = file``; the image
+    service shows ``direct_url``, which the first one ignores)."""
+
+    CASES = ("http", "direct")
 
     def __init__(self, workdir):
         self.workdir = workdir
-        self.image_port, self.volume_port = free_port(), free_port()
-        self.conf = workdir / "mininova.conf"
-        self.conf.write_text(f"""[DEFAULT]
-state_path = {workdir}/state
-log_dir = {workdir}/log
+        self.image_port = free_port()
+        self.volume_ports = {case: free_port() for case in self.CASES}
+        self.confs = {case: self._write_conf(case) for case in self.CASES}
+        self.processes = []
+
+    def _write_conf(self, case):
+        conf = self.workdir / f"mininova-{case}.conf"
+        direct = "file" if case == "direct" else ""
+        conf.write_text(f"""[DEFAULT]
+state_path = {self.workdir}/state
+log_dir = {self.workdir}/log
 debug = True
 [image_service]
 bind_host = 127.0.0.1
 bind_port = {self.image_port}
+show_image_direct_url = True
 [glance]
 api_servers = http://127.0.0.1:{self.image_port}
 [volume]
 osapi_volume_listen = 127.0.0.1
-osapi_volume_listen_port = {self.volume_port}
+osapi_volume_listen_port = {self.volume_ports[case]}
+connection = sqlite:///{self.workdir}/state/volume-{case}.sqlite
+volumes_path = {self.workdir}/state/volumes-{case}
+image_conversion_dir = {self.workdir}/state/conversion-{case}
+allowed_direct_url_schemes = {direct}
 """)
-        self.processes = []
+        return conf
 
     def start(self):
         (self.workdir / "log").mkdir()
         (self.workdir / "state").mkdir()
-        for name in ("mininova-image", "mininova-volume"):
-            out = open(self.workdir / "log" / f"{name}.stdout", "wb")
+        commands = [("mininova-image", self.confs["http"], "mininova-image")]
+        commands += [("mininova-volume", self.confs[case], f"mininova-volume-{case}")
+                     for case in self.CASES]
+        for name, conf, log_name in commands:
+            out = open(self.workdir / "log" / f"{log_name}.stdout", "wb")
             self.processes.append(subprocess.Popen(
-                [BIN / name, "--config-file", self.conf], stdout=out, stderr=out,
+                [BIN / name, "--config-file", conf, "--log-file",
+                 self.workdir / "log" / f"{log_name}.log"], stdout=out, stderr=out,
                 start_new_session=True))
-        for port in (self.image_port, self.volume_port):
+        for port in (self.image_port, *self.volume_ports.values()):
             _wait(lambda p=port: _answers(f"http://127.0.0.1:{p}/"), "a service to answer")
 
     def stop(self):
@@ -127,12 +158,11 @@ osapi_volume_listen_port = {self.volume_port}
     def image_url(self):
         return f"http://127.0.0.1:{self.image_port}"
 
-    @property
-    def volume_url(self):
-        return f"http://127.0.0.1:{self.volume_port}/v3/admin"
+    def volume_url(self, case):
+        return f"http://127.0.0.1:{self.volume_ports[case]}/v3/admin"
 
-    def log(self):
-        return (self.workdir / "log" / "mininova-volume.log").read_text()
+    def log(self, case):
+        return (self.workdir / "log" / f"mininova-volume-{case}.log").read_text()
 
 
 def _answers(url):
@@ -172,13 +202,22 @@ def upload(services, path):
                         timeout=30).json()
 
 
-def time_volume(services, image, size_gb):
+def settle():
+    """Start each measurement from a disk with nothing pending: the previous
+    one's dirty pages, and the discards its deleted files cause on a
+    filesystem mounted with ``discard``, would slow whichever came next
+    (measured here: a bare convert 0.5 s alone, 1.1-1.5 s just after a
+    durable one was deleted)."""
+    os.sync()
+
+
+def time_volume(services, case, image, size_gb):
     started = time.perf_counter()
-    response = requests.post(f"{services.volume_url}/volumes", headers=TOKEN, timeout=60,
+    response = requests.post(f"{services.volume_url(case)}/volumes", headers=TOKEN, timeout=60,
                              json={"volume": {"size": size_gb, "imageRef": image["id"]}})
     response.raise_for_status()
     volume_id = response.json()["volume"]["id"]
-    url = f"{services.volume_url}/volumes/{volume_id}"
+    url = f"{services.volume_url(case)}/volumes/{volume_id}"
     while True:
         status = requests.get(url, headers=TOKEN, timeout=30).json()["volume"]["status"]
         if status not in ("creating", "downloading"):
@@ -195,12 +234,14 @@ def time_volume(services, image, size_gb):
     return elapsed
 
 
-def time_floor(source, dest):
+def time_floor(source, dest, cache_mode=None):
     """The issue's floor: a bare convert, qemu-img's defaults (its output
-    cache mode is ``unsafe``: nothing is flushed to the disk)."""
+    cache mode is ``unsafe``: nothing is flushed to the disk); with
+    ``cache_mode="none"``, the service's own (durable) way of writing."""
     started = time.perf_counter()
-    subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", str(source), str(dest)],
-                   check=True, capture_output=True)
+    options = ["-t", cache_mode] if cache_mode else []
+    subprocess.run(["qemu-img", "convert", *options, "-f", "qcow2", "-O", "raw", str(source),
+                    str(dest)], check=True, capture_output=True)
     elapsed = time.perf_counter() - started
     dest.unlink()
     return elapsed
@@ -322,27 +363,41 @@ def main():
         image = upload(services, source)
         virtual_bytes = image["virtual_size"]
         size_gb = max(1, -(-virtual_bytes // (1024 ** 3)))
-        volume, floor, reference = [], [], []
+        times = {name: [] for name in ("http", "direct", "floor", "durable", "curl")}
         for _ in range(args.runs):  # interleaved, so drift hits all alike
-            volume.append(time_volume(services, image, size_gb))
-            floor.append(time_floor(source, workdir / "floor.raw"))
-            reference.append(time_curl_and_convert(services, image, workdir))
-        phases = phases_from_log(services.log())
+            for case in Services.CASES:
+                settle()
+                times[case].append(time_volume(services, case, image, size_gb))
+            settle()
+            times["floor"].append(time_floor(source, workdir / "floor.raw"))
+            settle()
+            times["durable"].append(time_floor(source, workdir / "floor.raw", "none"))
+            settle()
+            times["curl"].append(time_curl_and_convert(services, image, workdir))
+        phases = {case: phases_from_log(services.log(case)) for case in Services.CASES}
     finally:
         services.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+    report(args, image, virtual_bytes, times, phases)
 
+
+def report(args, image, virtual_bytes, times, phases):
     print(f"image → volume, qcow2 of {args.virtual_size} virtual with {args.data} of data "
           f"({image['size'] / MiB:.0f} MiB file), {args.runs} runs each")
-    print(describe("mininova-volume POST → available", volume, virtual_bytes))
-    print(describe("floor qemu-img convert", floor, virtual_bytes))
-    print(describe("reference curl -o + convert -t none", reference, virtual_bytes))
-    ratio = statistics.median(floor) / statistics.median(volume)
-    print(f"  throughput ratio mininova-volume/floor = {ratio:.2f}   (target >= 0.8)")
-    print(f"  throughput ratio mininova-volume/(curl + convert) = "
-          f"{statistics.median(reference) / statistics.median(volume):.2f}")
-    print("  where the service's time went (mean per run): " + ", ".join(
-        f"{name} {seconds:.3f} s" for name, seconds in phases.items()))
+    for name, label in (("http", "mininova-volume, HTTP download"),
+                        ("direct", "mininova-volume, direct URL (file://)"),
+                        ("floor", "floor qemu-img convert"),
+                        ("durable", "floor -t none (durable, as the service)"),
+                        ("curl", "reference curl -o + convert -t none")):
+        print(describe(label, times[name], virtual_bytes))
+    median = {name: statistics.median(values) for name, values in times.items()}
+    for case in Services.CASES:
+        print(f"  {case}: throughput ratio mininova-volume/floor = "
+              f"{median['floor'] / median[case]:.2f} (target >= 0.8), "
+              f"/durable floor = {median['durable'] / median[case]:.2f}, "
+              f"/(curl + convert) = {median['curl'] / median[case]:.2f}")
+        print("    where the service's time went (mean per run): " + ", ".join(
+            f"{name} {seconds:.3f} s" for name, seconds in phases[case].items()))
 
 
 if __name__ == "__main__":

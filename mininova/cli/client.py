@@ -15,6 +15,11 @@ import requests
 INSTANCE_ACTIONS_VERSION = "2.51"
 SERVER_GROUPS_VERSION = "2.13"
 
+# Fields of a block_device_mapping_v2 entry and the microversion that
+# allows them (Nova's create schemas), newest first: a boot using one is
+# sent at that version, as novaclient refuses to send it at a lower one.
+BDM_V2_FIELD_VERSIONS = (("volume_type", "2.67"), ("tag", "2.42"))
+
 # Glance's media type for a JSON patch of an image's metadata.
 JSON_PATCH_MEDIA_TYPE = "application/openstack-images-v2.1-json-patch"
 
@@ -73,7 +78,8 @@ class Client:
         if scheduler_hints:
             # A sibling of "server", not inside it (Nova's API says so).
             body["os:scheduler_hints"] = scheduler_hints
-        return self.compute("POST", "/servers", json=body)["server"]
+        microversion = _create_microversion(body["server"])
+        return self.compute("POST", "/servers", microversion, json=body)["server"]
 
     def list_volume_attachments(self, server_id, microversion=None):
         return self.compute("GET", f"/servers/{server_id}/os-volume_attachments",
@@ -446,3 +452,16 @@ def _error_message(response):
         if isinstance(detail, dict) and "message" in detail:
             return detail["message"]
     return str(body)
+
+
+def _create_microversion(server):
+    """The microversion a POST /servers body needs: 2.1 (None) unless its
+    block device mappings use a later field. From 2.37 ``networks`` is
+    required: novaclient then sends "auto" when no --nic was given, which is
+    what 2.1 does without one."""
+    mappings = server.get("block_device_mapping_v2") or []
+    for field, version in BDM_V2_FIELD_VERSIONS:
+        if any(field in mapping for mapping in mappings):
+            server.setdefault("networks", "auto")
+            return version
+    return None

@@ -22,6 +22,16 @@ image_service_opts = [
         help="Directory holding the uploaded image files (Glance's file store).",
     ),
     cfg.IntOpt("workers", default=8, min=1, help="Threads of its WSGI server."),
+    cfg.BoolOpt(
+        "show_image_direct_url",
+        default=False,
+        help="Show an active image's location in the store, as direct_url "
+        "(file:///<store_path>/<id>), in the image's record (Glance's option, off "
+        "by default as in Glance: a location tells who reads it where the data "
+        "lives). A volume service on the same disk, with [volume] "
+        "allowed_direct_url_schemes = file, then converts the image from that "
+        "file instead of downloading it.",
+    ),
     cfg.IntOpt(
         "image_size_cap",
         default=1024 ** 4,

@@ -7,7 +7,7 @@ in ``[DEFAULT]`` of its own cinder.conf, mininova-volume in ``[volume]`` of
 the mininova.conf it shares with the other services.
 """
 
-from oslo_config import cfg
+from oslo_config import cfg, types
 
 volume_group = cfg.OptGroup(
     "volume", title="mininova-volume (the Cinder-like block storage service) options"
@@ -42,6 +42,16 @@ backend_opts = [
     cfg.StrOpt("image_conversion_dir", default="$state_path/conversion",
                help="Where an image is downloaded before it is converted into a "
                "volume (Cinder's option). Left-overs are removed at start."),
+    cfg.ListOpt("allowed_direct_url_schemes", default=[],
+                item_type=types.String(choices=["file"]),
+                help="URL schemes of an image's direct_url (or locations) the volume "
+                "service may read the image from instead of downloading it over HTTP "
+                "(Cinder's option; Cinder also knows 'cinder'). With 'file', an image "
+                "whose direct_url is file:///... is converted straight from that file: "
+                "for an image store on a disk this host shares, with mininova-image's "
+                "[image_service] show_image_direct_url on. As in Cinder, that path "
+                "makes no checksum check (the HTTP download checks the image's hash); "
+                "the format checks are made the same."),
     cfg.IntOpt("backend_native_threads_pool_size", default=4, min=1,
                help="Volume operations (create, delete, snapshot, extend) run at "
                "once; more wait their turn (Cinder's option; its default 20 is "

@@ -179,8 +179,10 @@ def test_mappings_nova_refuses(demo, image, mapping, message):
     mapping = dict(mapping)
     if mapping.get("uuid") == "IMAGE" or mapping["source_type"] == "image":
         mapping["uuid"] = image["id"]
+    # volume_type exists from 2.67, where networks are required (2.37).
+    extra = {"version": "2.67", "networks": "none"} if "volume_type" in mapping else {}
     assert fault(boot(demo, image, block_device_mapping_v2=[
-        image_root(image["id"]), mapping])) == (400, message)
+        image_root(image["id"]), mapping], **extra)) == (400, message)
 
 
 def test_a_volume_on_the_root_device_name_of_an_image_boot(demo, image, volumes):
@@ -261,6 +263,55 @@ def test_a_reader_may_not_ask_for_mappings(demo, image):
     assert status == 403
 
 
+# --- fields of later microversions ---------------------------------------------------------
+
+BLANK_VOLUME = {"boot_index": -1, "source_type": "blank", "destination_type": "volume",
+                "volume_size": 1}
+
+
+def unexpected(index, mapping, name):
+    """The 400 of Nova's schema for a key it does not have at that version."""
+    return (400, f"Invalid input for field/attribute {index}. Value: {mapping}. "
+                 f"Additional properties are not allowed ('{name}' was unexpected)")
+
+
+def boot_with(client, image, mapping, version):
+    # From 2.37 a boot must say what networks it wants.
+    networks = {} if version in (None, "2.31", "2.32", "2.33") else {"networks": "auto"}
+    return boot(client, image, version=version, **networks,
+                block_device_mapping_v2=[image_root(image["id"]), mapping])
+
+
+@pytest.mark.parametrize("version", [None, "2.31", "2.33", "2.36", "2.37", "2.41"])
+def test_a_device_tag_is_refused_before_2_42_but_at_2_32(demo, image, version):
+    mapping = dict(BLANK_VOLUME, tag="data")
+    assert fault(boot_with(demo, image, mapping, version)) == unexpected(1, mapping, "tag")
+    assert server_names(demo) == []
+
+
+@pytest.mark.parametrize("version", ["2.32", "2.42", "2.79"])
+def test_a_device_tag_at_2_32_and_from_2_42(demo, image, version):
+    response = boot_with(demo, image, dict(BLANK_VOLUME, tag="data"), version)
+    assert response.status_code == 202, response.text
+    assert [r["tag"] for r in rows(response.json()["server"]["id"])] == [None, "data"]
+
+
+@pytest.mark.parametrize("version", [None, "2.42", "2.66"])
+def test_a_volume_type_is_refused_before_2_67(demo, image, version):
+    mapping = dict(BLANK_VOLUME, volume_type="__DEFAULT__")
+    assert fault(boot_with(demo, image, mapping, version)) == unexpected(
+        1, mapping, "volume_type")
+    assert server_names(demo) == []
+
+
+@pytest.mark.parametrize("version", ["2.67", "2.79"])
+def test_a_volume_type_from_2_67(demo, image, version):
+    response = boot_with(demo, image, dict(BLANK_VOLUME, volume_type="__DEFAULT__"), version)
+    assert response.status_code == 202, response.text
+    assert [r["volume_type"] for r in rows(response.json()["server"]["id"])] == [
+        None, "__DEFAULT__"]
+
+
 # --- the rows ------------------------------------------------------------------------------
 
 def test_an_image_boot_has_its_root_disk_row(demo, image):
@@ -294,7 +345,7 @@ def test_asked_for_ephemerals_replace_the_flavors(demo, image, flavor):
 
 def test_boot_from_a_volume_without_image(demo, volumes, bootable):
     volume = bootable(size=2)
-    response = boot(demo, block_device_mapping_v2=[
+    response = boot(demo, version="2.42", networks="auto", block_device_mapping_v2=[
         volume_boot(volume["id"], delete_on_termination=True, tag="root")])
     assert response.status_code == 202, response.text
     server_id = response.json()["server"]["id"]
@@ -321,7 +372,7 @@ def test_legacy_boot_from_a_volume(demo, bootable):
 
 def test_volumes_to_make_are_recorded_for_the_compute(demo, image, volumes):
     snapshot = volumes.snapshot(volumes.create()["id"])
-    response = boot(demo, image, block_device_mapping_v2=[
+    response = boot(demo, image, version="2.67", networks="auto", block_device_mapping_v2=[
         image_root(image["id"]),
         {"boot_index": 1, "uuid": snapshot["id"], "source_type": "snapshot",
          "destination_type": "volume"},

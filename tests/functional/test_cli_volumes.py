@@ -89,6 +89,18 @@ def test_boot_with_swap_and_ephemeral_makes_their_rows(mininova, admin, tiny):
                                           ("blank", "local", "swap", 256)]
 
 
+@pytest.mark.parametrize("option, column, value", [
+    ("tag=data", "tag", "data"), ("volume_type=__DEFAULT__", "volume_type", "__DEFAULT__")])
+def test_boot_with_a_field_of_a_later_microversion(mininova, admin, tiny, option, column,
+                                                   value):
+    # tag needs 2.42 and volume_type 2.67 (a 400 at 2.1): boot asks for them.
+    code, _out, err = mininova("boot", "--image", "tiny", "--flavor", "m1.nano",
+                               "--block-device", f"source=blank,dest=volume,size=1,{option}",
+                               "--wait", "later")
+    assert code == 0, err
+    assert [r[column] for r in rows(admin.find_server("later")["id"])] == [None, value]
+
+
 def test_boot_without_image_or_block_device(mininova):
     # As the other argument errors of the CLI: the command ends with the message.
     with pytest.raises(SystemExit, match="boot needs --image, or a --block-device"):

@@ -228,6 +228,38 @@ def test_qcow2_upload_makes_the_image_active(http, qcow2_bytes, store_dir):
     assert os.listdir(store_dir) == [image["id"]]
 
 
+@pytest.fixture
+def direct_urls_shown(image_conf):
+    image_conf.set_override("show_image_direct_url", True, "image_service")
+    yield
+    image_conf.clear_override("show_image_direct_url", "image_service")
+
+
+def test_direct_url_is_hidden_by_default(http, qcow2_bytes):
+    image = create(http)
+    assert upload(http, image["id"], qcow2_bytes).status_code == 204
+
+    assert "direct_url" not in show(http, image["id"]).get_json()
+
+
+def test_direct_url_of_an_active_image_when_shown(http, qcow2_bytes, store_dir,
+                                                  direct_urls_shown):
+    image = create(http)
+    # No data, no location (Glance's answer too).
+    assert "direct_url" not in image
+    assert upload(http, image["id"], qcow2_bytes).status_code == 204
+
+    location = f"file://{os.path.abspath(store_dir)}/{image['id']}"
+    assert show(http, image["id"]).get_json()["direct_url"] == location
+    listed = http.get("/v2/images", headers=ALICE).get_json()["images"]
+    assert [i["direct_url"] for i in listed if i["id"] == image["id"]] == [location]
+    # Read-only, as the other fields only the service sets.
+    patch = [{"op": "replace", "path": "/direct_url", "value": "file:///etc/shadow"}]
+    response = http.patch(f"/v2/images/{image['id']}", data=json.dumps(patch), headers={
+        **ALICE, "Content-Type": "application/openstack-images-v2.1-json-patch"})
+    assert response.status_code == 403
+
+
 def test_raw_upload_virtual_size_is_its_size(http, store_dir):
     data = os.urandom(3 * 1024 * 1024 + 17)  # several 1 MiB chunks and a bit
     image = create(http, disk_format="raw")

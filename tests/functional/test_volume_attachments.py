@@ -53,8 +53,8 @@ def boot(client, body, version=None):
 def bfv(demo, bootable):
     """An ACTIVE server booted from a volume (delete_on_termination true)."""
     volume = bootable()
-    server = boot(demo, {"block_device_mapping_v2": [
-        volume_boot(volume["id"], delete_on_termination=True, tag="root")]})
+    server = boot(demo, {"networks": "auto", "block_device_mapping_v2": [
+        volume_boot(volume["id"], delete_on_termination=True, tag="root")]}, "2.42")
     return server, volume
 
 

@@ -27,6 +27,14 @@ tag = {
     "maxLength": 60,
 }
 
+# A volume type's name or id, for a volume a block device mapping makes
+# (2.67); null or "" for the volume service's default type.
+volume_type = {
+    "type": ["string", "null"],
+    "minLength": 0,
+    "maxLength": 255,
+}
+
 # A key pair's name, or null to take the key pair away (rebuild, 2.54).
 name_or_none = {
     "oneOf": [

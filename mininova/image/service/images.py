@@ -25,6 +25,10 @@ admin), ``protected``, ``tags``, the formats while the image is still
 size, checksum, owner, ...): 403. Only the owner or the admin may update;
 the patch is applied whole or not at all.
 
+With ``[image_service] show_image_direct_url`` (Glance's option, off by
+default) an active image shows where its data is: ``direct_url:
+file:///<store_path>/<id>``, for a volume service on the same disk to read.
+
 Left out: the v2.0 JSON-patch dialect and patches of nested paths (such as
 ``/locations/0``), image members and sharing, tags sub-resources,
 pagination (``limit``/``marker``), property-based filters and quotas. The
@@ -39,6 +43,7 @@ from oslo_log import log as logging
 from oslo_utils import timeutils
 
 from mininova import utils
+from mininova.conf import CONF
 from mininova.image.service import models, store
 from mininova.image.service.errors import ImageApiError
 
@@ -87,6 +92,15 @@ class ImagesController:
         self.engine = engine
         self.store = file_store
 
+    def _view(self, image):
+        """The image as shown, with its ``direct_url`` when the operator
+        chose to show it (Glance's ``show_image_direct_url``: only an image
+        with data has a location)."""
+        view = image_view(image)
+        if CONF.image_service.show_image_direct_url and image["status"] == models.ACTIVE:
+            view["direct_url"] = self.store.location_url(image["id"])
+        return view
+
     def create(self):
         context = _context()
         values = _new_image_values(_json_body(), context)
@@ -94,7 +108,7 @@ class ImagesController:
             raise ImageApiError(409, f"Image with identifier {values['id']} already exists!")
         image = models.image_create(self.engine, values)
         LOG.info("Created image %s (%s, %s)", image["id"], image["name"], image["disk_format"])
-        return jsonify(image_view(image)), 201
+        return jsonify(self._view(image)), 201
 
     def index(self):
         name = request.args.get("name")
@@ -105,13 +119,13 @@ class ImagesController:
                                       name=name, status=status)
         query = request.query_string.decode("latin-1")
         return jsonify({
-            "images": [image_view(image) for image in images],
+            "images": [self._view(image) for image in images],
             "first": f"/v2/images?{query}" if query else "/v2/images",
             "schema": "/v2/schemas/images",
         })
 
     def show(self, image_id):
-        return jsonify(image_view(get_visible_image(self.engine, image_id)))
+        return jsonify(self._view(get_visible_image(self.engine, image_id)))
 
     def update(self, image_id):
         """PATCH: apply a JSON patch to the image's metadata, all or nothing."""
@@ -133,7 +147,7 @@ class ImagesController:
                                      f"(another update, an upload or a delete); read it "
                                      f"again and retry.")
         LOG.info("Updated image %s: %s", image_id, ", ".join(sorted(values)))
-        return jsonify(image_view(updated))
+        return jsonify(self._view(updated))
 
     def delete(self, image_id):
         image = get_owned_image(self.engine, image_id, "delete")

@@ -14,8 +14,8 @@ Glance's "permissive" image schema says.
 
 Left out: the member, task and metadef schemas (mininova has none of these
 resources), custom properties from a ``schema-image.json``, and the
-``locations``/``direct_url``/``stores`` fields (one local store, never
-shown).
+``locations`` and ``stores`` fields (one local store). ``direct_url`` is
+shown only with ``[image_service] show_image_direct_url``.
 """
 
 from mininova.image.service import models, store
@@ -73,6 +73,8 @@ def image_properties():
                      "description": "Amount of disk space (in GB) required to boot image."},
         "self": _read_only("string", "An image self url"),
         "file": _read_only("string", "An image file url"),
+        "direct_url": _read_only("string",
+                                 "URL to access the image file kept in external store"),
         "schema": _read_only("string", "An image schema url"),
     }
 

@@ -89,6 +89,11 @@ class FileStore:
         uuid.UUID(image_id)
         return os.path.join(self.path, image_id)
 
+    def location_url(self, image_id):
+        """Where the image's data is, as Glance's filesystem store names it:
+        ``file:///<absolute store path>/<id>``."""
+        return "file://" + os.path.abspath(self.path_for(image_id))
+
     def partial_path_for(self, image_id):
         return self.path_for(image_id) + ".part"
 

@@ -151,3 +151,9 @@ class AttachmentCreateFailed(VolumeServiceError):
 class AttachmentUpdateFailed(VolumeServiceError):
     msg_fmt = "Unable to update attachment (%(reason)s)."
     code = 500
+
+
+class ImageDownloadFailed(VolumeServiceError):
+    # Cinder's; not an API answer (the create is asynchronous): the reason
+    # a volume made from an image ended in ``error``.
+    msg_fmt = "Failed to download image %(image_href)s, reason: %(reason)s"

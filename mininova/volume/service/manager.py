@@ -413,6 +413,7 @@ _IMAGE_CORE_FIELDS = frozenset({
     "id", "name", "status", "disk_format", "container_format", "size", "virtual_size",
     "checksum", "os_hash_algo", "os_hash_value", "min_disk", "min_ram", "visibility",
     "owner", "protected", "tags", "created_at", "updated_at", "file", "self", "schema",
+    "direct_url", "locations",
 })
 
 

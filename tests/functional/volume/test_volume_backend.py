@@ -131,6 +131,99 @@ def test_an_unsafe_image_leaves_the_volume_in_error(http, app, image_server, tmp
     assert "qcow2" in fault_of(app, volume["id"])
 
 
+# --- the direct URL (Cinder's allowed_direct_url_schemes = file) -------------------
+
+def _direct_urls(image_side, volume_side):
+    CONF.set_override("show_image_direct_url", image_side, "image_service")
+    CONF.set_override("allowed_direct_url_schemes", ["file"] if volume_side else [], "volume")
+
+
+def test_with_the_direct_url_the_image_file_is_read_in_place(http, qcow2_image, tmp_path,
+                                                             caplog):
+    _direct_urls(image_side=True, volume_side=True)
+    caplog.set_level(logging.INFO, logger="mininova")
+
+    volume = http.create_volume(imageRef=qcow2_image["id"])
+
+    assert volume["status"] == "available"
+    path = str(volume_file(tmp_path, volume["id"]))
+    assert pattern_reads_back(path, "0x5a", MIB, 4 * MIB)
+    assert pattern_reads_back(path, "0", 0, MIB)
+    assert volume_file(tmp_path, volume["id"]).stat().st_size == GIB
+    messages = [record.getMessage() for record in caplog.records]
+    store_file = tmp_path / "images" / qcow2_image["id"]
+    assert any(m.startswith(f"Image {qcow2_image['id']} read in place from its direct URL "
+                            f"file://{store_file} (") for m in messages)
+    # Nothing downloaded, so no download line, nor a file to convert from.
+    assert not any(m.startswith("Image download ") for m in messages)
+    assert "Converted 64.00 MB image at " in "\n".join(messages)
+    assert not any(utils.listdir(str(tmp_path / "conversion")))
+    # It does not show among the image's properties copied to the volume.
+    assert "direct_url" not in volume["volume_image_metadata"]
+
+
+@pytest.mark.parametrize("image_side, volume_side", [(True, False), (False, True)])
+def test_without_both_options_the_image_is_downloaded(http, qcow2_image, tmp_path, caplog,
+                                                      image_side, volume_side):
+    _direct_urls(image_side, volume_side)
+    caplog.set_level(logging.INFO, logger="mininova")
+
+    volume = http.create_volume(imageRef=qcow2_image["id"])
+
+    assert volume["status"] == "available"
+    assert pattern_reads_back(str(volume_file(tmp_path, volume["id"])), "0x5a", MIB, 4 * MIB)
+    messages = [record.getMessage() for record in caplog.records]
+    assert any(m.startswith("Image download ") and m.endswith(" MB/s") for m in messages)
+    assert not any(" read in place from its direct URL " in m for m in messages)
+
+
+def test_a_direct_url_whose_file_is_missing_leaves_the_volume_in_error(http, app, qcow2_image,
+                                                                      tmp_path, caplog):
+    # Cinder opens the file and fails (IOError), it does not fall back to HTTP.
+    _direct_urls(image_side=True, volume_side=True)
+    caplog.set_level(logging.INFO, logger="mininova")
+    (tmp_path / "images" / qcow2_image["id"]).unlink()
+
+    volume = http.create_volume(imageRef=qcow2_image["id"])
+
+    assert volume["status"] == "error"
+    assert (f"Failed to download image {qcow2_image['id']}, reason: IOError: 2 No such file "
+            "or directory") in fault_of(app, volume["id"])
+    assert not any(record.getMessage().startswith("Image download ")
+                   for record in caplog.records)
+
+
+def test_the_direct_url_skips_the_checksum_as_cinder_does(http, qcow2_image, tmp_path):
+    # The same altered store file that the download refuses (checksum
+    # mismatch, above) is converted: Cinder checks no hash on this path.
+    _direct_urls(image_side=True, volume_side=True)
+    store_file = tmp_path / "images" / qcow2_image["id"]
+    qemu_io(str(store_file), f"write -P 0x77 {MIB} 512", fmt="qcow2")
+
+    volume = http.create_volume(imageRef=qcow2_image["id"])
+
+    assert volume["status"] == "available"
+    assert pattern_reads_back(str(volume_file(tmp_path, volume["id"])), "0x77", MIB, 512)
+
+
+def test_the_direct_url_still_checks_the_format(http, app, image_server, tmp_path):
+    # Declared raw, a qcow2 with a backing file in the store: refused by the
+    # format checks, which the direct path makes as the download path does.
+    _direct_urls(image_side=True, volume_side=True)
+    path = tmp_path / "innocent.raw"
+    path.write_bytes(b"\0" * MIB)
+    image = upload_image(path, "innocent", "raw", ADMIN_CONTEXT)
+    evil = tmp_path / "evil.qcow2"
+    utils.execute("qemu-img", "create", "-f", "qcow2", "-b", "/etc/passwd", "-F", "raw",
+                  str(evil), "1M")
+    (tmp_path / "images" / image["id"]).write_bytes(evil.read_bytes().ljust(MIB, b"\0"))
+
+    volume = http.create_volume(imageRef=image["id"])
+
+    assert volume["status"] == "error"
+    assert "ImageUnacceptable" in fault_of(app, volume["id"])
+
+
 def test_snapshot_then_a_volume_from_it_and_a_clone(http, tmp_path):
     volume = http.create_volume()
     path = str(volume_file(tmp_path, volume["id"]))

@@ -74,8 +74,9 @@ legacy_block_device_mapping = {
 }
 
 # One entry of ``block_device_mapping_v2``, with every key Nova's schema
-# lets through (mininova/block_device.py checks the rest, as Nova's
-# BlockDeviceDict does).
+# lets through at 2.1 (mininova/block_device.py checks the rest, as Nova's
+# BlockDeviceDict does); ``tag`` and ``volume_type`` come with later
+# microversions, below.
 block_device_mapping_v2 = {
     "type": "object",
     "properties": {
@@ -94,9 +95,6 @@ block_device_mapping_v2 = {
         "device_type": {"type": "string", "maxLength": 255},
         "disk_bus": {"type": "string", "maxLength": 255},
         "guest_format": {"type": "string", "maxLength": 255},
-        "volume_type": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
-        "tag": {"type": "string", "minLength": 1, "maxLength": 60,
-                "pattern": r"^[^,/]*\Z"},
         "no_device": {},
         "connection_info": {"type": "string", "maxLength": 16777215},
         "virtual_name": {"type": "string", "maxLength": 255},
@@ -175,19 +173,40 @@ create_v21["properties"]["os:scheduler_hints"] = scheduler_hints
 create_v219 = copy.deepcopy(create_v21)
 create_v219["properties"]["server"]["properties"]["description"] = parameter_types.description
 
+
+def _with_bdm_v2_field(create_schema, name, field_schema):
+    """``create_schema`` with one more key allowed in block_device_mapping_v2."""
+    extended = copy.deepcopy(create_schema)
+    extended["properties"]["server"]["properties"]["block_device_mapping_v2"]["items"][
+        "properties"][name] = field_schema
+    return extended
+
+
+# 2.32: a device ``tag`` in block_device_mapping_v2, at 2.32 *only*: Nova's
+# check was written ``version == '2.32'`` where ``>=`` was meant, so 2.33 to
+# 2.41 refuse it again, and 2.42 brought it back (Nova's create_v232,
+# create_v233, create_v242). Networks' tags of those versions are left out.
+create_v232 = _with_bdm_v2_field(create_v219, "tag", parameter_types.tag)
+create_v242 = create_v232
+
 # 2.52: tags at boot.
-create_v252 = copy.deepcopy(create_v219)
+create_v252 = copy.deepcopy(create_v242)
 create_v252["properties"]["server"]["properties"]["tags"] = {
     "type": "array", "items": parameter_types.tag, "maxItems": 50,
 }
 
+# 2.67: a ``volume_type`` for a volume the mapping makes (Nova's create_v267).
+create_v267 = _with_bdm_v2_field(create_v252, "volume_type", parameter_types.volume_type)
+
 # 2.74: a host and/or node asked for (admins), checked by the scheduler's
 # filters like any other host.
-create_v274 = copy.deepcopy(create_v252)
+create_v274 = copy.deepcopy(create_v267)
 create_v274["properties"]["server"]["properties"].update(host=hostname,
                                                        hypervisor_hostname=hostname)
 
-create = validation.Versioned({"2.1": create_v21, "2.19": create_v219, "2.52": create_v252,
+create = validation.Versioned({"2.1": create_v21, "2.19": create_v219, "2.32": create_v232,
+                               "2.33": create_v219, "2.42": create_v242,
+                               "2.52": create_v252, "2.67": create_v267,
                                "2.74": create_v274})
 
 # PUT /servers/<id>: the name (and, from 2.19, the description).
