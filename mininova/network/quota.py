@@ -67,10 +67,12 @@ def project_limits(engine, project_id):
     return limits
 
 
-def project_usage(engine, project_id):
+def project_usage(engine, project_id, resources=None):
+    """``{resource: rows the project has}``, of ``resources`` (default: all)."""
     usage = {}
     with models.session(engine) as session:
-        for resource, (_option, model) in RESOURCES.items():
+        for resource in resources or RESOURCES:
+            model = RESOURCES[resource][1]
             usage[resource] = session.scalar(
                 sa.select(sa.func.count()).select_from(model)
                 .where(model.project_id == project_id))
@@ -83,7 +85,10 @@ def check(engine, resource, project_id, new=1):
     if resource not in RESOURCES or not project_id:
         return
     limit = project_limits(engine, project_id)[resource]
-    if limit != UNLIMITED and project_usage(engine, project_id)[resource] + new > limit:
+    # Only the resource asked for is counted: a port's create (and its
+    # recheck) on every boot need not count networks, subnets, groups...
+    if (limit != UNLIMITED
+            and project_usage(engine, project_id, [resource])[resource] + new > limit):
         raise exceptions.OverQuota(overs=[resource])
 
 
