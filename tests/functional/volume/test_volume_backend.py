@@ -109,18 +109,24 @@ def test_an_image_with_corrupt_data_leaves_the_volume_in_error(http, app, qcow2_
     http.wait_volume_gone(volume["id"])
 
 
-def test_an_unsafe_image_leaves_the_volume_in_error(http, app, image_server, tmp_path):
-    # Declared raw, with a qcow2 header pointing at a host file: the image
-    # service would refuse the upload, so it is swapped in behind its back.
+def _raw_image_swapped_for_a_backed_qcow2(tmp_path):
+    """An image declared raw whose stored file is then replaced by a qcow2
+    backed by a host file (the image service would refuse it as an upload)."""
     path = tmp_path / "innocent.raw"
     path.write_bytes(b"\0" * MIB)
     image = upload_image(path, "innocent", "raw", ADMIN_CONTEXT)
     evil = tmp_path / "evil.qcow2"
     utils.execute("qemu-img", "create", "-f", "qcow2", "-b", "/etc/passwd", "-F", "raw",
                   str(evil), "1M")
-    store_file = tmp_path / "images" / image["id"]
-    store_file.write_bytes(evil.read_bytes().ljust(MIB, b"\0"))
-    evil_bytes = store_file.read_bytes()
+    (tmp_path / "images" / image["id"]).write_bytes(evil.read_bytes().ljust(MIB, b"\0"))
+    return image
+
+
+def test_an_unsafe_image_leaves_the_volume_in_error(http, app, image_server, tmp_path):
+    # Declared raw, with a qcow2 header pointing at a host file: the image
+    # service would refuse the upload, so it is swapped in behind its back.
+    image = _raw_image_swapped_for_a_backed_qcow2(tmp_path)
+    evil_bytes = (tmp_path / "images" / image["id"]).read_bytes()
     image_models.image_update(db_api.get_engine(CONF.image_service.connection), image["id"],
                               {"checksum": hashlib.md5(evil_bytes).hexdigest(),
                                "os_hash_value": hashlib.sha512(evil_bytes).hexdigest()})
@@ -210,13 +216,7 @@ def test_the_direct_url_still_checks_the_format(http, app, image_server, tmp_pat
     # Declared raw, a qcow2 with a backing file in the store: refused by the
     # format checks, which the direct path makes as the download path does.
     _direct_urls(image_side=True, volume_side=True)
-    path = tmp_path / "innocent.raw"
-    path.write_bytes(b"\0" * MIB)
-    image = upload_image(path, "innocent", "raw", ADMIN_CONTEXT)
-    evil = tmp_path / "evil.qcow2"
-    utils.execute("qemu-img", "create", "-f", "qcow2", "-b", "/etc/passwd", "-F", "raw",
-                  str(evil), "1M")
-    (tmp_path / "images" / image["id"]).write_bytes(evil.read_bytes().ljust(MIB, b"\0"))
+    image = _raw_image_swapped_for_a_backed_qcow2(tmp_path)
 
     volume = http.create_volume(imageRef=image["id"])
 
