@@ -33,6 +33,7 @@ and the median of each step (API, scheduler, conductor, compute's claim,
 task_state saves, overlay, define + start, ACTIVE saved) over all boots.
 
     sudo .venv/bin/python bench/boot_overhead.py [--runs 7] [--keystone] [--network] [--timeline]
+                                                 [--keep-logs DIR]
 
 Needs what the integration tests need (bin/run-tests prepares it all).
 """
@@ -269,6 +270,15 @@ def report(label, times, floor=None):
     print(line)
 
 
+def keep_logs(workdir, destination):
+    """Copy each deployment's ``*.log`` files under ``destination``, by the
+    deployment's directory name (noauth2, networked, network...)."""
+    for log in workdir.rglob("*.log"):
+        target = destination / log.relative_to(workdir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(log, target)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -279,6 +289,9 @@ def main():
     parser.add_argument("--timeline", action="store_true",
                         help="print where the time of a boot goes, from the request "
                              "id's log lines in every service (boot_timeline.py)")
+    parser.add_argument("--keep-logs", metavar="DIR", type=Path,
+                        help="copy every service's logs there before the run's "
+                             "directory is removed (to read a boot's lines whole)")
     args = parser.parse_args()
 
     WORK_ROOT.mkdir(mode=0o755, exist_ok=True)
@@ -341,6 +354,8 @@ def main():
             keystone.stop()
         for vhost in vhosts:
             subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
+        if args.keep_logs:
+            keep_logs(workdir, args.keep_logs)
         shutil.rmtree(workdir, ignore_errors=True)
 
     print(f"boot of a cached image, {args.runs} runs each (seconds)")

@@ -7,8 +7,9 @@ with qemu-img and qemu-io in a temporary directory, removed at the end):
 * **mininova-volume, HTTP**: ``POST /v3/<project>/volumes`` with
   ``imageRef``, polled until the volume is ``available``: the download from
   mininova-image (streamed, sha512-checked), the format inspector,
-  ``qemu-img info`` under its limits, ``qemu-img convert -t none -f qcow2
-  -O raw`` into the volume file and the resize to the volume's size;
+  ``qemu-img info`` under its limits, ``qemu-img convert -f qcow2 -O raw``
+  into the volume file (qemu-img's default cache mode, as Cinder's for a
+  file volume) and, where the volume is bigger, the resize to its size;
 * **mininova-volume, direct URL**: the same request to a second
   mininova-volume with ``[volume] allowed_direct_url_schemes = file`` (the
   image service shows ``direct_url``): the same checks and convert, read
@@ -18,8 +19,9 @@ with qemu-img and qemu-io in a temporary directory, removed at the end):
 * **floor**: a bare ``qemu-img convert -f qcow2 -O raw`` of the same image,
   already on local disk, into a file (what any tool must do at least); its
   output cache mode is qemu-img's default, ``unsafe``: nothing is flushed;
-* **durable floor**: the same with ``-t none``, as the service writes a
-  volume so that it is on the disk once ``available``;
+* **durable floor**: the same with ``-t none`` (O_DIRECT: the data is on
+  the disk when qemu-img exits; Cinder's mode for block-device volumes,
+  and the service's own before 30 Nov 2026), for reference;
 * and, for reference, a bare download of the same image from the same
   image service (``curl -o``) followed by the same convert: what any tool
   must do when the image is not on the volume host yet.
@@ -237,7 +239,7 @@ def time_volume(services, case, image, size_gb):
 def time_floor(source, dest, cache_mode=None):
     """The issue's floor: a bare convert, qemu-img's defaults (its output
     cache mode is ``unsafe``: nothing is flushed to the disk); with
-    ``cache_mode="none"``, the service's own (durable) way of writing."""
+    ``cache_mode="none"``, the durable way (O_DIRECT)."""
     started = time.perf_counter()
     options = ["-t", cache_mode] if cache_mode else []
     subprocess.run(["qemu-img", "convert", *options, "-f", "qcow2", "-O", "raw", str(source),
@@ -253,7 +255,7 @@ def time_curl_and_convert(services, image, workdir):
     subprocess.run(["curl", "-sf", "-H", "X-Auth-Token: admin:admin", "-o", str(part),
                     f"{services.image_url}/v2/images/{image['id']}/file"], check=True)
     # The service's own cache mode, so that this is its work minus its code.
-    subprocess.run(["qemu-img", "convert", "-t", "none", "-f", "qcow2", "-O", "raw", str(part),
+    subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", str(part),
                     str(dest)], check=True, capture_output=True)
     elapsed = time.perf_counter() - started
     part.unlink()
@@ -387,8 +389,8 @@ def report(args, image, virtual_bytes, times, phases):
     for name, label in (("http", "mininova-volume, HTTP download"),
                         ("direct", "mininova-volume, direct URL (file://)"),
                         ("floor", "floor qemu-img convert"),
-                        ("durable", "floor -t none (durable, as the service)"),
-                        ("curl", "reference curl -o + convert -t none")):
+                        ("durable", "floor -t none (durable, O_DIRECT)"),
+                        ("curl", "reference curl -o + convert")):
         print(describe(label, times[name], virtual_bytes))
     median = {name: statistics.median(values) for name, values in times.items()}
     for case in Services.CASES:

@@ -92,8 +92,11 @@ def check_image_safe(image_id, info, declared_format):
 
 def convert_image(source, dest, in_format, out_format, cache_mode="none"):
     """``qemu-img convert`` with the input format always named (``-f``);
-    its time grows with the image, hence its own wall-clock limit."""
-    utils.execute("qemu-img", "convert", "-t", cache_mode, "-O", out_format,
+    its time grows with the image, hence its own wall-clock limit.
+    ``cache_mode=None`` leaves qemu-img's own default for the output
+    (``unsafe``: nothing flushed), as Cinder does for file volumes."""
+    cache = ["-t", cache_mode] if cache_mode else []
+    utils.execute("qemu-img", "convert", *cache, "-O", out_format,
                   "-f", in_format, source, dest, timeout=CONF.image_copy_timeout)
 
 

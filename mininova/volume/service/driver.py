@@ -43,7 +43,6 @@ zeros), qcow2 volumes, capacity reports to a scheduler.
 import os
 
 from oslo_log import log as logging
-from oslo_utils import units
 
 from mininova import utils
 from mininova.conf import CONF
@@ -87,13 +86,13 @@ class FileDriver:
     def create_volume_from_snapshot(self, volume, snapshot):
         path = self.local_path(volume)
         _copy(self.snapshot_path(snapshot), path)
-        self._grow_to(path, volume["size"])
+        image_utils.grow_to(path, volume["size"])
         return {"provider_location": path}
 
     def create_cloned_volume(self, volume, src_volume):
         path = self.local_path(volume)
         _copy(self.local_path(src_volume), path)
-        self._grow_to(path, volume["size"])
+        image_utils.grow_to(path, volume["size"])
         return {"provider_location": path}
 
     def copy_image_to_volume(self, context, volume, image_meta):
@@ -118,12 +117,6 @@ class FileDriver:
         _remove(self.snapshot_path(snapshot))
 
     # --- helpers ------------------------------------------------------------------------
-
-    def _grow_to(self, path, size_gb):
-        """A copy is the size of its source; a bigger volume gets the rest as
-        a hole at the end."""
-        if os.path.getsize(path) < size_gb * units.Gi:
-            utils.execute("qemu-img", "resize", "-f", "raw", path, _gib(size_gb))
 
     def volume_exists(self, volume):
         return os.path.exists(self.local_path(volume))

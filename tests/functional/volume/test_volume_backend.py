@@ -83,6 +83,26 @@ def test_a_volume_from_a_qcow2_image(http, qcow2_image, tmp_path, caplog):
     assert list((tmp_path / "conversion").iterdir()) == []
 
 
+def test_an_image_as_big_as_the_volume_is_not_resized(http, image_server, tmp_path, caplog):
+    """qemu-img resize flushes the whole converted file when it closes it:
+    run only where the volume is bigger than the image (it is above)."""
+    path = tmp_path / "whole.qcow2"
+    utils.execute("qemu-img", "create", "-f", "qcow2", str(path), "1G")
+    qemu_io(str(path), f"write -P 0x33 {GIB - MIB} {MIB}", fmt="qcow2")
+    image = upload_image(path, "whole", "qcow2", ADMIN_CONTEXT)
+    caplog.set_level(logging.DEBUG, logger="mininova")
+
+    volume = http.create_volume(imageRef=image["id"], size=1)
+
+    assert volume["status"] == "available"
+    written = volume_file(tmp_path, volume["id"])
+    assert written.stat().st_size == GIB
+    assert pattern_reads_back(str(written), "0x33", GIB - MIB, MIB)
+    commands = [r.getMessage() for r in caplog.records if "Running cmd" in r.getMessage()]
+    assert any("qemu-img convert" in command for command in commands)
+    assert not any("qemu-img resize" in command for command in commands)
+
+
 def test_a_volume_from_a_raw_image(http, image_server, tmp_path):
     path = tmp_path / "data.raw"
     path.write_bytes(b"\x42" * MIB)
