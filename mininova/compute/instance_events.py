@@ -14,7 +14,11 @@ for it before it calls the instance ACTIVE, as Nova's libvirt driver does:
 
 The waiter is registered *before* the work that triggers the event, so an
 event that arrives fast is not missed. An event nobody waits for is logged
-``Received unexpected event …`` and dropped, as Nova does.
+``Received unexpected event …`` and dropped, as Nova does; except
+``network-changed`` (the network service's word that a port of the
+instance changed, sent for every API update of it, the compute's own
+binding at a boot included), which nobody waits for: the compute reads
+that port again into the instance's cached network info.
 
 Left out: ``volume-extended`` and ``power-update`` events (no volumes here
 yet), events for instances being live-migrated.
@@ -25,6 +29,8 @@ import threading
 import time
 
 from oslo_log import log as logging
+
+from mininova import exception
 
 LOG = logging.getLogger(__name__)
 
@@ -106,7 +112,20 @@ class ExternalEventsMixin:
             instance = by_uuid[event["server_uuid"]]
             key = event_key(event["name"], event.get("tag"))
             LOG.debug("Received event %(event)s", {"event": key}, instance=instance)
-            self._process_instance_event(instance, event, key)
+            if event["name"] == "network-changed":
+                # Nobody waits for it: it says "read this port again".
+                self._refresh_network_info_for_event(context, instance, event, key)
+            else:
+                self._process_instance_event(instance, event, key)
+
+    def _refresh_network_info_for_event(self, context, instance, event, key):
+        LOG.debug("Refreshing instance network info cache due to event %s.", key,
+                  instance=instance)
+        try:
+            self._refresh_vif(context, instance, event["tag"])
+        except exception.NotFound as error:
+            LOG.info("Failed to process external instance event %(event)s due to: "
+                     "%(error)s", {"event": key, "error": error}, instance=instance)
 
     def _process_instance_event(self, instance, event, key):
         waiter = self.instance_events.pop_instance_event(instance["uuid"], key)

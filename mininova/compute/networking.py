@@ -30,6 +30,11 @@ from mininova.network import neutron
 LOG = logging.getLogger(__name__)
 
 
+def _refresh_cache_lock(instance_uuid):
+    """Nova's lock around every write of an instance's network info cache."""
+    return lockutils.lock(f"refresh_cache-{instance_uuid}")
+
+
 class NetworkingMixin:
     _network_api = None
     _network_pool = None
@@ -65,12 +70,28 @@ class NetworkingMixin:
             return network_info  # nothing to record: a round trip less
         try:
             # Not _update: the build's own thread owns the instance dict.
-            self.conductor_api.instance_update(context, instance["uuid"],
-                                               {"network_info": network_info})
+            with _refresh_cache_lock(instance["uuid"]):
+                self.conductor_api.instance_update(context, instance["uuid"],
+                                                   {"network_info": network_info})
         except Exception:
             self.network_api.deallocate_for_instance(context, instance, network_info)
             raise
         return network_info
+
+    def _refresh_vif(self, context, instance, port_id):
+        """A ``network-changed`` event: read the port again into the cached
+        network info. Under the lock the allocation's save takes too, so
+        that a refresh that read the cache before that save cannot write
+        back a list without the ports it just recorded."""
+        if not CONF.neutron.enabled:
+            return
+        with _refresh_cache_lock(instance["uuid"]):
+            current = self.conductor_api.instance_get_by_uuid(context, instance["uuid"])
+            cached = current.get("network_info") or []
+            refreshed = self.network_api.refresh_vif(context, current, port_id, cached)
+            if refreshed != cached:
+                self.conductor_api.instance_update(context, instance["uuid"],
+                                                   {"network_info": refreshed})
 
     @staticmethod
     def _with_context(context, function, *args):

@@ -130,6 +130,24 @@ class API:
                           admin=True)["ports"]
         return [self._vif(context, port, port["id"] in preserved) for port in ports]
 
+    def refresh_vif(self, context, instance, port_id, cached):
+        """``cached`` with the VIF of ``port_id`` read again (Nova's
+        ``get_instance_nw_info(refresh_vif_id=...)``): replaced where it
+        was, appended if new to the instance, dropped if the port is gone
+        or no longer the instance's."""
+        kept = [vif for vif in cached if vif["id"] != port_id]
+        try:
+            port = self._get(context, f"/v2.0/ports/{port_id}", admin=True)["port"]
+        except exception.NotFound:
+            return kept
+        if port.get("device_id") != instance["uuid"]:
+            return kept
+        preserved = any(vif["id"] == port_id and vif.get("preserve_on_delete")
+                        for vif in cached)
+        fresh = self._vif(context, port, preserved)
+        refreshed = [fresh if vif["id"] == port_id else vif for vif in cached]
+        return refreshed if len(kept) < len(cached) else [*cached, fresh]
+
     def migrate_instance_finish(self, context, instance, host):
         """The instance now runs on ``host`` (a resize or migration
         finished there, or was reverted to its source): its ports are bound

@@ -47,6 +47,17 @@ def test_an_event_nobody_waits_for_is_logged_as_unexpected(admin, server, log_li
             f"on host1") in text
 
 
+def test_network_changed_refreshes_the_cache_and_is_not_unexpected(admin, server, log_lines):
+    port = str(uuid.uuid4())
+    response = post_events(admin, [{"name": "network-changed", "server_uuid": server["id"],
+                                    "tag": port}])
+    assert response.status_code == 200
+    expected = f"Refreshing instance network info cache due to event network-changed-{port}."
+    helpers.wait_until(lambda: "\n".join(log_lines()), lambda text: expected in text,
+                       what="the compute's refresh line")
+    assert "Received unexpected event network-changed" not in "\n".join(log_lines())
+
+
 def test_a_waiting_build_gets_its_event(admin, server, cloud):
     compute = cloud.computes["host1"].manager
     port = str(uuid.uuid4())

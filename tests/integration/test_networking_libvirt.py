@@ -162,6 +162,11 @@ def test_the_compute_waited_for_network_vif_plugged(clouds, guests):
         plugged = log.index(f"Processing event network-vif-plugged-{port_id}")
         spawned = log.index(f"[instance: {server['id']}] Instance spawned successfully.")
         assert plugged < spawned
+        # The compute's own binding update is a network-changed, which
+        # nobody waits for: Nova reads the port again, it is not unexpected.
+        assert (f"Refreshing instance network info cache due to event "
+                f"network-changed-{port_id}.") in log
+        assert f"Received unexpected event network-changed-{port_id}" not in log
 
 
 def test_an_interface_comes_and_goes_on_a_running_guest(clouds, private, guests, key):
