@@ -11,6 +11,8 @@ import pytest
 
 from mininova import context as mn_context
 from mininova import exception, rpc
+from mininova.rpc import server as rpc_server
+from mininova.rpc import transport as rpc_transport
 
 
 def make_context():
@@ -282,7 +284,7 @@ def test_a_reply_whose_queue_is_missing_is_sent_again(conf, monkeypatch):
         if len(attempts) < 3:
             raise rpc.MessageUndeliverable(method="reply", target=key)
 
-    monkeypatch.setattr(rpc, "MISSING_REPLY_QUEUE_RETRY", 0.01)
+    monkeypatch.setattr(rpc_server, "MISSING_REPLY_QUEUE_RETRY", 0.01)
     monkeypatch.setattr(server.transport, "publish", publish)
     server._send_reply("reply_gone", {"msg_id": "abc", "result": 1})
     assert attempts == [True, True, True]
@@ -363,7 +365,7 @@ def test_a_process_consumes_all_its_servers_and_replies_on_one_connection(conf):
 
 def test_the_publishing_pool_lends_each_connection_to_one_thread_at_a_time(conf):
     transport = rpc.Transport("memory://", "unittest-pool")
-    pool = rpc._PublisherPool(transport.connection, limit=1)
+    pool = rpc_transport._PublisherPool(transport.connection, limit=1)
     first = pool.take(timeout=1)
     # The only connection is lent: a second thread would wait, here in vain.
     with pytest.raises(TimeoutError, match="all 1 publishing connections stayed busy"):
