@@ -205,7 +205,10 @@ class API:
         return self._post(context, "/v2.0/ports", {"port": body})["port"]
 
     def _vif(self, context, port, preserve_on_delete=False):
-        network = self._network(context, port["network_id"])
+        # Read with the service's rights, as Nova builds its network info
+        # with its admin client: the context may be the network service's
+        # own (a network-changed event), which sees no project's network.
+        network = self._network(context, port["network_id"], admin=True)
         subnets = self._get(context, "/v2.0/subnets",
                             params={"network_id": port["network_id"]}, admin=True)["subnets"]
         return model.vif_from_port(port, network, subnets, preserve_on_delete)
@@ -227,9 +230,9 @@ class API:
 
     # --- the Networking API ------------------------------------------------------------------
 
-    def _network(self, context, network_id):
+    def _network(self, context, network_id, admin=False):
         try:
-            return self._get(context, f"/v2.0/networks/{network_id}")["network"]
+            return self._get(context, f"/v2.0/networks/{network_id}", admin=admin)["network"]
         except exception.NotFound as exc:
             raise exception.NetworkNotFound(network_id=network_id) from exc
 

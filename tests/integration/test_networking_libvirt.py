@@ -167,6 +167,9 @@ def test_the_compute_waited_for_network_vif_plugged(clouds, guests):
         assert (f"Refreshing instance network info cache due to event "
                 f"network-changed-{port_id}.") in log
         assert f"Received unexpected event network-changed-{port_id}" not in log
+        # Read as the network service's user: the port's network must still
+        # be found (Nova reads it with its admin client).
+        assert f"external instance event network-changed-{port_id} due to" not in log
 
 
 def test_an_interface_comes_and_goes_on_a_running_guest(clouds, private, guests, key):
