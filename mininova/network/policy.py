@@ -34,6 +34,7 @@ import threading
 
 from oslo_policy import policy as oslo_policy
 
+from mininova import policy as nova_policy
 from mininova.conf import CONF
 from mininova.network import exceptions
 
@@ -143,7 +144,7 @@ def get_enforcer():
     global _ENFORCER
     with _LOCK:
         if _ENFORCER is None:
-            _ENFORCER = oslo_policy.Enforcer(CONF)
+            _ENFORCER = nova_policy.Enforcer(CONF)
             _ENFORCER.register_defaults(list_rules())
         return _ENFORCER
 
