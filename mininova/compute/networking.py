@@ -63,26 +63,33 @@ class NetworkingMixin:
         the instance before the driver sees them (Nova's allocation fills
         the info cache itself), so that a build that dies later leaves them
         known to the delete. A record that fails gives the ports back: the
-        build's cleanup finds only the failure."""
-        network_info = self.network_api.allocate_for_instance(
-            context, instance, requested_networks, self.host)
-        if not network_info:
-            return network_info  # nothing to record: a round trip less
-        try:
-            # Not _update: the build's own thread owns the instance dict.
-            with _refresh_cache_lock(instance["uuid"]):
+        build's cleanup finds only the failure.
+
+        All of it under the instance's ``refresh_cache`` lock, as Nova's
+        ``allocate_for_instance`` builds and saves its network info: the
+        ``network-changed`` that binding a port brings then refreshes the
+        cache after the allocation has written it, instead of holding the
+        lock (three reads of the network service) while the build waits
+        for its ports to be saved."""
+        with _refresh_cache_lock(instance["uuid"]):
+            network_info = self.network_api.allocate_for_instance(
+                context, instance, requested_networks, self.host)
+            if not network_info:
+                return network_info  # nothing to record: a round trip less
+            try:
+                # Not _update: the build's own thread owns the instance dict.
                 self.conductor_api.instance_update(context, instance["uuid"],
                                                    {"network_info": network_info})
-        except Exception:
-            self.network_api.deallocate_for_instance(context, instance, network_info)
-            raise
-        return network_info
+            except Exception:
+                self.network_api.deallocate_for_instance(context, instance, network_info)
+                raise
+            return network_info
 
     def _refresh_vif(self, context, instance, port_id):
         """A ``network-changed`` event: read the port again into the cached
-        network info. Under the lock the allocation's save takes too, so
-        that a refresh that read the cache before that save cannot write
-        back a list without the ports it just recorded."""
+        network info. Under the lock the allocation holds until it has
+        saved, so that a refresh cannot read the cache before that save
+        and write back a list without the ports it recorded."""
         if not CONF.neutron.enabled:
             return
         with _refresh_cache_lock(instance["uuid"]):
