@@ -13,8 +13,8 @@ Left out: Nova's cache of each host's zone (the database is asked each time).
 """
 
 from mininova.conf import CONF
-from mininova.db import api as db
 from mininova.db import scheduling as scheduling_db
+from mininova.db import services as services_db
 
 COMPUTE_BINARY = "mininova-compute"
 
@@ -22,7 +22,7 @@ COMPUTE_BINARY = "mininova-compute"
 def services_with_zones(context, binary=None, host=None):
     """Every service, with its ``availability_zone`` set as described above."""
     zone_of_host = scheduling_db.availability_zones_by_host(context)
-    services = db.service_get_all(context, binary=binary, host=host)
+    services = services_db.service_get_all(context, binary=binary, host=host)
     for service in services:
         if service["binary"] == COMPUTE_BINARY:
             service["availability_zone"] = zone_of_host.get(service["host"],

@@ -6,7 +6,7 @@ seconds old. Nothing else is checked: a service that hangs but still beats
 is up, a healthy service cut from the database is down.
 
 The scheduler asks about every compute service on every request; it reads
-them with ``db.service_liveness_get_all(binary, up_since())``, which applies
+them with ``services_db.service_liveness_get_all(binary, up_since())``, which applies
 the same rule in the database and hands each row an ``up`` that
 :func:`is_up` trusts (at 10,000 hosts, 10,000 timestamps decoded and
 compared in Python would be a third of a request).

@@ -16,7 +16,7 @@ from oslo_config import cfg
 
 from mininova import config, context, exception
 from mininova.conf import CONF
-from mininova.db import api as db
+from mininova.db import flavors as flavors_db
 from mininova.db import migration
 
 
@@ -34,7 +34,7 @@ class FlavorCommands:
         args = CONF.category
         flavorid = args.id or str(max((int(f["flavorid"]) for f in _flavors()
                                        if f["flavorid"].isdigit()), default=0) + 1)
-        flavor = db.flavor_create(context.get_admin_context(), {
+        flavor = flavors_db.flavor_create(context.get_admin_context(), {
             "name": args.flavor_name, "flavorid": flavorid, "memory_mb": args.ram,
             "root_gb": args.disk, "vcpus": args.vcpus, "ephemeral_gb": args.ephemeral,
             "swap": args.swap, "is_public": not args.private,
@@ -45,12 +45,12 @@ class FlavorCommands:
         _print_flavors(_flavors())
 
     def delete(self):
-        db.flavor_destroy(context.get_admin_context(), CONF.category.id)
+        flavors_db.flavor_destroy(context.get_admin_context(), CONF.category.id)
         print(f"Flavor {CONF.category.id} deleted")
 
 
 def _flavors():
-    return db.flavor_get_all(context.get_admin_context())
+    return flavors_db.flavor_get_all(context.get_admin_context())
 
 
 def _print_flavors(flavors):

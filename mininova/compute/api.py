@@ -60,8 +60,12 @@ from mininova.conductor import api as conductor_api
 from mininova.conf import CONF
 from mininova.db import api as db
 from mininova.db import block_devices as bdm_db
+from mininova.db import flavors as flavors_db
+from mininova.db import instance_actions as actions_db
 from mininova.db import keypairs as keypairs_db
+from mininova.db import resize_migrations as migrations_db
 from mininova.db import scheduling as scheduling_db
+from mininova.db import services as services_db
 from mininova.image import glance
 from mininova.network import neutron
 from mininova.scheduler import utils as scheduler_utils
@@ -121,7 +125,7 @@ def _migration_put_back_if_undelivered(context, migration):
     try:
         yield
     except rpc.MessageDeliveryFailure:
-        db.migration_update(context, migration["id"], {"status": migration["status"]})
+        migrations_db.migration_update(context, migration["id"], {"status": migration["status"]})
         raise
 
 
@@ -224,7 +228,7 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
         scheduler's filters' business, as for any host."""
         if not destination:
             return
-        nodes = db.compute_node_get_all(context)
+        nodes = services_db.compute_node_get_all(context)
         if destination.get("host") and not any(
                 node["host"] == destination["host"] for node in nodes):
             raise exception.Invalid(
@@ -263,7 +267,7 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
 
     def _get_flavor(self, context, flavor_id):
         try:
-            flavor = db.flavor_get_by_flavor_id(context, flavor_id)
+            flavor = flavors_db.flavor_get_by_flavor_id(context, flavor_id)
         except exception.FlavorNotFound as exc:
             raise exception.Invalid(exc.format_message()) from exc
         if flavor["disabled"]:
@@ -421,16 +425,16 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
         """Record the action, and its one event (``api_lock``...) around the
         work done right here in the API, as Nova's
         ``wrap_instance_event(prefix="api")``."""
-        db.action_start(context, instance["uuid"], action)
+        actions_db.action_start(context, instance["uuid"], action)
         event = f"api_{action}"
-        db.action_event_start(context, instance["uuid"], event)
+        actions_db.action_event_start(context, instance["uuid"], event)
         try:
             yield
         except Exception:
-            db.action_event_finish(context, instance["uuid"], event, "Error",
-                                   traceback.format_exc())
+            actions_db.action_event_finish(context, instance["uuid"], event, "Error",
+                                           traceback.format_exc())
             raise
-        db.action_event_finish(context, instance["uuid"], event, "Success")
+        actions_db.action_event_finish(context, instance["uuid"], event, "Success")
 
     def get_faults(self, context, instances):
         """Faults are shown only for servers in ERROR (and DELETED), as Nova."""
@@ -442,7 +446,7 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
 
     @check_instance_lock
     def delete(self, context, instance):
-        db.action_start(context, instance["uuid"], instance_actions.DELETE)
+        actions_db.action_start(context, instance["uuid"], instance_actions.DELETE)
         if instance["vm_state"] == vm_states.RESIZED:
             # Deleting a resized server keeps the new size: the source's
             # set-aside copy is dropped first, as a confirm would (Nova's
@@ -472,11 +476,11 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
 
     def _confirm_resize_on_deleting(self, context, instance):
         try:
-            migration = db.migration_get_by_instance_and_status(
+            migration = migrations_db.migration_get_by_instance_and_status(
                 context, instance["uuid"], "finished")
         except exception.MigrationNotFoundByStatus:
             return
-        db.migration_update(context, migration["id"], {"status": "confirming"})
+        migrations_db.migration_update(context, migration["id"], {"status": "confirming"})
         if self._compute_is_up(context, migration["source_compute"]):
             self.compute_rpcapi.confirm_resize(context, instance, migration,
                                                migration["source_compute"])
@@ -484,7 +488,7 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
     @staticmethod
     def _compute_is_up(context, host):
         try:
-            service = db.service_get_by_host_and_binary(context, host, "mininova-compute")
+            service = services_db.service_get_by_host_and_binary(context, host, "mininova-compute")
         except exception.HostBinaryNotFound:
             return False
         return servicegroup.is_up(service)
@@ -560,7 +564,7 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
                           vm_state=(vm_states.ACTIVE, vm_states.PAUSED, vm_states.RESIZED,
                                     vm_states.STOPPED, vm_states.ERROR))
         LOG.debug("Try to trigger crash dump", instance=instance)
-        db.action_start(context, instance["uuid"], instance_actions.TRIGGER_CRASH_DUMP)
+        actions_db.action_start(context, instance["uuid"], instance_actions.TRIGGER_CRASH_DUMP)
         self.compute_rpcapi.trigger_crash_dump(context, instance)
 
     # --- snapshot and rebuild -----------------------------------------------------------
@@ -662,7 +666,7 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
             self._check_migration_host(context, instance, host_name)
         current = instance["flavor"]
         if flavor_id is None:
-            new_flavor = db.flavor_get_by_flavor_id(context, current["flavorid"])
+            new_flavor = flavors_db.flavor_get_by_flavor_id(context, current["flavorid"])
         else:
             new_flavor = self._get_flavor(context, flavor_id)
             if new_flavor["flavorid"] == current["flavorid"]:
@@ -688,7 +692,7 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
     def _check_migration_host(context, instance, host_name):
         if host_name == instance["host"]:
             raise exception.Invalid("Cannot migrate to the host where the server exists.")
-        if not any(node["host"] == host_name for node in db.compute_node_get_all(context)):
+        if not any(node["host"] == host_name for node in services_db.compute_node_get_all(context)):
             raise exception.Invalid(f"Compute host {host_name} could not be found.")
 
     def _image_or_empty(self, context, instance):
@@ -704,10 +708,10 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
         """Keep the new size: the source host drops its set-aside copy."""
         self._check_state(instance, instance_actions.CONFIRM_RESIZE,
                           vm_state=(vm_states.RESIZED,))
-        migration = db.migration_get_by_instance_and_status(context, instance["uuid"],
-                                                            "finished")
-        db.migration_update(context, migration["id"], {"status": "confirming"})
-        db.action_start(context, instance["uuid"], instance_actions.CONFIRM_RESIZE)
+        migration = migrations_db.migration_get_by_instance_and_status(context, instance["uuid"],
+                                                                       "finished")
+        migrations_db.migration_update(context, migration["id"], {"status": "confirming"})
+        actions_db.action_start(context, instance["uuid"], instance_actions.CONFIRM_RESIZE)
         with _migration_put_back_if_undelivered(context, migration):
             self.compute_rpcapi.confirm_resize(context, instance, migration,
                                                migration["source_compute"])
@@ -721,15 +725,15 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
         # changes: a refused revert leaves no task_state and no action.
         self._check_state(instance, instance_actions.REVERT_RESIZE,
                           vm_state=(vm_states.RESIZED,))
-        migration = db.migration_get_by_instance_and_status(context, instance["uuid"],
-                                                            "finished")
+        migration = migrations_db.migration_get_by_instance_and_status(context, instance["uuid"],
+                                                                       "finished")
         if instance["old_flavor"]:
             # Reverting a resize down grows the server back: quota, as Nova.
             quota.check_upsize(context, instance, instance["flavor"], instance["old_flavor"])
         instance = self._begin(context, instance, instance_actions.REVERT_RESIZE,
                                task_states.RESIZE_REVERTING,
                                vm_state=(vm_states.RESIZED,))
-        db.migration_update(context, migration["id"], {"status": "reverting"})
+        migrations_db.migration_update(context, migration["id"], {"status": "reverting"})
         with _migration_put_back_if_undelivered(context, migration):
             self.compute_rpcapi.revert_resize(context, instance, migration,
                                               migration["dest_compute"])
@@ -766,7 +770,7 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
             self._check_state(db.instance_get_by_uuid(context, instance["uuid"]),
                               action, vm_state, task_state)
             raise
-        db.action_start(context, instance["uuid"], action)
+        actions_db.action_start(context, instance["uuid"], action)
         return instance
 
     # --- metadata ------------------------------------------------------------------
@@ -807,7 +811,7 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
         the running or stopped guest; the compute answers with its VIF."""
         self._check_state(instance, instance_actions.ATTACH_INTERFACE,
                           vm_state=(vm_states.ACTIVE, vm_states.PAUSED, vm_states.STOPPED))
-        db.action_start(context, instance["uuid"], instance_actions.ATTACH_INTERFACE)
+        actions_db.action_start(context, instance["uuid"], instance_actions.ATTACH_INTERFACE)
         return self.compute_rpcapi.attach_interface(context, instance, network_id, port_id,
                                                     requested_ip)
 
@@ -817,7 +821,7 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
                           vm_state=(vm_states.ACTIVE, vm_states.PAUSED, vm_states.STOPPED))
         if port_id not in {vif["id"] for vif in instance.get("network_info") or []}:
             raise exception.PortNotFound(port_id=port_id)
-        db.action_start(context, instance["uuid"], instance_actions.DETACH_INTERFACE)
+        actions_db.action_start(context, instance["uuid"], instance_actions.DETACH_INTERFACE)
         self.compute_rpcapi.detach_interface(context, instance, port_id)
 
     # --- events from other services ---------------------------------------------------
@@ -852,10 +856,10 @@ class HostAPI:
         return services
 
     def compute_node_get_all(self, context):
-        return self._with_service(context, db.compute_node_get_all(context))
+        return self._with_service(context, services_db.compute_node_get_all(context))
 
     def compute_node_get(self, context, node_id):
-        return self._with_service(context, [db.compute_node_get(context, node_id)])[0]
+        return self._with_service(context, [services_db.compute_node_get(context, node_id)])[0]
 
     def _with_service(self, context, nodes):
         services = {s["id"]: s for s in self.service_get_all(context,

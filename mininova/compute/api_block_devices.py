@@ -41,8 +41,8 @@ from oslo_utils import units
 from mininova import block_device, exception, rpc
 from mininova.compute import instance_actions
 from mininova.conf import CONF
-from mininova.db import api as db
 from mininova.db import block_devices as bdm_db
+from mininova.db import instance_actions as actions_db
 
 LOG = logging.getLogger(__name__)
 
@@ -324,7 +324,7 @@ class VolumeAttachMixin:
             bdm = bdm_db.bdm_update(context, bdm["id"], {
                 "attachment_id": attachment_id,
                 "delete_on_termination": bool(delete_on_termination)})
-            db.action_start(context, instance["uuid"], instance_actions.ATTACH_VOLUME)
+            actions_db.action_start(context, instance["uuid"], instance_actions.ATTACH_VOLUME)
             self.compute_rpcapi.attach_volume(context, instance, bdm)
         except Exception:
             self._release_bdm_reservations(context, [bdm])
@@ -371,7 +371,7 @@ class VolumeAttachMixin:
             raise exception.InvalidVolume(reason=exc.format_message()) from exc
         attachment_id = bdm["attachment_id"] or (
             volume.get("attachments", {}).get(instance["uuid"], {}).get("attachment_id"))
-        db.action_start(context, instance["uuid"], instance_actions.DETACH_VOLUME)
+        actions_db.action_start(context, instance["uuid"], instance_actions.DETACH_VOLUME)
         try:
             self.compute_rpcapi.detach_volume(context, instance, volume_id, attachment_id)
         except rpc.MessageDeliveryFailure:

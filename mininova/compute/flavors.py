@@ -18,7 +18,7 @@ database's integer), fills in the defaults and writes the row:
 from oslo_utils import strutils, uuidutils
 
 from mininova import exception
-from mininova.db import api as db
+from mininova.db import flavors as flavors_db
 
 MAX_INT = 0x7FFFFFFF
 SQL_SP_FLOAT_MAX = 3.40282e38
@@ -38,7 +38,7 @@ def create(context, name, memory, vcpus, root_gb, ephemeral_gb=0, flavorid=None,
              "ephemeral_gb": ephemeral_gb, "swap": swap}
     for column, api_name, minimum in _SIZES:
         values[column] = _integer(given[column], api_name, minimum)
-    return db.flavor_create(context, values)
+    return flavors_db.flavor_create(context, values)
 
 
 def _integer(value, name, minimum):

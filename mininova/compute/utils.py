@@ -3,9 +3,9 @@ faults and the instance-action event reporter.
 
 Both take ``api``: anything with the database API's methods
 (``instance_fault_create``, ``action_event_start``...). On a compute host
-that is the conductor RPC client; inside the conductor it is
-``mininova.db.api`` itself. The same code then records a fault from either
-side.
+that is the conductor RPC client; inside the conductor it is the database
+module itself (``mininova.db.api`` for faults, ``mininova.db.instance_actions``
+for events). The same code then records a fault from either side.
 """
 
 import sys

@@ -23,7 +23,8 @@ ComputeTaskManager's) calls ``mininova.db`` directly, as Nova's uses its
 objects directly; ConductorManager exists only as the compute hosts' way
 in, and nothing of the conductor goes through it itself. The helpers that
 record faults and action events take "something with the database API's
-methods": the ``db`` module here, the conductor RPC client on a compute.
+methods": here the ``db`` module (faults) and ``actions_db`` (action
+events), on a compute the conductor RPC client.
 
 A scheduler that does not answer ``select_destinations`` (none running: no
 heartbeat for ``rpc_response_timeout``) puts the build in ERROR with the
@@ -47,7 +48,10 @@ from mininova.compute import utils as compute_utils
 from mininova.conf import CONF
 from mininova.db import api as db
 from mininova.db import block_devices as bdm_db
+from mininova.db import instance_actions as actions_db
+from mininova.db import resize_migrations as migrations_db
 from mininova.db import scheduling as scheduling_db
+from mininova.db import services as services_db
 from mininova.scheduler import rpcapi as scheduler_rpcapi
 from mininova.scheduler import utils as scheduler_utils
 
@@ -64,17 +68,18 @@ class ConductorManager(manager.Manager):
     # services -----------------------------------------------------------
     def service_register(self, context, host, binary, topic):
         try:
-            return db.service_get_by_host_and_binary(context, host, binary)
+            return services_db.service_get_by_host_and_binary(context, host, binary)
         except exception.HostBinaryNotFound:
-            return db.service_create(context, {"host": host, "binary": binary, "topic": topic})
+            return services_db.service_create(context, {"host": host, "binary": binary,
+                                                        "topic": topic})
 
     def service_heartbeat(self, context, service_id):
-        db.service_heartbeat(context, service_id)
+        services_db.service_heartbeat(context, service_id)
 
     def compute_node_update(self, context, host, nodename, values):
-        service = db.service_get_by_host_and_binary(context, host, "mininova-compute")
+        service = services_db.service_get_by_host_and_binary(context, host, "mininova-compute")
         values = dict(values, service_id=service["id"])
-        return db.compute_node_update_or_create(context, host, nodename, values)
+        return services_db.compute_node_update_or_create(context, host, nodename, values)
 
     # instances ----------------------------------------------------------
     def instance_get_by_uuid(self, context, instance_uuid):
@@ -96,23 +101,23 @@ class ConductorManager(manager.Manager):
         return db.instance_fault_create(context, values)
 
     def action_event_start(self, context, instance_uuid, event, host):
-        return db.action_event_start(context, instance_uuid, event, host)
+        return actions_db.action_event_start(context, instance_uuid, event, host)
 
     def action_event_finish(self, context, instance_uuid, event, result, traceback=None):
-        return db.action_event_finish(context, instance_uuid, event, result, traceback)
+        return actions_db.action_event_finish(context, instance_uuid, event, result, traceback)
 
     def action_start(self, context, instance_uuid, action):
         """An action the compute itself starts (the power sync's stop)."""
-        return db.action_start(context, instance_uuid, action)
+        return actions_db.action_start(context, instance_uuid, action)
 
     # migrations -----------------------------------------------------------------
     def migration_update(self, context, migration_id, values):
-        return db.migration_update(context, migration_id, values)
+        return migrations_db.migration_update(context, migration_id, values)
 
     def migrations_in_progress_by_host(self, context, host):
         """Unfinished migrations from or to ``host``, each with its instance
         (the resource tracker counts their flavors on both hosts)."""
-        migrations = db.migration_get_in_progress_by_host(context, host)
+        migrations = migrations_db.migration_get_in_progress_by_host(context, host)
         for migration in migrations:
             try:
                 migration["instance"] = db.instance_get_by_uuid(
@@ -156,7 +161,7 @@ class ComputeTaskManager(manager.Manager):
         """First scheduling of a request from the API: one or more instances."""
         instance_uuids = request_spec["instance_uuids"]
         for instance_uuid in instance_uuids:
-            db.action_start(context, instance_uuid, instance_actions.CREATE)
+            actions_db.action_start(context, instance_uuid, instance_actions.CREATE)
         try:
             selections = self._schedule_instances(context, request_spec)
         except Exception as exc:
@@ -188,7 +193,7 @@ class ComputeTaskManager(manager.Manager):
         instance goes back to its state with a fault (Nova's
         MigrationTask)."""
         try:
-            with compute_utils.EventReporter(context, db,
+            with compute_utils.EventReporter(context, actions_db,
                                              "conductor_migrate_server", self.host,
                                              instance["uuid"]):
                 self._migrate_server(context, instance, flavor, request_spec)
@@ -210,7 +215,7 @@ class ComputeTaskManager(manager.Manager):
             compute_utils.add_instance_fault_from_exc(context, db,
                                                       instance["uuid"], exc)
             raise
-        migration = db.migration_create(context, {
+        migration = migrations_db.migration_create(context, {
             "instance_uuid": instance["uuid"],
             "migration_type": _migration_type(instance, flavor),
             "status": "pre-migrating",

@@ -23,8 +23,8 @@ from oslo_log import log as logging
 
 from mininova import servicegroup
 from mininova.conf import CONF
-from mininova.db import api as db
 from mininova.db import scheduling as scheduling_db
+from mininova.db import services as services_db
 from mininova.scheduler import filters, loadables, weights
 from mininova.scheduler import utils as scheduler_utils
 
@@ -187,7 +187,7 @@ class HostManager:
             # below. (Read the other way round, a host that started between
             # the two reads would look dead and be dropped.)
             self._read_new_reports(context)
-            services = {s["host"]: s for s in db.service_liveness_get_all(
+            services = {s["host"]: s for s in services_db.service_liveness_get_all(
                 context, "mininova-compute", servicegroup.up_since())}
             aggregates = scheduling_db.aggregates_by_host(context)
             dead = [key for key in self._host_states if key[0] not in services]
@@ -213,7 +213,8 @@ class HostManager:
         less a little overlap for reports stamped just before the newest
         one but committed after our last read."""
         since = self._newest_report and self._newest_report - REPORT_OVERLAP
-        for node in db.compute_node_get_all(context, updated_since=since, json_as_text=True):
+        for node in services_db.compute_node_get_all(context, updated_since=since,
+                                                     json_as_text=True):
             key = (node["host"], node["hypervisor_hostname"])
             state = self._host_states.get(key)
             if state is None:

@@ -2,7 +2,7 @@
 ``nova`` by default and ``internal`` for the controller services."""
 
 from mininova import context
-from mininova.db import api as db
+from mininova.db import services as services_db
 
 
 def call(client, method, path, body=None):
@@ -28,8 +28,8 @@ def make_zone(admin, name, zone, host):
 
 def update_service(host, binary, values):
     ctx = context.get_admin_context()
-    service = db.service_get_by_host_and_binary(ctx, host, binary)
-    db.service_update(ctx, service["id"], values)
+    service = services_db.service_get_by_host_and_binary(ctx, host, binary)
+    services_db.service_update(ctx, service["id"], values)
 
 
 def test_every_user_sees_the_default_zone(demo):

@@ -141,15 +141,15 @@ def test_services_and_hypervisors(admin):
 
 def test_instance_actions_are_recorded(admin, image, cloud):
     from mininova import context
-    from mininova.db import api as db
+    from mininova.db import instance_actions as actions_db
 
     server = admin.create_server("vm1", image["id"], "42")
     helpers.wait_for_status(admin, server["id"], "ACTIVE")
-    [action] = db.actions_get(context.get_admin_context(), server["id"])
+    [action] = actions_db.actions_get(context.get_admin_context(), server["id"])
     assert action["action"] == "create"
     # The server is ACTIVE a moment before its build event is closed.
     events = helpers.wait_until(
-        lambda: db.action_events_get(context.get_admin_context(), action["id"]),
+        lambda: actions_db.action_events_get(context.get_admin_context(), action["id"]),
         lambda events: all(e["result"] for e in events))
     assert [(e["event"], e["result"]) for e in events] == [
         ("compute__do_build_and_run_instance", "Success")]

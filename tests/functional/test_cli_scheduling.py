@@ -6,8 +6,8 @@ import pytest
 
 from mininova import context
 from mininova.cli import servers, shell
-from mininova.db import api as db
 from mininova.db import scheduling as scheduling_db
+from mininova.db import services as services_db
 from tests.functional import helpers
 from tests.functional.helpers import table_rows
 
@@ -96,8 +96,8 @@ def test_availability_zone_list_is_a_tree_for_admins(mininova, monkeypatch):
 
 def test_a_stopped_compute_shows_xxx(mininova, cloud):
     ctxt = context.get_admin_context()
-    service = db.service_get_by_host_and_binary(ctxt, "host1", "mininova-compute")
-    db.service_update(ctxt, service["id"], {"forced_down": True})
+    service = services_db.service_get_by_host_and_binary(ctxt, "host1", "mininova-compute")
+    services_db.service_update(ctxt, service["id"], {"forced_down": True})
     _code, out, _err = mininova("availability-zone-list")
     [status] = [row[1] for row in table_rows(out) if row[0] == "| |- mininova-compute"]
     assert status.startswith("enabled XXX ")

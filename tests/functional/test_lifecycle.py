@@ -12,6 +12,7 @@ from oslo_log import formatters
 from mininova import context as mn_context
 from mininova.conf import CONF
 from mininova.db import api as db_api
+from mininova.db import instance_actions as actions_db
 from mininova.virt import driver as virt_driver
 from tests.functional import helpers
 from tests.functional.helpers import server_action
@@ -45,14 +46,14 @@ def power(server):
 def actions(client, server_id):
     """The server's instance actions, newest first (the API's own tests are
     in test_instance_actions_api.py)."""
-    return db_api.actions_get(mn_context.get_admin_context(), server_id)
+    return actions_db.actions_get(mn_context.get_admin_context(), server_id)
 
 
 def action_events(server_id, request_id):
     ctxt = mn_context.get_admin_context()
-    [action] = [a for a in db_api.actions_get(ctxt, server_id)
+    [action] = [a for a in actions_db.actions_get(ctxt, server_id)
                 if a["request_id"] == request_id]
-    return action, db_api.action_events_get(ctxt, action["id"])
+    return action, actions_db.action_events_get(ctxt, action["id"])
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ import pytest
 
 from mininova import context, exception
 from mininova.conf import CONF
-from mininova.db import api as db
+from mininova.db import instance_actions as actions_db
 from mininova.db import scheduling as scheduling_db
+from mininova.db import services as services_db
 from tests.functional import helpers
 
 THREE_HOSTS = pytest.mark.hosts("host1", "host2", "host3")
@@ -73,9 +74,9 @@ def test_two_failing_hosts_then_the_third_one_builds_it(admin, image, cloud, mon
     server = boot(admin, image)
     assert host_of(server) == "host3"
     ctxt = context.get_admin_context()
-    [action] = db.actions_get(ctxt, server["id"])
+    [action] = actions_db.actions_get(ctxt, server["id"])
     # The server is ACTIVE a moment before its build event is closed.
-    events = helpers.wait_until(lambda: db.action_events_get(ctxt, action["id"]),
+    events = helpers.wait_until(lambda: actions_db.action_events_get(ctxt, action["id"]),
                                 lambda events: all(e["result"] for e in events))
     assert [(e["host"], e["result"]) for e in events] == [
         ("host1", "Error"), ("host2", "Error"), ("host3", "Success")]
@@ -189,11 +190,12 @@ def test_image_architecture_picks_the_matching_host(admin, cloud, tmp_path):
 @pytest.mark.hosts("host1", "host2")
 def test_disabled_and_dead_services_get_nothing_and_say_why(admin, image, cloud):
     ctxt = context.get_admin_context()
-    host1 = db.service_get_by_host_and_binary(ctxt, "host1", "mininova-compute")
-    db.service_update(ctxt, host1["id"], {"disabled": True, "disabled_reason": "maintenance"})
-    host2 = db.service_get_by_host_and_binary(ctxt, "host2", "mininova-compute")
+    host1 = services_db.service_get_by_host_and_binary(ctxt, "host1", "mininova-compute")
+    services_db.service_update(ctxt, host1["id"],
+                               {"disabled": True, "disabled_reason": "maintenance"})
+    host2 = services_db.service_get_by_host_and_binary(ctxt, "host2", "mininova-compute")
     cloud.computes["host2"].stop()
-    db.service_update(ctxt, host2["id"], {"last_seen_up": "2020-01-01T00:00:00"})
+    services_db.service_update(ctxt, host2["id"], {"last_seen_up": "2020-01-01T00:00:00"})
     server = admin.create_server("vm", image["id"], "1")
     server = helpers.wait_for_status(admin, server["id"], "ERROR")
     message = server["fault"]["message"]

@@ -3,8 +3,8 @@
 import pytest
 
 from mininova import context
-from mininova.db import api as db
 from mininova.db import scheduling as scheduling_db
+from mininova.db import services as services_db
 from tests.functional import helpers
 
 
@@ -122,7 +122,7 @@ def test_a_compute_service_with_servers_is_not_deleted(admin, image):
     assert body["conflictingRequest"]["message"] == (
         "Unable to delete compute service that is hosting instances. Migrate or delete "
         "the instances first.")
-    assert db.service_get(context.get_admin_context(), service["id"])["host"] == "host1"
+    assert services_db.service_get(context.get_admin_context(), service["id"])["host"] == "host1"
 
 
 def test_unknown_service_id_is_404_and_a_bad_one_400(admin):

@@ -233,8 +233,9 @@ class FakeDatabase:
 def database(monkeypatch):
     def make(skew):
         fake = FakeDatabase(skew)
-        monkeypatch.setattr(host_manager.db, "compute_node_get_all", fake.compute_node_get_all)
-        monkeypatch.setattr(host_manager.db, "service_liveness_get_all",
+        monkeypatch.setattr(host_manager.services_db, "compute_node_get_all",
+                            fake.compute_node_get_all)
+        monkeypatch.setattr(host_manager.services_db, "service_liveness_get_all",
                             fake.service_liveness_get_all)
         monkeypatch.setattr(host_manager.scheduling_db, "aggregates_by_host",
                             lambda context: {})

@@ -32,8 +32,8 @@ from mininova.api import validation
 from mininova.api.openstack import api_version_request, common
 from mininova.api.openstack.compute.schemas import aggregates as schema
 from mininova.conf import CONF
-from mininova.db import api as db
 from mininova.db import scheduling as scheduling_db
+from mininova.db import services as services_db
 
 blueprint = Blueprint("aggregates", __name__)
 
@@ -179,7 +179,7 @@ def action(aggregate_id):
 def _check_compute_host(context, host):
     """Only compute hosts go in aggregates (the scheduler places servers on them)."""
     try:
-        db.service_get_by_host_and_binary(context, host, COMPUTE_BINARY)
+        services_db.service_get_by_host_and_binary(context, host, COMPUTE_BINARY)
     except exception.HostBinaryNotFound as exc:
         raise exception.ComputeHostNotFound(host=host) from exc
 

@@ -22,7 +22,7 @@ from flask import Blueprint, jsonify
 from mininova import exception
 from mininova.api.openstack import api_version_request, common
 from mininova.api.openstack.compute.schemas import flavors as schema
-from mininova.db import api as db
+from mininova.db import flavors as flavors_db
 
 blueprint = Blueprint("flavor_access", __name__)
 
@@ -33,7 +33,7 @@ def _access_list(flavorid, projects):
 
 
 def _get_flavor(context, flavor_id):
-    return db.flavor_get_by_flavor_id(context, flavor_id)
+    return flavors_db.flavor_get_by_flavor_id(context, flavor_id)
 
 
 @blueprint.get("/flavors/<flavor_id>/os-flavor-access")
@@ -43,19 +43,19 @@ def index(flavor_id):
     flavor = _get_flavor(context, flavor_id)
     if flavor["is_public"]:
         raise exception.NotFound("Access list not available for public flavors.")
-    return _access_list(flavor["flavorid"], db.flavor_access_get(context, flavor_id))
+    return _access_list(flavor["flavorid"], flavors_db.flavor_access_get(context, flavor_id))
 
 
 def _add_tenant_access(context, flavor, body):
     if flavor["is_public"] and api_version_request.is_supported("2.7"):
         raise exception.Conflict("Can not add access to a public flavor.")
-    return db.flavor_access_add(context, flavor["flavorid"],
-                                body["addTenantAccess"]["tenant"])
+    return flavors_db.flavor_access_add(context, flavor["flavorid"],
+                                        body["addTenantAccess"]["tenant"])
 
 
 def _remove_tenant_access(context, flavor, body):
-    return db.flavor_access_remove(context, flavor["flavorid"],
-                                   body["removeTenantAccess"]["tenant"])
+    return flavors_db.flavor_access_remove(context, flavor["flavorid"],
+                                           body["removeTenantAccess"]["tenant"])
 
 
 ACTIONS = {

@@ -34,7 +34,7 @@ from mininova.api import validation
 from mininova.api.openstack import api_version_request, common
 from mininova.api.openstack.compute.schemas import flavors as schema
 from mininova.compute import flavors as compute_flavors
-from mininova.db import api as db
+from mininova.db import flavors as flavors_db
 
 blueprint = Blueprint("flavors", __name__)
 
@@ -117,11 +117,11 @@ def _list():
         filters.update(is_public=True, disabled=False)
     sort_key = request.args.get("sort_key", "flavorid")
     sort_dir = request.args.get("sort_dir", "asc")
-    _check_one_of("sort_key", sort_key, db.FLAVOR_SORT_KEYS)
+    _check_one_of("sort_key", sort_key, flavors_db.FLAVOR_SORT_KEYS)
     _check_one_of("sort_dir", sort_dir, SORT_DIRS)
     try:
-        return db.flavor_get_all(context, sort_key=sort_key, sort_dir=sort_dir, limit=limit,
-                                 marker=marker, **filters)
+        return flavors_db.flavor_get_all(context, sort_key=sort_key, sort_dir=sort_dir, limit=limit,
+                                         marker=marker, **filters)
     except exception.MarkerNotFound as exc:
         raise exception.Invalid(f"marker [{marker}] not found") from exc
 
@@ -159,7 +159,7 @@ def _check_one_of(name, value, allowed):
 def show(flavor_id):
     context = common.context()
     context.can("os_compute_api:flavors:show")
-    flavor = db.flavor_get_by_flavor_id(context, flavor_id)
+    flavor = flavors_db.flavor_get_by_flavor_id(context, flavor_id)
     return jsonify({"flavor": _detail(flavor, _shows_extra_specs(context))})
 
 
@@ -191,7 +191,7 @@ def update(flavor_id):
     context = common.context()
     context.can("os_compute_api:os-flavor-manage:update", {})
     body = validation.validated_body(schema.update_v255)
-    flavor = db.flavor_update_description(context, flavor_id, body["flavor"]["description"])
+    flavor = flavors_db.flavor_update_description(context, flavor_id, body["flavor"]["description"])
     return jsonify({"flavor": _detail(flavor, _shows_extra_specs(context))})
 
 
@@ -199,6 +199,6 @@ def update(flavor_id):
 def delete(flavor_id):
     context = common.context()
     context.can("os_compute_api:os-flavor-manage:delete", {})
-    db.flavor_destroy(context, flavor_id)
+    flavors_db.flavor_destroy(context, flavor_id)
     # 202, as Nova answers (it says itself that 204 would have been right).
     return "", 202

@@ -30,6 +30,7 @@ from mininova.api import validation
 from mininova.api.openstack import api_version_request, common
 from mininova.api.validation import parameter_types
 from mininova.db import api as db
+from mininova.db import services as services_db
 
 blueprint = Blueprint("hypervisors", __name__)
 
@@ -185,7 +186,7 @@ def _get_node(context, hypervisor_id):
     if api_version_request.is_supported("2.53"):
         if not uuidutils.is_uuid_like(hypervisor_id):
             raise exception.Invalid(f"Invalid uuid {hypervisor_id}")
-        node_id = db.compute_node_get_by_uuid(context, hypervisor_id)["id"]
+        node_id = services_db.compute_node_get_by_uuid(context, hypervisor_id)["id"]
     elif hypervisor_id.isdigit():
         node_id = int(hypervisor_id)
     else:

@@ -41,6 +41,7 @@ from mininova.api.openstack import api_version_request, common
 from mininova.api.openstack.compute.views import servers as server_views
 from mininova.api.validation import parameter_types
 from mininova.db import api as db
+from mininova.db import instance_actions as actions_db
 
 blueprint = Blueprint("instance_actions", __name__)
 
@@ -73,12 +74,12 @@ def index(server_id):
     context.can("os_compute_api:os-instance-actions:list", common.owned_by(instance))
     params = validation.query(index_query)
     if not api_version_request.is_supported("2.58"):
-        actions = db.actions_get(context, instance["uuid"])
+        actions = actions_db.actions_get(context, instance["uuid"])
         return jsonify({"instanceActions": [_action_view(a) for a in actions]})
     try:
-        actions = db.actions_get(context, instance["uuid"], limit=common.limit_param(),
-                                 marker=common.marker_param(),
-                                 filters=common.changes_filters(params))
+        actions = actions_db.actions_get(context, instance["uuid"], limit=common.limit_param(),
+                                         marker=common.marker_param(),
+                                         filters=common.changes_filters(params))
     except exception.MarkerNotFound as exc:
         raise exception.Invalid(exc.format_message()) from exc
     body = {"instanceActions": [_action_view(action) for action in actions]}
@@ -94,7 +95,7 @@ def show(server_id, request_id):
     context = common.context()
     instance = _instance(context, server_id)
     context.can("os_compute_api:os-instance-actions:show", common.owned_by(instance))
-    action = db.action_get_by_request_id(context, instance["uuid"], request_id)
+    action = actions_db.action_get_by_request_id(context, instance["uuid"], request_id)
     if action is None:
         raise exception.NotFound(f"Action {request_id} not found")
     shown = _action_view(action)
@@ -102,7 +103,7 @@ def show(server_id, request_id):
     if all_details or api_version_request.is_supported("2.51"):
         project_id = action["project_id"] or instance["project_id"]
         shown["events"] = [_event_view(event, project_id, all_details)
-                           for event in db.action_events_get(context, action["id"])]
+                           for event in actions_db.action_events_get(context, action["id"])]
     return jsonify({"instanceAction": shown})
 
 

@@ -21,7 +21,7 @@ from mininova import exception, utils
 from mininova.api import validation
 from mininova.api.openstack import api_version_request, common
 from mininova.api.validation import parameter_types
-from mininova.db import api as db
+from mininova.db import resize_migrations as migrations_db
 
 blueprint = Blueprint("migrations", __name__)
 
@@ -56,7 +56,7 @@ def index():
     if paged:
         filters.update(common.changes_filters(params))
     try:
-        migrations = db.migration_get_all(
+        migrations = migrations_db.migration_get_all(
             context, filters, limit=common.limit_param() if paged else None,
             marker=common.marker_param() if paged else None)
     except exception.MarkerNotFound as exc:

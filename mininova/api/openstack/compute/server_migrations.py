@@ -12,7 +12,7 @@ from flask import Blueprint, jsonify
 
 from mininova import exception
 from mininova.api.openstack import common
-from mininova.db import api as db
+from mininova.db import resize_migrations as migrations_db
 
 blueprint = Blueprint("server_migrations", __name__)
 
@@ -32,7 +32,7 @@ def show(server_id, migration_id):
     context = common.context()
     instance = common.compute_api().get(context, server_id)
     context.can("os_compute_api:servers:migrations:show", common.owned_by(instance))
-    known = any(str(m["id"]) == migration_id for m in db.migration_get_all(
+    known = any(str(m["id"]) == migration_id for m in migrations_db.migration_get_all(
         context, {"instance_uuid": instance["uuid"]}))
     if known:
         raise exception.NotFound(f"Migration {migration_id} for server {server_id} is not "

@@ -32,6 +32,7 @@ from mininova.api.openstack import api_version_request, common
 from mininova.api.openstack.compute.schemas import services as schema
 from mininova.db import api as db
 from mininova.db import scheduling as scheduling_db
+from mininova.db import services as services_db
 
 blueprint = Blueprint("services", __name__)
 
@@ -91,12 +92,13 @@ def _service_by_host_and_binary(context, host, binary):
     if binary != COMPUTE_BINARY:
         raise exception.Invalid(f"Updating a {binary} service is not supported. Only "
                                 f"{COMPUTE_BINARY} services can be updated.")
-    return db.service_get_by_host_and_binary(context, host, binary)
+    return services_db.service_get_by_host_and_binary(context, host, binary)
 
 
 def _set_disabled(context, body, disabled, reason=None):
     service = _service_by_host_and_binary(context, body["host"], body["binary"])
-    db.service_update(context, service["id"], {"disabled": disabled, "disabled_reason": reason})
+    services_db.service_update(context, service["id"],
+                               {"disabled": disabled, "disabled_reason": reason})
     answer = {"host": body["host"], "binary": body["binary"],
               "status": "disabled" if disabled else "enabled"}
     if reason:
@@ -124,7 +126,7 @@ def _force_down(context, body):
         raise exception.Invalid("Missing forced_down field")
     forced_down = strutils.bool_from_string(body["forced_down"])
     service = _service_by_host_and_binary(context, body["host"], body["binary"])
-    db.service_update(context, service["id"], {"forced_down": forced_down})
+    services_db.service_update(context, service["id"], {"forced_down": forced_down})
     return {"host": body["host"], "binary": body["binary"], "forced_down": forced_down}
 
 
@@ -137,7 +139,7 @@ def _update_by_uuid(service_id, body):
     if not uuidutils.is_uuid_like(service_id):
         raise exception.Invalid(f"Invalid uuid {service_id}")
     context = _admin_context("update")
-    service = db.service_get_by_uuid(context, service_id)
+    service = services_db.service_get_by_uuid(context, service_id)
     if service["binary"] != COMPUTE_BINARY:
         raise exception.Invalid(f"Updating a {service['binary']} service is not supported. "
                                 f"Only {COMPUTE_BINARY} services can be updated.")
@@ -145,7 +147,7 @@ def _update_by_uuid(service_id, body):
     if not changes:
         raise exception.Invalid("No updates were requested. Fields 'status' or "
                                 "'forced_down' should be specified.")
-    db.service_update(context, service["id"], changes)
+    services_db.service_update(context, service["id"], changes)
     [updated] = [s for s in common.host_api().service_get_all(context, host=service["host"])
                  if s["id"] == service["id"]]
     return _view(updated)
@@ -173,7 +175,7 @@ def delete(service_id):
     service = _service_to_delete(context, service_id)
     if service["binary"] == COMPUTE_BINARY:
         _forget_compute_host(context, service["host"])
-    db.service_destroy(context, service["id"])
+    services_db.service_destroy(context, service["id"])
     return "", 204
 
 
@@ -183,12 +185,12 @@ def _service_to_delete(context, service_id):
         if api_version_request.is_supported("2.53"):
             if not uuidutils.is_uuid_like(service_id):
                 raise exception.Invalid(f"Invalid uuid {service_id}")
-            return db.service_get_by_uuid(context, service_id)
+            return services_db.service_get_by_uuid(context, service_id)
         try:
             number = strutils.validate_integer(service_id, "id")
         except ValueError as exc:
             raise exception.InvalidInput(reason=str(exc)) from exc
-        return db.service_get(context, number)
+        return services_db.service_get(context, number)
     except exception.ServiceNotFound as exc:
         raise exception.NotFound(f"Service {service_id} not found.") from exc
 

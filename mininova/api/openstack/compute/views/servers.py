@@ -38,6 +38,7 @@ from mininova.conf import CONF
 from mininova.db import api as db
 from mininova.db import block_devices as bdm_db
 from mininova.db import scheduling as scheduling_db
+from mininova.db import services as services_db
 from mininova.network import model as network_model
 
 EXTENDED_ATTRIBUTES_RULE = "os_compute_api:os-extended-server-attributes"
@@ -88,7 +89,7 @@ def _host_status(context, host):
     """UP, DOWN (forced down), MAINTENANCE (disabled) or UNKNOWN (no
     heartbeat) for the compute service of ``host``, as Nova reports it."""
     try:
-        service = db.service_get_by_host_and_binary(context, host, "mininova-compute")
+        service = services_db.service_get_by_host_and_binary(context, host, "mininova-compute")
     except exception.HostBinaryNotFound:
         return HOST_NONE
     if service["forced_down"]:
