@@ -83,7 +83,9 @@ def test_2_53_update_by_uuid(admin):
     ("/os-services/{id}", {"status": "enabled", "disabled_reason": "x"}, 400,
      "Specifying 'disabled_reason' with status 'enabled' is invalid."),
     ("/os-services/disable", {"status": "disabled"}, 400, "Invalid uuid disable"),
-    (f"/os-services/{uuid.uuid4()}", {"status": "disabled"}, 404, None),
+    # A fixed unknown uuid, not uuid4(): the test ids must be the same in
+    # every pytest-xdist worker, which each collect the tests.
+    ("/os-services/dbebedb5-3b60-4a4a-ba47-2240b602e1f1", {"status": "disabled"}, 404, None),
     ("/os-services/{scheduler}", {"status": "disabled"}, 400,
      "Updating a mininova-scheduler service is not supported. Only mininova-compute "
      "services can be updated."),
