@@ -456,12 +456,15 @@ def _error_message(response):
 
 def _create_microversion(server):
     """The microversion a POST /servers body needs: 2.1 (None) unless its
-    block device mappings use a later field. From 2.37 ``networks`` is
-    required: novaclient then sends "auto" when no --nic was given, which is
-    what 2.1 does without one."""
+    block device mappings, or its networks (a NIC's ``tag``: 2.42), use a
+    later field. From 2.37 ``networks`` is required: novaclient then sends
+    "auto" when no --nic was given, which is what 2.1 does without one."""
     mappings = server.get("block_device_mapping_v2") or []
     for field, version in BDM_V2_FIELD_VERSIONS:
         if any(field in mapping for mapping in mappings):
             server.setdefault("networks", "auto")
             return version
+    networks = server.get("networks")
+    if isinstance(networks, list) and any("tag" in request for request in networks):
+        return "2.42"
     return None

@@ -47,9 +47,10 @@ def add_commands(commands):
     boot.add_argument("--user-data", metavar="FILE",
                       help="a file the guest gets as its user data (a #! script runs)")
     boot.add_argument("--nic", action="append", default=[],
-                      metavar="net-id=ID[,v4-fixed-ip=IP]|port-id=ID|auto|none",
+                      metavar="net-id=ID[,v4-fixed-ip=IP][,tag=TAG]|port-id=ID[,tag=TAG]|auto|none",
                       help="a network interface (repeatable): on a network, or a port; "
-                      "auto (the default: the project's network) or none")
+                      "auto (the default: the project's network) or none; a tag names "
+                      "its role in the guest's metadata (sent at microversion 2.42)")
     volumes.add_boot_arguments(boot)
     boot.add_argument("--min-count", type=int)
     boot.add_argument("--max-count", type=int)
@@ -149,7 +150,7 @@ def _requested_networks(nics):
     for nic in nics:
         fields = dict(key_value(part, "--nic") for part in nic.split(","))
         request = {"uuid": fields.get("net-id"), "port": fields.get("port-id"),
-                   "fixed_ip": fields.get("v4-fixed-ip")}
+                   "fixed_ip": fields.get("v4-fixed-ip"), "tag": fields.get("tag")}
         networks.append({key: value for key, value in request.items() if value})
     return networks
 

@@ -249,12 +249,12 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
                  time.monotonic() - started, instance=instance)
         # The ports are up now (the driver waited for them): later guests
         # made from this cache (a rebuild) expect no event.
-        network_info = [dict(vif, active=True)
-                        for vif in network_model.wait(network_info) or []]
+        network_info = [dict(vif, active=True) for vif in network_model.wait(network_info) or []]
         self._update(context, instance, vm_state=vm_states.ACTIVE, task_state=None,
                      power_state=self.driver.get_power_state(instance),
-                     launched_at=timeutils.utcnow(), progress=100,
-                     network_info=network_info, expected_task_state=task_states.SPAWNING)
+                     launched_at=timeutils.utcnow(), progress=100, network_info=network_info,
+                     device_metadata=instance.get("device_metadata"),
+                     expected_task_state=task_states.SPAWNING)
 
     def _validate_instance_group_policy(self, context, instance, request_spec):
         """The late check of a server group's policy, now that this host is
@@ -384,8 +384,7 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
 
     # --- power actions -------------------------------------------------------------
 
-    def _power_action(self, context, instance, event_name, driver_call, task_state,
-                      vm_state):
+    def _power_action(self, context, instance, event_name, driver_call, task_state, vm_state):
         """The shape of stop, start, pause, unpause, suspend and resume: one
         driver call, then the vm_state it leads to."""
         def work():
@@ -499,7 +498,8 @@ class ComputeManager(resize.ResizeMixin, power_sync.PowerSyncMixin,
                 self.driver.power_off(instance)
             self._finish(context, instance, task_states.REBUILD_SPAWNING,
                          vm_states.STOPPED if was_stopped else vm_states.ACTIVE,
-                         launched_at=timeutils.utcnow())
+                         launched_at=timeutils.utcnow(),
+                         device_metadata=instance.get("device_metadata"))
         self._run_action(context, instance, "compute_rebuild_instance", work,
                          error_state=vm_states.ERROR)
 

@@ -159,6 +159,11 @@ class Instance(TimestampMixin, Base):
     # Its ports as its compute last saw them (mininova/network/model.py):
     # Nova's instance_info_caches row, kept with the instance.
     network_info: Mapped[list | None] = mapped_column(JSON)
+    # Its tagged devices and their guest addresses, as its compute's driver
+    # last built them (mininova/virt/libvirt/device_metadata.py): Nova's
+    # instance_extra.device_metadata, what the guest's meta_data.json lists
+    # as "devices".
+    device_metadata: Mapped[list | None] = mapped_column(JSON)
     # Where it runs: set by the compute's claim, not by the scheduler.
     host: Mapped[str | None] = mapped_column(String(255), index=True)
     node: Mapped[str | None] = mapped_column(String(255))

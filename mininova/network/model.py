@@ -7,12 +7,22 @@ is the same, and it travels over RPC and is stored as JSON in the
 
     {"id": <port id>, "address": "fa:16:3e:…", "type": "bridge",
      "devname": "tap<port id[:11]>", "active": False, "preserve_on_delete": False,
-     "details": {"port_filter": True},
+     "tag": None, "details": {"port_filter": True},
      "network": {"id": <network id>, "label": <network name>, "bridge": "brq…",
                  "mtu": 1500,
                  "subnets": [{"cidr": "10.0.0.0/24", "gateway": "10.0.0.1",
                               "dns": ["10.0.0.1"], "enable_dhcp": True,
                               "ips": [{"address": "10.0.0.5", "type": "fixed"}]}]}}
+
+``tag`` is the device role tag the user gave the NIC at boot
+(``networks: [{"uuid": …, "tag": "nic1"}]``, microversions 2.32–2.36 and
+2.42+). Nova keeps it in a table of its own, ``virtual_interfaces`` (one
+row per port: uuid = port id, address = MAC, network, instance, tag),
+which its libvirt driver reads to build the device metadata. mininova has
+no such table: the VIF already has the port id, the MAC and the network,
+and is saved with the instance, so the tag rides on it. The network
+service knows nothing of it (Neutron neither), so a VIF read again from its
+port takes the tag from the cached one, as ``preserve_on_delete``.
 
 A build's ports are made while its disks are (``NetworkInfoAsyncWrapper``):
 the driver waits for them only when the domain XML needs them.
@@ -33,8 +43,9 @@ def bridge_name(network_id):
     return f"brq{network_id}"[:NIC_NAME_LEN]
 
 
-def vif_from_port(port, network, subnets, preserve_on_delete=False):
-    """The VIF of a bound port, from the network service's records."""
+def vif_from_port(port, network, subnets, preserve_on_delete=False, tag=None):
+    """The VIF of a bound port, from the network service's records (and,
+    for ``preserve_on_delete`` and ``tag``, from what Nova itself knows)."""
     by_id = {subnet["id"]: subnet for subnet in subnets}
     vif_subnets = {}
     for fixed_ip in port.get("fixed_ips", []):
@@ -54,6 +65,7 @@ def vif_from_port(port, network, subnets, preserve_on_delete=False):
         "devname": tap_name(port["id"]),
         "active": port.get("status") == "ACTIVE",
         "preserve_on_delete": preserve_on_delete,
+        "tag": tag,
         "details": {"port_filter": details.get("port_filter", True)},
         "network": {
             "id": network["id"], "label": network["name"],

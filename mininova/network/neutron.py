@@ -124,11 +124,12 @@ class API:
 
     def get_instance_nw_info(self, context, instance, cached=None):
         """The instance's network info, read again from its ports (whether
-        the user brought a port is only known to the ``cached`` info)."""
-        preserved = {vif["id"] for vif in cached or [] if vif.get("preserve_on_delete")}
+        the user brought a port, and its tag, are only known to the
+        ``cached`` info)."""
+        known = {vif["id"]: vif for vif in cached or []}
         ports = self._get(context, "/v2.0/ports", params={"device_id": instance["uuid"]},
                           admin=True)["ports"]
-        return [self._vif(context, port, port["id"] in preserved) for port in ports]
+        return [self._vif(context, port, known.get(port["id"])) for port in ports]
 
     def refresh_vif(self, context, instance, port_id, cached):
         """``cached`` with the VIF of ``port_id`` read again (Nova's
@@ -142,9 +143,8 @@ class API:
             return kept
         if port.get("device_id") != instance["uuid"]:
             return kept
-        preserved = any(vif["id"] == port_id and vif.get("preserve_on_delete")
-                        for vif in cached)
-        fresh = self._vif(context, port, preserved)
+        known = next((vif for vif in cached if vif["id"] == port_id), None)
+        fresh = self._vif(context, port, known)
         refreshed = [fresh if vif["id"] == port_id else vif for vif in cached]
         return refreshed if len(kept) < len(cached) else [*cached, fresh]
 
@@ -184,6 +184,7 @@ class API:
         an admin or a service may set a binding), as Nova does."""
         preserve_on_delete = bool(request.get("port"))
         port_id = request.get("port") or self._create_port(context, instance, request)["id"]
+        known = {"preserve_on_delete": preserve_on_delete, "tag": request.get("tag")}
         try:
             port = self._put(context, f"/v2.0/ports/{port_id}", {"port": {
                 "device_id": instance["uuid"],
@@ -195,7 +196,7 @@ class API:
             if not preserve_on_delete:
                 self._delete(context, f"/v2.0/ports/{port_id}", admin=True)
             raise
-        return self._vif(context, port, preserve_on_delete)
+        return self._vif(context, port, known)
 
     def _create_port(self, context, instance, request):
         body = {"network_id": request["uuid"], "device_id": instance["uuid"],
@@ -204,14 +205,20 @@ class API:
             body["fixed_ips"] = [{"ip_address": request["fixed_ip"]}]
         return self._post(context, "/v2.0/ports", {"port": body})["port"]
 
-    def _vif(self, context, port, preserve_on_delete=False):
+    def _vif(self, context, port, known=None):
+        """The port's VIF; ``known``: what Nova knew of it before (a cached
+        VIF, or the boot's request), which the port does not say: whether
+        the user brought it (``preserve_on_delete``) and its device ``tag``
+        (Nova's VirtualInterface.tag)."""
+        known = known or {}
         # Read with the service's rights, as Nova builds its network info
         # with its admin client: the context may be the network service's
         # own (a network-changed event), which sees no project's network.
         network = self._network(context, port["network_id"], admin=True)
         subnets = self._get(context, "/v2.0/subnets",
                             params={"network_id": port["network_id"]}, admin=True)["subnets"]
-        return model.vif_from_port(port, network, subnets, preserve_on_delete)
+        return model.vif_from_port(port, network, subnets,
+                                   bool(known.get("preserve_on_delete")), known.get("tag"))
 
     def _release(self, context, instance, network_info):
         for vif in network_info or []:

@@ -74,6 +74,10 @@ class ComputeDriver:
         as the instance's ``network_info``. Without it (a rebuild), the
         instance's own ``network_info`` holds the VIFs.
 
+        Leave the tagged devices with their guest addresses as the
+        instance's ``device_metadata`` (None when nothing is tagged; see
+        ``virt/libvirt/device_metadata.py``): the manager saves it.
+
         On failure, leave nothing behind (the manager also calls destroy).
         """
         raise NotImplementedError

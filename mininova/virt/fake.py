@@ -20,6 +20,10 @@ back: :meth:`FakeDriver.guest_powers_off` (``poweroff`` inside the guest),
 :meth:`FakeDriver.destroy_behind_back` (``virsh undefine``: the guest
 vanishes), :meth:`FakeDriver.fail_next` (the next call of an action raises).
 
+Device role tagging: a spawn leaves the tagged NICs and disks on the
+instance (``device_metadata``) as the libvirt driver does, at the PCI
+addresses libvirt would most likely give them (see ``_pci_devices``).
+
 Block devices: the guest records its volumes (``{"/dev/vdb": volume id}``,
 from the spawn's ``block_device_info`` and each attach and detach) and its
 local disks (``disk.local``, ``disk.eph0``, ``disk.swap``), with the names
@@ -44,7 +48,7 @@ from mininova.conf import CONF
 from mininova.image import glance
 from mininova.network import model as network_model
 from mininova.virt import driver
-from mininova.virt.libvirt import blockinfo
+from mininova.virt.libvirt import blockinfo, device_metadata
 
 LOG = logging.getLogger(__name__)
 
@@ -105,6 +109,9 @@ class FakeDriver(driver.ComputeDriver):
             instance["network_info"] = network_model.wait(network_info)
         guest = _guest(instance, power_state.RUNNING)
         _add_block_devices(guest, instance, block_device_info)
+        bdms = (block_device_info or {}).get("mappings") or []
+        instance["device_metadata"] = device_metadata.build(
+            _pci_devices(instance, bdms), instance.get("network_info"), bdms)
         with self._lock:
             self.instances[instance["uuid"]] = guest
         self._emit(instance["uuid"], driver.EVENT_LIFECYCLE_STARTED)
@@ -372,6 +379,20 @@ def _add_block_devices(guest, instance, block_device_info):
             guest["local_disks"]["/dev/" + disk.dev] = f"disk.eph{disk.index}"
         elif disk.kind == "swap":
             guest["local_disks"]["/dev/" + disk.dev] = "disk.swap"
+
+
+def _pci_devices(instance, bdms):
+    """The guest's NICs and disks as device_metadata.guest_devices reads
+    them from a real domain, with the PCI slots libvirt gives the devices
+    of mininova's ``pc`` guests: slot 1 is the chipset's, then the NICs
+    from slot 2, then the virtio disks (the memory balloon comes last)."""
+    devices = [{"kind": "interface", "mac": vif["address"]}
+               for vif in instance.get("network_info") or []]
+    devices += [{"kind": "disk", "target_dev": disk.dev, "target_bus": "virtio"}
+                for disk in blockinfo.get_disk_mapping(instance, bdms)]
+    for slot, device in enumerate(devices, start=2):
+        device["pci_address"] = f"0000:00:{slot:02x}.0"
+    return devices
 
 
 def empty_qcow2(virtual_size, cluster_bits=16):

@@ -2,6 +2,8 @@
 dnsmasq, the bridge, its L2 agent) and real libvirt guests of the tiny
 image. Each guest gets its port's address by DHCP, the host logs into it
 with SSH and the key pair from its config drive, guests reach each other,
+a NIC tagged at boot is listed in the config drive's meta_data.json at the
+PCI address the guest's kernel sees it at,
 the compute waits for network-vif-plugged before ACTIVE, interfaces come
 and go on a running guest, and after the deletes no tap, port, host entry
 or bridge of theirs is left.
@@ -11,6 +13,7 @@ through the subnet's gateway address, nothing is routed anywhere."""
 
 import base64
 import configparser
+import json
 import subprocess
 import time
 
@@ -80,8 +83,9 @@ def key(work_root, clouds):
     return path
 
 
-def boot(nova, image, name, network_id, user_data=None):
-    extra = {"networks": [{"uuid": network_id}], "key_name": "k", "config_drive": True}
+def boot(nova, image, name, network_id, user_data=None, tag=None):
+    nic = {"uuid": network_id, "tag": tag} if tag else {"uuid": network_id}
+    extra = {"networks": [nic], "key_name": "k", "config_drive": True}
     if user_data:
         extra["user_data"] = base64.b64encode(user_data.encode()).decode()
     server = nova.client().create_server(name, image["id"], "42", **extra)
@@ -110,7 +114,9 @@ def guests(clouds, private, key, tiny):
     first = boot(nova, tiny, "guest-a", net["id"])
     ip_a, _mac = address(first, net["name"])
     script = f"#!/bin/sh\nping -c 3 -W 2 {ip_a}\n"
-    second = boot(nova, tiny, "guest-b", net["id"], user_data=script)
+    # The second NIC's device role tag (sent at 2.42): see
+    # test_a_tagged_nic_is_in_the_guests_device_metadata.
+    second = boot(nova, tiny, "guest-b", net["id"], user_data=script, tag="nic1")
     return first, second
 
 
@@ -139,6 +145,31 @@ def test_the_host_logs_into_each_guest_with_its_key(clouds, private, guests, key
         result = ssh(key, ip, "hostname")
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == server["name"]
+
+
+def test_a_tagged_nic_is_in_the_guests_device_metadata(clouds, private, guests, key):
+    """guest-b's NIC was tagged "nic1": its meta_data.json (read by the
+    guest from its config drive, written between define and start) names
+    the PCI address libvirt gave the NIC, the one the guest's kernel finds
+    it at. guest-a's untagged NIC is not listed."""
+    nova, _network = clouds
+    net, _subnet = private
+    found = {}
+    for server in guests:
+        wait_for_sshd(nova, server)
+        ip, mac = address(server, net["name"])
+        # eth0's device is the virtio device; its parent, the PCI function.
+        result = ssh(key, ip, "cat /run/cloud/data/meta_data.json; echo; "
+                     "cat /sys/class/net/eth0/device/../uevent")
+        assert result.returncode == 0, result.stderr
+        meta_data, uevent = result.stdout.split("\n", 1)
+        [slot] = [line.split("=", 1)[1] for line in uevent.splitlines()
+                  if line.startswith("PCI_SLOT_NAME=")] or [uevent]
+        found[server["name"]] = (json.loads(meta_data)["devices"], slot, mac)
+    assert found["guest-a"][0] == []
+    devices, slot, mac = found["guest-b"]
+    assert devices == [{"type": "nic", "bus": "pci", "address": slot, "mac": mac,
+                        "vf_trusted": False, "tags": ["nic1"]}]
 
 
 def test_guests_reach_each_other(clouds, guests):

@@ -6,8 +6,20 @@ service at ``http://169.254.169.254/openstack/latest/…``. CirrOS (and the
 tiny image) read ``meta_data.json`` for their hostname and SSH keys, run
 ``user_data`` when it is a script, and may read ``network_data.json``.
 
-Left out: the EC2 tree (``ec2/…``), dated versions other than ``latest``,
-password and device tags.
+``devices`` in ``meta_data.json`` lists the devices the user tagged (device
+role tagging, microversions 2.32 and 2.42+) with the address the guest
+finds each at, as the driver recorded them on the instance
+(``mininova/virt/libvirt/device_metadata.py``); :func:`devices` gives them
+the guest's shape, Nova's ``_get_device_metadata``::
+
+    {"type": "nic", "bus": "pci", "address": "0000:00:03.0",
+     "mac": "fa:16:3e:…", "vf_trusted": false, "tags": ["nic1"]}
+    {"type": "disk", "bus": "pci", "address": "0000:00:05.0",
+     "serial": "<volume id>", "tags": ["db"]}
+
+Left out: the metadata service itself (http://169.254.169.254: mininova's
+guests read the config drive only), the EC2 tree (``ec2/…``), dated versions
+other than ``latest``, password.
 """
 
 import base64
@@ -52,7 +64,7 @@ class InstanceMetadata:
             or CONF.default_availability_zone,
             "project_id": instance["project_id"],
             "meta": instance.get("metadata") or {},
-            "devices": [],
+            "devices": devices(instance.get("device_metadata")),
             # A guest without a hardware RNG seeds its entropy from this.
             "random_seed": base64.b64encode(os.urandom(512)).decode(),
         }
@@ -72,6 +84,38 @@ class InstanceMetadata:
         if not self.instance.get("user_data"):
             return None
         return base64.b64decode(self.instance["user_data"])
+
+
+# The buses a device's record may name; one of another kind is not shown.
+KNOWN_BUSES = ("pci", "usb", "scsi", "ide", "xen")
+
+
+def devices(device_metadata):
+    """The ``devices`` of ``meta_data.json``: each recorded device in the
+    guest's shape (this is the guest's API, so its keys are chosen here,
+    not by how the driver records them, as in Nova). A device without a
+    known bus says ``"none"`` for bus and address."""
+    shown = []
+    for device in device_metadata or []:
+        bus = device.get("bus") or {}
+        if bus and bus.get("type") not in KNOWN_BUSES:
+            continue
+        if device.get("type") == "nic":
+            entry = {"type": "nic", "mac": device["mac"],
+                     "vf_trusted": device.get("vf_trusted", False)}
+            if device.get("vlan") is not None:
+                entry["vlan"] = device["vlan"]
+        elif device.get("type") == "disk":
+            entry = {"type": "disk"}
+            entry.update({key: device[key] for key in ("serial", "path") if key in device})
+        else:
+            continue
+        entry["bus"] = bus.get("type", "none")
+        entry["address"] = bus.get("address", "none")
+        if "tags" in device:
+            entry["tags"] = device["tags"]
+        shown.append(entry)
+    return shown
 
 
 def network_data(network_info):

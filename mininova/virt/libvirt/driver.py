@@ -8,7 +8,10 @@
     $instances_path/<uuid>/disk             qcow2 overlay on it
     $instances_path/<uuid>/disk.info        {"<disk path>": "qcow2"}
     $instances_path/<uuid>/libvirt.xml      the domain we define
-    virsh define + start                    instance-0000000N
+    virsh define                            instance-0000000N, PCI addresses given
+    $instances_path/<uuid>/disk.config      config drive, with the tagged devices'
+                                            addresses read back (device_metadata.py)
+    virsh start
     $instances_path/<uuid>/console.log      serial console, written by virtlogd
     "Instance spawned successfully."
 
@@ -75,6 +78,7 @@ from mininova.network import model as network_model
 from mininova.virt import configdrive, driver, images
 from mininova.virt.libvirt import (
     cold_migration,
+    device_metadata,
     guest_network,
     guest_volumes,
     host_resources,
@@ -136,9 +140,9 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, guest_network.GuestNetwor
         conn = self._host.get_connection()
         # Asked once: libvirtd answers getVersion() slowly (it re-probes QEMU).
         self._hypervisor_version = conn.getVersion()
-        LOG.info("Connected to libvirt %s at %s (QEMU %s); guests will be "
-                 "<domain type='%s'>", _version(conn.getLibVersion()), self._host.uri,
-                 _version(self._hypervisor_version), self.virt_type)
+        LOG.info("Connected to libvirt %s at %s (QEMU %s); guests will be <domain type='%s'>",
+                 libvirt_utils.version_string(conn.getLibVersion()), self._host.uri,
+                 libvirt_utils.version_string(self._hypervisor_version), self.virt_type)
         blocked = libvirt_utils.unreachable_parent(CONF.instances_path)
         if blocked:
             LOG.warning("%s is not searchable by other users: QEMU, which libvirt runs "
@@ -192,7 +196,9 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, guest_network.GuestNetwor
         network_info = instance.get("network_info") or []
         self._plug_vifs(instance, network_info)
         xml = self._write_guest_xml(instance, instance_dir, block_device_info)
-        self._create_domain_and_network(instance, xml, network_info)
+        self._create_domain_and_network(
+            instance, xml, network_info, post_xml_callback=lambda domain: (
+                self._create_configdrive(instance, instance_dir, domain, block_device_info)))
         LOG.debug("Guest created on hypervisor", instance=instance)
         LOG.info("Instance spawned successfully.", instance=instance)
 
@@ -228,37 +234,37 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, guest_network.GuestNetwor
         config.disks = disks
         if disk_path is None:
             config.root_type = "volume"
-        config.config_drive_path = self._config_drive(instance, instance_dir, network_info)
+        config.config_drive_path = self._config_drive_path(instance, instance_dir)
         config.interfaces = [libvirt_vif.interface_config(vif) for vif in network_info]
         xml = config.to_xml()
         with open(os.path.join(instance_dir, "libvirt.xml"), "w") as f:
             f.write(xml)
         return xml
 
-    def _config_drive(self, instance, instance_dir, network_info=None):
-        """The path of the instance's config drive, made here if it needs
-        one and has none yet (a first boot, or a host it moved to); None
-        if it needs none."""
+    @staticmethod
+    def _config_drive_path(instance, instance_dir):
+        """Where the instance's config drive is, or None if it needs none.
+        The XML names it before it exists: see _create_configdrive."""
         if not configdrive.required_by(instance):
             return None
-        path = os.path.join(instance_dir, "disk.config")
-        if not os.path.exists(path):
-            LOG.info("Using config drive", instance=instance)
-            LOG.info("Creating config drive at %(path)s", {"path": path}, instance=instance)
-            metadata = instance_metadata.InstanceMetadata(instance, network_info)
-            configdrive.make_drive(path, metadata.files())
-        return path
+        return os.path.join(instance_dir, "disk.config")
 
-    def _create_domain(self, xml, pause=False):
-        conn = self._host.get_connection()
-        domain = conn.defineXML(xml)
-        try:
-            domain.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED if pause else 0)
-        except libvirt.libvirtError:
-            # A defined domain that never started is still a leak.
-            domain.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
-            raise
-        return domain
+    def _create_configdrive(self, instance, instance_dir, domain, block_device_info=None):
+        """Between the define and the start (Nova's ``post_xml_callback``):
+        the tagged devices, read from the defined domain (libvirt has given
+        them their PCI addresses by now), kept on the instance; then the
+        config drive, which lists them, if the instance needs one and has
+        none yet (a first boot, or a host it moved to)."""
+        network_info = instance.get("network_info") or []
+        instance["device_metadata"] = device_metadata.from_domain_xml(
+            domain.XMLDesc(0), network_info, (block_device_info or {}).get("mappings"))
+        path = self._config_drive_path(instance, instance_dir)
+        if path is None or os.path.exists(path):
+            return
+        LOG.info("Using config drive", instance=instance)
+        LOG.info("Creating config drive at %(path)s", {"path": path}, instance=instance)
+        metadata = instance_metadata.InstanceMetadata(instance, network_info)
+        configdrive.make_drive(path, metadata.files())
 
     def _define_domain(self, instance, instance_dir, block_device_info=None):
         """(Re)define the instance's domain from its files and volumes.
@@ -266,7 +272,9 @@ class LibvirtDriver(cold_migration.ColdMigrationMixin, guest_network.GuestNetwor
         its configuration, owner included; a failed start later leaves it
         defined, as the server it stands for still exists."""
         xml = self._write_guest_xml(instance, instance_dir, block_device_info)
-        return self._host.get_connection().defineXML(xml)
+        domain = self._host.get_connection().defineXML(xml)
+        self._create_configdrive(instance, instance_dir, domain, block_device_info)
+        return domain
 
     # --- destroy -----------------------------------------------------------------
 
@@ -588,10 +596,4 @@ def _request_shutdown(domain, instance):
 def instance_name(instance):
     """``instance-0000002a``: the name a student finds in ``virsh list``."""
     return CONF.instance_name_template % instance["id"]
-
-
-def _version(number):
-    major, rest = divmod(number, 1000000)
-    minor, micro = divmod(rest, 1000)
-    return f"{major}.{minor}.{micro}"
 

@@ -33,20 +33,36 @@ class GuestNetworkMixin:
         for vif in network_info:
             libvirt_vif.unplug(instance, self._domain_name(instance), vif)
 
-    def _create_domain_and_network(self, instance, xml, network_info):
+    def _create_domain_and_network(self, instance, xml, network_info,
+                                   post_xml_callback=None):
         """Start the guest, and when its ports are not up yet, wait for the
         network service to say they are (``network-vif-plugged``) before
         letting it run: the guest is created paused, so that its first DHCP
-        request does not go out before its port is wired (Nova does the same)."""
+        request does not go out before its port is wired (Nova does the same).
+        ``post_xml_callback(domain)`` runs between the define and the start."""
         timeout = CONF.vif_plugging_timeout
         events = [("network-vif-plugged", vif["id"]) for vif in network_info
                   if not vif.get("active")] if timeout else []
         if not events:
-            return self._create_domain(xml)
+            return self._create_domain(xml, post_xml_callback=post_xml_callback)
         with self.virtapi.wait_for_instance_event(instance, events, timeout,
                                                   self._neutron_failed_callback):
-            domain = self._create_domain(xml, pause=True)
+            domain = self._create_domain(xml, pause=True, post_xml_callback=post_xml_callback)
         domain.resume()
+        return domain
+
+    def _create_domain(self, xml, pause=False, post_xml_callback=None):
+        """Define the domain, then (Nova's ``_create_guest``) let
+        ``post_xml_callback`` see it defined, then start it."""
+        domain = self._host.get_connection().defineXML(xml)
+        try:
+            if post_xml_callback is not None:
+                post_xml_callback(domain)
+            domain.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED if pause else 0)
+        except Exception:
+            # A defined domain that never started is still a leak.
+            domain.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+            raise
         return domain
 
     def attach_interface(self, context, instance, vif):

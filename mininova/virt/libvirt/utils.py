@@ -177,3 +177,11 @@ def unreachable_parent(path):
         if parent == current:
             return None
         current = parent
+
+
+def version_string(number):
+    """libvirt's version numbers (1000000 * major + 1000 * minor + micro)
+    as ``10.0.0``."""
+    major, rest = divmod(number, 1000000)
+    minor, micro = divmod(rest, 1000)
+    return f"{major}.{minor}.{micro}"

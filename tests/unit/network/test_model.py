@@ -35,3 +35,11 @@ def test_the_os_vif_object_is_novas_vifbridge():
         "brq0f7e0e4a-aa", "tap6a0c7b3e-11", "linux_bridge")
     assert str(vif).startswith("VIFBridge(active=False,address=fa:16:3e:aa:bb:cc,"
                                "bridge_name='brq0f7e0e4a-aa',has_traffic_filtering=True,")
+
+
+def test_a_vif_keeps_what_only_nova_knows():
+    # The network service knows neither a port the user brought nor a NIC's
+    # device role tag (Nova's VirtualInterface.tag): they come from Nova.
+    vif = model.vif_from_port(PORT, NETWORK, SUBNETS, preserve_on_delete=True, tag="nic1")
+    assert (vif["preserve_on_delete"], vif["tag"]) == (True, "nic1")
+    assert model.vif_from_port(PORT, NETWORK, SUBNETS)["tag"] is None

@@ -22,22 +22,26 @@ class OnePortAPI(neutron.API):
             raise exception.NotFound(f"Port {port_id} could not be found.")
         return {"port": self.ports[port_id]}
 
-    def _vif(self, context, port, preserve_on_delete=False):
+    def _vif(self, context, port, known=None):
+        known = known or {}
         return {"id": port["id"], "address": port["mac_address"],
-                "preserve_on_delete": preserve_on_delete}
+                "preserve_on_delete": bool(known.get("preserve_on_delete")),
+                "tag": known.get("tag")}
 
 
-def vif(port_id, mac, preserve=False):
-    return {"id": port_id, "address": mac, "preserve_on_delete": preserve}
+def vif(port_id, mac, preserve=False, tag=None):
+    return {"id": port_id, "address": mac, "preserve_on_delete": preserve, "tag": tag}
 
 
-CACHED = [vif("p1", "fa:16:3e:00:00:01"), vif("p2", "fa:16:3e:00:00:02", preserve=True)]
+CACHED = [vif("p1", "fa:16:3e:00:00:01"),
+          vif("p2", "fa:16:3e:00:00:02", preserve=True, tag="nic2")]
 
 
 @pytest.mark.parametrize("port_id, ports, expected", [
-    # the changed port replaced where it was, the user's flag kept
+    # the changed port replaced where it was, the user's flag and the
+    # NIC's device tag kept (the network service knows neither)
     ("p2", [{"id": "p2", "device_id": "vm", "mac_address": "fa:16:3e:00:00:22"}],
-     [CACHED[0], vif("p2", "fa:16:3e:00:00:22", preserve=True)]),
+     [CACHED[0], vif("p2", "fa:16:3e:00:00:22", preserve=True, tag="nic2")]),
     # a port the cache did not know yet is added at the end
     ("p3", [{"id": "p3", "device_id": "vm", "mac_address": "fa:16:3e:00:00:03"}],
      [*CACHED, vif("p3", "fa:16:3e:00:00:03")]),

@@ -173,3 +173,26 @@ def test_a_crash_dump_needs_a_running_guest(fake_driver):
     fake_driver.power_off(instance())
     with pytest.raises(exception.InstanceNotRunning):
         fake_driver.trigger_crash_dump(instance())
+
+
+def test_spawn_leaves_the_tagged_devices_on_the_instance(conf):
+    the_driver = fake.FakeDriver()
+    the_driver.init_host("host-a")
+    server = dict(instance(), network_info=[
+        {"id": "p1", "address": "fa:16:3e:00:00:01", "tag": None},
+        {"id": "p2", "address": "fa:16:3e:00:00:02", "tag": "nic2"}])
+    mappings = [{"id": 1, "boot_index": 0, "source_type": "image",
+                 "destination_type": "local", "device_name": "/dev/vda"},
+                {"id": 2, "boot_index": None, "source_type": "volume",
+                 "destination_type": "volume", "device_name": "/dev/vdb",
+                 "volume_id": "vol-1", "connection_info": {"serial": "vol-1"}, "tag": "db"}]
+    the_driver.spawn(None, server, {"id": "img-1"}, block_device_info={"mappings": mappings})
+    # libvirt's order on a pc machine: NICs from slot 2, then the disks.
+    assert server["device_metadata"] == [
+        {"type": "nic", "mac": "fa:16:3e:00:00:02", "tags": ["nic2"], "vf_trusted": False,
+         "bus": {"type": "pci", "address": "0000:00:03.0"}},
+        {"type": "disk", "serial": "vol-1", "tags": ["db"],
+         "bus": {"type": "pci", "address": "0000:00:05.0"}}]
+    untagged = instance(uuid="u-2")
+    the_driver.spawn(None, untagged, {"id": "img-1"})
+    assert untagged["device_metadata"] is None

@@ -18,7 +18,9 @@ Asking for any mapping needs ``os_compute_api:servers:create:attach_volume``
 **Networks.** Until microversion 2.37, ``networks`` is an optional list of
 ``{"uuid"|"port"|"fixed_ip"}``; from 2.37 it is required, and may also be
 ``"auto"`` or ``"none"`` (Nova's message for a missing one:
-``'networks' is a required property``). With the network service
+``'networks' is a required property``). An entry may carry a device role
+``tag`` from 2.32 to 2.36 and from 2.42 on (see the schemas); the compute
+keeps it on the port's VIF (``mininova/network/neutron.py``). With the network service
 (``[neutron] enabled``) they are the ports the compute makes; without,
 ``"auto"``, ``"none"`` and ``[]`` all mean a server without a network
 interface, and a list naming networks or ports is a 400 saying networking
@@ -27,7 +29,6 @@ is not available.
 
 from mininova import block_device, exception
 from mininova.api import validation
-from mininova.api.openstack import api_version_request
 from mininova.api.openstack.compute.schemas import servers as schema
 from mininova.conf import CONF
 
@@ -76,12 +77,9 @@ def check_networks(body):
     """Validate ``networks`` for the request's microversion; the networks
     the compute is to give the server: ``"auto"`` (the project's network,
     also when nothing is said), ``"none"``, or a list of ``{"uuid", "port",
-    "fixed_ip"}``. Without a network service (``[neutron] enabled`` off)
+    "fixed_ip", "tag"}``. Without a network service (``[neutron] enabled`` off)
     every server is without one, and naming networks is a 400."""
-    if api_version_request.is_supported("2.37"):
-        validation.validate(schema.networks_v237, body)
-    else:
-        validation.validate(schema.networks_v21, body)
+    validation.validate(schema.networks, body)
     networks = body["server"].get("networks")
     if not CONF.neutron.enabled:
         if networks in (None, "auto", "none", []):
@@ -92,4 +90,4 @@ def check_networks(body):
     if networks in ("none", []):
         return "none"
     return [{key: value for key, value in request.items()
-             if key in ("uuid", "port", "fixed_ip")} for request in networks]
+             if key in ("uuid", "port", "fixed_ip", "tag")} for request in networks]

@@ -57,3 +57,44 @@ def test_network_data_links_networks_and_dns():
         "10.0.0.5", "255.255.255.0", "ipv4_dhcp")
     assert network["routes"][0]["gateway"] == "10.0.0.1"
     assert data["services"] == [{"type": "dns", "address": "10.0.0.1"}]
+
+
+# --- devices: the tagged devices, in the guest's shape (Nova's _get_device_metadata) ------
+
+NIC = {"type": "nic", "mac": "fa:16:3e:00:00:01", "vf_trusted": False,
+       "bus": {"type": "pci", "address": "0000:00:03.0"}, "tags": ["nic1"]}
+VOLUME = {"type": "disk", "serial": "8f1a4c2e-0000-4000-8000-000000000001",
+          "bus": {"type": "pci", "address": "0000:00:05.0"}, "tags": ["db"]}
+
+
+def test_no_recorded_devices_is_an_empty_list():
+    meta = base.InstanceMetadata(INSTANCE).meta_data()
+    assert meta["devices"] == []
+    assert base.InstanceMetadata(dict(INSTANCE, device_metadata=None)).meta_data()[
+        "devices"] == []
+
+
+def test_tagged_devices_in_meta_data_json():
+    files = base.InstanceMetadata(dict(INSTANCE, device_metadata=[NIC, VOLUME])).files()
+    meta = json.loads(files["openstack/latest/meta_data.json"])
+    assert meta["devices"] == [
+        {"type": "nic", "bus": "pci", "address": "0000:00:03.0",
+         "mac": "fa:16:3e:00:00:01", "vf_trusted": False, "tags": ["nic1"]},
+        {"type": "disk", "bus": "pci", "address": "0000:00:05.0",
+         "serial": "8f1a4c2e-0000-4000-8000-000000000001", "tags": ["db"]},
+    ]
+
+
+def test_a_device_without_a_bus_or_address_says_none():
+    scsi = {"type": "disk", "serial": None, "bus": {"type": "scsi"}, "tags": ["logs"]}
+    no_bus = {"type": "disk", "serial": None, "tags": ["swap"]}
+    assert base.devices([scsi, no_bus]) == [
+        {"type": "disk", "bus": "scsi", "address": "none", "serial": None, "tags": ["logs"]},
+        {"type": "disk", "bus": "none", "address": "none", "serial": None, "tags": ["swap"]},
+    ]
+
+
+def test_devices_of_unknown_kinds_or_buses_are_not_shown():
+    share = {"type": "share", "share_id": "s1", "tags": ["x"]}
+    odd_bus = dict(NIC, bus={"type": "virtio-mmio", "address": "0x1000"})
+    assert base.devices([share, odd_bus]) == []

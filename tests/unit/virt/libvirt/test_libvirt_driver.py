@@ -55,6 +55,8 @@ class FakeDomain:
         self.managed_save = False
         self.calls = []
         self._asked_at = None
+        # What defineXML was given; libvirt's own XML adds the addresses.
+        self.xml = "<domain><devices /></domain>"
 
     def _settle(self):
         if (self._asked_at is not None and self.goes_down_after is not None
@@ -64,6 +66,9 @@ class FakeDomain:
 
     def UUIDString(self):
         return self.uuid
+
+    def XMLDesc(self, flags):
+        return self.xml
 
     def isActive(self):
         self._settle()
@@ -133,6 +138,7 @@ class FakeConnection:
         if domain is None:
             domain = self.host.domain = FakeDomain(self.host.clock)
         domain.owner = "host-a"
+        domain.xml = xml
         return domain
 
 

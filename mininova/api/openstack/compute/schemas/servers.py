@@ -40,19 +40,41 @@ def _networks_check(networks_schema, required):
     return {"type": "object", "properties": {"server": server}}
 
 
+def _with_tag(request_schema):
+    """One ``networks`` entry's schema that also takes a device role ``tag``."""
+    tagged = copy.deepcopy(request_schema)
+    tagged["properties"]["tag"] = parameter_types.tag
+    return tagged
+
+
+networks_list_v237 = {"type": "array", "items": {
+    "type": "object",
+    "properties": {
+        "fixed_ip": networks_list["items"]["properties"]["fixed_ip"],
+        "port": {"type": ["string", "null"], "format": "uuid"},
+        "uuid": {"type": "string", "format": "uuid"},
+    },
+    "additionalProperties": False,
+}}
+
+# A NIC's device role ``tag`` (exposed to the guest with the NIC's PCI
+# address, see mininova/virt/libvirt/device_metadata.py): from 2.32 to
+# 2.36, lost at 2.37 when the networks schema was rewritten without it, back
+# at 2.42 (Nova's create_v232, create_v233, create_v237, create_v242; a
+# block device's tag was lost at 2.33 already, below). As in Nova, a
+# closed schema (additionalProperties false) is what refuses it at the other
+# versions: "Additional properties are not allowed ('tag' was unexpected)".
 networks_v21 = _networks_check(networks_list, required=False)
-networks_v237 = _networks_check({"oneOf": [
-    {"type": "array", "items": {
-        "type": "object",
-        "properties": {
-            "fixed_ip": networks_list["items"]["properties"]["fixed_ip"],
-            "port": {"type": ["string", "null"], "format": "uuid"},
-            "uuid": {"type": "string", "format": "uuid"},
-        },
-        "additionalProperties": False,
-    }},
+networks_v232 = _networks_check(
+    dict(networks_list, items=_with_tag(networks_list["items"])), required=False)
+networks_v237 = _networks_check({"oneOf": [networks_list_v237, networks_auto_or_none]},
+                                required=True)
+networks_v242 = _networks_check({"oneOf": [
+    dict(networks_list_v237, items=_with_tag(networks_list_v237["items"])),
     networks_auto_or_none,
 ]}, required=True)
+networks = validation.Versioned({"2.1": networks_v21, "2.32": networks_v232,
+                                 "2.37": networks_v237, "2.42": networks_v242})
 
 # One entry of the legacy ``block_device_mapping`` (Nova's
 # _legacy_block_device_mapping): EC2's virtual_name, volume or snapshot.
@@ -182,11 +204,22 @@ def _with_bdm_v2_field(create_schema, name, field_schema):
     return extended
 
 
+def _with_networks_tag(create_schema):
+    """``create_schema`` with a ``tag`` allowed in each ``networks`` entry
+    (the list form; ``check_networks`` checks the rest per version)."""
+    extended = copy.deepcopy(create_schema)
+    networks_ = extended["properties"]["server"]["properties"]["networks"]
+    networks_["oneOf"][0]["items"] = _with_tag(networks_["oneOf"][0]["items"])
+    return extended
+
+
 # 2.32: a device ``tag`` in block_device_mapping_v2, at 2.32 *only*: Nova's
 # check was written ``version == '2.32'`` where ``>=`` was meant, so 2.33 to
 # 2.41 refuse it again, and 2.42 brought it back (Nova's create_v232,
-# create_v233, create_v242). Networks' tags of those versions are left out.
-create_v232 = _with_bdm_v2_field(create_v219, "tag", parameter_types.tag)
+# create_v233, create_v242). A NIC's tag lasted until 2.36 (see
+# networks_v232 above).
+create_v232 = _with_networks_tag(_with_bdm_v2_field(create_v219, "tag", parameter_types.tag))
+create_v233 = _with_networks_tag(create_v219)
 create_v242 = create_v232
 
 # 2.52: tags at boot.
@@ -205,7 +238,7 @@ create_v274["properties"]["server"]["properties"].update(host=hostname,
                                                        hypervisor_hostname=hostname)
 
 create = validation.Versioned({"2.1": create_v21, "2.19": create_v219, "2.32": create_v232,
-                               "2.33": create_v219, "2.42": create_v242,
+                               "2.33": create_v233, "2.37": create_v219, "2.42": create_v242,
                                "2.52": create_v252, "2.67": create_v267,
                                "2.74": create_v274})
 

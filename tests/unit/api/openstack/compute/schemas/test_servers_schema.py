@@ -7,10 +7,12 @@ validator message, as in Nova.
 
 import copy
 
+import flask
 import pytest
 
 from mininova import exception
 from mininova.api import validation
+from mininova.api.openstack import api_version_request
 from mininova.api.openstack.compute.schemas import servers
 
 VALID = {"server": {"name": "web-1", "imageRef": "70a599e0-31e7-49b7-b260-868f441e862b",
@@ -106,3 +108,69 @@ def test_min_count_must_be_at_least_one():
     message = rejected(body_with(min_count=0))
     assert message == ("Invalid input for field/attribute min_count. Value: 0. "
                        "0 is less than the minimum of 1")
+
+
+# --- a NIC's device role tag: 2.32 to 2.36, and from 2.42 (Nova's bug kept) ---------------
+
+NETWORK = "70a599e0-31e7-49b7-b260-868f441e862b"
+TAGGED_NICS = [{"uuid": NETWORK, "tag": "nic1"},
+               {"port": "9d3f6a2e-1b4c-4e8f-a7d6-5c2b1a0f9e8d", "tag": "nic2"},
+               {"uuid": NETWORK, "fixed_ip": "10.0.0.5", "tag": "nic3"}]
+
+
+def at_version(version):
+    context = flask.Flask(__name__).test_request_context("/")
+    context.push()
+    flask.g.api_version = api_version_request.APIVersionRequest(version)
+    return context
+
+
+@pytest.mark.parametrize("version", ["2.32", "2.33", "2.36", "2.42", "2.79"])
+def test_a_nic_tag_is_taken_at_2_32_to_2_36_and_from_2_42(version):
+    context = at_version(version)
+    try:
+        body = body_with(networks=TAGGED_NICS)
+        # The create schema, then check_networks' own (required from 2.37).
+        validation.validate(servers.create, body)
+        validation.validate(servers.networks, body)
+    finally:
+        context.pop()
+
+
+@pytest.mark.parametrize("version", ["2.1", "2.31", "2.37", "2.41"])
+@pytest.mark.parametrize("schema", ["create", "networks"])
+def test_a_nic_tag_is_refused_at_the_other_versions(version, schema):
+    context = at_version(version)
+    try:
+        with pytest.raises(exception.ValidationError) as caught:
+            validation.validate(getattr(servers, schema), body_with(networks=TAGGED_NICS[:1]))
+    finally:
+        context.pop()
+    # Nova's closed schema's words (additionalProperties: false).
+    assert str(caught.value) == (
+        f"Invalid input for field/attribute 0. Value: {TAGGED_NICS[0]}. "
+        "Additional properties are not allowed ('tag' was unexpected)")
+
+
+@pytest.mark.parametrize("version", ["2.33", "2.36"])
+def test_between_2_33_and_2_36_a_nic_takes_a_tag_and_a_disk_does_not(version):
+    mapping = {"uuid": NETWORK, "source_type": "image", "destination_type": "local",
+               "boot_index": 0, "tag": "root"}
+    context = at_version(version)
+    try:
+        validation.validate(servers.create, body_with(networks=TAGGED_NICS))
+        with pytest.raises(exception.ValidationError, match="'tag' was unexpected"):
+            validation.validate(servers.create, body_with(block_device_mapping_v2=[mapping]))
+    finally:
+        context.pop()
+
+
+def test_a_nic_tag_is_a_server_tag_string():
+    context = at_version("2.42")
+    try:
+        for bad in ("a/b", "a,b", "x" * 61, ""):
+            with pytest.raises(exception.ValidationError):
+                validation.validate(servers.create, body_with(
+                    networks=[{"uuid": NETWORK, "tag": bad}]))
+    finally:
+        context.pop()
