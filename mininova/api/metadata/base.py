@@ -1,8 +1,9 @@
 """An instance's metadata, as files (mirrors ``nova/api/metadata/base.py``).
 
-The same content reaches the guest two ways: written to the config drive
-(``disk.config``, an ISO with label ``config-2``) or served by the metadata
-service at ``http://169.254.169.254/openstack/latest/…``. CirrOS (and the
+In Nova the same content reaches the guest two ways: written to the
+config drive (``disk.config``, an ISO with label ``config-2``) or served by
+the metadata service at ``http://169.254.169.254/openstack/latest/…``;
+mininova has the config drive only (see "Left out"). CirrOS (and the
 tiny image) read ``meta_data.json`` for their hostname and SSH keys, run
 ``user_data`` when it is a script, and may read ``network_data.json``.
 
