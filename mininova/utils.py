@@ -64,3 +64,9 @@ def isotime(value):
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sanitize_hostname(display_name):
+    """A DNS-safe hostname from the display name (as Nova's, in nova/utils.py)."""
+    allowed = "".join(c if c.isalnum() or c == "-" else "-" for c in display_name.lower())
+    return allowed.strip("-")[:63] or "server"

@@ -25,7 +25,11 @@ in Nova: check the (vm_state, task_state) the action needs, else 409
 the task_state with a compare-and-swap on the states just checked (two
 requests racing cannot both win); record the instance action; cast to the
 compute that owns the instance (or to the conductor, for resize and
-migrate, which need the scheduler first).
+migrate, which need the scheduler first). That pattern is
+``api_checks.py``; the actions are mixins of :class:`API`, each in a file
+of its own: ``api_server_actions.py`` (stop … createImage, rebuild) and
+``api_resize.py`` (resize, migrate, confirm, revert). Server metadata is
+``api_metadata.py``, network interfaces ``api_interfaces.py``.
 
 A locked server (``lock``) refuses every action above, and its delete,
 with 409 ``Instance <uuid> is locked`` unless the caller is an admin
@@ -45,7 +49,6 @@ Left out: security groups, rescue, shelve, live migration.
 """
 
 import contextlib
-import functools
 import traceback
 import uuid
 
@@ -56,10 +59,15 @@ from mininova import availability_zones, block_device, exception, quota, rpc, se
 from mininova.compute import instance_actions, power_state, task_states, vm_states
 from mininova.compute import rpcapi as compute_rpcapi
 from mininova.compute.api_block_devices import BlockDeviceMappingMixin, VolumeAttachMixin
+from mininova.compute.api_checks import ActionChecksMixin, check_instance_lock
+from mininova.compute.api_interfaces import InterfaceAttachMixin
+from mininova.compute.api_metadata import MetadataMixin
+from mininova.compute.api_resize import ResizeMixin
+from mininova.compute.api_server_actions import ServerActionsMixin
+from mininova.compute.flavors import FLAVOR_SNAPSHOT_FIELDS
 from mininova.conductor import api as conductor_api
 from mininova.conf import CONF
 from mininova.db import api as db
-from mininova.db import block_devices as bdm_db
 from mininova.db import flavors as flavors_db
 from mininova.db import instance_actions as actions_db
 from mininova.db import keypairs as keypairs_db
@@ -69,14 +77,10 @@ from mininova.db import services as services_db
 from mininova.image import glance
 from mininova.network import neutron
 from mininova.scheduler import utils as scheduler_utils
+from mininova.utils import sanitize_hostname
 from mininova.volume import cinder
 
 LOG = logging.getLogger(__name__)
-
-
-# Flavor fields an instance keeps a copy of (Nova's instance_extra.flavor).
-FLAVOR_SNAPSHOT_FIELDS = ("id", "flavorid", "name", "memory_mb", "vcpus", "root_gb",
-                          "ephemeral_gb", "swap", "rxtx_factor", "extra_specs")
 
 
 def _api_publish_timeout():
@@ -85,61 +89,8 @@ def _api_publish_timeout():
     return CONF.api.rpc_publish_timeout
 
 
-# What an action's _begin may change on the instance before its cast.
-UNDONE_IF_UNDELIVERED = ("task_state", "image_ref", "display_name", "hostname", "metadata",
-                         "display_description", "progress")
-
-
-def undo_if_undelivered(function):
-    """An action whose cast the broker never took (503 after ``[api]
-    rpc_publish_timeout``) is put back as it was: no compute will ever
-    clear its task_state, and a server must not stay ``powering-off`` for
-    good. The action's own record stays, showing it was asked for."""
-    @functools.wraps(function)
-    def inner(self, context, instance, *args, **kwargs):
-        try:
-            return function(self, context, instance, *args, **kwargs)
-        except rpc.MessageDeliveryFailure:
-            _put_back(context, instance)
-            raise
-    return inner
-
-
-def _put_back(context, instance):
-    fresh = db.instance_get_by_uuid(context, instance["uuid"])
-    changed = {field: instance[field] for field in UNDONE_IF_UNDELIVERED
-               if field in instance and fresh.get(field) != instance[field]}
-    if changed:
-        try:
-            db.instance_update(context, instance["uuid"], changed,
-                               expected_task_state=[fresh["task_state"]])
-        except exception.InstanceUpdateConflict:
-            LOG.warning("Could not put back instance %s after an undelivered action: "
-                        "it changed meanwhile", instance["uuid"])
-
-
-@contextlib.contextmanager
-def _migration_put_back_if_undelivered(context, migration):
-    """A confirm or revert the broker never took leaves the migration
-    ``finished``, to be confirmed or reverted again."""
-    try:
-        yield
-    except rpc.MessageDeliveryFailure:
-        migrations_db.migration_update(context, migration["id"], {"status": migration["status"]})
-        raise
-
-
-def check_instance_lock(function):
-    """Refuse the action on a locked server unless the caller is an admin."""
-    @functools.wraps(function)
-    def inner(self, context, instance, *args, **kwargs):
-        if instance["locked"] and not context.is_admin:
-            raise exception.InstanceIsLocked(instance_uuid=instance["uuid"])
-        return function(self, context, instance, *args, **kwargs)
-    return inner
-
-
-class API(BlockDeviceMappingMixin, VolumeAttachMixin):
+class API(ServerActionsMixin, ResizeMixin, MetadataMixin, InterfaceAttachMixin,
+          BlockDeviceMappingMixin, VolumeAttachMixin, ActionChecksMixin):
     def __init__(self):
         self.image_api = glance.API()
         self.volume_api = cinder.API()
@@ -349,7 +300,7 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
         return {
             "uuid": str(uuid.uuid4()),
             "display_name": display_name,
-            "hostname": _hostname(display_name),
+            "hostname": sanitize_hostname(display_name),
             "user_id": context.user_id,
             "project_id": context.project_id,
             # "" for a server booted from a volume, as Nova keeps it.
@@ -493,337 +444,6 @@ class API(BlockDeviceMappingMixin, VolumeAttachMixin):
             return False
         return servicegroup.is_up(service)
 
-    # --- power actions -------------------------------------------------------------
-
-    @undo_if_undelivered
-    @check_instance_lock
-    def stop(self, context, instance):
-        """active or error → powering-off → stopped (graceful, then forced)."""
-        instance = self._begin(context, instance, instance_actions.STOP,
-                               task_states.POWERING_OFF,
-                               vm_state=(vm_states.ACTIVE, vm_states.ERROR))
-        self.compute_rpcapi.stop_instance(context, instance, clean_shutdown=True)
-
-    @undo_if_undelivered
-    @check_instance_lock
-    def start(self, context, instance):
-        instance = self._begin(context, instance, instance_actions.START,
-                               task_states.POWERING_ON, vm_state=(vm_states.STOPPED,))
-        self.compute_rpcapi.start_instance(context, instance)
-
-    @undo_if_undelivered
-    @check_instance_lock
-    def reboot(self, context, instance, reboot_type):
-        """SOFT only from active with no task; HARD from more states, and
-        may interrupt a soft reboot (or a pause...) that hangs."""
-        if reboot_type == "SOFT":
-            instance = self._begin(context, instance, instance_actions.REBOOT,
-                                   task_states.REBOOTING, vm_state=(vm_states.ACTIVE,))
-        else:
-            instance = self._begin(context, instance, instance_actions.REBOOT,
-                                   task_states.REBOOTING_HARD,
-                                   vm_state=(vm_states.ACTIVE, vm_states.STOPPED,
-                                             vm_states.PAUSED, vm_states.SUSPENDED,
-                                             vm_states.ERROR),
-                                   task_state=task_states.ALLOW_HARD_REBOOT)
-        self.compute_rpcapi.reboot_instance(context, instance, reboot_type)
-
-    @undo_if_undelivered
-    @check_instance_lock
-    def pause(self, context, instance):
-        instance = self._begin(context, instance, instance_actions.PAUSE,
-                               task_states.PAUSING, vm_state=(vm_states.ACTIVE,))
-        self.compute_rpcapi.pause_instance(context, instance)
-
-    @undo_if_undelivered
-    @check_instance_lock
-    def unpause(self, context, instance):
-        instance = self._begin(context, instance, instance_actions.UNPAUSE,
-                               task_states.UNPAUSING, vm_state=(vm_states.PAUSED,))
-        self.compute_rpcapi.unpause_instance(context, instance)
-
-    @undo_if_undelivered
-    @check_instance_lock
-    def suspend(self, context, instance):
-        instance = self._begin(context, instance, instance_actions.SUSPEND,
-                               task_states.SUSPENDING, vm_state=(vm_states.ACTIVE,))
-        self.compute_rpcapi.suspend_instance(context, instance)
-
-    @undo_if_undelivered
-    @check_instance_lock
-    def resume(self, context, instance):
-        instance = self._begin(context, instance, instance_actions.RESUME,
-                               task_states.RESUMING, vm_state=(vm_states.SUSPENDED,))
-        self.compute_rpcapi.resume_instance(context, instance)
-
-    @undo_if_undelivered
-    @check_instance_lock
-    def trigger_crash_dump(self, context, instance):
-        """An NMI to the guest (2.17), from any state with a guest that may run."""
-        self._check_state(instance, instance_actions.TRIGGER_CRASH_DUMP,
-                          vm_state=(vm_states.ACTIVE, vm_states.PAUSED, vm_states.RESIZED,
-                                    vm_states.STOPPED, vm_states.ERROR))
-        LOG.debug("Try to trigger crash dump", instance=instance)
-        actions_db.action_start(context, instance["uuid"], instance_actions.TRIGGER_CRASH_DUMP)
-        self.compute_rpcapi.trigger_crash_dump(context, instance)
-
-    # --- snapshot and rebuild -----------------------------------------------------------
-
-    @undo_if_undelivered
-    def snapshot(self, context, instance, name, metadata=None):
-        """createImage: a queued image now, its data once the compute has
-        flattened the disk. Returns the image (its id goes in Location)."""
-        self._check_state(instance, instance_actions.CREATE_IMAGE,
-                          vm_state=(vm_states.ACTIVE, vm_states.STOPPED,
-                                    vm_states.PAUSED, vm_states.SUSPENDED))
-        self._refuse_with_volumes(context, instance, instance_actions.CREATE_IMAGE,
-                                  data_volumes_too=False)
-        image = self.image_api.create(context, name, disk_format="qcow2",
-                                      min_disk=instance["flavor"]["root_gb"],
-                                      min_ram=self._base_image_min_ram(context, instance),
-                                      properties=self._snapshot_properties(
-                                          context, instance, metadata))
-        try:
-            instance = self._begin(context, instance, instance_actions.CREATE_IMAGE,
-                                   task_states.IMAGE_SNAPSHOT_PENDING,
-                                   vm_state=(vm_states.ACTIVE, vm_states.STOPPED,
-                                             vm_states.PAUSED, vm_states.SUSPENDED))
-        except exception.InstanceInvalidState:
-            # Someone else's action got there first: no orphan image.
-            self.image_api.delete(context, image["id"])
-            raise
-        try:
-            self.compute_rpcapi.snapshot_instance(context, instance, image["id"])
-        except rpc.MessageDeliveryFailure:
-            self.image_api.delete(context, image["id"])  # nobody will fill it
-            raise
-        return image
-
-    def _snapshot_properties(self, context, instance, metadata):
-        """What a snapshot says about where it came from (Nova's
-        image_type/instance_uuid/base_image_ref), plus the base image's
-        own hints (architecture...) so the scheduler treats it alike."""
-        properties = {}
-        try:
-            base = self.image_api.show(context, instance["image_ref"])
-        except exception.ImageNotFound:
-            base = {}
-        for key in ("hw_architecture", "img_hv_type", "architecture", "hypervisor_type"):
-            if base.get(key):
-                properties[key] = base[key]
-        properties.update(metadata or {})
-        properties.update(image_type="snapshot", instance_uuid=instance["uuid"],
-                          base_image_ref=instance["image_ref"] or "",
-                          owner_user_name=context.user_id or "")
-        return properties
-
-    def _base_image_min_ram(self, context, instance):
-        try:
-            return self.image_api.show(context, instance["image_ref"]).get("min_ram") or 0
-        except exception.ImageNotFound:
-            return 0
-
-    @undo_if_undelivered
-    @check_instance_lock
-    def rebuild(self, context, instance, image_id, name=None, metadata=None, **changes):
-        """Same server (uuid, host, flavor), a new disk from ``image_id``.
-
-        ``changes``: other columns the rebuild sets, as later microversions
-        allow: ``display_description`` (2.19), ``key_name`` (2.54),
-        ``user_data`` (2.57)."""
-        self._check_state(instance, instance_actions.REBUILD,
-                          vm_state=(vm_states.ACTIVE, vm_states.STOPPED, vm_states.ERROR))
-        self._refuse_with_volumes(context, instance, instance_actions.REBUILD)
-        quota.check_metadata_items(context, instance["project_id"], metadata)
-        image = self._get_image(context, image_id)
-        self._check_image_fits_flavor(image, instance["flavor"])
-        updates = dict(changes, image_ref=image["id"])
-        if name is not None:
-            updates.update(display_name=name, hostname=_hostname(name))
-        if metadata is not None:
-            updates["metadata"] = metadata
-        instance = self._begin(context, instance, instance_actions.REBUILD,
-                               task_states.REBUILDING,
-                               vm_state=(vm_states.ACTIVE, vm_states.STOPPED,
-                                         vm_states.ERROR),
-                               **updates)
-        self.compute_rpcapi.rebuild_instance(context, instance, image)
-        return instance
-
-    # --- resize and cold migration ---------------------------------------------------------
-
-    @undo_if_undelivered
-    @check_instance_lock
-    def resize(self, context, instance, flavor_id=None, host_name=None):
-        """Resize to ``flavor_id``, or with none, cold-migrate (same flavor,
-        another host: ``host_name`` if the admin named one, 2.56). The
-        conductor asks the scheduler for a destination."""
-        action = instance_actions.RESIZE if flavor_id else instance_actions.MIGRATE
-        self._check_state(instance, action, vm_state=(vm_states.ACTIVE, vm_states.STOPPED))
-        self._refuse_with_volumes(context, instance, action)
-        _refuse_local_disks(context, instance, action)
-        if host_name is not None:
-            self._check_migration_host(context, instance, host_name)
-        current = instance["flavor"]
-        if flavor_id is None:
-            new_flavor = flavors_db.flavor_get_by_flavor_id(context, current["flavorid"])
-        else:
-            new_flavor = self._get_flavor(context, flavor_id)
-            if new_flavor["flavorid"] == current["flavorid"]:
-                raise exception.CannotResizeToSameFlavor()
-            self._check_image_fits_flavor(self._image_or_empty(context, instance),
-                                          new_flavor)
-            # Only the growth in cores and RAM needs quota; not rechecked
-            # after, as in Nova (a resize makes no new record to count).
-            quota.check_upsize(context, instance, current, new_flavor)
-        new_flavor = {field: new_flavor[field] for field in FLAVOR_SNAPSHOT_FIELDS}
-        instance = self._begin(context, instance, action, task_states.RESIZE_PREP,
-                               vm_state=(vm_states.ACTIVE, vm_states.STOPPED), progress=0)
-        request_spec = scheduler_utils.build_request_spec(
-            new_flavor, self._image_or_empty(context, instance), [instance["uuid"]],
-            instance["project_id"], instance["user_id"], instance["availability_zone"])
-        if flavor_id is None or not CONF.allow_resize_to_same_host:
-            request_spec["ignore_hosts"] = [instance["host"]]
-        if host_name is not None:
-            request_spec["requested_destination"] = {"host": host_name}
-        self.compute_task_api.migrate_server(context, instance, new_flavor, request_spec)
-
-    @staticmethod
-    def _check_migration_host(context, instance, host_name):
-        if host_name == instance["host"]:
-            raise exception.Invalid("Cannot migrate to the host where the server exists.")
-        if not any(node["host"] == host_name for node in services_db.compute_node_get_all(context)):
-            raise exception.Invalid(f"Compute host {host_name} could not be found.")
-
-    def _image_or_empty(self, context, instance):
-        try:
-            return self.image_api.show(context, instance["image_ref"])
-        except exception.ImageNotFound:
-            # The image may be gone since the boot; the disk is not.
-            return {"id": instance["image_ref"], "properties": {}}
-
-    @undo_if_undelivered
-    @check_instance_lock
-    def confirm_resize(self, context, instance):
-        """Keep the new size: the source host drops its set-aside copy."""
-        self._check_state(instance, instance_actions.CONFIRM_RESIZE,
-                          vm_state=(vm_states.RESIZED,))
-        migration = migrations_db.migration_get_by_instance_and_status(context, instance["uuid"],
-                                                                       "finished")
-        migrations_db.migration_update(context, migration["id"], {"status": "confirming"})
-        actions_db.action_start(context, instance["uuid"], instance_actions.CONFIRM_RESIZE)
-        with _migration_put_back_if_undelivered(context, migration):
-            self.compute_rpcapi.confirm_resize(context, instance, migration,
-                                               migration["source_compute"])
-
-    @undo_if_undelivered
-    @check_instance_lock
-    def revert_resize(self, context, instance):
-        """Go back: the destination destroys its copy, then the source
-        starts the instance again with the old flavor."""
-        # Everything that can refuse the revert is checked before anything
-        # changes: a refused revert leaves no task_state and no action.
-        self._check_state(instance, instance_actions.REVERT_RESIZE,
-                          vm_state=(vm_states.RESIZED,))
-        migration = migrations_db.migration_get_by_instance_and_status(context, instance["uuid"],
-                                                                       "finished")
-        if instance["old_flavor"]:
-            # Reverting a resize down grows the server back: quota, as Nova.
-            quota.check_upsize(context, instance, instance["flavor"], instance["old_flavor"])
-        instance = self._begin(context, instance, instance_actions.REVERT_RESIZE,
-                               task_states.RESIZE_REVERTING,
-                               vm_state=(vm_states.RESIZED,))
-        migrations_db.migration_update(context, migration["id"], {"status": "reverting"})
-        with _migration_put_back_if_undelivered(context, migration):
-            self.compute_rpcapi.revert_resize(context, instance, migration,
-                                              migration["dest_compute"])
-
-    # --- the state checks every action shares -----------------------------------------------
-
-    @staticmethod
-    def _check_state(instance, action, vm_state, task_state=(None,)):
-        """409 with Nova's message when the instance is not in a state the
-        action accepts (vm_state checked first, as Nova does)."""
-        if instance["vm_state"] not in vm_state:
-            raise exception.InstanceInvalidState(
-                action=action, server_id=instance["uuid"], attr="vm_state",
-                state=instance["vm_state"])
-        if instance["task_state"] not in task_state:
-            raise exception.InstanceInvalidState(
-                action=action, server_id=instance["uuid"], attr="task_state",
-                state=instance["task_state"])
-        if not instance["host"]:
-            # Scheduled but never claimed by a compute: nobody to cast to.
-            raise exception.InstanceNotReady(instance_id=instance["uuid"])
-
-    def _begin(self, context, instance, action, new_task_state, vm_state,
-               task_state=(None,), **updates):
-        """Check the states, set the task_state only if they still hold
-        (another request may have changed them since we read the row) and
-        record the instance action. Returns the updated instance."""
-        self._check_state(instance, action, vm_state, task_state)
-        try:
-            instance = db.instance_update(
-                context, instance["uuid"], dict(updates, task_state=new_task_state),
-                expected_task_state=list(task_state), expected_vm_state=list(vm_state))
-        except exception.InstanceUpdateConflict:
-            self._check_state(db.instance_get_by_uuid(context, instance["uuid"]),
-                              action, vm_state, task_state)
-            raise
-        actions_db.action_start(context, instance["uuid"], action)
-        return instance
-
-    # --- metadata ------------------------------------------------------------------
-
-    # A server's metadata changes only while nothing else is happening to it.
-    METADATA_VM_STATES = (vm_states.ACTIVE, vm_states.PAUSED, vm_states.SUSPENDED,
-                          vm_states.STOPPED)
-
-    def update_instance_metadata(self, context, instance, metadata, delete=False):
-        """Merge ``metadata`` into the server's, or with ``delete`` replace
-        it; the result must stay within ``metadata_items`` (403). Returns
-        the server's metadata as it now is."""
-        self._check_metadata_state(instance, "update metadata")
-        return db.instance_metadata_update(
-            context, instance["uuid"], metadata, delete=delete,
-            max_items=quota.metadata_items_limit(context, instance["project_id"]))
-
-    def delete_instance_metadata(self, context, instance, key):
-        self._check_metadata_state(instance, "delete metadata")
-        db.instance_metadata_update(context, instance["uuid"], {key: None})
-
-    def _check_metadata_state(self, instance, action):
-        """Nova's check_instance_state for metadata: any settled state,
-        no task running (409 otherwise). No host is needed: nothing is
-        cast, the row alone changes."""
-        for attr, allowed in (("vm_state", self.METADATA_VM_STATES), ("task_state", (None,))):
-            if instance[attr] not in allowed:
-                raise exception.InstanceInvalidState(
-                    action=action, server_id=instance["uuid"], attr=attr,
-                    state=instance[attr])
-
-    # --- network interfaces -------------------------------------------------------------
-
-    @check_instance_lock
-    def attach_interface(self, context, instance, network_id=None, port_id=None,
-                         requested_ip=None):
-        """A new port on ``network_id`` (or the port ``port_id``) plugged into
-        the running or stopped guest; the compute answers with its VIF."""
-        self._check_state(instance, instance_actions.ATTACH_INTERFACE,
-                          vm_state=(vm_states.ACTIVE, vm_states.PAUSED, vm_states.STOPPED))
-        actions_db.action_start(context, instance["uuid"], instance_actions.ATTACH_INTERFACE)
-        return self.compute_rpcapi.attach_interface(context, instance, network_id, port_id,
-                                                    requested_ip)
-
-    @check_instance_lock
-    def detach_interface(self, context, instance, port_id):
-        self._check_state(instance, instance_actions.DETACH_INTERFACE,
-                          vm_state=(vm_states.ACTIVE, vm_states.PAUSED, vm_states.STOPPED))
-        if port_id not in {vif["id"] for vif in instance.get("network_info") or []}:
-            raise exception.PortNotFound(port_id=port_id)
-        actions_db.action_start(context, instance["uuid"], instance_actions.DETACH_INTERFACE)
-        self.compute_rpcapi.detach_interface(context, instance, port_id)
-
     # --- events from other services ---------------------------------------------------
 
     def external_instance_event(self, context, instances, events):
@@ -867,23 +487,3 @@ class HostAPI:
         for node in nodes:
             node["service"] = services.get(node["service_id"])
         return nodes
-
-
-def _hostname(display_name):
-    """A DNS-safe hostname from the display name (Nova's sanitize_hostname)."""
-    allowed = "".join(c if c.isalnum() or c == "-" else "-" for c in display_name.lower())
-    return allowed.strip("-")[:63] or "server"
-
-
-
-def _refuse_local_disks(context, instance, action):
-    """A resize or cold migration copies the root disk file only: a server
-    with ephemeral or swap disks (``disk.eph0``, ``disk.swap``) would come up
-    without them on the destination, so it is refused with a 409."""
-    local = [r for r in bdm_db.bdm_get_all_by_instance(context, instance["uuid"])
-             if r["source_type"] == "blank" and r["destination_type"] == "local"]
-    if local:
-        raise exception.Conflict(
-            f"Cannot '{action}' instance {instance['uuid']} while it has ephemeral or swap "
-            "disks: mininova moves the root disk only (use a flavor without ephemeral "
-            "and swap for servers that move).")

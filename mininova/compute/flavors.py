@@ -1,4 +1,5 @@
-"""Making a flavor (mirrors ``create`` of ``nova/compute/flavors.py``).
+"""Making a flavor (mirrors ``create`` of ``nova/compute/flavors.py``), and
+which of its fields an instance keeps a copy of (``FLAVOR_SNAPSHOT_FIELDS``).
 
 The API's schema has already checked the shape of each value; this checks
 what a string of digits could still get wrong (``"0"`` RAM, a size past the
@@ -22,6 +23,10 @@ from mininova.db import flavors as flavors_db
 
 MAX_INT = 0x7FFFFFFF
 SQL_SP_FLOAT_MAX = 3.40282e38
+
+# Flavor fields an instance keeps a copy of (Nova's instance_extra.flavor).
+FLAVOR_SNAPSHOT_FIELDS = ("id", "flavorid", "name", "memory_mb", "vcpus", "root_gb",
+                          "ephemeral_gb", "swap", "rxtx_factor", "extra_specs")
 
 # The row's column, the name the error message uses, the smallest value.
 _SIZES = (("memory_mb", "ram", 1), ("vcpus", "vcpus", 1), ("root_gb", "disk", 0),

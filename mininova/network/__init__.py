@@ -14,7 +14,15 @@ The server (``neutron-server``):
 - ``policy.py``: who may do what, per action and per attribute
   (``neutron/policy.py``, ``neutron/conf/policies/``);
 - ``plugin.py``: networks, subnets, ports, binding, port status
-  (``neutron/db/db_base_plugin_v2.py``, ``neutron/plugins/ml2/plugin.py``);
+  (``neutron/db/db_base_plugin_v2.py``, ``neutron/plugins/ml2/plugin.py``),
+  with its mixins:
+
+  - ``ipam_backend.py``: a subnet's pools, a port's fixed IPs
+    (``neutron/db/ipam_backend_mixin.py``, ``ipam_pluggable_backend.py``);
+  - ``securitygroups_db.py``: security groups, stored and listed
+    (``neutron/db/securitygroups_db.py``);
+  - ``plugin_agents.py``: what the agents ask of the plugin (the work
+    behind ``neutron/plugins/ml2/rpc.py`` and ``dhcp_rpc.py``);
 - ``ipam.py``: which addresses a port may get (``neutron/ipam/``);
 - ``type_vxlan.py``: a network's VNI and the agents' tunnel endpoints
   (``neutron/plugins/ml2/drivers/type_vxlan.py``, ``type_tunnel.py``);

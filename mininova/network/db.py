@@ -7,17 +7,48 @@ the plugin (:mod:`mininova.network.plugin`) decides where a transaction
 begins and ends, as Neutron's plugin does. What comes out is a plain dict
 with the keys and values of the Networking API, before the policy decides
 which of them a caller may see (:mod:`mininova.network.api.base`).
+
+Here too, :func:`retry_db_errors`, with which the plugin runs an operation
+again when its transaction lost a race (Neutron's decorator of the same
+name, in ``neutron_lib/db/api.py``).
 """
 
 import collections
+import functools
 
 import sqlalchemy as sa
 from oslo_config import cfg
+from oslo_log import log as logging
 
 from mininova.network import constants, exceptions, type_vxlan, utils
 from mininova.network import models as m
 
 CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+DB_RETRIES = 10
+
+
+def retry_db_errors(function):
+    """Run the operation again when its transaction lost a race.
+
+    Two ports created at once may pick the same random address or MAC; the
+    database refuses the second insert (primary key of ``ipallocations``,
+    unique MAC per network). Starting over sees the first one's row and
+    picks another; an address the request asked for by name is then
+    reported as ``IpAddressAlreadyAllocated`` by the checks themselves.
+    Neutron does the same with its ``retry_db_errors`` decorator.
+    """
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        for attempt in range(DB_RETRIES):
+            try:
+                return function(*args, **kwargs)
+            except sa.exc.IntegrityError:
+                if attempt == DB_RETRIES - 1:
+                    raise
+                LOG.debug("%s lost a race in the database; trying again", function.__name__)
+    return wrapper
 
 
 def _timestamp(value):

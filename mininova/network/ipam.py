@@ -5,8 +5,9 @@
 
 Pure functions over :mod:`ipaddress` objects: no database here. The
 database keeps the allocation pools and the allocations
-(:mod:`mininova.network.models`); :mod:`mininova.network.db` asks this
-module what is valid and what is free.
+(:mod:`mininova.network.models`); the plugin's
+:mod:`mininova.network.ipam_backend` asks this module what is valid and
+what is free.
 
 The rules, as Neutron's:
 

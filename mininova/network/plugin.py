@@ -1,8 +1,23 @@
 """The core plugin: what creating, changing and deleting networks, subnets
-and ports means (mirrors ``neutron/db/db_base_plugin_v2.py``,
-``neutron/db/ipam_pluggable_backend.py`` and ``neutron/plugins/ml2/plugin.py``
-with the linux bridge mechanism driver,
+and ports means (mirrors ``neutron/db/db_base_plugin_v2.py`` and
+``neutron/plugins/ml2/plugin.py`` with the linux bridge mechanism driver,
 ``neutron/plugins/ml2/drivers/linuxbridge/mech_driver/mech_linuxbridge.py``).
+
+As Neutron's core plugin is, :class:`Ml2Plugin` is made of mixins, each
+concept in a file of its own:
+
+- the addresses: a subnet's gateway and pools, a port's fixed IPs
+  (:mod:`mininova.network.ipam_backend`; Neutron's
+  ``ipam_backend_mixin.py`` and ``ipam_pluggable_backend.py``);
+- security groups, each project's ``default`` one and a port's
+  (:mod:`mininova.network.securitygroups_db`; ``securitygroups_db.py``);
+- what the agents ask through :mod:`mininova.network.plugin_rpc`: device
+  details and status, the DHCP port, tunnel endpoints
+  (:mod:`mininova.network.plugin_agents`).
+
+This file keeps networks, subnets and ports themselves, a port's MAC and
+its binding. An operation whose transaction lost a race runs again
+(:func:`mininova.network.db.retry_db_errors`).
 
 The REST controllers (:mod:`mininova.network.api`) have already checked the
 request's shape and the caller's rights; this module keeps the rules of
@@ -53,7 +68,6 @@ security, quotas, agent scheduling (every DHCP agent serves every
 network).
 """
 
-import functools
 import ipaddress
 import uuid
 
@@ -61,7 +75,17 @@ import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from mininova.network import constants, db, exceptions, ipam, type_vxlan, utils
+from mininova.network import (
+    constants,
+    db,
+    exceptions,
+    ipam,
+    ipam_backend,
+    plugin_agents,
+    securitygroups_db,
+    type_vxlan,
+    utils,
+)
 from mininova.network import models as m
 
 CONF = cfg.CONF
@@ -70,29 +94,6 @@ LOG = logging.getLogger(__name__)
 # Ports the network itself owns: deleted with their network or subnet
 # instead of keeping it "in use" (Neutron's AUTO_DELETE_PORT_OWNERS).
 AUTO_DELETE_PORT_OWNERS = (constants.DEVICE_OWNER_DHCP,)
-DB_RETRIES = 10
-
-
-def retry_db_errors(function):
-    """Run the operation again when its transaction lost a race.
-
-    Two ports created at once may pick the same random address or MAC; the
-    database refuses the second insert (primary key of ``ipallocations``,
-    unique MAC per network). Starting over sees the first one's row and
-    picks another; an address the request asked for by name is then
-    reported as ``IpAddressAlreadyAllocated`` by the checks themselves.
-    Neutron does the same with its ``retry_db_errors`` decorator.
-    """
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        for attempt in range(DB_RETRIES):
-            try:
-                return function(*args, **kwargs)
-            except sa.exc.IntegrityError:
-                if attempt == DB_RETRIES - 1:
-                    raise
-                LOG.debug("%s lost a race in the database; trying again", function.__name__)
-    return wrapper
 
 
 class NullNotifier:
@@ -102,7 +103,8 @@ class NullNotifier:
         return lambda *args, **kwargs: None
 
 
-class Ml2Plugin:
+class Ml2Plugin(ipam_backend.IpamBackendMixin, securitygroups_db.SecurityGroupDbMixin,
+                plugin_agents.AgentRequestsMixin):
     def __init__(self, engine, nova_notifier=None, agent_notifier=None, dhcp_notifier=None):
         # A wrong range stops the service at start, not at the first network.
         type_vxlan.parse_vni_ranges(CONF.ml2_type_vxlan.vni_ranges)
@@ -116,7 +118,7 @@ class Ml2Plugin:
 
     # --- networks ---------------------------------------------------------------
 
-    @retry_db_errors
+    @db.retry_db_errors
     def create_network(self, context, network):
         with self._session(writer=True) as session:
             network_id = str(uuid.uuid4())
@@ -206,42 +208,6 @@ class Ml2Plugin:
         self.dhcp.subnet_create_end(context, result["network_id"])
         return result
 
-    @staticmethod
-    def _subnet_addresses(cidr, subnet):
-        """The gateway (None: no gateway) and allocation pools of a new subnet."""
-        if "gateway_ip" not in subnet:
-            gateway = ipam.default_gateway(cidr)
-        elif subnet["gateway_ip"] is None:
-            gateway = None
-        else:
-            gateway = ipam.parse_ip(subnet["gateway_ip"])
-        if subnet.get("allocation_pools"):
-            pools = [(ipam.parse_ip(p["start"]), ipam.parse_ip(p["end"]))
-                     for p in subnet["allocation_pools"]]
-            ipam.validate_pools(cidr, pools)
-        else:
-            pools = ipam.default_pools(cidr, gateway)
-        if gateway is not None:
-            ipam.validate_gateway(cidr, gateway, pools)
-        return gateway, pools
-
-    @staticmethod
-    def _check_no_overlap(session, network, cidr):
-        others = [ipaddress.ip_network(s.cidr)
-                  for s in db.subnet_rows(session, {"network_id": [network.id]})]
-        if ipam.overlapping(cidr, others):
-            raise exceptions.InvalidInput(error_message=(
-                f"Requested subnet with cidr: {cidr} for network: {network.id} "
-                "overlaps with another subnet"))
-
-    @staticmethod
-    def _store_pools(session, subnet_id, pools):
-        session.execute(sa.delete(m.IPAllocationPool)
-                        .where(m.IPAllocationPool.subnet_id == subnet_id))
-        for first, last in pools:
-            session.add(m.IPAllocationPool(subnet_id=subnet_id, first_ip=str(first),
-                                           last_ip=str(last)))
-
     def get_subnet(self, context, subnet_id):
         with self._session() as session:
             return db.make_subnet_dicts(session, [db.get_subnet_row(session, subnet_id)])[0]
@@ -266,21 +232,6 @@ class Ml2Plugin:
         self.dhcp.subnet_update_end(context, result["network_id"])
         return result
 
-    def _update_addresses(self, session, row, cidr, changes):
-        """A new gateway and/or new pools, checked together. Addresses already
-        given to ports stay theirs, as in Neutron, even outside new pools."""
-        current = {"gateway_ip": row.gateway_ip,
-                   "allocation_pools": [{"start": first, "end": last} for first, last
-                                        in db.pools_of(session, [row.id])[row.id]]}
-        current.update({k: v for k, v in changes.items()
-                        if k in ("gateway_ip", "allocation_pools")})
-        gateway, pools = self._subnet_addresses(cidr, current)
-        if gateway is not None and str(gateway) != row.gateway_ip and str(gateway) in \
-                db.allocated_addresses(session, row.id):
-            raise exceptions.IpAddressAlreadyAllocated(ip=str(gateway), subnet_id=row.id)
-        row.gateway_ip = str(gateway) if gateway else None
-        self._store_pools(session, row.id, pools)
-
     def delete_subnet(self, context, subnet_id):
         with self._session(writer=True) as session:
             subnet = db.get_subnet_row(session, subnet_id)
@@ -294,7 +245,7 @@ class Ml2Plugin:
 
     # --- ports --------------------------------------------------------------------
 
-    @retry_db_errors
+    @db.retry_db_errors
     def create_port(self, context, port):
         with self._session(writer=True) as session:
             network = db.get_network_row(session, port["network_id"])
@@ -330,73 +281,6 @@ class Ml2Plugin:
                 return mac
         raise exceptions.MacAddressGenerationFailure(net_id=network_id)
 
-    def _allocate_fixed_ips(self, session, network, port, requested):
-        """Give ``port`` its addresses: those ``requested`` (``[{"subnet_id",
-        "ip_address"}]``, either key optional), or, when nothing is asked,
-        one from the first subnet of the network that has one free."""
-        subnets = db.subnet_rows(session, {"network_id": [network.id]})
-        prefer_first = port.device_owner == constants.DEVICE_OWNER_DHCP
-        if requested is None:
-            if not subnets:
-                return
-            for subnet in subnets:
-                address = self._choose_address(session, subnet, prefer_first)
-                if address:
-                    self._store_allocation(session, port, subnet, address)
-                    return
-            raise exceptions.IpAddressGenerationFailure(net_id=network.id)
-        for wanted in requested:
-            subnet = self._subnet_for(session, network, subnets, wanted)
-            if wanted.get("ip_address"):
-                address = self._check_requested_address(session, subnet, wanted["ip_address"])
-            else:
-                address = self._choose_address(session, subnet, prefer_first)
-                if address is None:
-                    raise exceptions.IpAddressGenerationFailure(net_id=network.id)
-            self._store_allocation(session, port, subnet, address)
-
-    @staticmethod
-    def _subnet_for(session, network, subnets, wanted):
-        if wanted.get("subnet_id"):
-            subnet = db.get_subnet_row(session, wanted["subnet_id"])
-            if subnet.network_id != network.id:
-                raise exceptions.InvalidInput(error_message=(
-                    f"Failed to create port on network {network.id}, because fixed_ips "
-                    f"included invalid subnet {subnet.id}"))
-            return subnet
-        address = ipam.parse_ip(wanted["ip_address"])
-        for subnet in subnets:
-            if address in ipaddress.ip_network(subnet.cidr):
-                return subnet
-        raise exceptions.InvalidIpForNetwork(ip_address=wanted["ip_address"])
-
-    @staticmethod
-    def _check_requested_address(session, subnet, value):
-        address = ipam.parse_ip(value)
-        if not ipam.check_fixed_ip(ipaddress.ip_network(subnet.cidr), address):
-            raise exceptions.InvalidIpForSubnet(ip_address=value)
-        # The gateway is the host's own address on the bridge (mininova's
-        # rule: Neutron lets a router port, or any port, take it).
-        if str(address) == subnet.gateway_ip or \
-                str(address) in db.allocated_addresses(session, subnet.id):
-            raise exceptions.IpAddressAlreadyAllocated(ip=str(address), subnet_id=subnet.id)
-        return address
-
-    @staticmethod
-    def _choose_address(session, subnet, prefer_first):
-        pools = [(ipaddress.ip_address(first), ipaddress.ip_address(last))
-                 for first, last in db.pools_of(session, [subnet.id])[subnet.id]]
-        allocated = {ipaddress.ip_address(a) for a in db.allocated_addresses(session, subnet.id)}
-        return ipam.choose_address(pools, allocated, prefer_first=prefer_first)
-
-    @staticmethod
-    def _store_allocation(session, port, subnet, address):
-        session.add(m.IPAllocation(ip_address=str(address), subnet_id=subnet.id,
-                                   port_id=port.id, network_id=port.network_id))
-        # Flushed now: a second request of the same address in one body
-        # finds it, and a race with another transaction fails here.
-        session.flush()
-
     def _bind(self, session, port, host, profile=None, vnic_type=None):
         """Bind ``port`` to ``host`` (unbind when empty): ML2 asks its
         mechanism drivers in turn; the linux bridge one accepts any host."""
@@ -426,21 +310,6 @@ class Ml2Plugin:
             binding.vif_details = {}
         return True
 
-    def _set_security_groups(self, session, port, group_ids):
-        """The port's groups: those given (the port's project's, or 404), or
-        the project's ``default`` group; none for the network's own ports."""
-        session.execute(sa.delete(m.SecurityGroupPortBinding)
-                        .where(m.SecurityGroupPortBinding.port_id == port.id))
-        if group_ids is None:
-            if port.device_owner.startswith(constants.DEVICE_OWNER_NETWORK_PREFIX):
-                return
-            group_ids = [self._default_security_group(session, port.project_id)]
-        for group_id in dict.fromkeys(group_ids):
-            group = session.get(m.SecurityGroup, group_id)
-            if group is None or group.project_id != port.project_id:
-                raise exceptions.SecurityGroupNotFound(id=group_id)
-            session.add(m.SecurityGroupPortBinding(port_id=port.id, security_group_id=group_id))
-
     def get_port(self, context, port_id):
         with self._session() as session:
             return db.make_port_dicts(session, [db.get_port_row(session, port_id)])[0]
@@ -449,7 +318,7 @@ class Ml2Plugin:
         with self._session() as session:
             return db.make_port_dicts(session, db.port_rows(session, filters, fixed_ips))
 
-    @retry_db_errors
+    @db.retry_db_errors
     def update_port(self, context, port_id, changes):
         with self._session(writer=True) as session:
             row = db.get_port_row(session, port_id)
@@ -527,198 +396,6 @@ class Ml2Plugin:
         self.dhcp.port_delete_end(context, port["network_id"], port_id)
         self.agents.port_delete(context, port_id, port["network_id"])
 
-    # --- security groups (listed, not enforced) ---------------------------------
-
-    def ensure_default_security_group(self, project_id):
-        """The project's ``default`` group, made the first time it is needed
-        (as Neutron does on a project's first network API call)."""
-        for _attempt in range(DB_RETRIES):
-            try:
-                with self._session(writer=True) as session:
-                    return self._default_security_group(session, project_id)
-            except sa.exc.IntegrityError:
-                continue  # another request made it meanwhile: read it
-        raise RuntimeError(f"cannot make the default security group of {project_id}")
-
-    def _default_security_group(self, session, project_id):
-        existing = db.default_security_group_id(session, project_id)
-        if existing:
-            return existing
-        group = m.SecurityGroup(id=str(uuid.uuid4()), project_id=project_id, name="default",
-                                description="Default security group")
-        session.add(group)
-        session.flush()
-        session.add(m.DefaultSecurityGroup(project_id=project_id, security_group_id=group.id))
-        # Neutron's default rules: anything out; in, only from members of
-        # the same group. Stored and shown; no host enforces them.
-        for direction, ethertype in (("egress", "IPv4"), ("egress", "IPv6"),
-                                     ("ingress", "IPv4"), ("ingress", "IPv6")):
-            session.add(m.SecurityGroupRule(
-                id=str(uuid.uuid4()), project_id=project_id, security_group_id=group.id,
-                direction=direction, ethertype=ethertype,
-                remote_group_id=group.id if direction == "ingress" else None))
-        session.flush()
-        return group.id
-
-    def get_security_groups(self, context, filters=None):
-        with self._session() as session:
-            return db.make_security_group_dicts(session, db.security_group_rows(session, filters))
-
-    def get_security_group(self, context, group_id):
-        groups = self.get_security_groups(context, {"id": [group_id]})
-        if not groups:
-            raise exceptions.SecurityGroupNotFound(id=group_id)
-        return groups[0]
-
-    def get_security_group_rules(self, context, filters=None):
-        with self._session() as session:
-            return [db.make_security_group_rule_dict(row)
-                    for row in db.security_group_rule_rows(session, filters)]
-
-    def get_security_group_rule(self, context, rule_id):
-        rules = self.get_security_group_rules(context, {"id": [rule_id]})
-        if not rules:
-            raise exceptions.SecurityGroupRuleNotFound(id=rule_id)
-        return rules[0]
-
-    # --- what the agents ask (see plugin_rpc.py) ------------------------------
-
-    def get_device_details(self, device, host):
-        """What the L2 agent of ``host`` needs to plug ``device`` (a tap),
-        or just ``{"device"}`` when no port bound to ``host`` owns it.
-
-        Asking is the agent's sign that the tap exists: the port goes
-        ``BUILD`` (Neutron's ML2 does the same), and ``ACTIVE`` when the
-        agent reports it up.
-        """
-        with self._session(writer=True) as session:
-            row = db.find_port_by_device(session, device)
-            if row is None:
-                return {"device": device}
-            port = db.make_port_dicts(session, [row])[0]
-            if port["binding:host_id"] != host:
-                LOG.debug("Device %s requested by the agent on %s is bound to %r", device,
-                          host, port["binding:host_id"])
-                return {"device": device, "no_active_binding": True}
-            if row.status == constants.PORT_STATUS_DOWN and row.admin_state_up:
-                row.status = constants.PORT_STATUS_BUILD
-            network = db.get_network_row(session, row.network_id)
-            network_type, segmentation_id = type_vxlan.segments_of(
-                session, [row.network_id])[row.network_id]
-        return {"device": device, "port_id": port["id"], "network_id": port["network_id"],
-                "mac_address": port["mac_address"], "admin_state_up": port["admin_state_up"],
-                "device_owner": port["device_owner"], "fixed_ips": port["fixed_ips"],
-                "network_type": network_type, "physical_network": None,
-                "segmentation_id": segmentation_id, "mtu": network.mtu,
-                "bridge_name": utils.bridge_name(port["network_id"])}
-
-    def update_device_status(self, device, host, up):
-        """The L2 agent of ``host`` says ``device`` is plugged (``up``) or
-        gone. Returns whether a port owns the device. A port bound to
-        another host is left alone: that agent's word counts, not this one's."""
-        with self._session(writer=True) as session:
-            row = db.find_port_by_device(session, device)
-            if row is None:
-                return False
-            port = db.make_port_dicts(session, [row])[0]
-            if port["binding:host_id"] != host:
-                LOG.debug("Device %s reported by the agent on %s is bound to %r; ignored",
-                          device, host, port["binding:host_id"])
-                return True
-            new = constants.PORT_STATUS_ACTIVE if up else constants.PORT_STATUS_DOWN
-            old = row.status
-            if old == new:
-                return True
-            row.status = new
-            row.revision_number += 1
-            port["status"] = new
-        LOG.info("Port %s is %s (device %s on %s)", port["id"], new, device, host)
-        self.nova.record_port_status_changed(port, old, new)
-        return True
-
-    def get_network_info(self, network_id):
-        """A network with its subnets and ports in full, for the DHCP agent
-        (None when it is gone)."""
-        with self._session() as session:
-            row = session.get(m.Network, network_id)
-            if row is None:
-                return None
-            info = db.make_network_dicts(session, [row])[0]
-            info["subnets"] = db.make_subnet_dicts(
-                session, db.subnet_rows(session, {"network_id": [network_id]}))
-            info["ports"] = db.make_port_dicts(
-                session, db.port_rows(session, {"network_id": [network_id]}))
-        return info
-
-    def get_network_ids_with_subnets(self):
-        """Networks a network node has something to do for."""
-        with self._session() as session:
-            return sorted(set(session.scalars(sa.select(m.Subnet.network_id))))
-
-    @retry_db_errors
-    def setup_dhcp_port(self, network_id, host):
-        """The DHCP port of ``host``'s DHCP agent on the network: made if
-        missing, with one address in each DHCP-enabled subnet (the first
-        free one) and none elsewhere, bound to ``host``. None when the
-        network has no DHCP-enabled subnet (any such port is released)."""
-        device_id = utils.dhcp_device_id(network_id, host)
-        with self._session(writer=True) as session:
-            network = db.get_network_row(session, network_id)
-            dhcp_subnets = [s for s in db.subnet_rows(session, {"network_id": [network_id]})
-                            if s.enable_dhcp]
-            ports = db.port_rows(session, {"network_id": [network_id], "device_id": [device_id]})
-            row = ports[0] if ports else None
-            if not dhcp_subnets:
-                if row is not None:
-                    session.delete(row)
-                return None
-            if row is None:
-                row = m.Port(id=str(uuid.uuid4()), project_id=network.project_id,
-                             network_id=network_id, name="", status=constants.PORT_STATUS_DOWN,
-                             device_id=device_id, device_owner=constants.DEVICE_OWNER_DHCP,
-                             mac_address=self._mac_for(session, network_id, None))
-                session.add(row)
-                session.flush()
-                LOG.info("Created the DHCP port %s of host %s on network %s", row.id, host,
-                         network_id)
-            self._fit_dhcp_addresses(session, network, row, dhcp_subnets)
-            self._bind(session, row, host)
-            return db.make_port_dicts(session, [row])[0]
-
-    def _fit_dhcp_addresses(self, session, network, port, dhcp_subnets):
-        wanted = {s.id for s in dhcp_subnets}
-        have = {ip["subnet_id"] for ip in db.allocations_of(session, [port.id])[port.id]}
-        gone = have - wanted
-        if gone:
-            session.execute(sa.delete(m.IPAllocation).where(
-                m.IPAllocation.port_id == port.id, m.IPAllocation.subnet_id.in_(gone)))
-        missing = [{"subnet_id": s.id} for s in dhcp_subnets if s.id not in have]
-        if missing:
-            self._allocate_fixed_ips(session, network, port, missing)
-
-    def release_dhcp_port(self, network_id, device_id):
-        with self._session(writer=True) as session:
-            for row in db.port_rows(session, {"network_id": [network_id],
-                                              "device_id": [device_id]}):
-                session.delete(row)
-
-    def tunnel_sync(self, tunnel_ip, host, udp_port):
-        """``host``'s L2 agent says its tunnel address: recorded, the other
-        agents told (``tunnel_update``), and every endpoint returned."""
-        with self._session(writer=True) as session:
-            replaced = type_vxlan.add_endpoint(session, tunnel_ip, host, udp_port)
-            session.flush()
-            result = type_vxlan.endpoints(session)
-        if replaced:
-            LOG.info("Tunnel endpoint of %s moved from %s to %s", host, replaced, tunnel_ip)
-        self.agents.tunnel_update(None, tunnel_ip, constants.TUNNEL_TYPE_VXLAN, host,
-                                  replaced=replaced)
-        return result
-
-    def count_ports_bound_to_host(self, network_id, host):
-        with self._session() as session:
-            return len(db.port_rows(session, {"network_id": [network_id],
-                                              "binding:host_id": [host]}))
 
 
 def _addresses(port):

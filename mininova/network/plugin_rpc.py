@@ -2,7 +2,8 @@
 ``RpcCallbacks`` of ``neutron/plugins/ml2/rpc.py`` and
 ``neutron/api/rpc/handlers/dhcp_rpc.py``).
 
-Each method is a thin door into :class:`mininova.network.plugin.Ml2Plugin`:
+Each method is a thin door into :class:`mininova.network.plugin.Ml2Plugin`
+(its methods for the agents are in :mod:`mininova.network.plugin_agents`):
 the plugin does the work, so that what an agent causes (a port going
 ACTIVE, Nova's ``network-vif-plugged``) follows the same code as what the
 API causes. See :mod:`mininova.network.agent_rpc` for the message list.

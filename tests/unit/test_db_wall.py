@@ -13,6 +13,7 @@ import mininova.virt
 COMPUTE_SIDE = [
     "mininova.cmd.compute",
     "mininova.compute.manager",
+    "mininova.compute.server_actions",
     "mininova.compute.resize",
     "mininova.compute.power_sync",
     "mininova.compute.resource_tracker",

@@ -12,7 +12,8 @@ def test_the_l2_agent_loads_no_database_module():
         "import sys\n"
         "import mininova.cmd.network_agent\n"
         "bad = sorted(m for m in sys.modules if m.startswith(('sqlalchemy', 'mininova.db',\n"
-        "    'mininova.network.models', 'mininova.network.db', 'mininova.network.plugin')))\n"
+        "    'mininova.network.models', 'mininova.network.db', 'mininova.network.plugin',\n"
+        "    'mininova.network.ipam_backend', 'mininova.network.securitygroups_db')))\n"
         "print(bad)\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
