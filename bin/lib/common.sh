@@ -110,6 +110,12 @@ start_libvirtd() {
     wait_for "libvirtd" 30 virsh -c qemu:///system version
 }
 
+# Not pgrep (see running_from_pid_file): rabbitmqctl asks the node that
+# /etc/rabbitmq names (rabbit@<host>) through epmd at that host's address,
+# in this host's own network namespace, so a broker of another host in a
+# shared PID namespace (the simulated controller of test_multihost.py has
+# a network namespace of its own; the machine's broker is beside it) is
+# never taken for ours, and no pid file is needed.
 start_rabbitmq() {
     if rabbitmqctl -q status >/dev/null 2>&1; then
         return
@@ -191,8 +197,10 @@ setup_venv() {
 
 # An install newer than setup.cfg with at least these extras (comma
 # separated; "" for none): a venv set up with "test" or "postgresql,mysql"
-# serves a compute's "" as well, so a role run on a machine where
-# bin/run-tests or another role installed it re-installs nothing.
+# serves a compute's "" as well, and "test" (which has both database
+# drivers) a controller's "postgresql,mysql", so a role run on a machine
+# where bin/run-tests or another role installed it re-installs nothing
+# (nor pip-installs into the venv tests are running from).
 venv_has_extras() {
     local wanted=$1 stamp have extra
     local -a extras
@@ -200,6 +208,8 @@ venv_has_extras() {
     for stamp in "$VENV"/.installed-*; do
         [[ -f $stamp && ! $REPO/setup.cfg -nt $stamp ]] || continue
         have=",${stamp##*/.installed-},"
+        # setup.cfg's test extra lists both database drivers too.
+        [[ $have == *,test,* ]] && have+="postgresql,mysql,"
         for extra in "${extras[@]}"; do
             [[ $have == *",$extra,"* ]] || continue 2
         done

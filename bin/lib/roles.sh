@@ -49,14 +49,18 @@ open_rabbitmq_listener() {
     fi
     local conf=/etc/rabbitmq/rabbitmq.conf
     say "RabbitMQ: listening on $ADDRESS:5672 too ($conf), then restarted"
-    grep -q '^listeners.tcp.mininova_loopback' "$conf" 2>/dev/null \
+    # Loopback kept: one listener there, the configuration's own if it has
+    # one (two on the same address and port: the second cannot bind).
+    grep -qE '^listeners\.tcp\.[^ =]+ *= *127\.0\.0\.1:5672 *$' "$conf" 2>/dev/null \
         || echo "listeners.tcp.mininova_loopback = 127.0.0.1:5672" >>"$conf"
     sed -i '/^listeners.tcp.mininova_controller/d' "$conf"
     echo "listeners.tcp.mininova_controller = $ADDRESS:5672" >>"$conf"
     if have_systemd; then
         systemctl restart rabbitmq-server
     else
-        rabbitmqctl -q stop || true
+        # shutdown, not stop: it returns once the Erlang VM has exited, so
+        # the new node does not find the old one's name still taken.
+        rabbitmqctl -q shutdown || true
         rabbitmq-server -detached
     fi
     wait_for "RabbitMQ" 120 rabbitmqctl -q await_startup

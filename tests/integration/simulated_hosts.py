@@ -1,60 +1,65 @@
 """Hosts simulated on one machine with Linux namespaces, for the multi-host
-integration tests (tests/integration/test_multihost.py).
+integration tests (tests/integration/test_multihost.py): a controller and
+compute hosts, each set up by ``bin/mininova-quickstart --role …`` run
+inside its namespaces.
 
-A *controller* is this machine's own namespaces: its services listen on
-127.0.0.1 as in every integration test, and the test process forwards
-the ports the computes need (RabbitMQ, Keystone, the compute, image,
-network and volume APIs) from the controller's address on the simulated
-network (:class:`PortForwarder`).
-
-A *compute host* (:class:`SimulatedHost`) is
+A host (:class:`SimulatedHost`) is
 
 * a network namespace ``mnh-<tag>-<name>`` whose ``eth0`` (a veth) is
   plugged into the simulated network's bridge ``mnhb-<tag>`` in the root
   namespace, with its own address (198.18.<n>.<i>/24, the benchmarking
-  range: routed nowhere);
+  range: routed nowhere; the controller is .1, the computes .2 and .3, the
+  machine itself .254 on the bridge, where the test process reaches the
+  controller's APIs). Its own port space: the controller's fixed ports
+  (5000, 5672, 8774, 8776, 9292, 9696, epmd's 4369) are free in it,
+  whatever the machine runs on its own;
 * a mount namespace of its own, held by a ``sleep`` process (the
-  *holder*), where a fresh tmpfs is mounted over ``/run`` (so
-  ``/run/libvirt``, ``/run/mininova``, the daemons' pid files and sockets
-  are its own) and directories of the host's own are bind-mounted over
-  every path a machine keeps to itself (:data:`OWN_PATHS`): libvirt's
+  *holder*), where a fresh tmpfs is mounted over ``/run`` (so the daemons'
+  pid files and sockets, ``/run/libvirt``, ``/run/mininova`` and the DHCP
+  namespaces' ``/run/netns`` are its own) and directories of the host's own
+  are bind-mounted over every path its role writes (:data:`OWN_PATHS`):
+  mininova's (``/etc/mininova``, ``/var/lib/mininova``, ``/var/log/mininova``:
+  Keystone's configuration, keys and database are there too),
+  ``/etc/ssh`` (a copy with a host key of its own), root's ``~/.ssh`` (the
+  lab's key, as ``vagrant/provision.sh`` installs it), ``/usr/local/bin``
+  (empty: the role links its commands there); a compute's libvirt paths
   (``/etc/libvirt`` a copy of the machine's without its domains and
-  networks), mininova's (``/etc/mininova``, ``/var/lib/mininova`` with the
-  instances path, ``/var/log/mininova``), ``/etc/ssh`` (a copy with a host
-  key of its own), root's ``~/.ssh`` (the lab's key, as
-  ``vagrant/provision.sh`` installs it) and ``/usr/local/bin`` (empty: the
-  role links its commands there).
+  networks); the controller's RabbitMQ paths (``/etc/rabbitmq`` a copy of
+  the machine's, an empty ``/var/lib/rabbitmq``: its own Erlang cookie and
+  mnesia) and ``/etc/openstack`` (clouds.yaml).
 
-It is then set up as a real compute is: :meth:`SimulatedHost.quickstart`
-runs ``bin/mininova-quickstart --role compute`` inside both namespaces
-(``nsenter``), which starts the host's own virtlogd, libvirtd and sshd
-and its mininova-compute and mininova-network-agent. So nothing is shared
-but the network (and the kernel: cgroups, the CPUs, the PID namespace,
-which is why the role script finds its daemons by the pid files in its
-/run, never by name). :meth:`SimulatedHost.kill` SIGKILLs every process
-of the host's namespaces, the guests' QEMUs included (a host that goes
-away); :meth:`SimulatedHost.remove` does that and deletes the network
-namespace and the host's directory. :class:`SimulatedNetwork` removes
-its bridge. Both run in a ``finally``.
+It is then set up as a real host is: :meth:`SimulatedHost.quickstart`
+runs ``bin/mininova-quickstart --role controller|compute`` inside both
+namespaces (``nsenter``). So nothing is shared but the network (and the
+kernel: cgroups, the CPUs, the PID namespace, which is why the role
+script finds its daemons by the pid files in its /run, never by name).
+:meth:`SimulatedHost.kill` SIGKILLs every process of the host's
+namespaces, the guests' QEMUs and the DHCP namespaces' dnsmasq included
+(a host that goes away); :meth:`SimulatedHost.remove` does that and
+deletes the network namespace and the host's directory.
+:class:`SimulatedNetwork` removes its bridge. Both run in a ``finally``.
 """
 
 import os
 import secrets
 import shutil
 import signal
-import socket
-import socketserver
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "bin" / "mininova-quickstart"
 LIBVIRT_DIRS = ("/var/lib/libvirt", "/var/cache/libvirt", "/var/log/libvirt")
-# What each host has of its own (bind mounts over the machine's), besides /run.
-OWN_PATHS = ("/etc/libvirt", *LIBVIRT_DIRS, "/etc/mininova", "/var/lib/mininova",
-             "/var/log/mininova", "/etc/ssh", "/root/.ssh", "/usr/local/bin")
+RABBITMQ_DIRS = ("/var/lib/rabbitmq", "/var/log/rabbitmq")
+# What every host has of its own (bind mounts over the machine's), besides /run.
+HOST_PATHS = ("/etc/mininova", "/var/lib/mininova", "/var/log/mininova", "/etc/ssh",
+              "/root/.ssh", "/usr/local/bin")
+# ... and what each role writes besides.
+OWN_PATHS = {
+    "compute": ("/etc/libvirt", *LIBVIRT_DIRS, *HOST_PATHS),
+    "controller": ("/etc/rabbitmq", *RABBITMQ_DIRS, "/etc/openstack", *HOST_PATHS),
+}
 # The key bin/mininova-quickstart --role compute uses by default (the lab's).
 LAB_KEY = "/root/.ssh/mininova_lab"
 # A root shell's environment on a fresh host: nothing of the test's (its
@@ -69,20 +74,20 @@ def run(*cmd, check=True, timeout=60):
 
 
 class SimulatedNetwork:
-    """The wire between the hosts: a bridge in the root namespace holding
-    the controller's address."""
+    """The wire between the hosts: a bridge in the root namespace, where
+    the machine itself (the test process) has the address .254."""
 
     def __init__(self, tag=None):
         self.tag = tag or secrets.token_hex(2)
         self.bridge = f"mnhb-{self.tag}"
         self.prefix = f"198.18.{secrets.randbelow(200) + 20}"
-        self.controller_ip = f"{self.prefix}.1"
+        self.machine_ip = f"{self.prefix}.254"
 
     def create(self):
         run("ip", "link", "add", self.bridge, "type", "bridge", "forward_delay", "0",
             "stp_state", "0")
         Path(f"/proc/sys/net/ipv6/conf/{self.bridge}/disable_ipv6").write_text("1")
-        run("ip", "addr", "add", f"{self.controller_ip}/24", "dev", self.bridge)
+        run("ip", "addr", "add", f"{self.machine_ip}/24", "dev", self.bridge)
         run("ip", "link", "set", self.bridge, "up")
         return self
 
@@ -91,11 +96,14 @@ class SimulatedNetwork:
 
 
 class SimulatedHost:
-    def __init__(self, network, name, index, workdir, lab_key):
+    def __init__(self, network, name, index, workdir, lab_key, role="compute"):
         """``lab_key``: the private key every host gets as root's
-        mininova_lab (and its public half in root's authorized_keys)."""
+        mininova_lab (and its public half in root's authorized_keys).
+        ``role``: which paths it has of its own (:data:`OWN_PATHS`)."""
         self.network = network
         self.name = name
+        self.role = role
+        self.own_paths = OWN_PATHS[role]
         self.ip = f"{network.prefix}.{index}"
         self.netns = f"mnh-{network.tag}-{name}"
         self.veth = f"mnh{network.tag}{index}"
@@ -108,8 +116,8 @@ class SimulatedHost:
 
     def own(self, path):
         """Where ``path`` inside this host is, seen from the machine (one
-        of :data:`OWN_PATHS` or below)."""
-        for own_path in OWN_PATHS:
+        of its :data:`OWN_PATHS` or below)."""
+        for own_path in self.own_paths:
             if path == own_path or path.startswith(own_path + "/"):
                 return self.dir / _own_name(own_path) / path[len(own_path):].lstrip("/")
         raise ValueError(f"{path} is the machine's, not {self.name}'s own")
@@ -125,9 +133,12 @@ class SimulatedHost:
     def _make_dirs(self):
         self.dir.mkdir(parents=True, mode=0o755)
         self.dir.chmod(0o755)
-        for path in OWN_PATHS:
+        for path in self.own_paths:
             (self.dir / _own_name(path)).mkdir(mode=0o755)
-        self._copy_libvirt_config()
+        if self.role == "compute":
+            self._copy_libvirt_config()
+        else:
+            self._copy_rabbitmq_config()
         self._make_ssh_config()
         (self.dir / "log").mkdir()
 
@@ -151,6 +162,18 @@ class SimulatedHost:
         capabilities = Path("/var/cache/libvirt/qemu/capabilities")
         if capabilities.is_dir():
             shutil.copytree(capabilities, self.own("/var/cache/libvirt/qemu/capabilities"))
+
+    def _copy_rabbitmq_config(self):
+        """/etc/rabbitmq: the machine's (what its package and set-up left);
+        /var/lib/rabbitmq and /var/log/rabbitmq empty, RabbitMQ's: the node
+        makes its Erlang cookie and mnesia on its first start, as on a
+        fresh machine."""
+        etc = self.own("/etc/rabbitmq")
+        etc.rmdir()
+        shutil.copytree("/etc/rabbitmq", etc, symlinks=True)
+        _copy_owner("/etc/rabbitmq", etc)
+        for path in RABBITMQ_DIRS:
+            _copy_owner(path, self.own(path))
 
     def _make_ssh_config(self):
         """/etc/ssh: the machine's sshd and ssh configuration with a host
@@ -191,12 +214,13 @@ class SimulatedHost:
         return run("ip", "netns", "exec", self.netns, "ip", *args)
 
     def _enter_mount_namespace(self):
-        for path in OWN_PATHS:
+        for path in self.own_paths:
             if not Path(path).exists():
                 Path(path).mkdir(parents=True)
                 self.made_mount_points.append(Path(path))
         script = ["set -e", "mount -t tmpfs -o mode=0755 tmpfs /run", "mkdir -p /run/lock"]
-        script += [f"mount --bind '{self.dir / _own_name(path)}' '{path}'" for path in OWN_PATHS]
+        script += [f"mount --bind '{self.dir / _own_name(path)}' '{path}'"
+                   for path in self.own_paths]
         script += ["echo ready", "exec sleep infinity"]
         self.holder = subprocess.Popen(
             ["ip", "netns", "exec", self.netns, "unshare", "--mount", "--propagation",
@@ -241,9 +265,11 @@ class SimulatedHost:
 
     def pids(self):
         """Every process of this host: in its mount namespace (libvirtd,
-        sshd, the services, the holder) or in its network namespace (the
-        guests' QEMUs, which libvirtd starts in mount namespaces of their
-        own)."""
+        sshd, RabbitMQ and epmd, Keystone, the services, the holder), in its
+        network namespace (the guests' QEMUs, which libvirtd starts in mount
+        namespaces of their own) or in a network namespace it made itself
+        (a DHCP namespace's dnsmasq, which ``ip netns exec`` gives a mount
+        namespace of its own too)."""
         if self.holder is None:
             return []
         try:
@@ -251,6 +277,7 @@ class SimulatedHost:
                     os.readlink(f"/proc/{self.holder.pid}/ns/net")}
         except OSError:
             return []
+        ours |= self.named_netns()
         found = []
         for entry in os.listdir("/proc"):
             if entry.isdigit():
@@ -260,6 +287,22 @@ class SimulatedHost:
                         found.append(int(entry))
                 except OSError:
                     continue
+        return found
+
+    def named_netns(self):
+        """The network namespaces named in this host's own /run/netns (the
+        controller's qdhcp-…), as /proc/<pid>/ns/net names them."""
+        netns_dir = Path(f"/proc/{self.holder.pid}/root/run/netns")
+        found = set()
+        try:
+            names = os.listdir(netns_dir)
+        except OSError:
+            return found
+        for name in names:
+            try:
+                found.add(f"net:[{os.stat(netns_dir / name).st_ino}]")
+            except OSError:
+                continue
         return found
 
     def kill(self):
@@ -278,7 +321,7 @@ class SimulatedHost:
 
     def stop_guests(self):
         """A clean end: libvirt destroys its guests (their cgroups go)."""
-        if self.holder is None or self.holder.poll() is not None:
+        if self.role != "compute" or self.holder is None or self.holder.poll() is not None:
             return
         out = self.run("virsh", "-c", "qemu:///system", "list", "--name", check=False)
         for name in out.stdout.split():
@@ -312,57 +355,3 @@ def _copy_owner(source, target):
     stat = os.stat(source)
     os.chown(target, stat.st_uid, stat.st_gid)
     os.chmod(target, stat.st_mode & 0o7777)
-
-
-class PortForwarder:
-    """TCP from ``listen_ip:port`` to ``127.0.0.1:port``, for each port:
-    how the computes reach the controller's services, which listen on
-    loopback (RabbitMQ also lets its guest user in from there only)."""
-
-    def __init__(self, listen_ip, ports):
-        self.servers = []
-        for port in ports:
-            server = _ForwardingServer((listen_ip, port), _Forward)
-            server.target = ("127.0.0.1", port)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            self.servers.append(server)
-
-    def stop(self):
-        for server in self.servers:
-            server.shutdown()
-            server.server_close()
-
-
-class _ForwardingServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class _Forward(socketserver.BaseRequestHandler):
-    def handle(self):
-        try:
-            upstream = socket.create_connection(self.server.target, timeout=10)
-        except OSError:
-            return
-        upstream.settimeout(None)
-        pump = threading.Thread(target=_pump, args=(upstream, self.request), daemon=True)
-        pump.start()
-        _pump(self.request, upstream)
-        pump.join(timeout=5)
-        upstream.close()
-
-
-def _pump(source, sink):
-    try:
-        while True:
-            data = source.recv(65536)
-            if not data:
-                break
-            sink.sendall(data)
-    except OSError:
-        pass
-    finally:
-        try:
-            sink.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass

@@ -1,14 +1,29 @@
 """A controller and two compute hosts on one machine, nothing shared but
-the network (tests/integration/simulated_hosts.py), each compute host set
-up by the role script itself: ``bin/mininova-quickstart --role compute
---controller <controller address> --bootstrap <its file> --host computeN
---address <its address>`` run as root inside the host's namespaces. The
-script starts the host's own virtlogd, libvirtd and sshd, writes its
-mininova-compute.conf from the bootstrap file and the controller's
-Keystone catalog, starts mininova-compute and mininova-network-agent and
-waits until ``mininova service-list`` shows the host up.
+the network (tests/integration/simulated_hosts.py), each set up by the role
+script itself, run as root inside the host's namespaces:
 
-* the role, run a second time on a host, keeps its libvirtd and sshd,
+* the controller by ``bin/mininova-quickstart --role controller --address
+  <its address>``: its own RabbitMQ (and epmd), Keystone, database, sshd,
+  mininova-api, -image, -network (the DHCP namespaces in its own
+  /run/netns), -volume, -conductor and -scheduler on the fixed ports of its
+  network namespace, the ``private`` network and the ``tiny`` image, and
+  the bootstrap file for the computes;
+* once that file is there, both computes at once (as vagrant/provision.sh
+  waits for it) by ``bin/mininova-quickstart --role compute --controller
+  <its address> --host computeN --address <its address>``: each fetches
+  the file over SSH from the controller's sshd with the lab key (the
+  role's default), starts its own virtlogd, libvirtd and sshd, writes its
+  mininova-compute.conf from the file and the controller's Keystone
+  catalog, starts mininova-compute and mininova-network-agent and waits
+  until ``mininova service-list`` shows the host up.
+
+The test process is the operator's machine: it reaches the controller's
+APIs at the controller's address over the simulated network (the machine
+has .254 on its bridge), as Keystone's admin (the password the role
+generated), and the guests from inside the controller's network namespace
+(the private network's gateway is on the controller's bridge).
+
+* the role, run a second time on a compute, keeps its libvirtd and sshd,
   writes the same configuration and restarts only mininova's daemons;
 * a guest on each compute, and they ping each other over VXLAN (the
   network's VNI, the controller's DHCP reached over it too);
@@ -16,44 +31,27 @@ waits until ``mininova service-list`` shows the host up.
   key) to the other compute, whose instances path is its own, and the
   guest keeps its address;
 * a volume of the controller's mininova-volume attaches to a guest on
-  compute2: its NBD export listens on the controller's address, and
-  compute2's QEMU opens it over the simulated network;
+  compute2: its NBD export listens on the controller's address (the
+  role's ``[volume] nbd_host``), and compute2's QEMU opens it over the
+  simulated network;
 * a compute host whose processes are all killed is reported down after
-  service_down_time, and new servers go to the other one.
-
-The controller is not made by ``--role controller``: that role writes the
-machine's own /etc/mininova, RabbitMQ users and listeners and takes the
-fixed ports 5000, 8774, 9292, 9696 and 8776, where other clouds (the
-quickstart's, other test runs) live on the same machine. It is the test
-deployment of every integration test, in the root namespace, with what
-a compute takes from a controller made by the controller role's own
-code: a Keystone of the module's own (``keystone_setup.py``, the same
-bootstrap) whose catalog names the services at the controller's address,
-the service users nova and neutron, every API checking Keystone tokens
-(``[keystone_authtoken]``, ``[service_user]``, as the role writes them);
-a RabbitMQ user for the computes (the role's ``mininova``) on a broker of
-the module's own (tests/integration/private_rabbit.py); and the
-bootstrap file written by ``compute_bootstrap.py controller-bootstrap``,
-as ``write_compute_bootstrap`` does. The services listen on 127.0.0.1 and
-the test forwards their ports from the controller's address
-(``PortForwarder``). The hosts get the file with ``--bootstrap`` (the
-role's alternative to fetching it over SSH from the controller, which
-runs no sshd here).
+  service_down_time (the role's: Nova's default, 60 s), and new servers go
+  to the other one.
 """
 
 import concurrent.futures
-import secrets
+import os
 import subprocess
-import sys
+import time
 from pathlib import Path
 
 import pytest
+from keystoneauth1 import session
+from keystoneauth1.identity import v3
 
+from mininova.cli.client import Client
 from tests.integration import deployment as dep
-from tests.integration.keystone import Keystone
-from tests.integration.network_service import NetworkDeployment, free_cidr
-from tests.integration.private_rabbit import PrivateRabbit
-from tests.integration.simulated_hosts import REPO, PortForwarder, SimulatedHost, SimulatedNetwork
+from tests.integration.simulated_hosts import SimulatedHost, SimulatedNetwork
 from tests.integration.test_boot_from_volume import VolumeAPI
 from tests.waiting import wait_for_settled
 
@@ -61,163 +59,128 @@ SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/
                "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"]
 COMPUTES = ("compute1", "compute2")
 BOOT_TIMEOUT = 300
-COMPUTE_BOOTSTRAP = REPO / "bin" / "lib" / "compute_bootstrap.py"
-# The RabbitMQ user the controller role adds for the computes (bin/lib/roles.sh).
-RABBIT_USER = "mininova"
-# The role's compute reports every report_interval (Nova's 10 s, it sets
-# none); Nova's rule is service_down_time well above it (60 s by default).
-# Short enough for the test of a host that goes away.
-SERVICE_DOWN_TIME = 25
+# The controller role's fixed ports (each host has its own network namespace).
+RABBIT_PORT, COMPUTE_PORT, IMAGE_PORT, NETWORK_PORT, VOLUME_PORT = 5672, 8774, 9292, 9696, 8776
+KEYSTONE_PORT = 5000
+# The controller role's choices: its network's VNI range, Nova's default
+# service_down_time (its computes report every 10 s).
+VNI_RANGE = range(1, 1001)
+SERVICE_DOWN_TIME = 60
 INSTANCES = "/var/lib/mininova/instances"
 SSHD = "/usr/sbin/sshd"
+BOOTSTRAP = "/etc/mininova/compute-bootstrap.conf"
 
 
 class MultiHostCloud:
-    """The controller, the simulated network and the compute hosts."""
+    """The simulated network and its hosts: the controller and the computes."""
 
     def __init__(self, workdir):
         self.dir = workdir
-        # A RabbitMQ node of the module's own: the machine's is shared.
-        self.rabbit = PrivateRabbit(workdir)
-        self.rabbit_password = secrets.token_hex(16)
-        self.keystone = Keystone(workdir / "keystone")
         self.network = SimulatedNetwork()
-        self.vni_base = 20000 + secrets.randbelow(1000) * 10
+        self.controller = None
         self.hosts = {}
-        self.forwarder = None
-        self.nova = None
-        self.neutron = None
         self.lab_key = workdir / "lab" / "mininova_lab"
-        self.bootstrap = workdir / "lab" / "compute-bootstrap.conf"
+        self.controller_run = ""
         self.first_runs = {}
-        self._admin_token = None
+        self.setup_seconds = {}
+        self._admin = None
 
     def start(self):
         if not Path(SSHD).exists():
-            # The role would install it from inside a host, its /etc/ssh the host's.
+            # The roles would install it from inside a host, its /etc/ssh the host's.
             pytest.fail(f"{SSHD} is missing; bin/run-tests installs openssh-server")
-        # Keystone's set-up (its database above all) is the slowest step: it
-        # runs meanwhile, as the controller's services need only its
-        # passwords to start (they ask it about tokens when requests come).
-        self.keystone.make_passwords()
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as background:
-            keystone = background.submit(self.keystone.start)
-            self.rabbit.start()
-            self.rabbit.ctl("add_user", RABBIT_USER, self.rabbit_password)
-            self.rabbit.ctl("set_permissions", "-p", "/", RABBIT_USER, ".*", ".*", ".*")
-            self.network.create()
-            (self.dir / "lab").mkdir(mode=0o700)
-            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
-                            "mininova-lab", "-f", str(self.lab_key)], check=True)
-            for index, name in enumerate(COMPUTES, start=2):
-                self.hosts[name] = SimulatedHost(self.network, name, index, self.dir,
-                                                 self.lab_key).start()
-            self._start_controller()
-            keystone.result()
-        self._write_catalog()
-        self._write_compute_bootstrap()
-        # Both hosts at once, as vagrant-libvirt provisions the lab's nodes.
+        began = time.monotonic()
+        self.network.create()
+        (self.dir / "lab").mkdir(mode=0o700)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
+                        "mininova-lab", "-f", str(self.lab_key)], check=True)
+        self.controller = SimulatedHost(self.network, "controller", 1, self.dir, self.lab_key,
+                                        role="controller").start()
+        for index, name in enumerate(COMPUTES, start=2):
+            self.hosts[name] = SimulatedHost(self.network, name, index, self.dir,
+                                             self.lab_key).start()
         with concurrent.futures.ThreadPoolExecutor() as pool:
+            controller = pool.submit(self.controller.quickstart, "--role", "controller",
+                                     "--address", self.controller.ip, timeout=900)
+            # The computes once the controller's bootstrap file is there (as
+            # vagrant/provision.sh waits for it), both at once.
+            bootstrap = self.controller.own(BOOTSTRAP)
+            while not (bootstrap.exists() and bootstrap.stat().st_size):
+                if controller.done():
+                    controller.result()  # raises with the role's output
+                    raise AssertionError(f"the controller role wrote no {BOOTSTRAP}")
+                time.sleep(1)
+            self.setup_seconds["bootstrap written"] = time.monotonic() - began
             runs = {name: pool.submit(self.compute_role, host)
                     for name, host in self.hosts.items()}
+            self.controller_run = controller.result()
+            self.setup_seconds["controller role"] = time.monotonic() - began
             self.first_runs = {name: run.result() for name, run in runs.items()}
-        admin = self.nova.client()
+            self.setup_seconds["compute roles"] = time.monotonic() - began
+        admin = self.client()
         dep.wait_until(lambda: {h["hypervisor_hostname"] for h in admin.list_hypervisors()
                                 if h["state"] == "up"}, lambda up: set(COMPUTES) <= up, 90,
                        what="both computes up")
+        self.setup_seconds["set-up"] = time.monotonic() - began
+        print(f"\nmultihost set-up: {self.setup_seconds}")
         return self
 
-    def admin_token(self):
-        """Keystone's admin token, got once (it lasts an hour: the module)."""
-        if self._admin_token is None:
-            self._admin_token = self.keystone.token("admin")
-        return self._admin_token
-
     def compute_role(self, host):
-        return host.quickstart("--role", "compute", "--controller", self.network.controller_ip,
-                               "--bootstrap", self.bootstrap, "--host", host.name,
-                               "--address", host.ip)
+        """The role's defaults: the bootstrap file over SSH from the
+        controller, with the lab key."""
+        return host.quickstart("--role", "compute", "--controller", self.controller.ip,
+                               "--host", host.name, "--address", host.ip)
 
-    def _start_controller(self):
-        controller = self.network.controller_ip
-        nova_dir = self.dir / "controller"
-        nova_dir.mkdir(mode=0o755)
-        auth = self.keystone.service_config()
-        self.neutron = NetworkDeployment(self.dir / "network", self.rabbit.url,
-                                         "http://127.0.0.1:1",
-                                         admin_token=self.admin_token)
-        self.nova = dep.Deployment(
-            nova_dir, self.rabbit.url, f"sqlite:///{nova_dir}/mininova.sqlite",
-            config={**auth,
-                    "neutron": {"enabled": "True", "endpoint_override": self.neutron.url},
-                    "DEFAULT": {"vif_plugging_timeout": "60",
-                                "service_down_time": str(SERVICE_DOWN_TIME),
-                                # The computes name their domains with Nova's
-                                # default, and the API reports the same name.
-                                "instance_name_template": "instance-%08x"},
-                    # The NBD exports listen where the computes reach them.
-                    "volume": {"nbd_host": controller}},
-            admin_token=self.admin_token)
-        self.nova.manage("db", "sync")
-        for service in (*dep.CONTROLLER_SERVICES, "mininova-api"):
-            self.nova.start_service(service)
-        neutron_user = dict(auth["service_user"], username="neutron")
-        del neutron_user["send_service_user_token"]
-        self.neutron._write_config(
-            self.rabbit.url, f"http://127.0.0.1:{self.nova.api_port}/v2.1",
-            {**auth,
-             "DEFAULT": {"host": "controller"},
-             # mininova-network sends Nova its events as the service user neutron.
-             "nova": neutron_user,
-             "vxlan": {"local_ip": controller},
-             "ml2_type_vxlan": {"vni_ranges": f"{self.vni_base}:{self.vni_base + 9}"}})
-        self.neutron.start()
-        self.forwarder = PortForwarder(controller, [
-            self.rabbit.port, self.keystone.port, self.nova.api_port, self.nova.image_port,
-            self.nova.volume_port, self.neutron.port])
+    # --- the controller's APIs, as Keystone's admin ------------------------------------
 
-    def _write_catalog(self):
-        """The catalog a controller's computes read: every service at the
-        controller's address (keystone_setup.py add-service, as the role)."""
-        base = f"http://{self.network.controller_ip}"
-        endpoints = {"compute": f"{base}:{self.nova.api_port}/v2.1",
-                     "image": f"{base}:{self.nova.image_port}",
-                     "network": f"{base}:{self.neutron.port}",
-                     "block-storage": f"{base}:{self.nova.volume_port}/v3/$(project_id)s"}
-        # One after the other: Keystone's SQLite database takes one writer.
-        for service_type, url in endpoints.items():
-            self.keystone.add_service(service_type, url)
+    def url(self, port, path=""):
+        return f"http://{self.controller.ip}:{port}{path}"
 
-    def _write_compute_bootstrap(self):
-        """As the controller role's write_compute_bootstrap: the broker URL
-        with the computes' user, Keystone's URL, the service user."""
-        controller = self.network.controller_ip
-        result = subprocess.run(
-            [sys.executable, COMPUTE_BOOTSTRAP, "controller-bootstrap",
-             "--file", self.bootstrap,
-             "--transport-url",
-             f"rabbit://{RABBIT_USER}:{self.rabbit_password}@{controller}:{self.rabbit.port}/",
-             "--auth-url", f"http://{controller}:{self.keystone.port}/v3",
-             "--passwords", self.keystone.passwords_file],
-            capture_output=True, text=True, timeout=60)
-        assert result.returncode == 0, result.stderr
+    def passwords(self):
+        """The passwords the controller role generated (its /etc/mininova)."""
+        lines = self.controller.own("/etc/mininova/passwords").read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line)
+
+    def admin_session(self):
+        if self._admin is None:
+            self._admin = session.Session(auth=v3.Password(
+                auth_url=self.url(KEYSTONE_PORT, "/v3"), username="admin",
+                password=self.passwords()["ADMIN_PASSWORD"], project_name="admin",
+                user_domain_id="default", project_domain_id="default"))
+        return self._admin
+
+    def client(self):
+        return Client(self.url(COMPUTE_PORT, "/v2.1"), self.url(IMAGE_PORT),
+                      self.admin_session().get_token(), timeout=60)
+
+    def network_api(self, method, path, expect=200):
+        response = self.admin_session().request(
+            self.url(NETWORK_PORT, f"/v2.0/{path}"), method, raise_exc=False)
+        assert response.status_code == expect, response.text
+        return response.json()
 
     def log(self, host, service):
         path = self.hosts[host].own(f"/var/log/mininova/{service}.log")
         return path.read_text() if path.exists() else ""
 
+    def dnsmasq_pids(self):
+        """The controller's dnsmasq processes (in its DHCP namespaces)."""
+        pids = []
+        for pid in self.controller.pids():
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() == "dnsmasq":
+                    pids.append(pid)
+            except OSError:
+                continue
+        return pids
+
     def stop(self):
-        """Every step runs, whatever the others did; the first error is
-        raised at the end."""
+        """Every host removed (the computes first), then the bridge, each
+        step whatever the others did; the first error is raised at the end."""
         steps = [host.remove for host in self.hosts.values()]
-        if self.neutron is not None:
-            steps += [self.neutron.delete_everything, self.neutron.stop,
-                      self.neutron.remove_leftovers, self._remove_vxlan_devices]
-        if self.nova is not None:
-            steps += [self.nova.stop, self.nova.remove_leftover_domains]
-        if self.forwarder is not None:
-            steps.append(self.forwarder.stop)
-        steps += [self.network.remove, self.keystone.stop, self.rabbit.destroy]
+        if self.controller is not None:
+            steps.append(self.controller.remove)
+        steps.append(self.network.remove)
         errors = []
         for step in steps:
             try:
@@ -227,28 +190,42 @@ class MultiHostCloud:
         if errors:
             raise errors[0]
 
-    def _remove_vxlan_devices(self):
-        """The controller's vxlan devices (a bridge's deletion leaves them)."""
-        for vni in range(self.vni_base, self.vni_base + 10):
-            subprocess.run(["ip", "link", "delete", f"vxlan-{vni}"], capture_output=True)
-
 
 class KeystoneVolumeAPI(VolumeAPI):
     """The controller's mininova-volume as Keystone's admin (its project
     in the URL, as the catalog's endpoint would have it)."""
 
     def __init__(self, cloud):
-        from keystoneauth1 import session
-        from keystoneauth1.identity import v3
-
-        admin = session.Session(auth=v3.Password(**cloud.keystone.credentials("admin")))
-        self.url = f"http://127.0.0.1:{cloud.nova.volume_port}/v3/{admin.get_project_id()}"
+        admin = cloud.admin_session()
+        self.url = cloud.url(VOLUME_PORT, f"/v3/{admin.get_project_id()}")
         self.headers = {"X-Auth-Token": admin.get_token(),
                         "OpenStack-API-Version": "volume 3.48"}
 
 
+def machine_brokers():
+    """The machine's own RabbitMQ nodes (beam.smp in the test's namespaces, the root ones)."""
+    root = {os.readlink("/proc/self/ns/mnt"), os.readlink("/proc/self/ns/net")}
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if (Path(f"/proc/{entry}/comm").read_text().strip() == "beam.smp"
+                        and {os.readlink(f"/proc/{entry}/ns/mnt"),
+                             os.readlink(f"/proc/{entry}/ns/net")} == root):
+                    found.add(int(entry))
+            except OSError:
+                continue
+    return found
+
+
 @pytest.fixture(scope="module")
-def cloud(work_root):
+def machine_rabbit():
+    """The machine's brokers before the cloud is made (never touched)."""
+    return machine_brokers()
+
+
+@pytest.fixture(scope="module")
+def cloud(work_root, machine_rabbit):
     path = work_root / "multihost"
     path.mkdir(mode=0o755)
     running = MultiHostCloud(path)
@@ -260,18 +237,22 @@ def cloud(work_root):
 
 @pytest.fixture(scope="module")
 def admin(cloud):
-    return cloud.nova.client()
+    return cloud.client()
 
 
 @pytest.fixture(scope="module")
 def tiny(admin):
-    return dep.upload_tiny_image(admin)
+    """The image the controller role uploaded."""
+    return admin.find_image("tiny")
 
 
 @pytest.fixture(scope="module")
 def private(cloud):
-    net, subnet = cloud.neutron.network_with_subnet(cidr=free_cidr())
-    dep.wait_until(lambda: cloud.neutron.dnsmasq_pids(), bool, 60, what="dnsmasq")
+    """The network the controller role made (its gateway on the
+    controller's bridge)."""
+    [net] = cloud.network_api("GET", "networks?name=private")["networks"]
+    [subnet] = cloud.network_api("GET", f"subnets?network_id={net['id']}")["subnets"]
+    dep.wait_until(cloud.dnsmasq_pids, bool, 60, what="dnsmasq")
     return net, subnet
 
 
@@ -295,8 +276,11 @@ def address(server, network_name):
     return server["addresses"][network_name][0]["addr"]
 
 
-def guest_ssh(key, ip, *command):
-    return subprocess.run(["ssh", "-i", str(key), *SSH_OPTIONS, f"cirros@{ip}", *command],
+def guest_ssh(cloud, key, ip, *command):
+    """ssh from the controller's network namespace (where the private
+    network's gateway is) into a guest."""
+    return subprocess.run(["ip", "netns", "exec", cloud.controller.netns, "ssh", "-i", str(key),
+                           *SSH_OPTIONS, f"cirros@{ip}", *command],
                           capture_output=True, text=True, timeout=90)
 
 
@@ -315,9 +299,54 @@ def pair(cloud, admin, tiny, private, keypair):
     return servers
 
 
+def test_the_controller_is_set_up_by_the_controller_role(cloud, admin, private, machine_rabbit):
+    controller = cloud.controller
+    output = cloud.controller_run
+    assert "Installing" not in output  # neither packages nor the venv
+    assert "Starting RabbitMQ" in output
+    assert "Starting sshd" in output
+    assert "Starting virtlogd and libvirtd" not in output  # a controller runs no guests
+    assert "Writing /etc/mininova/compute-bootstrap.conf" in output
+    ours = controller.mount_namespace_of(controller.holder.pid)
+    for pid_file in ("/run/sshd.pid", *(f"/run/mininova/{service}.pid" for service in (
+            "keystone", "mininova-api", "mininova-image", "mininova-network",
+            "mininova-volume", "mininova-conductor", "mininova-scheduler"))):
+        assert controller.mount_namespace_of(controller.pid_from_file(pid_file)) == ours
+    # Its own RabbitMQ node (and epmd) in its namespaces, listening on its
+    # address (the role added the listener and restarted it: this machine's
+    # /etc/rabbitmq, copied, says loopback only); the machine's untouched.
+    names = {Path(f"/proc/{pid}/comm").read_text().strip() for pid in controller.pids()}
+    assert {"beam.smp", "epmd", "dnsmasq"} <= names
+    assert "RabbitMQ: listening on" in output
+    listening = controller.run("ss", "-Hltn", f"sport = :{RABBIT_PORT}").stdout
+    assert f"{controller.ip}:{RABBIT_PORT}" in listening
+    assert machine_brokers() == machine_rabbit
+    conf = controller.own("/etc/mininova/mininova.conf").read_text()
+    assert "transport_url = rabbit://mininova:" in conf
+    assert f"@{controller.ip}:{RABBIT_PORT}/\n" in conf
+    assert f"nbd_host = {controller.ip}\n" in conf
+    assert f"local_ip = {controller.ip}\n" in conf
+    assert controller.own("/etc/mininova/role").read_text() == "controller\n"
+    # The DHCP namespace is the controller's own (its /run/netns), not the machine's.
+    [net] = cloud.network_api("GET", "networks?name=private")["networks"]
+    assert f"qdhcp-{net['id']}" in controller.run("ip", "netns", "list").stdout
+    assert f"qdhcp-{net['id']}" not in subprocess.run(
+        ["ip", "netns", "list"], capture_output=True, text=True).stdout
+    # The catalog names its address.
+    endpoints = {s["type"]: s["endpoints"] for s in cloud.admin_session().get(
+        cloud.url(KEYSTONE_PORT, "/v3/auth/catalog")).json()["catalog"]}
+    assert {e["url"] for e in endpoints["compute"] if e["interface"] == "public"} == {
+        cloud.url(COMPUTE_PORT, "/v2.1")}
+    # The computes fetched their bootstrap over SSH with the lab key.
+    assert "Accepted publickey for root" in controller.own(
+        "/var/log/mininova/sshd.log").read_text()
+
+
 def test_each_compute_host_is_set_up_by_the_compute_role(cloud, admin):
     for name, host in cloud.hosts.items():
         output = cloud.first_runs[name]
+        assert f"Fetching compute-bootstrap.conf from root@{cloud.controller.ip} over SSH" \
+            in output
         # Its own libvirtd and sshd: started by the role (another host's, or
         # the machine's, in the shared PID namespace did not count as ours),
         # inside the host's mount namespace.
@@ -332,8 +361,8 @@ def test_each_compute_host_is_set_up_by_the_compute_role(cloud, admin):
         conf = host.own("/etc/mininova/mininova-compute.conf").read_text()
         assert f"host = {name}\n" in conf
         assert f"my_ip = {host.ip}\n" in conf
-        assert f"@{cloud.network.controller_ip}:{cloud.rabbit.port}/" in conf
-        assert f"api_servers = http://{cloud.network.controller_ip}:" in conf
+        assert f"@{cloud.controller.ip}:{RABBIT_PORT}/" in conf
+        assert f"api_servers = http://{cloud.controller.ip}:{IMAGE_PORT}" in conf
         assert "ssh_identity_file = /root/.ssh/mininova_lab\n" in conf
         assert "[database]" not in conf.splitlines()
         assert host.own("/etc/mininova/role").read_text() == "compute\n"
@@ -365,8 +394,9 @@ def test_the_compute_role_run_again_only_restarts_mininovas_daemons(cloud, admin
 def test_guests_on_two_hosts_ping_each_other_over_vxlan(cloud, admin, private, keypair, pair):
     net, _subnet = private
     assert {s["OS-EXT-SRV-ATTR:host"] for s in pair} == set(COMPUTES)
-    vni = cloud.neutron.get("network", net["id"])["provider:segmentation_id"]
-    assert cloud.vni_base <= vni < cloud.vni_base + 10
+    vni = cloud.network_api("GET", f"networks/{net['id']}")["network"][
+        "provider:segmentation_id"]
+    assert vni in VNI_RANGE
     for server in pair:
         wait_for_sshd(admin, server)
         # The address came from the controller's dnsmasq, over the tunnel.
@@ -377,11 +407,11 @@ def test_guests_on_two_hosts_ping_each_other_over_vxlan(cloud, admin, private, k
         assert f"vxlan id {vni} local {host.ip}" in link
         fdb = host.run("bridge", "fdb", "show", "dev", f"vxlan-{vni}").stdout
         peers = {h.ip for h in cloud.hosts.values() if h is not host}
-        peers.add(cloud.network.controller_ip)
+        peers.add(cloud.controller.ip)
         for peer in peers:
             assert f"00:00:00:00:00:00 dst {peer}" in fdb
     first, second = pair
-    result = guest_ssh(keypair, address(first, net["name"]),
+    result = guest_ssh(cloud, keypair, address(first, net["name"]),
                        "ping", "-c", "3", "-W", "5", address(second, net["name"]))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 packets transmitted, 3 packets received" in result.stdout
@@ -415,12 +445,12 @@ def test_cold_migration_copies_the_disk_over_ssh_and_keeps_the_address(
     admin.server_action(server["id"], "confirmResize")
     confirmed = wait_for_settled(admin, server["id"], "ACTIVE", timeout=120)
     assert address(confirmed, net["name"]) == ip
-    [port] = cloud.neutron.call("GET", f"ports?device_id={server['id']}").json()["ports"]
+    [port] = cloud.network_api("GET", f"ports?device_id={server['id']}")["ports"]
     assert port["binding:host_id"] == dest
-    dep.wait_until(lambda: cloud.neutron.get("port", port["id"])["status"],
+    dep.wait_until(lambda: cloud.network_api("GET", f"ports/{port['id']}")["port"]["status"],
                    lambda status: status == "ACTIVE", 60, what="the port ACTIVE on dest")
     # The same guest, same address, reached on its new host.
-    dep.wait_until(lambda: guest_ssh(keypair, ip, "hostname"),
+    dep.wait_until(lambda: guest_ssh(cloud, keypair, ip, "hostname"),
                    lambda result: result.returncode == 0, BOOT_TIMEOUT, interval=2,
                    what="ssh into the migrated guest")
     assert not (instances[source] / f"{server['id']}_resize").exists()
@@ -441,7 +471,7 @@ def test_a_volume_from_the_controller_attaches_to_a_guest_on_compute2(cloud, adm
         xml = cloud.hosts["compute2"].run(
             "virsh", "-c", "qemu:///system", "dumpxml",
             guest["OS-EXT-SRV-ATTR:instance_name"]).stdout
-        assert f"<host name='{cloud.network.controller_ip}'" in xml
+        assert f"<host name='{cloud.controller.ip}'" in xml
         assert f"<serial>{volume['id']}</serial>" in xml
         admin.detach_volume(guest["id"], volume["id"])
         volumes.wait(volume["id"], "available")

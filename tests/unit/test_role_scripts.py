@@ -111,7 +111,8 @@ def test_a_daemon_runs_when_its_pid_file_names_a_live_process(tmp_path):
     ([], "", False),
     (["test"], "", True),
     (["test"], "test", True),
-    (["test"], "postgresql,mysql", False),
+    (["test"], "postgresql,mysql", True),   # the test extra has both drivers
+    (["test"], "postgresql,mysql,other", False),
     (["postgresql,mysql"], "mysql", True),
     (["test", "postgresql,mysql"], "postgresql,mysql", True),
     (["postgresql"], "postgresql,mysql", False),
