@@ -13,13 +13,16 @@ The result is what ``libvirt.xml`` in the instance directory shows::
       <sysinfo type="smbios">            what dmidecode shows inside the guest
       <os> hvm, boot from the disk; <features> acpi, apic; <clock> utc
       <devices>
-        <disk> qcow2 overlay on virtio (vda), cache=none
+        <disk> qcow2 overlay on virtio (vda), cache=none; then the other
+               disks (ephemeral, swap, volumes over NBD)
+        <disk device="cdrom">            the config drive, when there is one
+        <interface type="bridge">        one per port, on its brq… bridge
         <serial type="pty"> logged by virtlogd to console.log
         <console type="pty">             so `virsh console` works too
         <memballoon model="virtio">
 
-Left out: NUMA, CPU pinning, graphics (VNC/SPICE), PCI passthrough,
-network interfaces (no networking yet), config drive.
+Left out: NUMA, CPU pinning, graphics (VNC/SPICE), PCI passthrough, the
+virtio RNG (Nova's ``hw_rng_model`` image property), watchdog.
 """
 
 import dataclasses
