@@ -210,14 +210,22 @@ def volume_create(engine, values):
 
 
 def volume_get(engine, volume_id, project_id=None):
-    """The volume with its live attachments (``volume_attachment``), if it
-    exists and belongs to ``project_id`` (None: any project, for the admin)."""
-    query = sa.select(Volume).where(Volume.id == volume_id, _live(Volume))
+    """The volume with its live attachments (``volume_attachment``) and its
+    type (``volume_type``, joined as Cinder's ``volume_get`` joins it: every
+    view of a volume shows the type's name), if it exists and belongs to
+    ``project_id`` (None: any project, for the admin)."""
+    query = (sa.select(Volume, VolumeType)
+             .outerjoin(VolumeType, sa.and_(VolumeType.id == Volume.volume_type_id,
+                                            _live(VolumeType)))
+             .where(Volume.id == volume_id, _live(Volume)))
     if project_id is not None:
         query = query.where(Volume.project_id == project_id)
     with _session(engine) as session:
-        volume = _as_dict(session.scalars(query).first())
-        return _with_attachments(session, [volume])[0] if volume else None
+        row = session.execute(query).first()
+        if row is None:
+            return None
+        volume = dict(_as_dict(row.Volume), volume_type=_as_dict(row.VolumeType))
+        return _with_attachments(session, [volume])[0]
 
 
 def volume_get_all(engine, project_id=None, filters=None):
@@ -252,15 +260,20 @@ def _with_attachments(session, volumes):
     return volumes
 
 
-def volume_update(engine, volume_id, values, expected_status=None):
+def volume_update(engine, volume_id, values, expected_status=None, read_back=True):
     """Update a volume; with ``expected_status`` (one status or several),
     only if it still has one of them. Returns the updated volume, or None
-    when it is gone or was not as expected."""
+    when it is gone or was not as expected. ``read_back=False`` returns
+    True instead of the volume: the manager's status changes need only to
+    know whether they happened, and reading the row and its attachments
+    back would hold the database's write lock for two more queries."""
     values = dict(values, updated_at=timeutils.utcnow())
     with _session(engine, writer=True) as session:
         update = _volume_update_statement(volume_id, values, expected_status)
         if session.execute(update).rowcount != 1:
             return None
+        if not read_back:
+            return True
         return _with_attachments(session, [_as_dict(session.get(Volume, volume_id))])[0]
 
 

@@ -123,7 +123,7 @@ class VolumeController:
 
 
 def _detail(volume):
-    known = volume.get("volume_type")  # a volume just created carries its type
+    known = volume.get("volume_type")  # read with the volume (models.volume_get)
     name = known["name"] if known else _type_name(volume["volume_type_id"])
     return views.volume_detail(volume, name)
 
