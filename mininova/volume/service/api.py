@@ -53,6 +53,10 @@ class API:
     def __init__(self, engine, manager):
         self.engine = engine
         self.manager = manager
+        # One image client for the process: each request thread keeps its
+        # connection to the image service open between requests (Cinder's
+        # glance module keeps one keystoneauth session for its process).
+        self.image_api = glance.API()
 
     # --- volumes: reading ----------------------------------------------------------------
 
@@ -71,16 +75,17 @@ class API:
     # --- volumes: creating ------------------------------------------------------------
 
     def create(self, context, size, name=None, description=None, volume_type=None,
-               snapshot=None, source_volume=None, image_id=None, metadata=None,
+               snapshot=None, source_volume=None, image=None, metadata=None,
                availability_zone=None):
-        """Check the request, make the ``creating`` row, cast the work."""
+        """Check the request, make the ``creating`` row, cast the work.
+        ``image`` is the image's record as :meth:`find_image` read it."""
         context.can(policy.CREATE)
-        if image_id is not None:
+        if image is not None:
             context.can(policy.CREATE_FROM_IMAGE)
         size = _requested_size(size, snapshot, source_volume)
         _check_source_status(snapshot, source_volume)
         _check_size_against_sources(size, snapshot, source_volume)
-        image_meta = self._checked_image(context, image_id, size)
+        image_meta = _checked_image(image, size)
         volume_type = self._volume_type_for(volume_type, snapshot, source_volume)
         values = {
             "id": models.new_id(),
@@ -105,28 +110,9 @@ class API:
         self.manager.cast(self.manager.create_volume, context, volume["id"],
                           _create_spec(snapshot, source_volume, image_meta))
         LOG.info("Create volume request issued successfully.")
-        return volume
-
-    def _checked_image(self, context, image_id, size):
-        """The image's metadata, refused as Cinder refuses it
-        (``volume_utils.check_image_metadata``)."""
-        if image_id is None:
-            return None
-        image_meta = glance.API().show(context, image_id)
-        if image_meta.get("status") != "active":
-            raise exception.InvalidInput(reason=f"Image {image_id} is not active.")
-        image_gb = (int(image_meta.get("size") or 0) + units.Gi - 1) // units.Gi
-        if image_gb > size:
-            raise exception.InvalidInput(
-                reason=f"Size of specified image {image_gb}GB is larger than volume size "
-                       f"{size}GB.")
-        min_disk = int(image_meta.get("min_disk") or 0)
-        if size < min_disk:
-            raise exception.InvalidInput(
-                reason=f"Volume size {size}GB cannot be smaller than the image minDisk size "
-                       f"{min_disk}GB.")
-        image_utils.check_virtual_size(image_meta.get("virtual_size"), size, image_id)
-        return image_meta
+        # Its type goes with it, as Cinder's volume object carries its
+        # volume_type: the answer shows the type's name without reading it.
+        return dict(volume, volume_type=volume_type)
 
     def _volume_type_for(self, requested, snapshot, source_volume):
         """The type asked for, else the source's, else the default one; a
@@ -145,21 +131,23 @@ class API:
                        f"is not compatible; {what}).")
         return volume_type
 
-    def find_image_id(self, context, image_ref):
-        """The id of the image an ``imageRef`` names: an id, a URL ending in
-        one, or a unique name (Cinder's ``_image_uuid_from_ref``)."""
+    def find_image(self, context, image_ref):
+        """The record of the image an ``imageRef`` names: an id, a URL
+        ending in one, or a unique name (Cinder's ``_image_uuid_from_ref``,
+        which keeps only the id and has its create flow read the record
+        again; the record is kept here, so it is read once)."""
         image_uuid = str(image_ref).split("/").pop()
         try:
-            return glance.API().show(context, image_uuid)["id"]
+            return self.image_api.show(context, image_uuid)
         except mn_exception.NotFound:
             pass
-        images = [image for image in glance.API().get_all(context, name=image_ref)]
+        images = self.image_api.get_all(context, name=image_ref)
         if len(images) > 1:
             raise exception.Conflict(
                 message=f"Multiple matches found for '{image_ref}', use an ID to be more "
                         f"specific.")
         if images:
-            return images[0]["id"]
+            return images[0]
         raise exception.Invalid(
             message="Invalid image identifier or unable to access requested image.")
 
@@ -483,6 +471,28 @@ def _availability_zone(requested):
     if requested is not None and requested != zone:
         raise exception.InvalidInput(reason=f"Availability zone '{requested}' is invalid.")
     return zone
+
+
+def _checked_image(image_meta, size):
+    """The image's record, refused as Cinder refuses it
+    (``volume_utils.check_image_metadata``)."""
+    if image_meta is None:
+        return None
+    image_id = image_meta["id"]
+    if image_meta.get("status") != "active":
+        raise exception.InvalidInput(reason=f"Image {image_id} is not active.")
+    image_gb = (int(image_meta.get("size") or 0) + units.Gi - 1) // units.Gi
+    if image_gb > size:
+        raise exception.InvalidInput(
+            reason=f"Size of specified image {image_gb}GB is larger than volume size "
+                   f"{size}GB.")
+    min_disk = int(image_meta.get("min_disk") or 0)
+    if size < min_disk:
+        raise exception.InvalidInput(
+            reason=f"Volume size {size}GB cannot be smaller than the image minDisk size "
+                   f"{min_disk}GB.")
+    image_utils.check_virtual_size(image_meta.get("virtual_size"), size, image_id)
+    return image_meta
 
 
 def _create_spec(snapshot, source_volume, image_meta):

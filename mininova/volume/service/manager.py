@@ -123,7 +123,8 @@ class VolumeManager:
             return
         model_update.update(status=fields.AVAILABLE, launched_at=timeutils.utcnow())
         if models.volume_update(self.engine, volume_id, model_update,
-                                expected_status=(fields.CREATING, fields.DOWNLOADING)) is None:
+                                expected_status=(fields.CREATING, fields.DOWNLOADING),
+                                read_back=False) is None:
             LOG.warning("Volume %s changed while it was being created; left as it is",
                         volume_id)
             return
@@ -154,7 +155,7 @@ class VolumeManager:
         # An image: the volume shows "downloading" while the image is
         # fetched and converted, as in Cinder.
         models.volume_update(self.engine, volume["id"], {"status": fields.DOWNLOADING},
-                             expected_status=fields.CREATING)
+                             expected_status=fields.CREATING, read_back=False)
         update = self.driver.copy_image_to_volume(context, volume, spec["image_meta"])
         return dict(update, bootable=True,
                     image_metadata=volume_image_metadata(spec["image_meta"]))
@@ -190,7 +191,7 @@ class VolumeManager:
 
     def _set_error(self, volume_id, status, exc, expected_status):
         models.volume_update(self.engine, volume_id, {"status": status, "fault": _reason(exc)},
-                             expected_status=expected_status)
+                             expected_status=expected_status, read_back=False)
 
     # --- snapshots ------------------------------------------------------------------------
 

@@ -205,18 +205,27 @@ def volume_create(engine, values):
         volume = Volume(**values)
         session.add(volume)
         session.flush()
-        return _with_attachments(session, [_as_dict(volume)])[0]
+        # Nothing can be attached to a volume not yet committed: no query.
+        return dict(_as_dict(volume), volume_attachment=[])
 
 
 def volume_get(engine, volume_id, project_id=None):
-    """The volume with its live attachments (``volume_attachment``), if it
-    exists and belongs to ``project_id`` (None: any project, for the admin)."""
-    query = sa.select(Volume).where(Volume.id == volume_id, _live(Volume))
+    """The volume with its live attachments (``volume_attachment``) and its
+    type (``volume_type``, joined as Cinder's ``volume_get`` joins it: every
+    view of a volume shows the type's name), if it exists and belongs to
+    ``project_id`` (None: any project, for the admin)."""
+    query = (sa.select(Volume, VolumeType)
+             .outerjoin(VolumeType, sa.and_(VolumeType.id == Volume.volume_type_id,
+                                            _live(VolumeType)))
+             .where(Volume.id == volume_id, _live(Volume)))
     if project_id is not None:
         query = query.where(Volume.project_id == project_id)
     with _session(engine) as session:
-        volume = _as_dict(session.scalars(query).first())
-        return _with_attachments(session, [volume])[0] if volume else None
+        row = session.execute(query).first()
+        if row is None:
+            return None
+        volume = dict(_as_dict(row.Volume), volume_type=_as_dict(row.VolumeType))
+        return _with_attachments(session, [volume])[0]
 
 
 def volume_get_all(engine, project_id=None, filters=None):
@@ -251,15 +260,20 @@ def _with_attachments(session, volumes):
     return volumes
 
 
-def volume_update(engine, volume_id, values, expected_status=None):
+def volume_update(engine, volume_id, values, expected_status=None, read_back=True):
     """Update a volume; with ``expected_status`` (one status or several),
     only if it still has one of them. Returns the updated volume, or None
-    when it is gone or was not as expected."""
+    when it is gone or was not as expected. ``read_back=False`` returns
+    True instead of the volume: the manager's status changes need only to
+    know whether they happened, and reading the row and its attachments
+    back would hold the database's write lock for two more queries."""
     values = dict(values, updated_at=timeutils.utcnow())
     with _session(engine, writer=True) as session:
         update = _volume_update_statement(volume_id, values, expected_status)
         if session.execute(update).rowcount != 1:
             return None
+        if not read_back:
+            return True
         return _with_attachments(session, [_as_dict(session.get(Volume, volume_id))])[0]
 
 
@@ -504,11 +518,15 @@ def volume_type_get_by_name(engine, name):
 
 
 def volume_type_get_all(engine, include_private=False):
+    with _session(engine) as session:
+        return _volume_types(session, include_private)
+
+
+def _volume_types(session, include_private):
     query = sa.select(VolumeType).where(_live(VolumeType))
     if not include_private:
         query = query.where(VolumeType.is_public == sa.true())
-    with _session(engine) as session:
-        return [_as_dict(t) for t in session.scalars(query.order_by(VolumeType.created_at))]
+    return [_as_dict(t) for t in session.scalars(query.order_by(VolumeType.created_at))]
 
 
 def volume_type_destroy(engine, volume_type_id):
@@ -521,10 +539,24 @@ def volume_type_destroy(engine, volume_type_id):
 
 def quota_get_all_by_project(engine, project_id):
     """{resource: hard_limit} of the limits set for the project."""
+    with _session(engine) as session:
+        return _project_quotas(session, project_id)
+
+
+def _project_quotas(session, project_id):
     query = sa.select(Quota.resource, Quota.hard_limit).where(
         Quota.project_id == project_id, _live(Quota))
+    return dict(session.execute(query).all())
+
+
+def quota_read(engine, project_id):
+    """What a quota check reads, in one session (one connection taken from
+    the pool and given back, where reading the three apart took three):
+    every volume type, the limits set for the project, and what it holds
+    (:func:`quota_usage`)."""
     with _session(engine) as session:
-        return dict(session.execute(query).all())
+        return (_volume_types(session, include_private=True),
+                _project_quotas(session, project_id), _quota_usage(session, project_id))
 
 
 def quota_set(engine, project_id, limits):
@@ -551,6 +583,11 @@ def quota_usage(engine, project_id):
     """What the project holds now, per volume type id: {type id: (volumes,
     volume GiB, snapshots, snapshot GiB)}. Volumes being deleted still
     count (their space is not free yet), as in Cinder."""
+    with _session(engine) as session:
+        return _quota_usage(session, project_id)
+
+
+def _quota_usage(session, project_id):
     volumes = (sa.select(Volume.volume_type_id, sa.func.count(), sa.func.sum(Volume.size))
                .where(Volume.project_id == project_id, _live(Volume))
                .group_by(Volume.volume_type_id))
@@ -559,10 +596,9 @@ def quota_usage(engine, project_id):
                  .where(Snapshot.project_id == project_id, _live(Snapshot))
                  .group_by(Snapshot.volume_type_id))
     usage = {}
-    with _session(engine) as session:
-        for type_id, count, size in session.execute(volumes):
-            usage[type_id] = (count, int(size or 0), 0, 0)
-        for type_id, count, size in session.execute(snapshots):
-            held = usage.get(type_id, (0, 0, 0, 0))
-            usage[type_id] = (held[0], held[1], count, int(size or 0))
+    for type_id, count, size in session.execute(volumes):
+        usage[type_id] = (count, int(size or 0), 0, 0)
+    for type_id, count, size in session.execute(snapshots):
+        held = usage.get(type_id, (0, 0, 0, 0))
+        usage[type_id] = (held[0], held[1], count, int(size or 0))
     return usage

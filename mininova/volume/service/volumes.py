@@ -59,14 +59,16 @@ class VolumeController:
                     if body.get("snapshot_id") else None)
         source = api.get(context, body["source_volid"]) if body.get("source_volid") else None
         image_ref = body.get("imageRef") or body.get("image_id")
-        image_id = api.find_image_id(context, image_ref) if image_ref else None
+        # The image's record, read once: the lookup that resolves the
+        # reference already holds what the create checks.
+        image = api.find_image(context, image_ref) if image_ref else None
         volume = api.create(
             context, body.get("size"),
             name=common.string_field(body, "name") or common.string_field(body, "display_name"),
             description=(common.string_field(body, "description")
                          or common.string_field(body, "display_description")),
             volume_type=body.get("volume_type"), snapshot=snapshot, source_volume=source,
-            image_id=image_id, metadata=common.metadata_field(body),
+            image=image, metadata=common.metadata_field(body),
             availability_zone=body.get("availability_zone"))
         return jsonify({"volume": _detail(volume)}), 202
 
@@ -121,7 +123,9 @@ class VolumeController:
 
 
 def _detail(volume):
-    return views.volume_detail(volume, _type_name(volume["volume_type_id"]))
+    known = volume.get("volume_type")  # read with the volume (models.volume_get)
+    name = known["name"] if known else _type_name(volume["volume_type_id"])
+    return views.volume_detail(volume, name)
 
 
 def _type_name(volume_type_id):
