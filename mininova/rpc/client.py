@@ -11,14 +11,13 @@ A call waits on the process's reply queue (``ReplyWaiter`` in
 
 import queue
 import time
-import uuid
 
 import kombu
 from oslo_log import log as logging
 
 from mininova.conf import CONF
 from mininova.rpc.exceptions import MessagingTimeout
-from mininova.rpc.messages import decode_failure, encode_request
+from mininova.rpc.messages import decode_failure, encode_request, new_id
 from mininova.rpc.transport import get_transport
 
 LOG = logging.getLogger(__name__)
@@ -95,7 +94,7 @@ class RPCClient:
         monitor = self.call_monitor_timeout
         deadline = time.monotonic() + timeout
         waiter = self.transport.reply_waiter()
-        msg_id = uuid.uuid4().hex
+        msg_id = new_id()
         slot = waiter.expect(msg_id)
         body = encode_request(ctxt, method, kwargs, msg_id, waiter.queue_name, monitor)
         try:

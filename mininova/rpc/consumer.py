@@ -17,11 +17,14 @@ the process).
 
 import itertools
 import queue
+import socket
+import struct
 import threading
 import time
 import uuid
 
 import amqp.exceptions
+import amqp.transport
 import kombu
 from oslo_log import log as logging
 
@@ -119,24 +122,62 @@ class Subscription:
                 pass              # the connection is gone already: so are they
 
 
-def _set_socket_timeout(conn, seconds):
-    """Give the socket of a py-amqp connection this timeout (None: block).
+def set_receive_timeout(conn, seconds):
+    """Make the socket of a py-amqp connection wait at most ``seconds`` for
+    data (None: block); True if it now does so in the kernel, False if not
+    (kombu's memory:// has no socket, and then drain_events must be given
+    the timeout).
 
-    py-amqp sets a socket's timeout before each frame it reads and puts the
-    old one back after, unless they are the same: two system calls per
-    frame, six per call for the consuming thread (a request and its reply
-    are three frames each), and each lets go of the GIL, which a busy
-    process's other threads then take. So while the consuming thread waits
-    for messages, its socket keeps the timeout of those waits. Around what
-    waits for the broker's answer (declaring queues, opening and closing
-    channels: ``_apply_changes``) it blocks again, as py-amqp expects: a
-    broker busy with hundreds of services starting may take longer than a
-    drain's timeout to answer a declaration. kombu's memory:// has no
-    socket.
+    Two ways to bound a wait, and what each costs per frame read:
+
+    * a timeout on the Python socket (``settimeout``, what py-amqp's
+      ``drain_events(timeout=...)`` does): py-amqp sets it before each frame
+      and back after unless it is already the same (two system calls), and
+      with a timeout CPython polls before each ``recv`` (py-amqp reads a
+      frame in three: header, payload, end byte). Each of those system calls
+      lets go of the GIL, which a busy process's other threads then take;
+    * a blocking socket with the kernel's receive timeout (``SO_RCVTIMEO``):
+      a ``recv`` is one system call, and one that waited too long fails
+      with EAGAIN, which ``_recv_or_timeout`` turns into the
+      ``socket.timeout`` that py-amqp expects of a timed-out read (it keeps
+      a frame's bytes read so far for the next read, as before).
+
+    The consuming thread reads six frames per call (a request and a reply),
+    so the second way saves it eighteen polls per call, and the publishers
+    (``_Publisher`` in ``transport.py``, which wait for a confirm of one
+    frame per message) two settimeouts and three polls per message. Around
+    what waits for the broker's answer (declaring queues, opening and
+    closing channels: ``_apply_changes``) the consuming socket blocks
+    again, as py-amqp expects: a broker busy with hundreds of services
+    starting may take longer than a drain's timeout to answer a
+    declaration. An SSL transport (which reads through its own
+    ``_quick_recv``) gets the Python timeout instead.
     """
-    sock = getattr(getattr(conn.connection, "transport", None), "sock", None)
-    if sock is not None:
+    transport = getattr(conn.connection, "transport", None)
+    sock = getattr(transport, "sock", None)
+    if sock is None:
+        return False
+    if not isinstance(transport, amqp.transport.TCPTransport):
         sock.settimeout(seconds)
+        return True
+    sock.settimeout(None)
+    whole = int(seconds or 0)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                    struct.pack("ll", whole, int(((seconds or 0) - whole) * 1_000_000)))
+    transport._quick_recv = _recv_or_timeout(sock.recv)
+    return True
+
+
+def _recv_or_timeout(recv):
+    """``recv`` of a blocking socket whose kernel timeout turns into
+    ``TimeoutError`` (EAGAIN is how the kernel says it ran out; py-amqp
+    expects ``socket.timeout``, the same class)."""
+    def receive(size):
+        try:
+            return recv(size)
+        except BlockingIOError:
+            raise TimeoutError("timed out") from None
+    return receive
 
 
 class _ConsumerThread(threading.Thread):
@@ -205,14 +246,16 @@ class _ConsumerThread(threading.Thread):
     def _consume(self, conn):
         for subscription in self._subscriptions:
             subscription.start(conn)
-        _set_socket_timeout(conn, self.transport.drain_timeout)
+        timeout = self.transport.drain_timeout
+        # None when the socket's own timeout ends each wait.
+        drain_timeout = None if set_receive_timeout(conn, timeout) else timeout
         while not self._stopping.is_set():
             if self._changed.is_set():
-                _set_socket_timeout(conn, None)
+                set_receive_timeout(conn, None)
                 self._apply_changes(conn)
-                _set_socket_timeout(conn, self.transport.drain_timeout)
+                set_receive_timeout(conn, timeout)
             try:
-                conn.drain_events(timeout=self.transport.drain_timeout)
+                conn.drain_events(timeout=drain_timeout)
             except TimeoutError:
                 conn.heartbeat_check()
 

@@ -11,8 +11,8 @@ serializers for versioned objects: a body is plain JSON.
 """
 
 import json
+import os
 import traceback
-import uuid
 from datetime import datetime
 
 import kombu.utils.json
@@ -57,6 +57,13 @@ def loads(payload):
     return _DECODER.decode(payload)
 
 
+def new_id():
+    """A message's ``unique_id`` or a call's ``msg_id``: 128 random bits as
+    32 hex digits, what ``uuid.uuid4().hex`` gives oslo.messaging, without
+    building a UUID object for it (a fifth of the time, twice per call)."""
+    return os.urandom(16).hex()
+
+
 def encode_request(ctxt, method, args, msg_id=None, reply_to=None,
                    call_monitor_timeout=None):
     """The body of a cast (no msg_id) or a call. ``unique_id`` tells a second
@@ -64,7 +71,7 @@ def encode_request(ctxt, method, args, msg_id=None, reply_to=None,
     from a new one (oslo.messaging's ``_unique_id``). Datetimes in ``args``
     become strings when the body is encoded (:func:`dumps`)."""
     body = {"method": method, "args": args, "context": ctxt.to_dict(),
-            "unique_id": uuid.uuid4().hex}
+            "unique_id": new_id()}
     if msg_id:
         body["msg_id"] = msg_id
         body["reply_to"] = reply_to

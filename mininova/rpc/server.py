@@ -11,15 +11,17 @@ The queues are consumed on the process's one consuming connection
 (``Subscription`` in ``consumer.py``). Left out: RPC versions and
 namespaces in the dispatch, access policies (``DefaultRPCAccessPolicy``;
 here a method starting with ``_``, named in an endpoint's ``NOT_RPC`` or a
-periodic task is not called), and executors other than a thread pool.
+periodic task is not called), and executors other than a thread pool
+(oslo.messaging's ``threading`` executor is futurist's thread pool; here it
+is :class:`_WorkerPool`, a lighter one of the same shape).
 """
 
 import collections
 import itertools
+import queue
 import threading
 import time
 import uuid
-from concurrent import futures
 
 import kombu
 from oslo_log import log as logging
@@ -72,6 +74,79 @@ class _CallHeartbeat(threading.Thread):
         self.join()
 
 
+class _WorkerPool:
+    """A server's worker threads: up to ``size`` of them, each started when
+    a message comes and no worker is idle, all taking messages from one
+    queue (what oslo.messaging's executor, a futurist thread pool, does).
+
+    concurrent.futures' pool did this before; per message it made a Future
+    (with its Condition), a work item, and went through two Python-level
+    semaphores, on the consuming thread and on the worker. Nobody waits on
+    a message's Future here, so a message is a tuple in a ``SimpleQueue``
+    and the idle workers are a counter under a lock.
+    """
+
+    def __init__(self, size, name):
+        self._size = size
+        self._name = name
+        self._work = queue.SimpleQueue()
+        self._threads = []
+        # Workers done with their message and not yet given another. Counted
+        # as concurrent.futures counts them: a worker that finds a message
+        # already queued takes it while still counted idle, which can only
+        # happen with every worker started, when none is started anyway.
+        self._idle = 0
+        self._lock = threading.Lock()
+        self._stopping = False
+
+    def submit(self, function, *args):
+        """Run ``function(*args)`` on a worker; RuntimeError once shut down."""
+        with self._lock:
+            if self._stopping:
+                raise RuntimeError("cannot run a message after shutdown")
+            if self._idle:
+                self._idle -= 1
+            elif len(self._threads) < self._size:
+                worker = threading.Thread(target=self._run, daemon=True,
+                                          name=f"{self._name}_{len(self._threads)}")
+                self._threads.append(worker)
+                worker.start()
+        self._work.put((function, args))
+
+    def _run(self):
+        while True:
+            item = self._work.get()
+            if item is None:
+                return
+            function, args = item
+            try:
+                function(*args)
+            except Exception:  # noqa: BLE001
+                # _dispatch handles a method's own errors; this is a bug in it.
+                LOG.exception("Unexpected error in an RPC worker")
+            del item, function, args  # not kept alive while idle
+            with self._lock:
+                self._idle += 1
+
+    def shutdown(self, wait=True):
+        """Drop the messages no worker has started on, let the running ones
+        finish (``wait``: and wait for them)."""
+        with self._lock:
+            self._stopping = True
+            threads = list(self._threads)
+        while True:
+            try:
+                self._work.get_nowait()
+            except queue.Empty:
+                break
+        for _ in threads:
+            self._work.put(None)
+        if wait:
+            for worker in threads:
+                if worker is not threading.current_thread():
+                    worker.join()
+
+
 class RPCServer:
     """Consumes ``<topic>``, ``<topic>.<server>`` and the topic's fanout, and
     runs each message's method on the first of ``endpoints`` that has it, in
@@ -91,10 +166,8 @@ class RPCServer:
         self.endpoints = endpoints
         self.transport = transport or get_transport()
         self._fanout_queue = f"{topic}_fanout_{uuid.uuid4().hex}"
-        self._executor = futures.ThreadPoolExecutor(
-            max_workers=executor_size or CONF.executor_thread_pool_size,
-            thread_name_prefix=f"rpc-{topic}",
-        )
+        self._executor = _WorkerPool(executor_size or CONF.executor_thread_pool_size,
+                                     f"rpc-{topic}")
         self._consumer = Subscription(f"rpc-{topic}-{next(self._ids)}", self._queues,
                                       self._on_message)
         # The unique ids of the last messages taken, in order (to forget the
@@ -125,7 +198,7 @@ class RPCServer:
 
     def stop(self):
         self.transport.unsubscribe(self._consumer)
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._executor.shutdown(wait=True)
 
     def _on_message(self, body, message):
         message.ack()

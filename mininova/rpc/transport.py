@@ -42,6 +42,11 @@ MEMORY_DRAIN_TIMEOUT = 0.02
 # from it) before the connection is given up and the message sent again on
 # a fresh one.
 SEND_TIMEOUT = 10
+# How long a publishing connection waits for a confirm before the message
+# is sent again on a fresh connection (the kernel's SO_RCVTIMEO, which costs
+# nothing per message; see _Publisher.publish). A publish with less time
+# left than this waits for its confirm until its own deadline instead.
+CONFIRM_TIMEOUT = 10
 # How many connections a transport keeps for publishing (kombu's pool limit,
 # which this replaced): a process of many services and threads holds no more,
 # and a thread beyond them waits for one to be free.
@@ -220,6 +225,9 @@ class _Publisher:
         conn.ensure_connection(max_retries=0)
         self.conn = conn
         self.channel = conn.channel()
+        # The channel is open: from now on a read (a confirm) that waits
+        # longer than CONFIRM_TIMEOUT fails in the kernel.
+        self._kernel_timeout = rpc_consumer.set_receive_timeout(conn, CONFIRM_TIMEOUT)
         # A mandatory message no queue took comes back here (basic.return).
         self.returned = []
         self.producer = kombu.Producer(self.channel, on_return=self._on_return)
@@ -238,7 +246,13 @@ class _Publisher:
         # The send has no timeout of its own: py-amqp would set the socket's
         # timeout before it and back after, two system calls that each let
         # go of the GIL; the connection's SEND_TIMEOUT bounds it instead.
-        # The wait for the confirm has this publish's own deadline.
+        # The wait for the confirm likewise, when the publish has time
+        # enough left: the socket's CONFIRM_TIMEOUT bounds it (a confirm
+        # that does not come is a lost connection: the message goes again
+        # on a fresh one). With less time left, the confirm is waited for
+        # until the publish's own deadline, through py-amqp's timeout.
+        if self._kernel_timeout and timeout >= CONFIRM_TIMEOUT:
+            timeout = None
         self.producer.publish(
             payload, exchange=exchange, routing_key=routing_key,
             content_type="application/json", content_encoding="utf-8",
@@ -263,45 +277,65 @@ class _PublisherPool:
     kombu's connection pool did this before (its limit is the same); a
     publish then paid for its generality: finding the pool by hashing the
     connection's parameters, checking the connection on each loan, looking
-    up the channel kept for it. Here a loan is a semaphore and a list pop.
-    A connection that failed is closed, not lent again: the next message
-    gets a fresh one.
+    up the channel kept for it. Here a loan is a list pop under a lock; only
+    a thread that finds all ``limit`` lent waits, on a condition (a
+    ``threading.Semaphore`` is Python code around one: two of them per
+    publish were a measurable part of it). A connection that failed is
+    closed, not lent again: the next message gets a fresh one.
     """
 
     def __init__(self, make_connection, limit=PUBLISHING_CONNECTIONS):
         self._make_connection = make_connection
         self.limit = limit
-        self._slots = threading.BoundedSemaphore(limit)
         # Last in, first out: the connection used most recently is lent
         # first, the others stay idle.
         self._idle = []
+        self._lent = 0
+        self._waiting = 0
         self._lock = threading.Lock()
+        self._returned = threading.Condition(self._lock)
 
     def take(self, timeout):
         """A publisher (a new one when none is idle), waiting up to
         ``timeout`` seconds while all ``limit`` are lent."""
-        if not self._slots.acquire(timeout=timeout):
-            raise TimeoutError(f"all {self.limit} publishing connections stayed busy "
-                               f"for {timeout:.0f} s")
+        with self._lock:
+            if self._lent >= self.limit:
+                self._wait_for_one(timeout)
+            self._lent += 1
+            if self._idle:
+                return self._idle.pop()
         try:
-            with self._lock:
-                if self._idle:
-                    return self._idle.pop()
             return _Publisher(self._make_connection())
         except BaseException:
-            self._slots.release()
+            self._release()
             raise
 
-    def give_back(self, publisher):
+    def _wait_for_one(self, timeout):
+        """(Under the lock.) Until a publisher is given back or discarded."""
+        self._waiting += 1
+        try:
+            if not self._returned.wait_for(lambda: self._lent < self.limit, timeout):
+                raise TimeoutError(f"all {self.limit} publishing connections stayed busy "
+                                   f"for {timeout:.0f} s")
+        finally:
+            self._waiting -= 1
+
+    def _release(self, publisher=None):
         with self._lock:
-            self._idle.append(publisher)
-        self._slots.release()
+            if publisher is not None:
+                self._idle.append(publisher)
+            self._lent -= 1
+            if self._waiting:
+                self._returned.notify()
+
+    def give_back(self, publisher):
+        self._release(publisher)
 
     def discard(self, publisher):
         try:
             publisher.close(broken=True)
         finally:
-            self._slots.release()
+            self._release()
 
     def close(self):
         """Close the idle connections (those lent out come back and stay

@@ -3,6 +3,7 @@ and one in-process round trip over kombu's memory:// transport."""
 
 import json
 import threading
+import time
 import uuid
 from datetime import datetime
 
@@ -11,6 +12,7 @@ import pytest
 
 from mininova import context as mn_context
 from mininova import exception, rpc
+from mininova.rpc import consumer as rpc_consumer
 from mininova.rpc import server as rpc_server
 from mininova.rpc import transport as rpc_transport
 
@@ -395,3 +397,41 @@ def test_a_publisher_declares_an_exchange_the_first_time_only(conf, monkeypatch)
     for _ in range(3):
         transport.publish({"method": "m"}, "nobody", method="m")
     assert asked == [["unittest-declare"], [], []]
+
+
+def test_the_worker_pool_starts_a_worker_only_when_none_is_idle():
+    pool = rpc_server._WorkerPool(4, "unittest-pool")
+    done = threading.Event()
+    pool.submit(done.set)
+    assert done.wait(5)
+    # The first worker is idle again: the next message is its, no new thread.
+    deadline = time.monotonic() + 5
+    while pool._idle != 1 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    second = threading.Event()
+    pool.submit(second.set)
+    assert second.wait(5)
+    assert len(pool._threads) == 1
+    # Busy workers: a message that finds none idle gets a new one.
+    release = threading.Event()
+    pool.submit(release.wait, 5)
+    ran = threading.Event()
+    pool.submit(ran.set)
+    assert ran.wait(5)
+    assert len(pool._threads) == 2
+    release.set()
+    pool.shutdown()
+    assert not any(worker.is_alive() for worker in pool._threads)
+    with pytest.raises(RuntimeError):
+        pool.submit(print)
+
+
+def test_a_kernel_receive_timeout_reads_as_a_timeout_to_py_amqp():
+    # A blocking socket whose SO_RCVTIMEO ran out fails with EAGAIN; py-amqp
+    # keeps a frame's bytes read so far only on a timeout.
+    def recv(size):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    with pytest.raises(TimeoutError):
+        rpc_consumer._recv_or_timeout(recv)(7)
+    assert rpc_consumer._recv_or_timeout(lambda size: b"x" * size)(3) == b"xxx"
