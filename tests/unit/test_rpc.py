@@ -182,8 +182,11 @@ def test_a_monitored_call_outlives_its_monitor_timeout_while_heartbeats_come(con
     server.start()
     try:
         # The work takes five monitor timeouts; heartbeats every half of one.
-        client = rpc.RPCClient("slow", timeout=30, call_monitor_timeout=0.2)
-        assert client.call(make_context(), "work", seconds=1.0) == "done"
+        # A monitor timeout of 0.4 s, not less: the first heartbeat follows
+        # the request's delivery and a worker thread's start, which on two
+        # cores running the other xdist worker's tests took more than 0.2 s.
+        client = rpc.RPCClient("slow", timeout=30, call_monitor_timeout=0.4)
+        assert client.call(make_context(), "work", seconds=2.0) == "done"
     finally:
         server.stop()
 
