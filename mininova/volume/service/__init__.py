@@ -20,7 +20,8 @@ Read in this order, as a request travels:
   (``cinder/image/image_utils.py``), and
   :mod:`.nbd`: one qemu-storage-daemon export per attachment (Cinder's
   ``cinder/volume/targets/``);
-- :mod:`.models`: the four tables and their queries (``cinder/db/``),
+- :mod:`.models`: the five tables (``cinder/db/sqlalchemy/models.py``), :mod:`.db`: their
+  queries (``cinder/db/sqlalchemy/api.py``),
   :mod:`.fields`: the statuses (``cinder/objects/fields.py``),
   :mod:`.exception`: the errors and their messages (``cinder/exception.py``).
 

@@ -25,10 +25,10 @@ from mininova import exception as mn_exception
 from mininova.conf import CONF
 from mininova.image import glance
 from mininova.volume.service import (
+    db,
     exception,
     fields,
     image_utils,
-    models,
     quotas,
     volume_types,
 )
@@ -61,7 +61,7 @@ class API:
     # --- volumes: reading ----------------------------------------------------------------
 
     def get(self, context, volume_id):
-        volume = models.volume_get(self.engine, volume_id, _visible_project(context))
+        volume = db.volume_get(self.engine, volume_id, _visible_project(context))
         if volume is None:
             raise exception.VolumeNotFound(volume_id=volume_id)
         context.can(policy.GET, _target(volume))
@@ -70,7 +70,7 @@ class API:
     def get_all(self, context, filters=None, all_tenants=False):
         context.can(policy.GET_ALL)
         project = None if (context.is_admin and all_tenants) else context.project_id
-        return models.volume_get_all(self.engine, project, filters)
+        return db.volume_get_all(self.engine, project, filters)
 
     # --- volumes: creating ------------------------------------------------------------
 
@@ -88,7 +88,7 @@ class API:
         image_meta = _checked_image(image, size)
         volume_type = self._volume_type_for(volume_type, snapshot, source_volume)
         values = {
-            "id": models.new_id(),
+            "id": db.new_id(),
             "user_id": context.user_id,
             "project_id": context.project_id,
             "host": self.manager.host,
@@ -104,9 +104,9 @@ class API:
             "volume_metadata": metadata or {},
         }
         quotas.check_volume(self.engine, context.project_id, volume_type["name"], size)
-        volume = models.volume_create(self.engine, values)
+        volume = db.volume_create(self.engine, values)
         self._recheck_quota(context, volume_type["name"], "volumes",
-                            lambda: models.volume_destroy(self.engine, volume["id"]))
+                            lambda: db.volume_destroy(self.engine, volume["id"]))
         self.manager.cast(self.manager.create_volume, context, volume["id"],
                           _create_spec(snapshot, source_volume, image_meta))
         LOG.info("Create volume request issued successfully.")
@@ -155,7 +155,7 @@ class API:
 
     def update(self, context, volume, values):
         context.can(policy.UPDATE, _target(volume))
-        updated = models.volume_update(self.engine, volume["id"], values)
+        updated = db.volume_update(self.engine, volume["id"], values)
         if updated is None:
             raise exception.VolumeNotFound(volume_id=volume["id"])
         LOG.info("Volume updated successfully.")
@@ -166,7 +166,7 @@ class API:
         the background; else Cinder's 400, whose long message lists every
         reason a volume cannot be deleted."""
         context.can(policy.DELETE, _target(volume))
-        if models.volume_begin_delete(self.engine, volume["id"],
+        if db.volume_begin_delete(self.engine, volume["id"],
                                       fields.DELETABLE_STATUSES) is None:
             status = fields.build_or_str(fields.DELETABLE_STATUSES, "status must be %s and")
             raise exception.InvalidVolume(
@@ -186,7 +186,7 @@ class API:
         quotas.check_volume(self.engine, volume["project_id"],
                             self._type_name(volume["volume_type_id"]),
                             new_size - volume["size"], new_volumes=0)
-        if models.volume_update(self.engine, volume["id"],
+        if db.volume_update(self.engine, volume["id"],
                                 {"status": fields.EXTENDING,
                                  "previous_status": fields.AVAILABLE},
                                 expected_status=fields.AVAILABLE) is None:
@@ -217,14 +217,14 @@ class API:
         if attach_status == fields.ATTACH_DETACHED:
             for attachment in volume["volume_attachment"]:
                 self.manager.attachment_delete(context, volume["id"], attachment["id"])
-        models.volume_update(self.engine, volume["id"], values)
+        db.volume_update(self.engine, volume["id"], values)
         LOG.info("Reset status of volume %s: %s", volume["id"], values)
 
     # --- the attach API before attachments (Nova still calls the detaching pair) ----------
 
     def reserve_volume(self, context, volume):
         context.can(policy.RESERVE, _target(volume))
-        if models.volume_update(self.engine, volume["id"], {"status": fields.ATTACHING},
+        if db.volume_update(self.engine, volume["id"], {"status": fields.ATTACHING},
                                 expected_status=fields.AVAILABLE) is None:
             raise exception.InvalidVolume(
                 reason=f"Volume status must be available to reserve, but the status is "
@@ -234,7 +234,7 @@ class API:
     def unreserve_volume(self, context, volume):
         context.can(policy.UNRESERVE, _target(volume))
         status = fields.IN_USE if volume["volume_attachment"] else fields.AVAILABLE
-        if models.volume_update(self.engine, volume["id"], {"status": status},
+        if db.volume_update(self.engine, volume["id"], {"status": status},
                                 expected_status=fields.ATTACHING) is None:
             LOG.debug("Attempted to unreserve volume that was not reserved, nothing to do.")
             return
@@ -242,7 +242,7 @@ class API:
 
     def begin_detaching(self, context, volume):
         context.can(policy.BEGIN_DETACHING, _target(volume))
-        if (volume["attach_status"] != fields.ATTACH_ATTACHED or models.volume_update(
+        if (volume["attach_status"] != fields.ATTACH_ATTACHED or db.volume_update(
                 self.engine, volume["id"], {"status": fields.DETACHING},
                 expected_status=fields.IN_USE) is None):
             raise exception.InvalidVolume(
@@ -252,7 +252,7 @@ class API:
 
     def roll_detaching(self, context, volume):
         context.can(policy.ROLL_DETACHING, _target(volume))
-        models.volume_update(self.engine, volume["id"], {"status": fields.IN_USE},
+        db.volume_update(self.engine, volume["id"], {"status": fields.IN_USE},
                              expected_status=fields.DETACHING)
         LOG.info("Roll detaching of volume completed successfully.")
 
@@ -271,12 +271,12 @@ class API:
         return volume_types.get_volume_type(self.engine, volume_type_id)["name"]
 
     def _current(self, volume):
-        return models.volume_get(self.engine, volume["id"]) or volume
+        return db.volume_get(self.engine, volume["id"]) or volume
 
     # --- snapshots ---------------------------------------------------------------------------
 
     def get_snapshot(self, context, snapshot_id):
-        snapshot = models.snapshot_get(self.engine, snapshot_id, _visible_project(context))
+        snapshot = db.snapshot_get(self.engine, snapshot_id, _visible_project(context))
         if snapshot is None:
             raise exception.SnapshotNotFound(snapshot_id=snapshot_id)
         context.can(policy.SNAPSHOT_GET, _target(snapshot))
@@ -285,15 +285,15 @@ class API:
     def get_all_snapshots(self, context, filters=None, all_tenants=False):
         context.can(policy.SNAPSHOT_GET_ALL)
         project = None if (context.is_admin and all_tenants) else context.project_id
-        return models.snapshot_get_all(self.engine, project, filters)
+        return db.snapshot_get_all(self.engine, project, filters)
 
     def create_snapshot(self, context, volume, name, description, force=False, metadata=None):
         context.can(policy.SNAPSHOT_CREATE, _target(volume))
         valid = fields.FORCE_SNAPSHOTTABLE_STATUSES if force else fields.SNAPSHOTTABLE_STATUSES
         quotas.check_snapshot(self.engine, context.project_id,
                               self._type_name(volume["volume_type_id"]), volume["size"])
-        snapshot, refused = models.snapshot_create(self.engine, {
-            "id": models.new_id(), "volume_id": volume["id"], "user_id": context.user_id,
+        snapshot, refused = db.snapshot_create(self.engine, {
+            "id": db.new_id(), "volume_id": volume["id"], "user_id": context.user_id,
             "project_id": context.project_id, "status": fields.SNAPSHOT_CREATING,
             "progress": "0%", "volume_size": volume["size"],
             "volume_type_id": volume["volume_type_id"], "display_name": name,
@@ -305,14 +305,14 @@ class API:
                 reason=f"Volume {volume['id']} status must be {', '.join(valid)}, but current "
                        f"status is: {current}.")
         self._recheck_quota(context, self._type_name(volume["volume_type_id"]), "snapshots",
-                            lambda: models.snapshot_destroy(self.engine, snapshot["id"]))
+                            lambda: db.snapshot_destroy(self.engine, snapshot["id"]))
         self.manager.cast(self.manager.create_snapshot, context, snapshot["id"])
         LOG.info("Snapshot create request issued successfully.")
         return snapshot
 
     def delete_snapshot(self, context, snapshot):
         context.can(policy.SNAPSHOT_DELETE, _target(snapshot))
-        if models.snapshot_update(self.engine, snapshot["id"],
+        if db.snapshot_update(self.engine, snapshot["id"],
                                   {"status": fields.SNAPSHOT_DELETING},
                                   expected_status=fields.SNAPSHOT_DELETABLE_STATUSES) is None:
             status = fields.build_or_str(fields.SNAPSHOT_DELETABLE_STATUSES,
@@ -325,14 +325,14 @@ class API:
     # --- attachments (the attach API Nova uses since Queens) ------------------------------------
 
     def attachment_get(self, context, attachment_id):
-        attachment = models.attachment_get(self.engine, attachment_id, _visible_project(context))
+        attachment = db.attachment_get(self.engine, attachment_id, _visible_project(context))
         if attachment is None:
             raise exception.VolumeAttachmentNotFound(filter=f"attachment_id = {attachment_id}")
         return attachment
 
     def attachment_get_all(self, context, filters=None, all_tenants=False):
         project = None if (context.is_admin and all_tenants) else context.project_id
-        return models.attachment_get_all(self.engine, project, filters)
+        return db.attachment_get_all(self.engine, project, filters)
 
     def attachment_create(self, context, volume, instance_uuid, connector=None):
         """Reserve the volume for the instance; with a connector, also open
@@ -343,7 +343,7 @@ class API:
                 reason=f"Volume attachments can not be created if the volume is in an error "
                        f"state. The Volume {volume['id']} currently has a status of: "
                        f"{volume['status']} ")
-        attachment, refused = models.attachment_reserve(
+        attachment, refused = db.attachment_reserve(
             self.engine, volume["id"], instance_uuid, fields.RESERVABLE_STATUSES)
         if attachment is None:
             raise exception.InvalidVolume(
@@ -359,7 +359,7 @@ class API:
                                                connector)
             except exception.VolumeBackendAPIException as exc:
                 raise exception.AttachmentCreateFailed(reason=exc.format_message()) from exc
-            attachment = models.attachment_get(self.engine, attachment["id"])
+            attachment = db.attachment_get(self.engine, attachment["id"])
         return attachment
 
     def attachment_update(self, context, attachment, connector):
@@ -374,14 +374,14 @@ class API:
             self.manager.attachment_update(context, volume["id"], attachment["id"], connector)
         except exception.VolumeBackendAPIException as exc:
             raise exception.AttachmentUpdateFailed(reason=exc.format_message()) from exc
-        return models.attachment_get(self.engine, attachment["id"])
+        return db.attachment_get(self.engine, attachment["id"])
 
     def attachment_complete(self, context, attachment):
         """The compute connected the volume: the attachment is attached and
         the volume in-use (Cinder checks nothing more, nor do we)."""
         volume = self._attachment_volume(attachment)
         context.can(policy.ATTACHMENT_COMPLETE, _target(volume))
-        models.attachment_update(
+        db.attachment_update(
             self.engine, attachment["id"], {"attach_status": fields.ATTACH_ATTACHED},
             volume_values={"status": fields.IN_USE, "attach_status": fields.ATTACH_ATTACHED})
         LOG.info("Attach volume completed successfully.")
@@ -394,7 +394,7 @@ class API:
         return remaining or []
 
     def _attachment_volume(self, attachment):
-        volume = models.volume_get(self.engine, attachment["volume_id"])
+        volume = db.volume_get(self.engine, attachment["volume_id"])
         if volume is None:
             raise exception.VolumeNotFound(volume_id=attachment["volume_id"])
         return volume
@@ -409,7 +409,7 @@ class API:
 
     def get_all_volume_types(self, context):
         context.can(policy.TYPE_GET_ALL)
-        return models.volume_type_get_all(self.engine, include_private=context.is_admin)
+        return db.volume_type_get_all(self.engine, include_private=context.is_admin)
 
     def create_volume_type(self, context, name, description=None, is_public=True,
                            extra_specs=None):

@@ -31,7 +31,7 @@ A snapshot's status: ``creating`` → ``available`` | ``error``;
 ``deleting`` → (gone) | ``error_deleting``.
 
 The helpers below are the rules the API checks before a transition; the
-transition itself is a compare-and-swap in :mod:`.models` (Cinder's
+transition itself is a compare-and-swap in :mod:`.db` (Cinder's
 ``conditional_update``), so two requests racing on one volume cannot both
 win.
 """

@@ -41,8 +41,8 @@ from oslo_utils import timeutils
 
 from mininova import context as mn_context
 from mininova.conf import CONF
+from mininova.volume.service import db, exception, fields, image_utils, nbd
 from mininova.volume.service import driver as volume_driver
-from mininova.volume.service import exception, fields, image_utils, models, nbd
 
 LOG = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class VolumeManager:
         """Make the volume's file from ``spec``: ``{"type": "raw"}``, or
         ``snap`` with ``snapshot_id``, ``source_vol`` with ``source_volid``,
         ``image`` with ``image_meta`` (Cinder's create types)."""
-        volume = models.volume_get(self.engine, volume_id)
+        volume = db.volume_get(self.engine, volume_id)
         if volume is None:
             return
         LOG.info("Volume %(volume_id)s: being created as %(create_type)s with "
@@ -122,7 +122,7 @@ class VolumeManager:
                             (fields.CREATING, fields.DOWNLOADING))
             return
         model_update.update(status=fields.AVAILABLE, launched_at=timeutils.utcnow())
-        if models.volume_update(self.engine, volume_id, model_update,
+        if db.volume_update(self.engine, volume_id, model_update,
                                 expected_status=(fields.CREATING, fields.DOWNLOADING),
                                 read_back=False) is None:
             LOG.warning("Volume %s changed while it was being created; left as it is",
@@ -137,31 +137,31 @@ class VolumeManager:
         if kind == "raw":
             return self.driver.create_volume(volume)
         if kind == "snap":
-            snapshot = models.snapshot_get(self.engine, spec["snapshot_id"])
+            snapshot = db.snapshot_get(self.engine, spec["snapshot_id"])
             if snapshot is None:
                 raise exception.SnapshotNotFound(snapshot_id=spec["snapshot_id"])
             update = self.driver.create_volume_from_snapshot(volume, snapshot)
             # A volume keeps its snapshots' volume alive, so it is there to
             # say whether the data boots and from which image it came.
-            origin = models.volume_get(self.engine, snapshot["volume_id"]) or {}
+            origin = db.volume_get(self.engine, snapshot["volume_id"]) or {}
             return dict(update, bootable=origin.get("bootable", False),
                         image_metadata=origin.get("image_metadata"))
         if kind == "source_vol":
-            source = models.volume_get(self.engine, spec["source_volid"])
+            source = db.volume_get(self.engine, spec["source_volid"])
             if source is None:
                 raise exception.VolumeNotFound(volume_id=spec["source_volid"])
             return dict(self.driver.create_cloned_volume(volume, source),
                         bootable=source["bootable"], image_metadata=source["image_metadata"])
         # An image: the volume shows "downloading" while the image is
         # fetched and converted, as in Cinder.
-        models.volume_update(self.engine, volume["id"], {"status": fields.DOWNLOADING},
+        db.volume_update(self.engine, volume["id"], {"status": fields.DOWNLOADING},
                              expected_status=fields.CREATING, read_back=False)
         update = self.driver.copy_image_to_volume(context, volume, spec["image_meta"])
         return dict(update, bootable=True,
                     image_metadata=volume_image_metadata(spec["image_meta"]))
 
     def delete_volume(self, context, volume_id):
-        volume = models.volume_get(self.engine, volume_id)
+        volume = db.volume_get(self.engine, volume_id)
         if volume is None:
             return
         try:
@@ -170,11 +170,11 @@ class VolumeManager:
             LOG.exception("Failed to delete volume %s", volume_id)
             self._set_error(volume_id, fields.ERROR_DELETING, exc, fields.DELETING)
             return
-        models.volume_destroy(self.engine, volume_id)
+        db.volume_destroy(self.engine, volume_id)
         LOG.info("Deleted volume successfully.")
 
     def extend_volume(self, context, volume_id, new_size):
-        volume = models.volume_get(self.engine, volume_id)
+        volume = db.volume_get(self.engine, volume_id)
         if volume is None:
             return
         try:
@@ -183,50 +183,50 @@ class VolumeManager:
             LOG.exception("Extend volume %s failed", volume_id)
             self._set_error(volume_id, fields.ERROR_EXTENDING, exc, fields.EXTENDING)
             return
-        models.volume_update(self.engine, volume_id,
+        db.volume_update(self.engine, volume_id,
                              {"size": new_size, "status": volume["previous_status"]
                               or fields.AVAILABLE, "previous_status": None},
                              expected_status=fields.EXTENDING)
         LOG.info("Extend volume completed successfully.")
 
     def _set_error(self, volume_id, status, exc, expected_status):
-        models.volume_update(self.engine, volume_id, {"status": status, "fault": _reason(exc)},
+        db.volume_update(self.engine, volume_id, {"status": status, "fault": _reason(exc)},
                              expected_status=expected_status, read_back=False)
 
     # --- snapshots ------------------------------------------------------------------------
 
     def create_snapshot(self, context, snapshot_id):
-        snapshot = models.snapshot_get(self.engine, snapshot_id)
+        snapshot = db.snapshot_get(self.engine, snapshot_id)
         if snapshot is None:
             return
-        volume = models.volume_get(self.engine, snapshot["volume_id"])
+        volume = db.volume_get(self.engine, snapshot["volume_id"])
         try:
             self.driver.create_snapshot(snapshot, volume)
         except Exception as exc:
             LOG.exception("Failed to create snapshot %s", snapshot_id)
-            models.snapshot_update(self.engine, snapshot_id,
+            db.snapshot_update(self.engine, snapshot_id,
                                    {"status": fields.SNAPSHOT_ERROR, "fault": _reason(exc)},
                                    expected_status=fields.SNAPSHOT_CREATING)
             return
-        models.snapshot_update(self.engine, snapshot_id,
+        db.snapshot_update(self.engine, snapshot_id,
                                {"status": fields.SNAPSHOT_AVAILABLE, "progress": "100%"},
                                expected_status=fields.SNAPSHOT_CREATING)
         LOG.info("Create snapshot completed successfully")
 
     def delete_snapshot(self, context, snapshot_id):
-        snapshot = models.snapshot_get(self.engine, snapshot_id)
+        snapshot = db.snapshot_get(self.engine, snapshot_id)
         if snapshot is None:
             return
         try:
             self.driver.delete_snapshot(snapshot)
         except Exception as exc:
             LOG.exception("Failed to delete snapshot %s", snapshot_id)
-            models.snapshot_update(self.engine, snapshot_id,
+            db.snapshot_update(self.engine, snapshot_id,
                                    {"status": fields.SNAPSHOT_ERROR_DELETING,
                                     "fault": _reason(exc)},
                                    expected_status=fields.SNAPSHOT_DELETING)
             return
-        models.snapshot_destroy(self.engine, snapshot_id)
+        db.snapshot_destroy(self.engine, snapshot_id)
         LOG.info("Delete snapshot completed successfully.")
 
     # --- attachments: the export ------------------------------------------------------------
@@ -242,7 +242,7 @@ class VolumeManager:
         deletes the attachment, which frees the volume.
         """
         with self._volume_lock(volume_id):
-            attachment = models.attachment_get(self.engine, attachment_id)
+            attachment = db.attachment_get(self.engine, attachment_id)
             if attachment is None:
                 raise exception.VolumeAttachmentNotFound(filter=f"attachment_id = {attachment_id}")
             LOG.info("Attaching volume %(volume_id)s to instance %(instance)s at mountpoint "
@@ -255,12 +255,12 @@ class VolumeManager:
                 LOG.error("Opening the export of volume %(volume)s for attachment %(att)s "
                           "failed: %(reason)s",
                           {"volume": volume_id, "att": attachment_id, "reason": _reason(exc)})
-                models.attachment_update(self.engine, attachment_id,
+                db.attachment_update(self.engine, attachment_id,
                                          {"attach_status": fields.ATTACH_ERROR_ATTACHING})
                 raise
             connection_info = flat_connection_info(
                 self.target.initialize_connection(export, volume_id), attachment_id)
-            updated = models.attachment_update(
+            updated = db.attachment_update(
                 self.engine, attachment_id,
                 _attaching_values(connector, connection_info),
                 volume_values={"status": fields.ATTACHING,
@@ -285,7 +285,7 @@ class VolumeManager:
                                              attachment["id"], self._ports_in_use())
 
     def _ports_in_use(self):
-        attachments = models.attachment_get_all_in_status(
+        attachments = db.attachment_get_all_in_status(
             self.engine, fields.EXPORTED_ATTACH_STATUSES)
         return {a["connection_info"]["port"] for a in attachments
                 if (a["connection_info"] or {}).get("port")}
@@ -301,7 +301,7 @@ class VolumeManager:
             except Exception:
                 LOG.exception("Failed to remove the export of attachment %s; ignoring",
                               attachment_id)
-            remaining = models.attachment_destroy(self.engine, attachment_id)
+            remaining = db.attachment_destroy(self.engine, attachment_id)
         LOG.info("Terminate volume connection completed successfully.")
         return remaining
 
@@ -314,29 +314,29 @@ class VolumeManager:
     def _recover_volumes(self, context):
         """Cinder's cleanup of what a dead service left half-done."""
         interrupted = "mininova-volume stopped during the operation"
-        for volume in models.volume_get_all_in_status(
+        for volume in db.volume_get_all_in_status(
                 self.engine, (fields.CREATING, fields.DOWNLOADING)):
             LOG.warning("Volume %s was left %s: setting it to error", volume["id"],
                         volume["status"])
-            models.volume_update(self.engine, volume["id"],
+            db.volume_update(self.engine, volume["id"],
                                  {"status": fields.ERROR, "fault": interrupted},
                                  expected_status=(fields.CREATING, fields.DOWNLOADING))
-        for volume in models.volume_get_all_in_status(self.engine, (fields.EXTENDING,)):
-            models.volume_update(self.engine, volume["id"],
+        for volume in db.volume_get_all_in_status(self.engine, (fields.EXTENDING,)):
+            db.volume_update(self.engine, volume["id"],
                                  {"status": fields.ERROR_EXTENDING, "fault": interrupted},
                                  expected_status=fields.EXTENDING)
-        for volume in models.volume_get_all_in_status(self.engine, (fields.DELETING,)):
+        for volume in db.volume_get_all_in_status(self.engine, (fields.DELETING,)):
             LOG.info("Resuming the delete of volume %s", volume["id"])
             self.cast(self.delete_volume, context, volume["id"])
 
     def _recover_snapshots(self, context):
-        for snapshot in models.snapshot_get_all_in_status(
+        for snapshot in db.snapshot_get_all_in_status(
                 self.engine, (fields.SNAPSHOT_CREATING,)):
-            models.snapshot_update(self.engine, snapshot["id"],
+            db.snapshot_update(self.engine, snapshot["id"],
                                    {"status": fields.SNAPSHOT_ERROR,
                                     "fault": "mininova-volume stopped during the snapshot"},
                                    expected_status=fields.SNAPSHOT_CREATING)
-        for snapshot in models.snapshot_get_all_in_status(
+        for snapshot in db.snapshot_get_all_in_status(
                 self.engine, (fields.SNAPSHOT_DELETING,)):
             self.cast(self.delete_snapshot, context, snapshot["id"])
 
@@ -344,7 +344,7 @@ class VolumeManager:
         """Adopt or re-open the export of each attachment still open, and
         stop the daemons no attachment owns any more (an attachment deleted
         while the service was down cannot be: the API is this process)."""
-        open_attachments = models.attachment_get_all_in_status(
+        open_attachments = db.attachment_get_all_in_status(
             self.engine, fields.EXPORTED_ATTACH_STATUSES)
         for attachment in open_attachments:
             self._ensure_export(attachment)
@@ -364,7 +364,7 @@ class VolumeManager:
                                       attachment["id"], info["port"])
         except Exception as exc:
             LOG.exception("Failed to re-export volume %s, setting to ERROR.", volume_id)
-            models.volume_update(self.engine, volume_id,
+            db.volume_update(self.engine, volume_id,
                                  {"status": fields.ERROR, "fault": _reason(exc)})
 
 

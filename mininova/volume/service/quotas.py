@@ -27,7 +27,7 @@ volumes allowed (10) exceeded for quota 'volumes'.``
 from flask import Response, jsonify, request
 
 from mininova.conf import CONF
-from mininova.volume.service import common, exception, models
+from mininova.volume.service import common, db, exception
 from mininova.volume.service import policies as policy
 
 PER_TYPE_RESOURCES = ("volumes", "gigabytes", "snapshots")
@@ -48,27 +48,27 @@ UNLIMITED = -1
 
 def default_limits(engine):
     """Every resource's default: the options, and no limit per type."""
-    return _default_limits(models.volume_type_get_all(engine, include_private=True))
+    return _default_limits(db.volume_type_get_all(engine, include_private=True))
 
 
 def project_limits(engine, project_id):
     """The defaults, overridden by what the admin set for the project."""
     limits = default_limits(engine)
-    limits.update(models.quota_get_all_by_project(engine, project_id))
+    limits.update(db.quota_get_all_by_project(engine, project_id))
     return limits
 
 
 def project_usage(engine, project_id):
     """What the project holds, by resource name (project-wide and per type)."""
-    types = models.volume_type_get_all(engine, include_private=True)
-    return _usage(types, models.quota_usage(engine, project_id))
+    types = db.volume_type_get_all(engine, include_private=True)
+    return _usage(types, db.quota_usage(engine, project_id))
 
 
 def limits_and_usage(engine, project_id):
     """:func:`project_limits` and :func:`project_usage` together, what
     every check needs, read in one session: the types once, not twice, and
     one connection from the pool, not four."""
-    types, set_limits, held = models.quota_read(engine, project_id)
+    types, set_limits, held = db.quota_read(engine, project_id)
     limits = _default_limits(types)
     limits.update(set_limits)
     return limits, _usage(types, held)
@@ -83,7 +83,7 @@ def _default_limits(volume_types):
 
 
 def _usage(volume_types, held_by_type):
-    """The usage by resource name from :func:`models.quota_usage`'s counts
+    """The usage by resource name from :func:`db.quota_usage`'s counts
     per type id: every counted resource, project-wide and per type, at 0
     unless held."""
     type_names = {t["id"]: t["name"] for t in volume_types}
@@ -188,13 +188,13 @@ class QuotaSetsController:
         requested = {name: _limit_value(name, value) for name, value in body.items()
                      if name in known}
         _check_not_below_usage(requested, project_usage(engine, target_id))
-        models.quota_set(engine, target_id, requested)
+        db.quota_set(engine, target_id, requested)
         return jsonify({"quota_set": project_limits(engine, target_id)})
 
     def delete(self, project_id, target_id):
         context = common.context()
         context.can(policy.QUOTAS_DELETE, {"project_id": target_id})
-        models.quota_destroy_all_by_project(common.services().engine, target_id)
+        db.quota_destroy_all_by_project(common.services().engine, target_id)
         return Response(status=200)
 
 

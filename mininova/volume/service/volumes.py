@@ -32,7 +32,7 @@ volume summary, the 3.60 time filters, sorting other than newest first.
 
 from flask import Response, g, jsonify, request
 
-from mininova.volume.service import common, exception, models, views
+from mininova.volume.service import common, db, exception, views
 from mininova.volume.service import microversions as mv
 
 LEFT_OUT_SOURCES = ("consistencygroup_id", "group_id", "backup_id")
@@ -123,7 +123,7 @@ class VolumeController:
 
 
 def _detail(volume):
-    known = volume.get("volume_type")  # read with the volume (models.volume_get)
+    known = volume.get("volume_type")  # read with the volume (db.volume_get)
     name = known["name"] if known else _type_name(volume["volume_type_id"])
     return views.volume_detail(volume, name)
 
@@ -132,7 +132,7 @@ def _type_name(volume_type_id):
     """The type's name, as the view shows it; looked up once per request."""
     names = g.setdefault("volume_type_names", {})
     if volume_type_id not in names:
-        volume_type = models.volume_type_get(common.services().engine, volume_type_id)
+        volume_type = db.volume_type_get(common.services().engine, volume_type_id)
         names[volume_type_id] = volume_type["name"] if volume_type else volume_type_id
     return names[volume_type_id]
 

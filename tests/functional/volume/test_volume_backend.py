@@ -14,7 +14,7 @@ from mininova.conf import CONF
 from mininova.db import api as db_api
 from mininova.image.service import models as image_models
 from mininova.volume.service import app as volume_app
-from mininova.volume.service import models
+from mininova.volume.service import db
 from tests.functional.volume.helpers import (
     ADMIN,
     GIB,
@@ -35,7 +35,7 @@ def volume_file(tmp_path, volume_id):
 
 def fault_of(app, volume_id):
     """Why the volume is in error, as the manager recorded it."""
-    return models.volume_get(app.extensions["mininova-volume"].engine, volume_id)["fault"]
+    return db.volume_get(app.extensions["mininova-volume"].engine, volume_id)["fault"]
 
 
 @pytest.fixture
@@ -312,9 +312,9 @@ def test_a_failed_copy_leaves_error_not_creating(http, app, tmp_path):
 def test_restart_recovers_what_was_left_half_done(volume_conf, http, app, tmp_path):
     engine = app.extensions["mininova-volume"].engine
     stuck = http.create_volume()
-    models.volume_update(engine, stuck["id"], {"status": "creating"})
+    db.volume_update(engine, stuck["id"], {"status": "creating"})
     going = http.create_volume()
-    models.volume_update(engine, going["id"], {"status": "deleting"})
+    db.volume_update(engine, going["id"], {"status": "deleting"})
     stray = tmp_path / "conversion" / "image_download_x_1234"
     stray.parent.mkdir(exist_ok=True)
     stray.write_bytes(b"half an image")

@@ -12,7 +12,7 @@ import pytest
 
 from mininova.conf import CONF
 from mininova.volume.service import app as volume_app
-from mininova.volume.service import models, nbd
+from mininova.volume.service import db, nbd
 from tests.functional.volume.helpers import (
     ADMIN,
     GIB,
@@ -206,7 +206,7 @@ def test_a_daemon_no_attachment_owns_is_stopped_at_start(http, app, tmp_path):
     attachment = http.attach(volume["id"], SERVER_A)
     (pid,) = daemons_under(str(tmp_path))
     engine = app.extensions["mininova-volume"].engine
-    models.attachment_destroy(engine, attachment["id"])  # behind the manager's back
+    db.attachment_destroy(engine, attachment["id"])  # behind the manager's back
     app.extensions["mininova-volume"].manager.stop()
 
     restarted = volume_app.create_app()
