@@ -167,7 +167,7 @@ class API:
         reason a volume cannot be deleted."""
         context.can(policy.DELETE, _target(volume))
         if db.volume_begin_delete(self.engine, volume["id"],
-                                      fields.DELETABLE_STATUSES) is None:
+                                  fields.DELETABLE_STATUSES) is None:
             status = fields.build_or_str(fields.DELETABLE_STATUSES, "status must be %s and")
             raise exception.InvalidVolume(
                 reason=f"Volume {status} must not be migrating, attached, belong to a group, "
@@ -187,9 +187,9 @@ class API:
                             self._type_name(volume["volume_type_id"]),
                             new_size - volume["size"], new_volumes=0)
         if db.volume_update(self.engine, volume["id"],
-                                {"status": fields.EXTENDING,
-                                 "previous_status": fields.AVAILABLE},
-                                expected_status=fields.AVAILABLE) is None:
+                            {"status": fields.EXTENDING,
+                             "previous_status": fields.AVAILABLE},
+                            expected_status=fields.AVAILABLE) is None:
             # Cinder's own wording, dict and all.
             raise exception.InvalidVolume(
                 reason=f"Volume {volume['id']} status must be '{{'status': 'available'}}' "
@@ -225,7 +225,7 @@ class API:
     def reserve_volume(self, context, volume):
         context.can(policy.RESERVE, _target(volume))
         if db.volume_update(self.engine, volume["id"], {"status": fields.ATTACHING},
-                                expected_status=fields.AVAILABLE) is None:
+                            expected_status=fields.AVAILABLE) is None:
             raise exception.InvalidVolume(
                 reason=f"Volume status must be available to reserve, but the status is "
                        f"{self._current(volume)['status']}.")
@@ -235,7 +235,7 @@ class API:
         context.can(policy.UNRESERVE, _target(volume))
         status = fields.IN_USE if volume["volume_attachment"] else fields.AVAILABLE
         if db.volume_update(self.engine, volume["id"], {"status": status},
-                                expected_status=fields.ATTACHING) is None:
+                            expected_status=fields.ATTACHING) is None:
             LOG.debug("Attempted to unreserve volume that was not reserved, nothing to do.")
             return
         LOG.info("Unreserve volume completed successfully.")
@@ -253,7 +253,7 @@ class API:
     def roll_detaching(self, context, volume):
         context.can(policy.ROLL_DETACHING, _target(volume))
         db.volume_update(self.engine, volume["id"], {"status": fields.IN_USE},
-                             expected_status=fields.DETACHING)
+                         expected_status=fields.DETACHING)
         LOG.info("Roll detaching of volume completed successfully.")
 
     def _recheck_quota(self, context, volume_type_name, counted, take_back):
@@ -313,8 +313,8 @@ class API:
     def delete_snapshot(self, context, snapshot):
         context.can(policy.SNAPSHOT_DELETE, _target(snapshot))
         if db.snapshot_update(self.engine, snapshot["id"],
-                                  {"status": fields.SNAPSHOT_DELETING},
-                                  expected_status=fields.SNAPSHOT_DELETABLE_STATUSES) is None:
+                              {"status": fields.SNAPSHOT_DELETING},
+                              expected_status=fields.SNAPSHOT_DELETABLE_STATUSES) is None:
             status = fields.build_or_str(fields.SNAPSHOT_DELETABLE_STATUSES,
                                          "status must be %s and")
             raise exception.InvalidSnapshot(

@@ -123,8 +123,8 @@ class VolumeManager:
             return
         model_update.update(status=fields.AVAILABLE, launched_at=timeutils.utcnow())
         if db.volume_update(self.engine, volume_id, model_update,
-                                expected_status=(fields.CREATING, fields.DOWNLOADING),
-                                read_back=False) is None:
+                            expected_status=(fields.CREATING, fields.DOWNLOADING),
+                            read_back=False) is None:
             LOG.warning("Volume %s changed while it was being created; left as it is",
                         volume_id)
             return
@@ -155,7 +155,7 @@ class VolumeManager:
         # An image: the volume shows "downloading" while the image is
         # fetched and converted, as in Cinder.
         db.volume_update(self.engine, volume["id"], {"status": fields.DOWNLOADING},
-                             expected_status=fields.CREATING, read_back=False)
+                         expected_status=fields.CREATING, read_back=False)
         update = self.driver.copy_image_to_volume(context, volume, spec["image_meta"])
         return dict(update, bootable=True,
                     image_metadata=volume_image_metadata(spec["image_meta"]))
@@ -184,14 +184,14 @@ class VolumeManager:
             self._set_error(volume_id, fields.ERROR_EXTENDING, exc, fields.EXTENDING)
             return
         db.volume_update(self.engine, volume_id,
-                             {"size": new_size, "status": volume["previous_status"]
-                              or fields.AVAILABLE, "previous_status": None},
-                             expected_status=fields.EXTENDING)
+                         {"size": new_size, "status": volume["previous_status"]
+                          or fields.AVAILABLE, "previous_status": None},
+                         expected_status=fields.EXTENDING)
         LOG.info("Extend volume completed successfully.")
 
     def _set_error(self, volume_id, status, exc, expected_status):
         db.volume_update(self.engine, volume_id, {"status": status, "fault": _reason(exc)},
-                             expected_status=expected_status, read_back=False)
+                         expected_status=expected_status, read_back=False)
 
     # --- snapshots ------------------------------------------------------------------------
 
@@ -205,12 +205,12 @@ class VolumeManager:
         except Exception as exc:
             LOG.exception("Failed to create snapshot %s", snapshot_id)
             db.snapshot_update(self.engine, snapshot_id,
-                                   {"status": fields.SNAPSHOT_ERROR, "fault": _reason(exc)},
-                                   expected_status=fields.SNAPSHOT_CREATING)
+                               {"status": fields.SNAPSHOT_ERROR, "fault": _reason(exc)},
+                               expected_status=fields.SNAPSHOT_CREATING)
             return
         db.snapshot_update(self.engine, snapshot_id,
-                               {"status": fields.SNAPSHOT_AVAILABLE, "progress": "100%"},
-                               expected_status=fields.SNAPSHOT_CREATING)
+                           {"status": fields.SNAPSHOT_AVAILABLE, "progress": "100%"},
+                           expected_status=fields.SNAPSHOT_CREATING)
         LOG.info("Create snapshot completed successfully")
 
     def delete_snapshot(self, context, snapshot_id):
@@ -222,9 +222,9 @@ class VolumeManager:
         except Exception as exc:
             LOG.exception("Failed to delete snapshot %s", snapshot_id)
             db.snapshot_update(self.engine, snapshot_id,
-                                   {"status": fields.SNAPSHOT_ERROR_DELETING,
-                                    "fault": _reason(exc)},
-                                   expected_status=fields.SNAPSHOT_DELETING)
+                               {"status": fields.SNAPSHOT_ERROR_DELETING,
+                                "fault": _reason(exc)},
+                               expected_status=fields.SNAPSHOT_DELETING)
             return
         db.snapshot_destroy(self.engine, snapshot_id)
         LOG.info("Delete snapshot completed successfully.")
@@ -256,7 +256,7 @@ class VolumeManager:
                           "failed: %(reason)s",
                           {"volume": volume_id, "att": attachment_id, "reason": _reason(exc)})
                 db.attachment_update(self.engine, attachment_id,
-                                         {"attach_status": fields.ATTACH_ERROR_ATTACHING})
+                                     {"attach_status": fields.ATTACH_ERROR_ATTACHING})
                 raise
             connection_info = flat_connection_info(
                 self.target.initialize_connection(export, volume_id), attachment_id)
@@ -319,12 +319,12 @@ class VolumeManager:
             LOG.warning("Volume %s was left %s: setting it to error", volume["id"],
                         volume["status"])
             db.volume_update(self.engine, volume["id"],
-                                 {"status": fields.ERROR, "fault": interrupted},
-                                 expected_status=(fields.CREATING, fields.DOWNLOADING))
+                             {"status": fields.ERROR, "fault": interrupted},
+                             expected_status=(fields.CREATING, fields.DOWNLOADING))
         for volume in db.volume_get_all_in_status(self.engine, (fields.EXTENDING,)):
             db.volume_update(self.engine, volume["id"],
-                                 {"status": fields.ERROR_EXTENDING, "fault": interrupted},
-                                 expected_status=fields.EXTENDING)
+                             {"status": fields.ERROR_EXTENDING, "fault": interrupted},
+                             expected_status=fields.EXTENDING)
         for volume in db.volume_get_all_in_status(self.engine, (fields.DELETING,)):
             LOG.info("Resuming the delete of volume %s", volume["id"])
             self.cast(self.delete_volume, context, volume["id"])
@@ -333,9 +333,9 @@ class VolumeManager:
         for snapshot in db.snapshot_get_all_in_status(
                 self.engine, (fields.SNAPSHOT_CREATING,)):
             db.snapshot_update(self.engine, snapshot["id"],
-                                   {"status": fields.SNAPSHOT_ERROR,
-                                    "fault": "mininova-volume stopped during the snapshot"},
-                                   expected_status=fields.SNAPSHOT_CREATING)
+                               {"status": fields.SNAPSHOT_ERROR,
+                                "fault": "mininova-volume stopped during the snapshot"},
+                               expected_status=fields.SNAPSHOT_CREATING)
         for snapshot in db.snapshot_get_all_in_status(
                 self.engine, (fields.SNAPSHOT_DELETING,)):
             self.cast(self.delete_snapshot, context, snapshot["id"])
@@ -365,7 +365,7 @@ class VolumeManager:
         except Exception as exc:
             LOG.exception("Failed to re-export volume %s, setting to ERROR.", volume_id)
             db.volume_update(self.engine, volume_id,
-                                 {"status": fields.ERROR, "fault": _reason(exc)})
+                             {"status": fields.ERROR, "fault": _reason(exc)})
 
 
 # --- helpers ----------------------------------------------------------------------------

@@ -29,8 +29,8 @@ def ensure_default_type(engine):
     name = CONF.volume.default_volume_type
     if db.volume_type_get_by_name(engine, name) is None:
         db.volume_type_create(engine, {"id": db.new_id(), "name": name,
-                                           "description": DEFAULT_DESCRIPTION,
-                                           "is_public": True, "extra_specs": {}})
+                                       "description": DEFAULT_DESCRIPTION,
+                                       "is_public": True, "extra_specs": {}})
         LOG.info("Created the default volume type %s", name)
 
 
