@@ -168,14 +168,16 @@ def instance_create(context, values):
 
 
 def instance_get_by_uuid(context, instance_uuid, read_deleted=False):
-    with transaction() as session:
-        query = sa.select(models.Instance).filter_by(uuid=instance_uuid)
-        if not read_deleted:
-            query = query.filter_by(deleted=0)
-        instance = session.scalars(query).first()
-        if instance is None:
-            raise exception.InstanceNotFound(instance_id=instance_uuid)
-        return as_dict(instance)
+    # Plain rows, no ORM object: every GET of a server and every save
+    # through the conductor reads one, and as_dict would make the same dict.
+    table = models.Instance.__table__
+    query = sa.select(table).where(table.c.uuid == instance_uuid)
+    if not read_deleted:
+        query = query.where(table.c.deleted == 0)
+    rows = _rows(query.limit(1))
+    if not rows:
+        raise exception.InstanceNotFound(instance_id=instance_uuid)
+    return rows[0]
 
 
 def instance_get_all_by_filters(context, project_id=None, host=None, name=None,
