@@ -10,8 +10,15 @@ Measured in one run, on this machine:
   ``qemu-img create`` overlay on the same base file, then libvirt define and
   start of the same domain XML mininova wrote.
 
-It prints both medians and their ratio (target ≤ 1.5). Nothing is asserted:
-numbers depend on the machine; the ratio is what to watch.
+It prints both medians and their ratio (target ≤ 1.15). Nothing is
+asserted: numbers depend on the machine; the ratio is what to watch.
+
+The client sees ACTIVE by asking for the server every ``POLL_INTERVAL``
+(10 ms), and each of those GETs costs the API a few ms of CPU, taken from
+the guest's start on two cores. So that this share of the gap shows, the
+floor is also timed while the same client polls a server (one left in
+ERROR, no guest) at the same rate: "floor, client polling" below. The
+target's ratio stays the one against the quiet floor.
 
 With ``--keystone`` a second deployment behind the real Keystone (tokens
 checked by keystonemiddleware, the image downloaded with the user's token)
@@ -46,6 +53,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -62,6 +70,10 @@ from tests.integration import keystone as keystone_fixture  # noqa: E402
 from tests.integration.network_service import NetworkDeployment, free_cidr  # noqa: E402
 
 WORK_ROOT = Path("/var/tmp/mininova-bench")
+# How often the client asks for the server's status while it waits for
+# ACTIVE: the benchmark's instrument (real clients poll every 1-5 s, for
+# people), fine next to a boot of ~0.3 s.
+POLL_INTERVAL = 0.01
 SSH = ["ssh", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
        "-o", "BatchMode=yes", "-o", "ConnectTimeout=2", "-o", "LogLevel=ERROR"]
 
@@ -86,7 +98,7 @@ def time_mininova_boot(admin, image_id, boots):
             break
         if status == "ERROR":
             raise SystemExit(f"boot failed: {admin.get_server(server['id']).get('fault')}")
-        time.sleep(0.01)
+        time.sleep(POLL_INTERVAL)
     boots.append((server["id"], posted_at, posted_at + elapsed))
     admin.delete_server(server["id"])
     dep.wait_for_gone(admin, server["id"])
@@ -125,6 +137,39 @@ def time_floor_boot(conn, template_xml, base, workdir, index):
     return elapsed
 
 
+@contextlib.contextmanager
+def client_polling(admin, server_id):
+    """While the block runs, GET ``server_id`` every POLL_INTERVAL from
+    another thread, as the client does while it waits for a boot."""
+    stop = threading.Event()
+
+    def poll():
+        while not stop.is_set():
+            admin.get_server(server_id)
+            stop.wait(POLL_INTERVAL)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        poller.join()
+
+
+def errored_server(admin, image_id):
+    """A server for the polled floor to GET: its flavor fits no host
+    (40,000 MB: more than this host's RAM times its allocation ratio, less
+    than the default RAM quota), so it ends in ERROR with no guest, and a
+    GET of it costs the API what a GET of a building server does."""
+    admin.compute("POST", "/flavors", json={"flavor": {
+        "name": "bench-fits-nowhere", "id": "bench-fits-nowhere", "ram": 40000,
+        "vcpus": 1, "disk": 0}})
+    server = admin.create_server("bench-poll-target", image_id, "bench-fits-nowhere")
+    dep.wait_for_status(admin, server["id"], "ERROR")
+    return server["id"]
+
+
 def warm_up(cloud, admin):
     """An image in the cloud and in its _base: the first boot's download is
     bench/image_prep's business. Returns the image and the guest's XML."""
@@ -149,7 +194,7 @@ def time_to_active(admin, server_id, started):
             return time.perf_counter() - started, server
         if server["status"] == "ERROR":
             raise SystemExit(f"boot failed: {server.get('fault')}")
-        time.sleep(0.01)
+        time.sleep(POLL_INTERVAL)
 
 
 def time_to_ssh(key, ip, started, timeout=300):
@@ -325,15 +370,20 @@ def main():
             image, template_xml = warm_up(cloud, admin)
             images.append(image)
         base = next((clouds[0].instances_path / "_base").iterdir())
+        poll_target = errored_server(admins[0], images[0]["id"])
 
         times = [[] for _ in clouds]
         boots = [[] for _ in clouds]
-        floor = []
+        floor, polled_floor = [], []
         for index in range(args.runs):  # interleaved, so drift hits all alike
             for cloud_times, cloud_boots, admin, image in zip(times, boots, admins, images,
                                                               strict=True):
                 cloud_times.append(time_mininova_boot(admin, image["id"], cloud_boots))
             floor.append(time_floor_boot(conn, template_xml, base, workdir, index))
+            with client_polling(admins[0], poll_target):
+                polled_floor.append(time_floor_boot(conn, template_xml, base, workdir,
+                                                    args.runs + index))
+        admins[0].delete_server(poll_target)
         if args.timeline:
             for cloud, cloud_boots, label in zip(clouds, boots, ("noauth2", "Keystone"),
                                                  strict=False):
@@ -363,8 +413,11 @@ def main():
     if args.keystone:
         report("mininova POST→ACTIVE (Keystone)", times[1], floor)
     report("floor create+define+start", floor)
+    report("floor, client polling every 10 ms", polled_floor, floor)
     print(f"  ratio mininova/floor = "
-          f"{statistics.median(times[0]) / statistics.median(floor):.2f}   (target <= 1.5)")
+          f"{statistics.median(times[0]) / statistics.median(floor):.2f}   (target <= 1.15); "
+          f"mininova/polled floor = "
+          f"{statistics.median(times[0]) / statistics.median(polled_floor):.2f}")
     if args.keystone:
         ratio = statistics.median(times[1]) / statistics.median(times[0])
         print(f"  ratio Keystone/noauth2 = {ratio:.3f}   (target <= 1.05)")
