@@ -25,8 +25,12 @@ event                      when                                          status
 
 Events are sent in batches (``[network] send_events_interval``): the first
 goes at once; while it is sent and for the interval after, new events
-wait and then go together. A boot's ``network-vif-plugged`` is therefore
-never delayed, and a burst of port changes is one request.
+wait and then go together, so a burst of port changes is one request. A
+boot's ``network-vif-plugged`` can therefore wait for the rest of the
+window its port's ``network-changed`` (Nova's binding update) opened:
+114 ms in one traced boot here, while QEMU was still starting the paused
+guest (0.46 s under TCG), so it cost nothing there; on a host where the
+start takes less than the window, it would show.
 
 Who the network service is to Nova: with ``[api] auth_strategy =
 keystone``, the service user of ``[nova]`` (keystoneauth: ``auth_type =
