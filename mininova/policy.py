@@ -6,6 +6,11 @@ it acts, as Nova does, with ``context.can(rule, target)``: the target says
 whose resource it is (``{"project_id": <the server's project>}``), the
 context who is asking (user, project, roles). A refusal is the 403
 ``Policy doesn't allow <rule> to be performed.``
+
+Every GET of a view makes several checks, so two of oslo.policy's costs per
+check are cut here without changing a decision: the search for a policy
+file that is not there (:class:`Enforcer`) and the reading of a check
+class's signature (:func:`_check_with_known_signature`).
 """
 
 import inspect
