@@ -48,11 +48,39 @@ class Enforcer(oslo_policy.Enforcer):
     remembered, for ``POLICY_FILE_SEARCH_INTERVAL``: a file added still
     takes effect, a second later at most; a file found is searched for and
     checked for changes at every check, as before.
+
+    While no file is found, the rules loaded are the registered defaults
+    and nothing else, so the walk over every registered rule that
+    ``load_rules`` also makes at every check (to add the defaults the files
+    did not override) is skipped until a file could have appeared or a rule
+    was registered: three quarters of what a check cost once the search
+    above was gone (four checks 0.21 → 0.08 ms of CPU here).
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._not_found_at = {}
+        # How many registered rules the last load without any file saw.
+        self._loaded_defaults = None
+
+    def load_rules(self, force_reload=False):
+        if (not force_reload and self.rules and not self.policy_path
+                and self._loaded_defaults == len(self.registered_rules)
+                and self._no_file_for_a_while()):
+            return
+        super().load_rules(force_reload)
+        without_files = not self.policy_path and self._no_file_for_a_while()
+        self._loaded_defaults = len(self.registered_rules) if without_files else None
+
+    def _no_file_for_a_while(self):
+        """Whether the policy file and every policy directory were looked
+        for and not found less than POLICY_FILE_SEARCH_INTERVAL ago."""
+        now = time.monotonic()
+        for path in [self.policy_file, *self.conf.oslo_policy.policy_dirs]:
+            looked = self._not_found_at.get(path)
+            if looked is None or now - looked >= POLICY_FILE_SEARCH_INTERVAL:
+                return False
+        return True
 
     def _get_policy_path(self, path):
         looked = self._not_found_at.get(path)
