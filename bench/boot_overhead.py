@@ -53,7 +53,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -64,6 +63,7 @@ import libvirt
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import boot_timeline  # noqa: E402  (beside this script)
+from polling import polling  # noqa: E402  (beside this script)
 
 from tests.integration import deployment as dep  # noqa: E402
 from tests.integration import keystone as keystone_fixture  # noqa: E402
@@ -135,26 +135,6 @@ def time_floor_boot(conn, template_xml, base, workdir, index):
     domain.undefine()
     shutil.rmtree(directory)
     return elapsed
-
-
-@contextlib.contextmanager
-def client_polling(admin, server_id):
-    """While the block runs, GET ``server_id`` every POLL_INTERVAL from
-    another thread, as the client does while it waits for a boot."""
-    stop = threading.Event()
-
-    def poll():
-        while not stop.is_set():
-            admin.get_server(server_id)
-            stop.wait(POLL_INTERVAL)
-
-    poller = threading.Thread(target=poll, daemon=True)
-    poller.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        poller.join()
 
 
 def errored_server(admin, image_id):
@@ -380,7 +360,7 @@ def main():
                                                               strict=True):
                 cloud_times.append(time_mininova_boot(admin, image["id"], cloud_boots))
             floor.append(time_floor_boot(conn, template_xml, base, workdir, index))
-            with client_polling(admins[0], poll_target):
+            with polling(lambda: admins[0].get_server(poll_target), POLL_INTERVAL):
                 polled_floor.append(time_floor_boot(conn, template_xml, base, workdir,
                                                     args.runs + index))
         admins[0].delete_server(poll_target)
@@ -413,7 +393,7 @@ def main():
     if args.keystone:
         report("mininova POST→ACTIVE (Keystone)", times[1], floor)
     report("floor create+define+start", floor)
-    report("floor, client polling every 10 ms", polled_floor, floor)
+    report(f"floor, client polling every {POLL_INTERVAL * 1000:.0f} ms", polled_floor, floor)
     print(f"  ratio mininova/floor = "
           f"{statistics.median(times[0]) / statistics.median(floor):.2f}   (target <= 1.15); "
           f"mininova/polled floor = "

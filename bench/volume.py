@@ -77,7 +77,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -85,6 +84,8 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from polling import polling  # noqa: E402  (beside this script)
 
 from tests.integration import deployment as dep  # noqa: E402
 
@@ -276,26 +277,6 @@ def time_floor(source, dest, cache_mode=None):
     return elapsed
 
 
-def time_polled_floor(services, source, dest, volume_url):
-    """The bare convert while another thread GETs ``volume_url`` every
-    POLL_INTERVAL, as time_volume's loop does (the session is not used by
-    this thread meanwhile)."""
-    stop = threading.Event()
-
-    def poll():
-        while not stop.is_set():
-            services.session.get(volume_url, timeout=30)
-            stop.wait(POLL_INTERVAL)
-
-    poller = threading.Thread(target=poll, daemon=True)
-    poller.start()
-    try:
-        return time_floor(source, dest)
-    finally:
-        stop.set()
-        poller.join()
-
-
 def polling_target(services):
     """An empty 1 GB volume of the direct-URL service, for the polled floor."""
     response = services.session.post(f"{services.volume_url('direct')}/volumes",
@@ -437,8 +418,11 @@ def main():
             settle()
             times["curl"].append(time_curl_and_convert(services, image, workdir))
             settle()
-            times["polled"].append(time_polled_floor(services, source,
-                                                     workdir / "floor.raw", polled_url))
+            # The bare convert while the client GETs a volume, as it does
+            # while it waits for one (the session is idle meanwhile).
+            with polling(lambda: services.session.get(polled_url, timeout=30),
+                         POLL_INTERVAL):
+                times["polled"].append(time_floor(source, workdir / "floor.raw"))
         phases = {case: phases_from_log(services.log(case)) for case in Services.CASES}
     finally:
         services.stop()
@@ -454,7 +438,8 @@ def report(args, image, virtual_bytes, times, phases):
                         ("floor", "floor qemu-img convert"),
                         ("durable", "floor -t none (durable, O_DIRECT)"),
                         ("curl", "reference curl -o + convert"),
-                        ("polled", "floor, client polling every 20 ms")):
+                        ("polled", f"floor, client polling every "
+                                   f"{POLL_INTERVAL * 1000:.0f} ms")):
         print(describe(label, times[name], virtual_bytes))
     median = {name: statistics.median(values) for name, values in times.items()}
     print(f"  the client's polls make the bare convert "

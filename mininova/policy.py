@@ -74,18 +74,18 @@ class Enforcer(oslo_policy.Enforcer):
         self._loaded_defaults = len(self.registered_rules) if without_files else None
 
     def _no_file_for_a_while(self):
-        """Whether the policy file and every policy directory were looked
-        for and not found less than POLICY_FILE_SEARCH_INTERVAL ago."""
-        now = time.monotonic()
-        for path in [self.policy_file, *self.conf.oslo_policy.policy_dirs]:
-            looked = self._not_found_at.get(path)
-            if looked is None or now - looked >= POLICY_FILE_SEARCH_INTERVAL:
-                return False
-        return True
+        """Whether the policy file and every policy directory are still
+        known to be missing."""
+        return all(self._known_missing(path)
+                   for path in [self.policy_file, *self.conf.oslo_policy.policy_dirs])
+
+    def _known_missing(self, path):
+        """Looked for and not found less than POLICY_FILE_SEARCH_INTERVAL ago."""
+        looked = self._not_found_at.get(path)
+        return looked is not None and time.monotonic() - looked < POLICY_FILE_SEARCH_INTERVAL
 
     def _get_policy_path(self, path):
-        looked = self._not_found_at.get(path)
-        if looked is not None and time.monotonic() - looked < POLICY_FILE_SEARCH_INTERVAL:
+        if self._known_missing(path):
             raise cfg.ConfigFilesNotFoundError([path])
         try:
             found = super()._get_policy_path(path)
