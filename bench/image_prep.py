@@ -7,10 +7,11 @@ directory and removed at the end):
 
 * **mininova**: ``mininova.virt.images.fetch_to_raw`` called directly in
   this process against the running image service of a real deployment:
-  streamed download with its hash check (sha512) into ``<base>.part``, the
-  format inspector, ``qemu-img info`` under its resource limits, ``qemu-img
-  convert`` into ``.converted`` with the cache mode the libvirt driver would
-  use on this filesystem, and the rename. The direct call times the image
+  streamed download into ``<base>.part`` with its hash (sha512) computed
+  beside it, the format inspector, ``qemu-img info`` under its resource
+  limits, ``qemu-img convert`` into ``.converted`` with the cache mode the
+  libvirt driver would use on this filesystem (these three while the hash
+  catches up), the wait for the hash's verdict, and the rename. The direct call times the image
   preparation alone; a boot adds the API → conductor → compute path, the
   overlay and the guest's start, which bench/boot_overhead measures;
 * **floor**: a bare ``qemu-img convert -f qcow2 -O raw`` of the same file,
@@ -20,7 +21,9 @@ directory and removed at the end):
   runs: what any tool must do when the image is not on the host yet.
 
 Throughput is the raw bytes made (the virtual size) per second; it prints
-both medians and their ratio (target >= 0.8), where mininova's time went,
+the medians, the ratio to curl + convert (issue 16's target: >= 0.85) and
+to the bare convert, where mininova's time went (the transfer, qemu-img's
+two steps, and how long the hash still kept it waiting after them),
 and, from real boots of the tiny image through the deployment (POST →
 ACTIVE, as boot_overhead), the cached/uncached boot time ratio. Nothing is
 asserted: numbers depend on the machine; the ratios are what to watch.
@@ -46,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.boot_overhead import WORK_ROOT, make_vhost, time_mininova_boot  # noqa: E402
 from mininova import context as mn_context  # noqa: E402
 from mininova.conf import CONF  # noqa: E402
-from mininova.image import glance  # noqa: E402
+from mininova.image import glance, streaming  # noqa: E402
 from mininova.virt import images  # noqa: E402
 from mininova.virt.libvirt import utils as libvirt_utils  # noqa: E402
 from tests.integration import deployment as dep  # noqa: E402
@@ -90,9 +93,10 @@ class PhaseTimer:
 
 
 def time_fetch_to_raw(context, image, dest, cache_mode, phases):
-    with phases.timing(glance.API, "download", "download (+hash)"), \
+    with phases.timing(streaming, "copy_to_file", "transfer"), \
             phases.timing(images, "qemu_img_info", "qemu-img info"), \
-            phases.timing(images, "_convert_to_raw", "qemu-img convert"):
+            phases.timing(images, "_convert_to_raw", "qemu-img convert"), \
+            phases.timing(streaming.FileHasher, "hexdigests", "the hash's wait after them"):
         started = time.perf_counter()
         images.fetch_to_raw(context, image, str(dest), cache_mode)
         elapsed = time.perf_counter() - started
@@ -199,8 +203,8 @@ def main():
     print(describe("floor qemu-img convert", floor))
     print(describe(f"reference curl -o + convert -t {cache_mode}", bare))
     b = statistics.median(t for t, _ in bare)
-    print(f"  throughput ratio mininova/floor = {f / m:.2f}   (target >= 0.8)")
-    print(f"  throughput ratio mininova/(curl + convert) = {b / m:.2f}")
+    print(f"  throughput ratio mininova/(curl + convert) = {b / m:.2f}   (target >= 0.85)")
+    print(f"  throughput ratio mininova/floor = {f / m:.2f}")
     print("  where mininova's time went (mean per run): " + ", ".join(
         f"{name} {seconds:.3f} s" for name, seconds in phases.items()))
     u, c = statistics.median(uncached), statistics.median(cached)

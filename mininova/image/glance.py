@@ -25,11 +25,15 @@ other copy), and checked: the byte count against ``Content-Length``, and the dat
 the image's "multihash" (``os_hash_algo``, ``os_hash_value``: sha512), or
 against its md5 ``checksum`` for an image that has no multihash, as
 glanceclient checks what Nova downloads. The hash is computed in a thread of
-its own while the next chunks arrive and are written (hashlib lets go of the
-GIL), so that a download takes as long as the slower of the two, not their
-sum; on a small machine that is the hash (sha512, ~400 MB/s on one core,
-where the transfer alone reaches curl's ~800 MB/s). A failed download never
-leaves a partial file behind.
+its own (hashlib lets go of the GIL) that reads the file back from the page
+cache behind the writer (:class:`mininova.image.streaming.FileHasher`), so the transfer never waits
+for it: on a small machine the hash is the slower of the two (sha512,
+~450 MB/s on one core here, where the transfer alone reaches curl's
+~800 MB/s). :meth:`API.download_then_check` hands the file over as soon as
+its last byte is written, so that the caller's own work on it (the format
+checks, the convert) overlaps the rest of the hash, and gives the verdict
+when the caller is done, before the caller publishes anything made from it.
+A failed download never leaves a partial file behind.
 A large download logs its progress (percentage and MB/s) every tenth of the
 way or every few seconds, and every download ends with Nova's line
 ``Image download 283.00 MB at 74.68 MB/s``.
@@ -47,10 +51,10 @@ members, download handlers for other stores (``[glance]
 allowed_direct_url_schemes``), and signature verification.
 """
 
+import contextlib
 import hashlib
 import json
 import os
-import queue
 import threading
 import time
 import urllib.parse
@@ -62,28 +66,12 @@ from oslo_utils import units
 
 from mininova import exception, service_auth
 from mininova.conf import CONF
+from mininova.image import streaming
 
 LOG = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1024 * 1024
-# Downloads read bigger pieces: fewer trips through Python per byte
-# (measured here: 200 MB in 0.30 s with 4 MiB instead of 0.60 s with 1 MiB;
-# 8 MiB gains a little more, bench/volume.py).
-DOWNLOAD_CHUNK_SIZE = 8 * 1024 * 1024
-# How many chunks a download may receive ahead of its hash (memory: this
-# many times DOWNLOAD_CHUNK_SIZE). The hash is the slower of the two
-# (sha512, about 400 MB/s on one core), so a deeper queue would only
-# hold more memory, not go faster.
-HASH_QUEUE_CHUNKS = 4
-
 JSON_PATCH_MEDIA_TYPE = "application/openstack-images-v2.1-json-patch"
-
-# Downloads from this size on log their progress, every tenth of the way or
-# every PROGRESS_INTERVAL seconds, whichever comes first: a first boot of a
-# big image on a slow link should not look stuck.
-PROGRESS_MIN_BYTES = 64 * units.Mi
-PROGRESS_INTERVAL = 5.0
-
 
 class API:
     """Calls to mininova-image on behalf of a request context."""
@@ -151,38 +139,58 @@ class API:
 
     def download(self, context, image_id, dst_path, expected_checksum=None, sync=True,
                  image_meta=None):
-        """Stream the image's data to ``dst_path``; return its size in bytes.
+        """Stream the image's data to ``dst_path``, check it; return its size
+        in bytes (:meth:`download_then_check` with nothing to do in between).
+        """
+        with self.download_then_check(context, image_id, dst_path, expected_checksum, sync,
+                                      image_meta) as size:
+            return size
+
+    @contextlib.contextmanager
+    def download_then_check(self, context, image_id, dst_path, expected_checksum=None,
+                            sync=True, image_meta=None):
+        """Stream the image's data to ``dst_path`` and yield its size in
+        bytes as soon as the last byte is written, while the hash is still
+        being checked; leaving the ``with`` block waits for the check.
 
         What was written must have the multihash of ``image_meta`` (the
         image's record, as the caller read it) or, for an image without one
         (or a caller without its record), its md5 checksum (the
         ``Content-MD5`` header); and the md5 ``expected_checksum`` when
-        given. On any failure ``dst_path`` is removed and
-        ImageDownloadFailed raised (its ImageDataInvalid kind when the data
-        itself is wrong), or ImageNotFound.
+        given. When the transfer or the check fails, ``dst_path`` is removed
+        and ImageDownloadFailed raised (its ImageDataInvalid kind when the
+        data itself is wrong), or ImageNotFound. The block may read the file
+        (inspect it, convert it) but must not publish what it makes until the
+        block has ended: only then is the data known to be the image's. When
+        the block fails, the check still has its say first (wrong data
+        explains a failed convert better than the convert's error does);
+        otherwise the block's error is raised, and its files are its own.
         ``sync=False`` skips the fsync, for a file that is converted into
         another (which is then the one that must reach the disk).
         """
         started = time.monotonic()
-        try:
-            size = self._download_to(context, image_id, dst_path, expected_checksum, sync,
-                                     image_meta or {})
-        except BaseException as exc:
-            _remove_if_present(dst_path)
-            # Our own verdicts travel as they are: the build tells a host's
-            # trouble (reschedule) from the image's (abort) by their class.
-            if (isinstance(exc, (exception.ImageDownloadFailed, exception.ImageNotFound))
-                    or not isinstance(exc, Exception)):
-                raise
-            raise exception.ImageDownloadFailed(image_id=image_id, reason=_reason(exc)) from exc
+        with _removed_on_failure(image_id, dst_path):
+            size, check = self._download_to(context, image_id, dst_path, expected_checksum,
+                                            sync, image_meta or {})
+        # Nova's line, when the bytes are all on disk (the hash may still be
+        # catching up: its verdict is the block's end).
         elapsed = max(time.monotonic() - started, 1e-6)
         LOG.info("Image download %(size).2f MB at %(rate).2f MB/s",
                  {"size": size / units.Mi, "rate": size / units.Mi / elapsed})
-        return size
+        try:
+            yield size
+        except BaseException:
+            with _removed_on_failure(image_id, dst_path):
+                check()
+            raise
+        with _removed_on_failure(image_id, dst_path):
+            check()
 
     def _download_to(self, context, image_id, dst_path, expected_checksum, sync, image_meta):
+        """The transfer; returns (bytes written, a function that waits for the
+        hash and raises ImageDataInvalid when it is not the expected one)."""
         # ``identity``: the bytes as stored, which the hashes are of (see
-        # _copy_to_file; Glance never compresses image data anyway).
+        # streaming.copy_to_file; Glance never compresses image data anyway).
         response = self._send(context, "GET", _image_path(image_id) + "/file", stream=True,
                               headers={"Accept-Encoding": "identity"})
         with response:
@@ -195,10 +203,16 @@ class API:
             _raise_for_status(response, image_id)
             expected = _expected_digests(image_id, image_meta, expected_checksum,
                                          response.headers.get("Content-MD5"))
-            written, digests = _copy_to_file(response, image_id, dst_path, expected, sync)
-        _check_length(image_id, written, response.headers.get("Content-Length"))
-        _check_digests(image_id, digests, expected)
-        return written
+            written, hasher = streaming.copy_to_file(response, image_id, dst_path, expected, sync)
+        try:
+            _check_length(image_id, written, response.headers.get("Content-Length"))
+        except BaseException:
+            hasher.abandon()
+            raise
+
+        def check():
+            _check_digests(image_id, hasher.hexdigests(), expected)
+        return written, check
 
     # --- HTTP -------------------------------------------------------------------------
 
@@ -325,122 +339,6 @@ class _UploadBody:
             yield from self._data
 
 
-def _copy_to_file(response, image_id, dst_path, expected, sync=True):
-    """Write the response body to ``dst_path``, hashing it meanwhile with
-    the algorithms ``expected`` names; return (bytes, {algorithm: hex}).
-
-    The body is read from urllib3's response as it came off the socket
-    (``decode_content=False``: the request asked for no encoding), each
-    chunk one ``bytes`` object that is written with ``os.write`` and
-    hashed as it is, never copied again: requests' ``iter_content`` and a
-    buffered file object would each add a copy per chunk.
-    """
-    written = 0
-    progress = DownloadProgress(image_id, _int_or_none(response.headers.get("Content-Length")))
-    hasher = ChunkHasher(expected)
-    fd = os.open(dst_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-    try:
-        try:
-            while chunk := response.raw.read(DOWNLOAD_CHUNK_SIZE, decode_content=False):
-                _write_all(fd, chunk)
-                hasher.update(chunk)
-                written += len(chunk)
-                progress.update(written)
-        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            raise exception.ImageDownloadFailed(
-                image_id=image_id,
-                reason=f"the connection to the image service broke during the download "
-                f"({written} bytes written): {exc}; try again, and check "
-                f"mininova-image's log if it persists") from exc
-        if sync:
-            # The caller renames this file into the image cache: it must
-            # not be renamed with bytes still in the page cache, lost in a
-            # crash.
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-        digests = hasher.hexdigests()
-    return written, digests
-
-
-def _write_all(fd, data):
-    """``os.write`` until all of ``data`` is written (a write may take less)."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-class ChunkHasher:
-    """Hashes chunks in a thread of its own, in the order they are given.
-
-    ``update`` only queues the chunk (waiting when HASH_QUEUE_CHUNKS are
-    queued already): the caller goes on receiving and writing while the
-    hashes are computed, on another core. ``hexdigests`` waits for the last
-    chunk and says ``{algorithm: hex digest}``.
-    """
-
-    def __init__(self, algorithms):
-        self._hashes = {name: hashlib.new(name, usedforsecurity=False) for name in algorithms}
-        self._chunks = queue.Queue(maxsize=HASH_QUEUE_CHUNKS)
-        self._thread = threading.Thread(target=self._run, name="download-hash", daemon=True)
-        self._thread.start()
-
-    def update(self, chunk):
-        self._chunks.put(chunk)
-
-    def _run(self):
-        while (chunk := self._chunks.get()) is not None:
-            for digest in self._hashes.values():
-                digest.update(chunk)
-
-    def hexdigests(self):
-        self._chunks.put(None)
-        self._thread.join()
-        return {name: digest.hexdigest() for name, digest in self._hashes.items()}
-
-
-class DownloadProgress:
-    """Logs how far a large download has got, and how fast it goes."""
-
-    def __init__(self, image_id, total, clock=time.monotonic):
-        self.image_id = image_id
-        self.total = total
-        self._clock = clock
-        self._started = self._last_logged = clock()
-        self._tenths_logged = 0
-
-    def update(self, written):
-        if max(self.total or 0, written) < PROGRESS_MIN_BYTES:
-            return
-        if self.total is not None and written >= self.total:
-            # The download's own closing line says it all.
-            return
-        now = self._clock()
-        tenths = written * 10 // self.total if self.total else 0
-        if tenths > self._tenths_logged or now - self._last_logged >= PROGRESS_INTERVAL:
-            self._tenths_logged = max(tenths, self._tenths_logged)
-            self._last_logged = now
-            self._log(written, now)
-
-    def _log(self, written, now):
-        rate = written / units.Mi / max(now - self._started, 1e-6)
-        if self.total:
-            LOG.info("Image %(image_id)s download: %(percent)d%% (%(done).2f of "
-                     "%(total).2f MB) at %(rate).2f MB/s",
-                     {"image_id": self.image_id, "percent": written * 100 // self.total,
-                      "done": written / units.Mi, "total": self.total / units.Mi, "rate": rate})
-        else:
-            LOG.info("Image %(image_id)s download: %(done).2f MB at %(rate).2f MB/s",
-                     {"image_id": self.image_id, "done": written / units.Mi, "rate": rate})
-
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _check_length(image_id, written, content_length):
     if content_length is not None and written != int(content_length):
         raise exception.ImageDownloadFailed(
@@ -484,6 +382,22 @@ def _check_digests(image_id, digests, expected):
                     reason=f"checksum mismatch: the downloaded data has {algorithm} "
                     f"{digests[algorithm]}, expected {value}; the image file in the image "
                     f"store is corrupt or was altered (upload the image again)")
+
+
+@contextlib.contextmanager
+def _removed_on_failure(image_id, dst_path):
+    """On any failure inside, remove ``dst_path`` and raise ImageNotFound or
+    ImageDownloadFailed (as is when it is already one of ours: the build
+    tells a host's trouble, which it reschedules, from the image's, which
+    it aborts, by their class)."""
+    try:
+        yield
+    except BaseException as exc:
+        _remove_if_present(dst_path)
+        if (isinstance(exc, (exception.ImageDownloadFailed, exception.ImageNotFound))
+                or not isinstance(exc, Exception)):
+            raise
+        raise exception.ImageDownloadFailed(image_id=image_id, reason=_reason(exc)) from exc
 
 
 def _reason(exc):

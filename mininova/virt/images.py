@@ -2,7 +2,8 @@
 
 :func:`fetch_to_raw` is what turns an image id into a raw base file:
 
-1. download from the image service to ``<path>.part`` (streamed, md5 checked);
+1. download from the image service to ``<path>.part`` (streamed; its hash,
+   sha512 or md5, checked as glanceclient checks it, see step 5);
 2. read the file's headers with :mod:`mininova.virt.format_inspector` and
    refuse what is unsafe *before* qemu-img opens it: a format other than the
    declared ``disk_format``, a qcow2 with a backing file, an external data
@@ -12,8 +13,20 @@
    and a wall-clock one (``[DEFAULT] command_timeout``: stuck I/O uses no
    CPU), and the same refusals on what qemu-img reports, as a second opinion;
 4. qcow2, vmdk and vdi → ``qemu-img convert -t none -O raw -f <fmt>`` into
-   ``<path>.converted``, then rename into place. Raw (and ISO, which qemu
-   reads as raw) is renamed as is.
+   ``<path>.converted``. Raw (and ISO, which qemu reads as raw) is kept
+   as it is;
+5. wait for the download's hash check, then rename into place.
+
+Steps 2 to 4 begin as soon as the last byte is on disk, while the hash is
+still catching up in a thread of its own
+(:meth:`mininova.image.glance.API.download_then_check`): on a small host
+the hash (sha512) is slower than the transfer, and this way it overlaps the
+convert instead of coming before it. Nothing made from the data is put in
+place before the hash is known good, and wrong data fails the fetch with
+the checksum's message even when the convert failed first. Running the
+format checks and qemu-img on bytes not yet verified exposes nothing new:
+the hash says the data is the image's, not that the image is harmless,
+which is what steps 2 and 3 are for.
 
 Any failure removes the ``.part`` and ``.converted`` files: a half-made base
 file must never be mistaken for a good one by the next boot.
@@ -109,25 +122,34 @@ def fetch_to_raw(context, image, path, cache_mode="none"):
         # A raw image is renamed into place as downloaded, so it must reach
         # the disk first; any other is converted, and the converted file is
         # what must be durable (qemu-img writes it with -t none).
-        glance.API().download(context, image_id, part, sync=(declared == "raw"),
-                              image_meta=image)
-        # The bytes decide before qemu-img opens the file at all.
-        format_inspector.check(part, declared, image_id)
-        qemu_format = qemu_format_of(declared)
-        info = qemu_img_info(part, qemu_format)
-        check_image_safe(image_id, info, qemu_format)
+        with glance.API().download_then_check(context, image_id, part,
+                                              sync=(declared == "raw"), image_meta=image):
+            # The hash is still being checked meanwhile (see the docstring).
+            qemu_format = _check_and_convert(image_id, part, converted, declared, cache_mode)
+        # Checked: only now may the result be found by the next boot.
         if qemu_format == "raw":
             os.rename(part, path)
-            return
-        LOG.debug("%s was %s, converting to raw", image_id, declared)
-        _convert_to_raw(part, converted, qemu_format, cache_mode)
-        os.unlink(part)
-        os.rename(converted, path)
+        else:
+            os.unlink(part)
+            os.rename(converted, path)
     except Exception:
         for leftover in (part, converted):
             if os.path.exists(leftover):
                 os.unlink(leftover)
         raise
+
+
+def _check_and_convert(image_id, part, converted, declared, cache_mode):
+    """Steps 2 to 4 on the downloaded ``part``; return the qemu format."""
+    # The bytes decide before qemu-img opens the file at all.
+    format_inspector.check(part, declared, image_id)
+    qemu_format = qemu_format_of(declared)
+    info = qemu_img_info(part, qemu_format)
+    check_image_safe(image_id, info, qemu_format)
+    if qemu_format != "raw":
+        LOG.debug("%s was %s, converting to raw", image_id, declared)
+        _convert_to_raw(part, converted, qemu_format, cache_mode)
+    return qemu_format
 
 
 def _convert_to_raw(source, dest, in_format, cache_mode):

@@ -3,8 +3,13 @@ launcher) over memory://, with the fake driver and a real SQLite file."""
 
 import pytest
 
+from mininova import context as mn_context
+from mininova import service
 from mininova.cli import shell
 from mininova.cmd.all import AllInOne
+from mininova.conf import CONF
+from mininova.db import api as db_api
+from mininova.image.service import app as image_app
 from mininova.volume.service import nbd
 from tests.functional.helpers import make_client
 
@@ -93,3 +98,48 @@ def builds_settle(cloud):
         return [i["uuid"] for i in db.instance_get_all_by_filters(context.get_admin_context())
                 if i["vm_state"] == "building" or i["task_state"] is not None]
     wait_until(busy, lambda uuids: not uuids, timeout=60, what="every build settled")
+
+
+# --- mininova-image on its own (its tests, and the download's) ---------------------
+
+@pytest.fixture
+def image_conf(tmp_path):
+    """CONF with the image service's database and store under tmp_path."""
+    parsed_here = CONF._args is None
+    if parsed_here:
+        CONF([], project="mininova", default_config_files=[])
+    url = f"sqlite:///{tmp_path}/image.sqlite"
+    overrides = [
+        ("state_path", str(tmp_path), None),
+        ("connection", url, "image_service"),
+        ("store_path", str(tmp_path / "images"), "image_service"),
+    ]
+    for name, value, group in overrides:
+        CONF.set_override(name, value, group)
+    yield CONF
+    for name, _value, group in overrides:
+        CONF.clear_override(name, group)
+    db_api.get_engine(url).dispose()
+    if parsed_here:
+        CONF.reset()
+
+
+@pytest.fixture
+def store_dir(image_conf):
+    return image_conf.image_service.store_path
+
+
+@pytest.fixture
+def image_server(image_conf):
+    """mininova-image on waitress, on an ephemeral port, as [glance] api_servers."""
+    server = service.WSGIService("mininova-image", image_app.create_app(), "127.0.0.1", 0, 4)
+    server.start()
+    CONF.set_override("api_servers", [f"http://127.0.0.1:{server.port}"], "glance")
+    yield server
+    CONF.clear_override("api_servers", "glance")
+    server.stop()
+
+
+@pytest.fixture
+def alice():
+    return mn_context.RequestContext(user_id="alice", project_id="project-a")

@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 
 from mininova import context as mn_context
-from mininova import exception, processutils, service, utils
+from mininova import exception, processutils, utils
 from mininova.conf import CONF
 from mininova.db import api as db_api
 from mininova.image import glance
@@ -34,47 +34,9 @@ SIXTEEN_MIB = 16 * 1024 * 1024
 # --- fixtures -------------------------------------------------------------------
 
 @pytest.fixture
-def image_conf(tmp_path):
-    """CONF with the image service's database and store under tmp_path."""
-    parsed_here = CONF._args is None
-    if parsed_here:
-        CONF([], project="mininova", default_config_files=[])
-    url = f"sqlite:///{tmp_path}/image.sqlite"
-    overrides = [
-        ("state_path", str(tmp_path), None),
-        ("connection", url, "image_service"),
-        ("store_path", str(tmp_path / "images"), "image_service"),
-    ]
-    for name, value, group in overrides:
-        CONF.set_override(name, value, group)
-    yield CONF
-    for name, _value, group in overrides:
-        CONF.clear_override(name, group)
-    db_api.get_engine(url).dispose()
-    if parsed_here:
-        CONF.reset()
-
-
-@pytest.fixture
-def store_dir(image_conf):
-    return image_conf.image_service.store_path
-
-
-@pytest.fixture
 def http(image_conf):
     """Flask's test client on a fresh mininova-image app."""
     return image_app.create_app().test_client()
-
-
-@pytest.fixture
-def image_server(image_conf):
-    """mininova-image on waitress, on an ephemeral port, as [glance] api_servers."""
-    server = service.WSGIService("mininova-image", image_app.create_app(), "127.0.0.1", 0, 4)
-    server.start()
-    CONF.set_override("api_servers", [f"http://127.0.0.1:{server.port}"], "glance")
-    yield server
-    CONF.clear_override("api_servers", "glance")
-    server.stop()
 
 
 @pytest.fixture
@@ -82,11 +44,6 @@ def qcow2_bytes(tmp_path):
     path = tmp_path / "x.qcow2"
     utils.execute("qemu-img", "create", "-f", "qcow2", str(path), "16M")
     return path.read_bytes()
-
-
-@pytest.fixture
-def alice():
-    return mn_context.RequestContext(user_id="alice", project_id="project-a")
 
 
 # --- helpers ----------------------------------------------------------------------

@@ -7,8 +7,12 @@ The steps, as Cinder takes them for a file-backed volume:
 1. download the image from the image service into
    ``[volume] image_conversion_dir`` (qemu-img cannot read from a pipe: it
    seeks). The client is Nova's, :class:`mininova.image.glance.API`, which
-   streams it, checks its md5, speaks with the user's token (or the service
-   user's) and logs Cinder's line ``Image download 283.00 MB at 74.68 MB/s``;
+   streams it, checks its hash (sha512, or md5), speaks with the user's
+   token (or the service user's) and logs Cinder's line ``Image download
+   283.00 MB at 74.68 MB/s``. Steps 2 to 5 start as soon as the last byte
+   is written, while the hash catches up beside them
+   (:meth:`~mininova.image.glance.API.download_then_check`); data that
+   turns out wrong fails the volume (``error``) all the same;
 2. refuse what is unsafe before qemu-img opens the file: the bytes are
    checked against the declared ``disk_format`` by
    :mod:`mininova.virt.format_inspector`, then ``qemu-img info -f <format>``
@@ -78,8 +82,12 @@ def fetch_to_volume(context, image_meta, volume_path, size_gb):
         return
     tmp = _temporary_path(image_id)
     try:
-        glance.API().download(context, image_id, tmp, sync=False, image_meta=image_meta)
-        _write_image(image_meta, tmp, volume_path, size_gb)
+        # The checks and the convert overlap the end of the download's hash
+        # check (see mininova.virt.images.fetch_to_raw); should it fail, the
+        # volume is put in error by the manager, never made available.
+        with glance.API().download_then_check(context, image_id, tmp, sync=False,
+                                              image_meta=image_meta):
+            _write_image(image_meta, tmp, volume_path, size_gb)
     finally:
         _remove(tmp)
 

@@ -1,7 +1,6 @@
 """The glance client's pure parts: error mapping, identity headers, upload bodies,
 JSON pointers, download progress."""
 
-import hashlib
 import io
 import logging
 
@@ -9,7 +8,7 @@ import pytest
 
 from mininova import context as mn_context
 from mininova import exception
-from mininova.image import glance
+from mininova.image import glance, streaming
 
 
 class FakeResponse:
@@ -129,10 +128,10 @@ def progress_lines(caplog):
 
 
 def test_large_download_logs_every_tenth(caplog):
-    caplog.set_level(logging.INFO, logger="mininova.image.glance")
+    caplog.set_level(logging.INFO, logger="mininova.image.streaming")
     clock = FakeClock()
     total = 100 * MiB
-    progress = glance.DownloadProgress("img", total, clock=clock)
+    progress = streaming.DownloadProgress("img", total, clock=clock)
 
     for written in range(MiB, total + 1, MiB):
         clock.now += 0.01  # 100 MB/s
@@ -145,9 +144,9 @@ def test_large_download_logs_every_tenth(caplog):
 
 
 def test_slow_download_logs_every_five_seconds_between_tenths(caplog):
-    caplog.set_level(logging.INFO, logger="mininova.image.glance")
+    caplog.set_level(logging.INFO, logger="mininova.image.streaming")
     clock = FakeClock()
-    progress = glance.DownloadProgress("img", 1000 * MiB, clock=clock)
+    progress = streaming.DownloadProgress("img", 1000 * MiB, clock=clock)
 
     for written in range(MiB, 30 * MiB, MiB):  # 1 MB/s, under 3% in all
         clock.now += 1.0
@@ -157,9 +156,9 @@ def test_slow_download_logs_every_five_seconds_between_tenths(caplog):
 
 
 def test_download_of_unknown_size_logs_by_time_once_large(caplog):
-    caplog.set_level(logging.INFO, logger="mininova.image.glance")
+    caplog.set_level(logging.INFO, logger="mininova.image.streaming")
     clock = FakeClock()
-    progress = glance.DownloadProgress("img", None, clock=clock)
+    progress = streaming.DownloadProgress("img", None, clock=clock)
 
     for written in range(MiB, 80 * MiB, MiB):
         clock.now += 1.0
@@ -174,24 +173,12 @@ def test_download_of_unknown_size_logs_by_time_once_large(caplog):
 
 
 def test_small_download_logs_no_progress(caplog):
-    caplog.set_level(logging.INFO, logger="mininova.image.glance")
+    caplog.set_level(logging.INFO, logger="mininova.image.streaming")
     clock = FakeClock()
-    progress = glance.DownloadProgress("img", 10 * MiB, clock=clock)
+    progress = streaming.DownloadProgress("img", 10 * MiB, clock=clock)
 
     for written in range(MiB, 10 * MiB + 1, MiB):
         clock.now += 10.0
         progress.update(written)
 
     assert progress_lines(caplog) == []
-
-
-def test_chunk_hasher_digests_every_chunk_in_order(monkeypatch):
-    # A queue of one chunk: the caller waits on the hashing thread often.
-    monkeypatch.setattr(glance, "HASH_QUEUE_CHUNKS", 1)
-    chunks = [bytes([n]) * (4096 + n) for n in range(50)]
-    hasher = glance.ChunkHasher(["sha512", "md5"])
-    for chunk in chunks:
-        hasher.update(chunk)
-    data = b"".join(chunks)
-    assert hasher.hexdigests() == {"sha512": hashlib.sha512(data).hexdigest(),
-                                   "md5": hashlib.md5(data).hexdigest()}

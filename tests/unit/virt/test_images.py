@@ -6,6 +6,7 @@ format inspector's tests: what is checked is that the right commands run in
 the right order, and what they leave on disk.
 """
 
+import contextlib
 import logging
 import shutil
 import subprocess
@@ -36,11 +37,12 @@ def pattern_raw(tmp_path):
 def serve(monkeypatch):
     """Make the image service's download a copy of the given file."""
     def serve_file(source):
-        def download(self, context, image_id, dst_path, expected_checksum=None, sync=True,
-                     image_meta=None):
+        @contextlib.contextmanager
+        def download_then_check(self, context, image_id, dst_path, expected_checksum=None,
+                                sync=True, image_meta=None):
             shutil.copyfile(source, dst_path)
-            return source.stat().st_size
-        monkeypatch.setattr(glance.API, "download", download)
+            yield source.stat().st_size
+        monkeypatch.setattr(glance.API, "download_then_check", download_then_check)
     return serve_file
 
 
