@@ -174,8 +174,7 @@ class FileHasher:
         thread = threading.Thread(target=self._run, name="download-hash", daemon=True)
         thread.start()
         if during_transfer:
-            # Linux's nice value is per thread: that one alone.
-            os.setpriority(os.PRIO_PROCESS, thread.native_id, 19)
+            _lower_priority(thread.native_id)
         return thread
 
     def _run(self):
@@ -206,6 +205,15 @@ class FileHasher:
             if self._abandoned or self._handing_over:
                 return hashed
             return self._written
+
+
+def _lower_priority(thread_id):
+    """Nice 19 for that thread alone (Linux's nice value is per thread).
+    Only an optimisation: where it is refused, the hash runs as it is."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread_id, 19)
+    except OSError as exc:
+        LOG.debug("Could not lower the download hash's priority: %s", exc)
 
 
 class DownloadProgress:
