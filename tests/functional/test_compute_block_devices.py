@@ -137,7 +137,10 @@ def test_attach_and_detach_through_the_compute(demo, image, volumes, compute):
     rpc.detach_volume(ctxt, instance, volume["id"], attachment["id"])
     volumes.wait_status(volume["id"], "available")
     assert guest(compute, server_id)["volumes"] == {}
-    assert [r["source_type"] for r in rows(server_id)] == ["image"]
+    # Nova's order: the attachment is deleted (the volume is available),
+    # then the compute destroys the row, a moment later.
+    helpers.wait_until(lambda: [r["source_type"] for r in rows(server_id)],
+                       lambda sources: sources == ["image"], what="the volume's row destroyed")
     delete(demo, server_id)
 
 
