@@ -179,12 +179,11 @@ class API:
                  {"size": size / units.Mi, "rate": size / units.Mi / elapsed})
         try:
             yield size
-        except BaseException:
+        finally:
+            # Also when the block failed: wrong data, if it is, is the
+            # error to raise (the block's own stays as its context).
             with _removed_on_failure(image_id, dst_path):
                 check()
-            raise
-        with _removed_on_failure(image_id, dst_path):
-            check()
 
     def _download_to(self, context, image_id, dst_path, expected_checksum, sync, image_meta):
         """The transfer; returns (bytes written, a function that waits for the

@@ -4,14 +4,12 @@ launcher) over memory://, with the fake driver and a real SQLite file."""
 import pytest
 
 from mininova import context as mn_context
-from mininova import service
 from mininova.cli import shell
 from mininova.cmd.all import AllInOne
 from mininova.conf import CONF
 from mininova.db import api as db_api
-from mininova.image.service import app as image_app
 from mininova.volume.service import nbd
-from tests.functional.helpers import make_client
+from tests.functional.helpers import image_service_running, make_client
 
 
 @pytest.fixture
@@ -131,13 +129,8 @@ def store_dir(image_conf):
 
 @pytest.fixture
 def image_server(image_conf):
-    """mininova-image on waitress, on an ephemeral port, as [glance] api_servers."""
-    server = service.WSGIService("mininova-image", image_app.create_app(), "127.0.0.1", 0, 4)
-    server.start()
-    CONF.set_override("api_servers", [f"http://127.0.0.1:{server.port}"], "glance")
-    yield server
-    CONF.clear_override("api_servers", "glance")
-    server.stop()
+    with image_service_running() as server:
+        yield server
 
 
 @pytest.fixture

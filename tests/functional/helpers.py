@@ -1,10 +1,14 @@
 """Helpers of the functional tests: waiting (builds run in other threads),
 clients of the in-process cloud, log capture, reading CLI tables."""
 
+import contextlib
 import io
 import logging
 
+from mininova import service
 from mininova.cli.client import Client
+from mininova.conf import CONF
+from mininova.image.service import app as image_app
 from tests.waiting import wait_for_gone, wait_for_settled, wait_for_status, wait_until
 
 TIMEOUT = 20
@@ -107,3 +111,16 @@ def as_role(client, role, project="demo"):
     user = make_client_like(client, token)
     user.session.headers["X-Roles"] = roles[role]
     return user
+
+
+@contextlib.contextmanager
+def image_service_running():
+    """mininova-image on waitress, on an ephemeral port, as [glance] api_servers."""
+    server = service.WSGIService("mininova-image", image_app.create_app(), "127.0.0.1", 0, 4)
+    server.start()
+    CONF.set_override("api_servers", [f"http://127.0.0.1:{server.port}"], "glance")
+    try:
+        yield server
+    finally:
+        CONF.clear_override("api_servers", "glance")
+        server.stop()

@@ -120,11 +120,17 @@ def test_the_block_gets_the_whole_file_and_the_check_comes_after(image_server, a
     assert target.exists()
 
 
-def test_wrong_data_fails_when_the_block_ends_and_leaves_nothing(image_server, alice,
-                                                                 store_dir, tmp_path):
+@pytest.fixture
+def tampered(image_server, alice, store_dir):
+    """An image whose stored file was altered after its upload: (client, record)."""
     api = glance.API()
     record = upload(api, alice, b"good data" * 1000)
     tamper(store_dir, record["id"])
+    return api, record
+
+
+def test_wrong_data_fails_when_the_block_ends_and_leaves_nothing(tampered, alice, tmp_path):
+    api, record = tampered
     target = tmp_path / "downloaded"
     made_inside = tmp_path / "converted"
 
@@ -135,11 +141,8 @@ def test_wrong_data_fails_when_the_block_ends_and_leaves_nothing(image_server, a
     assert not target.exists()
 
 
-def test_a_failed_block_on_wrong_data_is_reported_as_wrong_data(image_server, alice,
-                                                                store_dir, tmp_path):
-    api = glance.API()
-    record = upload(api, alice, b"good data" * 1000)
-    tamper(store_dir, record["id"])
+def test_a_failed_block_on_wrong_data_is_reported_as_wrong_data(tampered, alice, tmp_path):
+    api, record = tampered
     target = tmp_path / "downloaded"
 
     with pytest.raises(exception.ImageDataInvalid) as raised:

@@ -14,11 +14,9 @@ import signal
 
 import pytest
 
-from mininova import service
-from mininova.conf import CONF
-from mininova.image.service import app as image_app
 from mininova.volume.service import app as volume_app
 from mininova.volume.service import nbd
+from tests.functional.helpers import image_service_running
 from tests.functional.volume import helpers
 
 
@@ -58,9 +56,5 @@ def http(app):
 
 @pytest.fixture
 def image_server(volume_conf):
-    """mininova-image on an ephemeral port, as [glance] api_servers."""
-    server = service.WSGIService("mininova-image", image_app.create_app(), "127.0.0.1", 0, 4)
-    server.start()
-    CONF.set_override("api_servers", [f"http://127.0.0.1:{server.port}"], "glance")
-    yield server
-    server.stop()
+    with image_service_running() as server:
+        yield server
