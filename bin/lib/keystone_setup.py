@@ -144,6 +144,7 @@ debug = False
 [database]
 # SQLite by default; a PostgreSQL or MariaDB URL works too (the database is
 # created by keystone_setup.py init if it is missing, then keystone-manage db_sync).
+# On SQLite, Keystone runs one worker process (two would deadlock on writes).
 connection = {database}
 
 [identity]
@@ -284,6 +285,16 @@ def cmd_init(args):
 
 # --- serve ---------------------------------------------------------------------------
 
+def workers_for(database):
+    """Two workers, or one on SQLite. Keystone's first password login of a
+    user each day updates the user's last_active_at inside a transaction
+    that began with a read; on SQLite two such transactions in two
+    processes deadlock, and one of them fails with "database is locked"
+    (HTTP 500). Keystone is meant for MariaDB or PostgreSQL; on SQLite one
+    worker serves one request at a time, so no two transactions meet."""
+    return 1 if database.startswith("sqlite") else 2
+
+
 def cmd_serve(args):
     """Become gunicorn serving Keystone (exec, so a pid file written for this
     process names gunicorn's master; its workers are in its process group)."""
@@ -294,7 +305,7 @@ def cmd_serve(args):
         "--bind", args.bind,
         # Pre-forked workers, each with its own database engine and key
         # cache, as Keystone runs under uwsgi or mod_wsgi in a real cloud.
-        "--workers", str(args.workers),
+        "--workers", str(args.workers or workers_for(conf["database"]["connection"])),
         # gunicorn's request and error lines go to Keystone's own log.
         "--access-logfile", str(log), "--error-logfile", str(log),
         "--graceful-timeout", "5",
@@ -618,7 +629,8 @@ def main(argv=None):
     sub = command("serve", cmd_serve, "run Keystone under gunicorn (exec)")
     sub.add_argument("--conf", required=True)
     sub.add_argument("--bind", required=True, help="HOST:PORT")
-    sub.add_argument("--workers", type=int, default=2)
+    sub.add_argument("--workers", type=int, default=None,
+                     help="gunicorn's workers (default: 2, or 1 on SQLite)")
 
     sub = command("wait", cmd_wait, "until the admin gets a token")
     api(sub)

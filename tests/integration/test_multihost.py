@@ -127,9 +127,20 @@ class MultiHostCloud:
 
     def compute_role(self, host):
         """The role's defaults: the bootstrap file over SSH from the
-        controller, with the lab key."""
-        return host.quickstart("--role", "compute", "--controller", self.controller.ip,
-                               "--host", host.name, "--address", host.ip)
+        controller, with the lab key. A failure shows the errors of the
+        controller's Keystone too: the role's first call goes there."""
+        try:
+            return host.quickstart("--role", "compute", "--controller", self.controller.ip,
+                                   "--host", host.name, "--address", host.ip)
+        except AssertionError as failure:
+            raise AssertionError(f"{failure}\n{self.keystone_errors()}") from None
+
+    def keystone_errors(self, lines=40):
+        log = self.controller.own("/var/log/mininova/keystone.log")
+        found = [line for line in (log.read_text(errors="replace").splitlines()
+                                   if log.exists() else [])
+                 if "ERROR" in line or "Error" in line]
+        return "the controller's keystone.log, its error lines:\n" + "\n".join(found[-lines:])
 
     # --- the controller's APIs, as Keystone's admin ------------------------------------
 
