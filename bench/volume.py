@@ -31,6 +31,9 @@ with qemu-img and qemu-io in a temporary directory, removed at the end):
   CPU from the convert, and this says how much of the gap is the
   instrument's. The target's ratio stays the one against the quiet floor.
 
+The cases are interleaved, each run starting one step further on, a
+``sync`` before each step: each comes after each other as often.
+
 Throughput is the raw bytes made (the virtual size) per second; it prints
 the medians, for each case the ratios floor/mininova (the issue's target:
 >= 0.8), durable floor/mininova and (curl + convert)/mininova, and where
@@ -382,6 +385,24 @@ def boot_case(runs):
           f"{statistics.median(from_image) / statistics.median(from_volume):.2f}")
 
 
+def measurements(services, image, size_gb, source, workdir, polled_url):
+    """Each case's name and a call that measures it once."""
+    floor = workdir / "floor.raw"
+
+    def polled():
+        # The bare convert while the client GETs a volume, as it does
+        # while it waits for one (the session is idle meanwhile).
+        with polling(lambda: services.session.get(polled_url, timeout=30), POLL_INTERVAL):
+            return time_floor(source, floor)
+
+    steps = [(case, lambda case=case: time_volume(services, case, image, size_gb))
+             for case in Services.CASES]
+    return steps + [("floor", lambda: time_floor(source, floor)),
+                    ("durable", lambda: time_floor(source, floor, "none")),
+                    ("curl", lambda: time_curl_and_convert(services, image, workdir)),
+                    ("polled", polled)]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -405,24 +426,18 @@ def main():
         virtual_bytes = image["virtual_size"]
         size_gb = max(1, -(-virtual_bytes // (1024 ** 3)))
         polled_url = polling_target(services)
-        times = {name: [] for name in ("http", "direct", "floor", "durable", "curl",
-                                       "polled")}
-        for _ in range(args.runs):  # interleaved, so drift hits all alike
-            for case in Services.CASES:
+        steps = measurements(services, image, size_gb, source, workdir, polled_url)
+        times = {name: [] for name, _ in steps}
+        for run in range(args.runs):
+            # Interleaved, so that drift hits all alike, and each run starts
+            # one step further on, so that each case comes after each other
+            # as often: what one leaves the disk to do (the discards of its
+            # deleted files) slows whichever comes next, and the HTTP case
+            # leaves three times as much as the others.
+            shift = run % len(steps)
+            for name, measure in steps[shift:] + steps[:shift]:
                 settle()
-                times[case].append(time_volume(services, case, image, size_gb))
-            settle()
-            times["floor"].append(time_floor(source, workdir / "floor.raw"))
-            settle()
-            times["durable"].append(time_floor(source, workdir / "floor.raw", "none"))
-            settle()
-            times["curl"].append(time_curl_and_convert(services, image, workdir))
-            settle()
-            # The bare convert while the client GETs a volume, as it does
-            # while it waits for one (the session is idle meanwhile).
-            with polling(lambda: services.session.get(polled_url, timeout=30),
-                         POLL_INTERVAL):
-                times["polled"].append(time_floor(source, workdir / "floor.raw"))
+                times[name].append(measure())
         phases = {case: phases_from_log(services.log(case)) for case in Services.CASES}
     finally:
         services.stop()

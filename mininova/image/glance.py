@@ -22,7 +22,8 @@ service logs the download under the same ``req-…`` as the compute host.
 Downloads are streamed to disk 8 MiB at a time, whatever the image's size
 (each chunk read off the connection once and written with ``os.write``, no
 other copy), and checked: the byte count against ``Content-Length``, and the data against
-the image's "multihash" (``os_hash_algo``, ``os_hash_value``: sha512), or
+the image's "multihash" (``os_hash_algo``, ``os_hash_value``: sha512 unless
+mininova-image's ``hashing_algorithm`` names another), or
 against its md5 ``checksum`` for an image that has no multihash, as
 glanceclient checks what Nova downloads. The hash is computed in a thread of
 its own (hashlib lets go of the GIL) that reads the file back from the page

@@ -13,6 +13,7 @@ import pytest
 from mininova import exception, utils
 from mininova.image import glance, streaming
 from mininova.virt import images
+from tests.functional.helpers import image_service_running
 
 
 def write_in_pieces(path, pieces, hasher):
@@ -180,3 +181,35 @@ def test_fetch_to_raw_publishes_nothing_converted_from_wrong_data(image_server, 
         images.fetch_to_raw(alice, record, str(base_dir / "abc"))
 
     assert os.listdir(base_dir) == []
+
+
+@pytest.fixture
+def sha256_image_server(image_conf):
+    """mininova-image with ``[image_service] hashing_algorithm = sha256``."""
+    image_conf.set_override("hashing_algorithm", "sha256", "image_service")
+    try:
+        with image_service_running() as server:
+            yield server
+    finally:
+        image_conf.clear_override("hashing_algorithm", "image_service")
+
+
+def test_the_configured_hash_is_the_one_shown_and_checked(sha256_image_server, alice,
+                                                          store_dir, tmp_path):
+    api = glance.API()
+    data = b"good data" * 1000
+    record = upload(api, alice, data)
+    assert (record["os_hash_algo"], record["os_hash_value"]) == (
+        "sha256", hashlib.sha256(data).hexdigest())
+    api.download(alice, record["id"], str(tmp_path / "good"), image_meta=record)
+    assert (tmp_path / "good").read_bytes() == data
+
+    tamper(store_dir, record["id"])
+    with pytest.raises(exception.ImageDataInvalid, match="checksum mismatch: .* sha256"):
+        api.download(alice, record["id"], str(tmp_path / "bad"), image_meta=record)
+    assert not (tmp_path / "bad").exists()
+
+
+def test_a_hash_hashlib_does_not_have_is_refused_by_the_configuration(image_conf):
+    with pytest.raises(ValueError, match="Valid values are .*sha512.*but found 'crc32'"):
+        image_conf.set_override("hashing_algorithm", "crc32", "image_service")

@@ -90,7 +90,8 @@ def create_app(connection=None, store_path=None):
     """
     engine = db_api.get_engine(connection or CONF.image_service.connection)
     models.create_tables(engine)
-    file_store = store.FileStore(store_path or CONF.image_service.store_path)
+    file_store = store.FileStore(store_path or CONF.image_service.store_path,
+                                 CONF.image_service.hashing_algorithm)
     _kill_interrupted_uploads(engine, file_store)
 
     app = Flask(__name__)

@@ -67,7 +67,7 @@ class ImageDataController:
             "size": data.size,
             "virtual_size": virtual_size,
             "checksum": data.checksum,
-            "os_hash_algo": "sha512",
+            "os_hash_algo": data.os_hash_algo,
             "os_hash_value": data.os_hash_value,
         }, expected_status=models.SAVING)
         if active is None:

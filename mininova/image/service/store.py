@@ -29,7 +29,8 @@ mininova-image shares these two with mininova-compute, which checks again
 before it converts: Glance and Nova each carry a copy instead.
 
 Uploads are streamed to the ``.part`` file 1 MiB at a time, hashed on the
-way (md5 and sha512), so memory use does not grow with the image. A known
+way (md5 and ``[image_service] hashing_algorithm``, sha512 unless
+configured otherwise, as Glance), so memory use does not grow with the image. A known
 limit of the WSGI server, not of this code: waitress receives the whole
 request body, into a temporary file past 512 KiB, before it calls the
 application; a large upload thus briefly takes twice its size on disk, and
@@ -68,19 +69,24 @@ class InvalidImageData(Exception):
 
 
 class UploadedData:
-    """What writing an upload measured: its size and its two digests."""
+    """What writing an upload measured: its size and its two digests (md5,
+    and the multihash with its algorithm's name)."""
 
-    def __init__(self, size, checksum, os_hash_value):
+    def __init__(self, size, checksum, os_hash_algo, os_hash_value):
         self.size = size
         self.checksum = checksum
+        self.os_hash_algo = os_hash_algo
         self.os_hash_value = os_hash_value
 
 
 class FileStore:
-    """Image files in one directory, named after the images' ids."""
+    """Image files in one directory, named after the images' ids; uploads
+    hashed with ``hashing_algorithm`` (``[image_service]``'s, Glance's
+    option) besides md5."""
 
-    def __init__(self, path):
+    def __init__(self, path, hashing_algorithm="sha512"):
         self.path = path
+        self.hashing_algorithm = hashing_algorithm
         os.makedirs(path, exist_ok=True)
 
     def path_for(self, image_id):
@@ -104,19 +110,20 @@ class FileStore:
         decides what becomes of the image and calls :meth:`discard_partial`.
         """
         md5 = hashlib.md5(usedforsecurity=False)
-        sha512 = hashlib.sha512()
+        multihash = hashlib.new(self.hashing_algorithm)
         size = 0
         with open(self.partial_path_for(image_id), "wb") as partial:
             while chunk := stream.read(CHUNK_SIZE):
                 partial.write(chunk)
                 md5.update(chunk)
-                sha512.update(chunk)
+                multihash.update(chunk)
                 size += len(chunk)
             partial.flush()
             # The rename that follows must never publish a file whose bytes
             # are not on disk yet.
             os.fsync(partial.fileno())
-        return UploadedData(size, md5.hexdigest(), sha512.hexdigest())
+        return UploadedData(size, md5.hexdigest(), self.hashing_algorithm,
+                            multihash.hexdigest())
 
     def commit(self, image_id):
         """Publish a checked upload under the image's final name."""
