@@ -450,16 +450,30 @@ def test_a_hard_reboot_takes_over_a_pending_action(admin, server, cloud, monkeyp
                                                    task):
     """Nova lets a hard reboot interrupt a pause, a suspend or a soft reboot
     that hangs. The first action then finds its task_state taken: it was
-    preempted, not failed, and both did their work: the server ends ACTIVE."""
+    preempted, not failed, and both did their work: the server ends ACTIVE.
+
+    The hung action ends before the hard reboot's own driver call, as a
+    hard reboot ends whatever the hypervisor was doing. (Released in the
+    other order, the fake domain ended suspended under an ACTIVE server,
+    and the power-state sync stopped it: a flake of this test.)"""
     driver = cloud.computes["host1"].manager.driver
-    original = getattr(driver, driver_method)
-    release, held_once = threading.Event(), []
+    original, original_reboot = getattr(driver, driver_method), driver.reboot
+    release, first_done, held_once = threading.Event(), threading.Event(), []
 
     def held_first_call(*args, **kwargs):
-        if not held_once:  # the hard reboot's own reboot() is not held
-            held_once.append(True)
-            release.wait(helpers.TIMEOUT)
-        return original(*args, **kwargs)
+        if held_once:  # the hard reboot's own reboot(), when the first was one too
+            return reboot_after_first(*args, **kwargs)
+        held_once.append(True)
+        release.wait(helpers.TIMEOUT)
+        try:
+            return original(*args, **kwargs)
+        finally:
+            first_done.set()
+
+    def reboot_after_first(*args, **kwargs):
+        first_done.wait(helpers.TIMEOUT)
+        return original_reboot(*args, **kwargs)
+    monkeypatch.setattr(driver, "reboot", reboot_after_first)
     monkeypatch.setattr(driver, driver_method, held_first_call)
     act(admin, server["id"], first_body)
     helpers.wait_for_task(admin, server["id"], task)
