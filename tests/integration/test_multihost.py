@@ -137,9 +137,8 @@ class MultiHostCloud:
 
     def keystone_errors(self, lines=40):
         log = self.controller.own("/var/log/mininova/keystone.log")
-        found = [line for line in (log.read_text(errors="replace").splitlines()
-                                   if log.exists() else [])
-                 if "ERROR" in line or "Error" in line]
+        text = log.read_text(errors="replace") if log.exists() else ""
+        found = [line for line in text.splitlines() if "ERROR" in line or "Error" in line]
         return "the controller's keystone.log, its error lines:\n" + "\n".join(found[-lines:])
 
     # --- the controller's APIs, as Keystone's admin ------------------------------------

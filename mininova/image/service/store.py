@@ -84,7 +84,7 @@ class FileStore:
     hashed with ``hashing_algorithm`` (``[image_service]``'s, Glance's
     option) besides md5."""
 
-    def __init__(self, path, hashing_algorithm="sha512"):
+    def __init__(self, path, hashing_algorithm):
         self.path = path
         self.hashing_algorithm = hashing_algorithm
         os.makedirs(path, exist_ok=True)
