@@ -15,6 +15,8 @@ import uuid
 
 import jsonschema
 import pytest
+from waitress.buffers import ReadOnlyFileBasedBuffer
+from werkzeug.test import EnvironBuilder
 
 from mininova import context as mn_context
 from mininova import exception, processutils, utils
@@ -626,6 +628,28 @@ def test_download_streams_the_data_with_its_checksum(http):
     assert response.headers["Content-Type"] == "application/octet-stream"
     assert response.headers["Content-Length"] == str(len(data))
     assert response.headers["Content-MD5"] == md5(data)
+
+
+def test_a_download_hands_waitress_the_file_itself_and_logs_when_it_is_closed(http, caplog):
+    """waitress sends a body that is its own file wrapper straight from the
+    file; wrapped in anything else (an iterator that logs at the end, as
+    the download was until 1 Dec 2026), it copies the body through a
+    temporary file of its own, 32 KiB at a time."""
+    data = os.urandom(1024 * 1024)
+    image = create(http, disk_format="raw")
+    assert upload(http, image["id"], data).status_code == 204
+    caplog.set_level(logging.INFO, logger="mininova.image.service.app")
+    environ = EnvironBuilder(path=f"/v2/images/{image['id']}/file", headers=ALICE).get_environ()
+    environ["wsgi.file_wrapper"] = ReadOnlyFileBasedBuffer
+
+    body = http.application(environ, lambda status, headers: None)
+
+    assert isinstance(body, ReadOnlyFileBasedBuffer)
+    assert body.prepare() == len(data) and body.get(len(data)) == data
+    assert not [r for r in caplog.records if "status:" in r.getMessage()]
+    body.close()  # what waitress does once the last byte is sent
+    (line,) = [r.getMessage() for r in caplog.records if "status:" in r.getMessage()]
+    assert f'"GET /v2/images/{image["id"]}/file" status: 200 len: {len(data)}' in line
 
 
 # --- request ids and the access log ------------------------------------------------------------

@@ -49,7 +49,6 @@ from flask import Flask, g, jsonify, request
 from oslo_log import log as logging
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
-from werkzeug.wsgi import ClosingIterator
 
 from mininova import context as mn_context
 from mininova.api import auth
@@ -180,12 +179,38 @@ def _finish_request(response):
         mn_context.clear_current()
 
     if response.direct_passthrough:
-        # Werkzeug gives such a body (a download) to the server as it is,
-        # without the wrapper that runs ``call_on_close`` functions.
-        response.response = ClosingIterator(response.response, log_request)
+        # A download: Werkzeug hands its file wrapper to the server as it
+        # is, without the wrapper that runs ``call_on_close`` functions, and
+        # the server closes the file once the last byte is sent. The line
+        # is logged then. Wrapping the body in an iterator instead would
+        # hide the file from waitress, which would then copy it in 32 KiB
+        # pieces through a temporary file of its own: 0.15 s of CPU per
+        # 200 MiB sent, where reading the file straight into the socket
+        # takes a fraction of that.
+        response.response.file = _CallsOnClose(response.response.file, log_request)
     else:
         response.call_on_close(log_request)
     return response
+
+
+class _CallsOnClose:
+    """A file that calls ``on_close`` (once) when it is closed, and is
+    otherwise the file it wraps."""
+
+    def __init__(self, file, on_close):
+        self._file = file
+        self._on_close = on_close
+
+    def __getattr__(self, name):
+        return getattr(self._file, name)
+
+    def close(self):
+        try:
+            self._file.close()
+        finally:
+            on_close, self._on_close = self._on_close, None
+            if on_close is not None:
+                on_close()
 
 
 def _request_uri():
