@@ -26,7 +26,8 @@ RUNTIME_PACKAGES=(
                                                        # tools/build-tiny-image
     binutils                                           # readelf: the image's libraries
     genisoimage iproute2 procps curl                   # config drives, networking, checks
-    dnsmasq-base iptables                              # mininova-network: DHCP, isolation
+    dnsmasq-base dnsmasq-utils iptables                # mininova-network: DHCP (dhcp_release:
+                                                       # a deleted port's lease), isolation
     openssh-client                                     # ssh into guests (tools/check-tiny-image)
 )
 # What the integration tests need on top: real PostgreSQL and MariaDB, and

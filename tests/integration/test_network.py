@@ -223,14 +223,37 @@ def test_port_changes_reload_dnsmasq(net):
     wait_for(lambda: line in (files / "host").read_text(), "the new port's line")
     # Only added: a SIGHUP, the same process.
     assert (files / "pid").read_text().strip() == pid
-    # An address leaving (the port deleted): the line goes, and dnsmasq is
-    # restarted with its stale lease removed.
+
+
+def test_a_deleted_ports_lease_is_released_and_its_address_leased_again(net):
+    """As Neutron's DHCP agent: an address leaving its MAC (the port
+    deleted) has its lease released with dhcp_release, and the same dnsmasq
+    leases the address to the next port that holds it, another MAC."""
+    network, _ = net.network_with_subnet()
+    wait_for(lambda: dhcp_ready(net, network["id"]), "dnsmasq")
+    files = net.dhcp_dir(network["id"])
+    pid = (files / "pid").read_text().strip()
+    first = bind(net, net.create("port", network_id=network["id"], device_id=SERVER))
     ip = first["fixed_ips"][0]["ip_address"]
-    (files / "leases").write_text(f"9999999999 {first['mac_address']} {ip} x *\n")
+    wait_for(lambda: f"{first['mac_address']}," in (files / "host").read_text(),
+             "the first port's line")
+    first_guest, _ = plug_guest(net, network, first, "first")
+    assert udhcpc(first_guest) == ip
+    wait_for(lambda: first["mac_address"] in (files / "leases").read_text(), "its lease")
+
     net.call("DELETE", f"ports/{first['id']}", expect=204)
-    wait_for(lambda: line not in (files / "host").read_text(), "the line removed")
-    wait_for(lambda: (files / "pid").read_text().strip() != pid, "dnsmasq restarted")
-    assert first["mac_address"] not in (files / "leases").read_text()
+
+    wait_for(lambda: first["mac_address"] not in (files / "leases").read_text(),
+             "the lease released")
+    assert (files / "pid").read_text().strip() == pid
+    assert "Releasing the DHCP lease of " + ip in net.log()
+    second = bind(net, net.create("port", network_id=network["id"], device_id=SERVER,
+                                  fixed_ips=[{"ip_address": ip}]))
+    wait_for(lambda: f"{second['mac_address']}," in (files / "host").read_text(),
+             "the second port's line")
+    second_guest, _ = plug_guest(net, network, second, "second")
+    assert udhcpc(second_guest) == ip
+    assert (files / "pid").read_text().strip() == pid
 
 
 def test_a_dead_dnsmasq_is_started_again(net):

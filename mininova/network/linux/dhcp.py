@@ -33,9 +33,11 @@ address its port holds. When ports change, the files are written again
 and dnsmasq is sent SIGHUP (it rereads them). When an address changes
 hands (a port deleted, its address given to a new one) dnsmasq would keep
 the old lease and refuse the new owner ("not using configured address ...
-because it is leased to ..."): Neutron then releases the lease with
-``dhcp_release`` (dnsmasq-utils); mininova instead removes the stale lines
-from the leases file and restarts dnsmasq.
+because it is leased to ..."), so, as Neutron does, the lease is released
+first: ``dhcp_release <ns- device> <ip> <mac>`` (dnsmasq-utils) in the
+namespace plays the guest's DHCPRELEASE, and dnsmasq drops it. Where
+``dhcp_release`` is not installed, the stale lines are removed from the
+leases file and dnsmasq is restarted instead.
 
 Left out: IPv6 (DHCPv6, RA), extra DHCP options, multiple DHCP agents per
 network, the metadata proxy, the UDP checksum-fill rule.
@@ -47,6 +49,7 @@ import shutil
 import signal
 import time
 
+from oslo_concurrency import processutils
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -305,9 +308,13 @@ class Dnsmasq:
         # An address that leaves its MAC (not a renamed host: SIGHUP does).
         removed = _address_pairs(old_hosts) - _address_pairs(new_hosts)
         command = command_line(network, self.conf_dir)
-        if pid and (removed or _read(self.path("cmdline")) != " ".join(command)):
-            LOG.info("Restarting dnsmasq of network %s (%s)", self.network_id,
-                     "an address left its MAC" if removed else "its subnets changed")
+        if pid and _read(self.path("cmdline")) != " ".join(command):
+            LOG.info("Restarting dnsmasq of network %s (its subnets changed)", self.network_id)
+            self._stop(pid)
+            pid = None
+        elif pid and removed and not self._release_leases(removed):
+            LOG.info("Restarting dnsmasq of network %s (an address left its MAC, and "
+                     "dhcp_release is not installed to release its lease)", self.network_id)
             self._stop(pid)
             pid = None
         if pid is None:
@@ -316,6 +323,24 @@ class Dnsmasq:
         elif changed:
             LOG.debug("Reloading allocations for network: %s", self.network_id)
             os.kill(pid, signal.SIGHUP)
+
+    def _release_leases(self, addresses):
+        """Neutron's ``_release_unused_leases``: dnsmasq forgets the lease of
+        each ``(mac, ip)``, as if its guest had released it. False where that
+        could not be done (dhcp_release, from dnsmasq-utils, not installed,
+        or failing): the caller then restarts dnsmasq without the leases."""
+        if shutil.which("dhcp_release") is None:
+            return False
+        interface = _read(self.path("interface")).strip()
+        for mac, ip in sorted(addresses):
+            LOG.debug("Releasing the DHCP lease of %s (%s) on network %s", ip, mac,
+                      self.network_id)
+            try:
+                ip_lib.execute("dhcp_release", interface, ip, mac, namespace=self.namespace)
+            except processutils.ProcessExecutionError as exc:
+                LOG.warning("Could not release the DHCP lease of %s (%s): %s", ip, mac, exc)
+                return False
+        return True
 
     def _spawn(self, command):
         _write(self.path("cmdline"), " ".join(command))

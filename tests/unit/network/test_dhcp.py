@@ -1,6 +1,8 @@
 """dnsmasq's files and command line, from a network as the server describes
 it (mininova/network/linux/dhcp.py; no process, no namespace)."""
 
+from pathlib import Path
+
 import pytest
 
 from mininova.network.linux import dhcp
@@ -92,3 +94,51 @@ def test_stale_leases_are_dropped():
     entries = [("fa:16:3e:00:00:01", "host-10-0-0-5.openstacklocal", "10.0.0.5", "h")]
     assert dhcp.leases_to_keep(leases, entries) == (
         "1700000000 fa:16:3e:00:00:01 10.0.0.5 host-10-0-0-5 *\n")
+
+
+# --- what a port's delete does to a running dnsmasq (its process calls recorded) ----
+
+GUEST = port("fa:16:3e:00:00:05", "10.0.0.5")
+
+
+@pytest.fixture
+def running(dhcp_conf, tmp_path, monkeypatch):
+    """A Dnsmasq whose files say it serves DHCP_PORT and GUEST; what it
+    would do to processes is recorded, not done."""
+    calls = []
+    dnsmasq = dhcp.Dnsmasq(NETWORK_ID, conf_root=str(tmp_path))
+    (tmp_path / NETWORK_ID).mkdir()
+    before = network(ports=[DHCP_PORT, GUEST])
+    for kind, text in (("host", dhcp.hosts_file(before, "openstacklocal")),
+                       ("cmdline", " ".join(dhcp.command_line(before, dnsmasq.conf_dir))),
+                       ("interface", "ns-0123456789a\n"),
+                       ("leases", "1700000000 fa:16:3e:00:00:05 10.0.0.5 host-10-0-0-5 *\n")):
+        (tmp_path / NETWORK_ID / kind).write_text(text)
+    monkeypatch.setattr(dhcp.ip_lib, "execute",
+                        lambda *cmd, namespace=None: calls.append(("execute", cmd, namespace)))
+    monkeypatch.setattr(dhcp.os, "kill", lambda pid, sig: calls.append(("kill", pid, sig)))
+    monkeypatch.setattr(dhcp.Dnsmasq, "_stop", lambda self, pid: calls.append(("stop", pid)))
+    monkeypatch.setattr(dhcp.Dnsmasq, "_spawn", lambda self, cmd: calls.append(("spawn",)))
+    return dnsmasq, calls
+
+
+def test_a_deleted_ports_lease_is_released_then_dnsmasq_reloads(running, monkeypatch):
+    dnsmasq, calls = running
+    monkeypatch.setattr(dhcp.shutil, "which", lambda name: f"/usr/bin/{name}")
+
+    dnsmasq._apply(network(ports=[DHCP_PORT]), DHCP_PORT, 4242)
+
+    assert calls == [
+        ("execute", ("dhcp_release", "ns-0123456789a", "10.0.0.5", "fa:16:3e:00:00:05"),
+         f"qdhcp-{NETWORK_ID}"),
+        ("kill", 4242, dhcp.signal.SIGHUP)]
+
+
+def test_without_dhcp_release_dnsmasq_restarts_without_the_lease(running, monkeypatch):
+    dnsmasq, calls = running
+    monkeypatch.setattr(dhcp.shutil, "which", lambda name: None)
+
+    dnsmasq._apply(network(ports=[DHCP_PORT]), DHCP_PORT, 4242)
+
+    assert calls == [("stop", 4242), ("spawn",)]
+    assert Path(dnsmasq.path("leases")).read_text() == ""
