@@ -308,13 +308,13 @@ class Dnsmasq:
         # An address that leaves its MAC (not a renamed host: SIGHUP does).
         removed = _address_pairs(old_hosts) - _address_pairs(new_hosts)
         command = command_line(network, self.conf_dir)
+        restart_because = None
         if pid and _read(self.path("cmdline")) != " ".join(command):
-            LOG.info("Restarting dnsmasq of network %s (its subnets changed)", self.network_id)
-            self._stop(pid)
-            pid = None
+            restart_because = "its subnets changed"
         elif pid and removed and not self._release_leases(removed):
-            LOG.info("Restarting dnsmasq of network %s (an address left its MAC, and "
-                     "dhcp_release is not installed to release its lease)", self.network_id)
+            restart_because = "an address left its MAC and its lease could not be released"
+        if restart_because:
+            LOG.info("Restarting dnsmasq of network %s (%s)", self.network_id, restart_because)
             self._stop(pid)
             pid = None
         if pid is None:
