@@ -236,23 +236,30 @@ def test_compute_killed_in_the_middle_of_an_attach(cloud, admin, tiny, volumes):
         cloud.stop_service("mininova-compute", signal.SIGKILL)
         left = volumes.get(volume["id"])["status"]
         cloud.start_service("mininova-compute")
-        settled = wait_until(lambda: volumes.get(volume["id"])["status"],
-                             lambda status: status in ("in-use", "available"), 120,
-                             interval=0.5, what="the volume settled")
-        attachments = admin.list_volume_attachments(server["id"])
+
+        def volume_and_attachments():
+            attached = [a["volumeId"] for a in admin.list_volume_attachments(server["id"])]
+            return volumes.get(volume["id"])["status"], attached
+
+        def agree(seen):
+            # The volume service and Nova's block device mappings are two
+            # services, settled one after the other (the attachment is
+            # deleted, then the row, as Nova does): wait until both agree.
+            status, attached = seen
+            return (status, attached) in (("in-use", [volume["id"]]), ("available", []))
+
+        seen = wait_until(volume_and_attachments, agree, 120, interval=0.5,
+                          what="the volume and the server's attachments settled")
+        settled = seen[0]
         xml = ET.parse(cloud.instances_path / server["id"] / "libvirt.xml").getroot()
         in_guest = [d for d in xml.findall("devices/disk") if d.findtext("serial") ==
                     volume["id"]]
         print(f"killed while the volume was {left}; after the restart: {settled}")
-        if settled == "in-use":
-            assert [a["volumeId"] for a in attachments] == [volume["id"]]
-            assert in_guest
-        else:
-            assert attachments == [] and not in_guest
+        assert bool(in_guest) == (settled == "in-use")
         # And it stays so: nothing later moves it (a redelivered attach, the
         # restart's own settling).
         time.sleep(3)
-        assert volumes.get(volume["id"])["status"] == settled
+        assert volume_and_attachments() == seen
     finally:
         delete_server(admin, server["id"])
         volumes.wait(volume["id"], "available")
