@@ -13,6 +13,9 @@ part, named as the Neutron file's section or option where there is one:
   ``[vxlan]``): its ``local_ip``;
 - ``[ml2_type_vxlan]``: the server's VXLAN type driver (``ml2_conf.ini``'s
   section): the VNIs it may give networks;
+- ``[metadata_agent]``: the metadata agent (``metadata_agent.ini``'s
+  ``[DEFAULT]``): where Nova's metadata API is, the secret it signs with,
+  the unix socket the namespaces' proxies reach it on;
 - ``[nova]``: how the server reaches Nova to send it external events
   (neutron.conf's ``[nova]``: keystoneauth options of a service user).
 """
@@ -94,6 +97,14 @@ network_opts = [
         "mininova-network-agent runs alone on another compute host): it "
         "notices tap devices and reports their ports up. Needs root.",
     ),
+    cfg.BoolOpt(
+        "run_metadata_agent",
+        default=True,
+        help="Run the metadata agent inside mininova-network: it answers the "
+        "metadata proxies of the qdhcp- namespaces on [metadata_agent] "
+        "metadata_proxy_socket and passes their guests' requests on to Nova's "
+        "metadata API, signed. Only used with [dhcp] enable_isolated_metadata.",
+    ),
 ]
 
 # Neutron's [QUOTAS] options, kept in [network] here; -1 is no limit.
@@ -122,9 +133,12 @@ dhcp_opts = [
     cfg.BoolOpt(
         "enable_isolated_metadata",
         default=False,
-        help="Give guests a route to 169.254.169.254 through the DHCP port's "
-        "address (DHCP option 121), for a metadata proxy in the qdhcp- "
-        "namespace. mininova runs no such proxy yet: leave it off.",
+        help="Serve Nova's metadata (http://169.254.169.254/openstack/...) to "
+        "the guests of networks with DHCP, as Neutron's isolated metadata: the "
+        "DHCP port's device gets 169.254.169.254/32, guests a route to it "
+        "through the DHCP port's address (DHCP option 121), and a metadata "
+        "proxy listens on 169.254.169.254:80 in the qdhcp- namespace, passing "
+        "requests to the metadata agent ([network] run_metadata_agent).",
     ),
     cfg.IntOpt("resync_interval", default=5, min=1,
                help="Seconds between two tries to bring a network's DHCP in "
@@ -182,6 +196,30 @@ ml2_type_vxlan_opts = [
     ),
 ]
 
+metadata_agent_group = cfg.OptGroup(
+    "metadata_agent", title="The metadata agent (Neutron's metadata_agent.ini)")
+
+metadata_agent_opts = [
+    cfg.HostAddressOpt("nova_metadata_host", default="127.0.0.1",
+                       help="Host of Nova's metadata API (Neutron's default)."),
+    cfg.PortOpt("nova_metadata_port", default=8775,
+                help="Port of Nova's metadata API (Neutron's and Nova's 8775)."),
+    cfg.StrOpt("nova_metadata_protocol", default="http", choices=["http"],
+               help="Protocol of Nova's metadata API. Neutron also speaks https "
+               "(with its CA and client certificate options); mininova only http."),
+    cfg.StrOpt(
+        "metadata_proxy_shared_secret",
+        default="",
+        secret=True,
+        help="The secret the agent signs each request's instance id with "
+        "(X-Instance-ID-Signature, an HMAC-SHA256): Nova's [neutron] "
+        "metadata_proxy_shared_secret must be the same, or Nova answers 403.",
+    ),
+    cfg.StrOpt("metadata_proxy_socket", default="$state_path/metadata_proxy",
+               help="Unix socket the metadata agent listens on, and the "
+               "metadata proxies in the qdhcp- namespaces send to."),
+]
+
 nova_group = cfg.OptGroup("nova", title="How mininova-network reaches Nova "
                                         "(neutron.conf's [nova])")
 
@@ -200,6 +238,7 @@ def register_opts(conf):
     for group, opts in ((network_group, network_opts), (dhcp_group, dhcp_opts),
                         (agent_group, agent_opts), (vxlan_group, vxlan_opts),
                         (ml2_type_vxlan_group, ml2_type_vxlan_opts),
+                        (metadata_agent_group, metadata_agent_opts),
                         (nova_group, nova_opts)):
         conf.register_group(group)
         conf.register_opts(opts, group=group)
@@ -219,6 +258,7 @@ def list_opts():
         agent_group.name: agent_opts,
         vxlan_group.name: vxlan_opts,
         ml2_type_vxlan_group.name: ml2_type_vxlan_opts,
+        metadata_agent_group.name: metadata_agent_opts,
         nova_group.name: (nova_opts
                           + ks_loading.get_session_conf_options()
                           + ks_loading.get_auth_common_conf_options()

@@ -20,7 +20,9 @@ Three directions, three topics:
     answer: every agent's);
     for the DHCP agent: ``get_active_networks(host)``,
     ``get_network_info(network_id, host)``, ``setup_dhcp_port(network_id, host)``,
-    ``release_dhcp_port(network_id, device_id)``.
+    ``release_dhcp_port(network_id, device_id)``;
+    for the metadata agent: ``get_ports(filters)`` (Neutron's
+    ``MetadataPluginAPI``), e.g. the port holding a guest's address.
 
 ``q-agent-notifier`` (server casts to every L2 agent, fanout):
     ``network_delete(network_id)``, ``port_update(port)``,
@@ -87,6 +89,13 @@ class PluginApi:
     def release_dhcp_port(self, context, network_id, device_id):
         return self.client.call(context, "release_dhcp_port", network_id=network_id,
                                 device_id=device_id)
+
+    # The metadata agent's (Neutron's MetadataPluginAPI).
+
+    def get_ports(self, context, filters):
+        """Ports matching ``filters``: ``{column: [values]}``, and
+        ``"fixed_ips": {"ip_address": [ip]}`` as Neutron's agent sends it."""
+        return self.client.call(context, "get_ports", filters=filters)
 
 
 class AgentNotifierApi:

@@ -12,6 +12,11 @@ Neutron lets a DHCP agent create and update its port with several calls
 (``create_dhcp_port``, ``update_dhcp_port``) and decides on the agent which
 addresses it needs; here one call, ``setup_dhcp_port``, does it on the
 server.
+
+``get_ports`` (the metadata agent's) takes Neutron's filters, with
+``fixed_ips`` as ``{"ip_address": [ip], "subnet_id": [id]}``; each list may
+hold one value (all the agent sends), as the plugin matches every key of
+an entry against one address.
 """
 
 from oslo_log import log as logging
@@ -60,3 +65,22 @@ class PluginRpcCallbacks:
 
     def release_dhcp_port(self, context, network_id, device_id):
         self._plugin.release_dhcp_port(network_id, device_id)
+
+    # --- the metadata agents ------------------------------------------------------
+
+    def get_ports(self, context, filters):
+        filters = dict(filters)
+        fixed_ips = _one_address_filter(filters.pop("fixed_ips", {}))
+        return self._plugin.get_ports(context, filters, fixed_ips=fixed_ips)
+
+
+def _one_address_filter(wanted):
+    """Neutron's ``{"ip_address": [ip]}`` as the plugin's ``[{"ip_address": ip}]``."""
+    if not wanted:
+        return None
+    entry = {}
+    for key, values in wanted.items():
+        if len(values) != 1:
+            raise ValueError(f"fixed_ips filter {key}: one value expected, got {values}")
+        entry[key] = values[0]
+    return [entry]

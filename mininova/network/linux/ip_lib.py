@@ -26,11 +26,13 @@ class DeviceNotFound(Exception):
     pass
 
 
-def execute(*cmd, namespace=None, check_exit_code=True):
-    """Run ``cmd`` (in ``namespace`` when given); its standard output."""
+def execute(*cmd, namespace=None, check_exit_code=True, env=None):
+    """Run ``cmd`` (in ``namespace`` when given; with the environment
+    ``env`` when given, else this process's); its standard output."""
     if namespace:
         cmd = ("ip", "netns", "exec", namespace, *cmd)
-    out, _err = processutils.execute(*cmd, check_exit_code=check_exit_code)
+    out, _err = processutils.execute(*cmd, check_exit_code=check_exit_code,
+                                     env_variables=env)
     return out
 
 
