@@ -35,7 +35,8 @@ The server (``neutron-server``):
 Between them, ``agent_rpc.py``: the messages, topics and exchange
 (``neutron/agent/rpc.py``, the agent notifiers).
 
-The agents (``neutron-linuxbridge-agent``, ``neutron-dhcp-agent``):
+The agents (``neutron-linuxbridge-agent``, ``neutron-dhcp-agent``,
+``neutron-metadata-agent``):
 
 - ``agent/linuxbridge.py``: taps, bridges, ports up and down, VXLAN
   devices and their peers (``linuxbridge_neutron_agent.py``,
@@ -43,6 +44,14 @@ The agents (``neutron-linuxbridge-agent``, ``neutron-dhcp-agent``):
 - ``agent/dhcp.py``: the DHCP agent (``neutron/agent/dhcp/agent.py``);
 - ``linux/dhcp.py``: dnsmasq and the qdhcp- namespace
   (``neutron/agent/linux/dhcp.py``);
+- ``agent/metadata_driver.py``: starting and stopping a network's
+  metadata proxy (``neutron/agent/metadata/driver.py``);
+- ``agent/metadata_proxy.py``: the proxy process in a qdhcp- namespace,
+  on 169.254.169.254:80 (the pre-Pike
+  ``neutron/agent/metadata/namespace_proxy.py``);
+- ``agent/metadata.py``: the metadata agent on its unix socket: the
+  guest's port, the signed request to Nova's metadata API
+  (``neutron/agent/metadata/agent.py``);
 - ``agent/host_gateway.py``: the gateway address on the host (stands for a
   router's ``qr-`` port);
 - ``linux/isolation.py``: the forwarding-drop rules (stands for having no

@@ -1,6 +1,7 @@
 """The mininova-network process: the server and the agents it runs
 (stands for ``neutron-server`` with ML2, plus, on this one host,
-``neutron-dhcp-agent`` and ``neutron-linuxbridge-agent``).
+``neutron-dhcp-agent``, ``neutron-linuxbridge-agent`` and
+``neutron-metadata-agent``).
 
 What runs, and how the parts talk::
 
@@ -8,21 +9,23 @@ What runs, and how the parts talk::
                                                           │  ▲
                    RPC (exchange "neutron")    casts:     │  │ calls: q-plugin
                    dhcp_agent, q-agent-notifier (fanout)  ▼  │ (plugin_rpc.py)
-                                              DHCP agent, L2 agent (agent/)
+                                              DHCP agent, L2 agent, metadata agent (agent/)
                                                           │
                    Ml2Plugin ──HTTP──► Nova's os-server-external-events
+                   metadata agent ──HTTP──► Nova's metadata API (:8775)
 
-The agents run in this process when ``[network] run_dhcp_agent`` and
-``run_l2_agent`` say so (the default: one host, one process); they use the
-same RPC as when they run elsewhere, so ``mininova-network-agent`` can run
-the L2 agent alone on another compute host.
+The agents run in this process when ``[network] run_dhcp_agent``,
+``run_l2_agent`` and ``run_metadata_agent`` say so (the default: one host,
+one process); they use the same RPC as when they run elsewhere, so
+``mininova-network-agent`` can run the L2 agent alone on another compute
+host.
 """
 
 from mininova import service
 from mininova.conf import CONF
 from mininova.db import api as db_api
 from mininova.network import agent_rpc, constants, models, plugin, plugin_rpc
-from mininova.network.agent import dhcp, linuxbridge
+from mininova.network.agent import dhcp, linuxbridge, metadata
 from mininova.network.api import app
 from mininova.network.notifiers import nova
 
@@ -45,6 +48,9 @@ class NetworkService:
             agents = []
             if CONF.network.run_l2_agent:
                 agents.append(linuxbridge.LinuxBridgeAgent())
+            if CONF.network.run_metadata_agent:
+                # Before the DHCP agent, whose proxies send to it.
+                agents.append(metadata.MetadataAgent())
             if CONF.network.run_dhcp_agent:
                 agents.append(dhcp.DhcpAgent())
         self.agents = agents

@@ -7,7 +7,8 @@ What the service makes is named after the ids of the networks and ports
 its tests create (``brq<net[:11]>``, ``qdhcp-<net>``, ``tap<port[:11]>``,
 iptables rules commented with the bridge's name), and its dnsmasq runs
 with this deployment's own directory in its command line: the clean-up
-removes exactly these, never another deployment's or another engineer's.
+removes exactly these, never another deployment's or another engineer's;
+so do its metadata proxies (their pid files are in that directory).
 """
 
 import configparser
@@ -175,12 +176,22 @@ class NetworkDeployment:
             bridge = utils.bridge_name(network_id)
             run("ip", "link", "delete", bridge, check=False)
             isolation.remove(bridge)
-        for pid in self.dnsmasq_pids():
+        for pid in self.dnsmasq_pids() + self.metadata_proxy_pids():
             os.kill(pid, signal.SIGKILL)
 
     def dnsmasq_pids(self):
         """dnsmasq processes started for this deployment (its directory is
         in their command line)."""
+        return self._pids_of(lambda cmdline: cmdline.startswith("dnsmasq"))
+
+    def metadata_proxy_pids(self):
+        """The metadata proxies started for this deployment (their pid
+        file, in its directory, is in their command line)."""
+        return self._pids_of(lambda cmdline: "mininova.network.agent.metadata_proxy" in cmdline)
+
+    def _pids_of(self, matches):
+        """Live processes whose command line ``matches`` and names this
+        deployment's directory."""
         pids = []
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
@@ -192,7 +203,7 @@ class NetworkDeployment:
                 continue
             if state == "Z":
                 continue   # exited; init has not reaped it yet
-            if cmdline.startswith("dnsmasq") and str(self.state_path) in cmdline:
+            if matches(cmdline) and str(self.state_path) in cmdline:
                 pids.append(int(entry))
         return pids
 

@@ -9,9 +9,14 @@ server says:
 - for DHCP-enabled subnets: the network's DHCP port (asked of the server,
   ``setup_dhcp_port``), the ``qdhcp-`` namespace with the port's veth, and
   dnsmasq with its files (:mod:`mininova.network.linux.dhcp`);
-- when the network, or its last DHCP subnet, is gone: dnsmasq stopped,
-  the namespace and its veth deleted, the files removed, the DHCP port
-  released; and the gateway address and the bridge, if empty.
+- with ``[dhcp] enable_isolated_metadata``: the network's metadata proxy
+  in the namespace, on 169.254.169.254:80
+  (:mod:`.metadata_driver`, :mod:`.metadata_proxy`), as Neutron's agent
+  starts one for a network that has no router;
+- when the network, or its last DHCP subnet, is gone: the metadata proxy
+  and dnsmasq stopped, the namespace and its veth deleted, the files
+  removed, the DHCP port released; and the gateway address and the
+  bridge, if empty.
 
 How it learns of changes: the server casts ``network_create_end``,
 ``subnet_update_end``, ``port_create_end``... to the ``dhcp_agent`` topic
@@ -26,7 +31,8 @@ applies port changes to a cached copy instead of fetching; fetching is
 simpler and the networks are small.
 When something fails (the server unreachable, a command refused), the
 network is tried again after ``[dhcp] resync_interval``. At start, and
-every resync_interval, it also checks that each dnsmasq still runs.
+every resync_interval, it also checks that each dnsmasq (and metadata
+proxy) still runs.
 
 What the agent tears down is only ever what its own files name: the
 networks with a directory under ``[dhcp] dhcp_confs``. Another agent's
@@ -47,7 +53,7 @@ from mininova import context as mn_context
 from mininova import rpc
 from mininova.conf import CONF
 from mininova.network import agent_rpc, constants, utils
-from mininova.network.agent import host_gateway
+from mininova.network.agent import host_gateway, metadata_driver
 from mininova.network.linux import dhcp, ip_lib
 
 LOG = logging.getLogger(__name__)
@@ -80,8 +86,9 @@ class DhcpAgent:
         LOG.info("DHCP agent started on %s (files in %s)", self.host, CONF.dhcp.dhcp_confs)
 
     def stop(self):
-        """Stop listening. dnsmasq keeps running, as with Neutron's agent:
-        guests renew their leases while the agent restarts."""
+        """Stop listening. dnsmasq and the metadata proxies keep running,
+        as with Neutron's agent: guests renew their leases while the agent
+        restarts."""
         self._stopping.set()
         self._wake.set()
         if self._rpc_server:
@@ -192,12 +199,20 @@ class DhcpAgent:
             return []
 
     def _check_processes(self):
-        """A dnsmasq that died (killed, crashed) is started again."""
+        """A dnsmasq or a metadata proxy that died (killed, crashed) is
+        started again."""
         for network_id in self._local_networks():
             driver = dhcp.Dnsmasq(network_id)
-            if os.path.exists(driver.path("cmdline")) and driver.pid() is None:
+            if not os.path.exists(driver.path("cmdline")):
+                continue   # no DHCP here for this network
+            if driver.pid() is None:
                 LOG.warning("dnsmasq of network %s is not running; starting it again",
                             network_id)
+                self._mark(network_id)
+            elif (CONF.dhcp.enable_isolated_metadata
+                  and metadata_driver.MetadataProxy(network_id).pid() is None):
+                LOG.warning("The metadata proxy of network %s is not running; "
+                            "starting it again", network_id)
                 self._mark(network_id)
 
     def sync_network(self, network_id):
@@ -226,13 +241,31 @@ class DhcpAgent:
         driver = dhcp.Dnsmasq(network_id)
         if dhcp_port is not None:
             driver.enable(network, dhcp_port)
+            self._sync_metadata_proxy(network_id)
         elif os.path.exists(driver.path("cmdline")):
             # No DHCP-enabled subnet left: no dnsmasq, no DHCP port.
             LOG.info("Disabling DHCP for network %s", network_id)
-            driver.disable()
+            self._disable_dhcp(network_id)
             os.makedirs(driver.conf_dir, mode=0o755, exist_ok=True)
             self.plugin_api.release_dhcp_port(ctxt, network_id,
                                               utils.dhcp_device_id(network_id, self.host))
+
+    @staticmethod
+    def _sync_metadata_proxy(network_id):
+        """After dnsmasq's enable (the namespace and 169.254.169.254/32 on
+        its device exist): the proxy runs, or, the option off, does not."""
+        proxy = metadata_driver.MetadataProxy(network_id)
+        if CONF.dhcp.enable_isolated_metadata:
+            proxy.enable()
+        else:
+            proxy.disable()
+
+    @staticmethod
+    def _disable_dhcp(network_id):
+        """The proxy first: a process still in the namespace would keep it
+        alive after dnsmasq's disable deletes it."""
+        metadata_driver.MetadataProxy(network_id).disable()
+        dhcp.Dnsmasq(network_id).disable()
 
     def reload_allocations(self, network_id):
         """The network's ports changed: give dnsmasq its new files. A
@@ -249,7 +282,7 @@ class DhcpAgent:
         if not os.path.isdir(os.path.join(CONF.dhcp.dhcp_confs, network_id)):
             return
         LOG.info("Removing network %s from this host", network_id)
-        dhcp.Dnsmasq(network_id).disable()
+        self._disable_dhcp(network_id)
         host_gateway.remove(network_id)
         if not network_gone:
             self.plugin_api.release_dhcp_port(mn_context.get_admin_context(), network_id,

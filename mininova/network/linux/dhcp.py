@@ -39,8 +39,13 @@ namespace plays the guest's DHCPRELEASE, and dnsmasq drops it. Where
 ``dhcp_release`` is not installed, the stale lines are removed from the
 leases file and dnsmasq is restarted instead.
 
+With ``[dhcp] enable_isolated_metadata`` the ``ns-`` device also holds
+``169.254.169.254/32``, where the network's metadata proxy listens
+(:mod:`mininova.network.agent.metadata_driver` starts it after
+:meth:`Dnsmasq.enable`, and stops it before :meth:`Dnsmasq.disable`).
+
 Left out: IPv6 (DHCPv6, RA), extra DHCP options, multiple DHCP agents per
-network, the metadata proxy, the UDP checksum-fill rule.
+network, the UDP checksum-fill rule.
 """
 
 import ipaddress

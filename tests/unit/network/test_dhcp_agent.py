@@ -89,3 +89,92 @@ def test_port_events_mark_the_network_for_a_reload_and_network_events_for_a_sync
     agent.subnet_update_end(None, "another-network")
     assert agent._ports_dirty == {NETWORK_ID}
     assert agent._dirty == {"another-network"}
+
+
+# --- the metadata proxy's life, next to dnsmasq's -----------------------------------
+
+class Recorder:
+    """Stand-ins for dnsmasq and the metadata proxy writing to one list,
+    so that the order of their starts and stops shows."""
+    events = []
+    proxy_runs = True
+
+    class Dnsmasq:
+        def __init__(self, network_id):
+            self.network_id = network_id
+
+        def disable(self):
+            Recorder.events.append(("dnsmasq.disable", self.network_id))
+
+    class MetadataProxy:
+        def __init__(self, network_id):
+            self.network_id = network_id
+
+        def enable(self):
+            Recorder.events.append(("proxy.enable", self.network_id))
+
+        def disable(self):
+            Recorder.events.append(("proxy.disable", self.network_id))
+
+        def pid(self):
+            return 4242 if Recorder.proxy_runs else None
+
+
+@pytest.fixture
+def recorded(monkeypatch, conf):
+    Recorder.events, Recorder.proxy_runs = [], True
+    monkeypatch.setattr(dhcp_agent.dhcp, "Dnsmasq", Recorder.Dnsmasq)
+    monkeypatch.setattr(dhcp_agent.metadata_driver, "MetadataProxy", Recorder.MetadataProxy)
+    return Recorder
+
+
+@pytest.mark.parametrize("isolated_metadata, expected", [(True, "proxy.enable"),
+                                                          (False, "proxy.disable")])
+def test_the_proxy_follows_enable_isolated_metadata(recorded, conf, isolated_metadata,
+                                                    expected):
+    conf.set_override("enable_isolated_metadata", isolated_metadata, "dhcp")
+    dhcp_agent.DhcpAgent._sync_metadata_proxy(NETWORK_ID)
+    assert recorded.events == [(expected, NETWORK_ID)]
+
+
+def test_the_proxy_stops_before_dnsmasq_deletes_the_namespace(recorded):
+    dhcp_agent.DhcpAgent._disable_dhcp(NETWORK_ID)
+    assert recorded.events == [("proxy.disable", NETWORK_ID), ("dnsmasq.disable", NETWORK_ID)]
+
+
+def test_forgetting_a_network_stops_its_proxy_first(recorded, conf, monkeypatch, tmp_path):
+    conf.set_override("dhcp_confs", str(tmp_path), "dhcp")
+    (tmp_path / NETWORK_ID).mkdir()
+    monkeypatch.setattr(dhcp_agent.host_gateway, "remove", lambda network_id: None)
+    dhcp_agent.DhcpAgent(host=HOST, plugin_api=PluginApi(None))._forget(NETWORK_ID,
+                                                                       network_gone=True)
+    assert recorded.events == [("proxy.disable", NETWORK_ID), ("dnsmasq.disable", NETWORK_ID)]
+
+
+@pytest.mark.parametrize("isolated_metadata, proxy_runs, marked", [
+    (True, False, True),     # a dead proxy is started again
+    (True, True, False),
+    (False, False, False),   # none is wanted
+])
+def test_the_periodic_check_restarts_a_dead_proxy(recorded, conf, tmp_path, monkeypatch,
+                                                  isolated_metadata, proxy_runs, marked):
+    conf.set_override("dhcp_confs", str(tmp_path), "dhcp")
+    conf.set_override("enable_isolated_metadata", isolated_metadata, "dhcp")
+    recorded.proxy_runs = proxy_runs
+    (tmp_path / NETWORK_ID).mkdir()
+    (tmp_path / NETWORK_ID / "cmdline").write_text("dnsmasq ...")
+
+    class RunningDnsmasq:
+        def __init__(self, network_id):
+            self.conf_dir = str(tmp_path / network_id)
+
+        def path(self, kind):
+            return f"{self.conf_dir}/{kind}"
+
+        def pid(self):
+            return 1234
+
+    monkeypatch.setattr(dhcp_agent.dhcp, "Dnsmasq", RunningDnsmasq)
+    agent = dhcp_agent.DhcpAgent(host=HOST, plugin_api=PluginApi(None))
+    agent._check_processes()
+    assert agent._dirty == ({NETWORK_ID} if marked else set())
