@@ -105,6 +105,14 @@ class NotFound(MininovaException):
     safe = True
 
 
+class FixedIpNotFoundForAddress(NotFound):
+    msg_fmt = "Fixed IP not found for address %(address)s."
+
+
+class FixedIpAssociatedWithMultipleInstances(NotFound):
+    msg_fmt = "More than one instance is associated with fixed IP address '%(address)s'."
+
+
 class InstanceNotFound(NotFound):
     msg_fmt = "Instance %(instance_id)s could not be found."
 

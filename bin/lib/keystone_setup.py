@@ -56,7 +56,9 @@ SERVICE_PROJECT = "service"
 # member > reader (each implying the next); we add the rest.
 ADMIN = ("admin", "admin", "admin", "ADMIN_PASSWORD")
 DEMO = ("demo", "demo", "member", "DEMO_PASSWORD")
-PASSWORD_KEYS = ("ADMIN_PASSWORD", "DEMO_PASSWORD", "SERVICE_PASSWORD")
+# METADATA_SECRET is no password but a shared secret: the network service's
+# metadata agent signs its requests to Nova's metadata API with it.
+PASSWORD_KEYS = ("ADMIN_PASSWORD", "DEMO_PASSWORD", "SERVICE_PASSWORD", "METADATA_SECRET")
 
 # The catalog: each service mininova runs (or will), as Keystone names it.
 # ``user`` is the service user that service authenticates as (its

@@ -20,6 +20,31 @@ api_opts = [
         min=1,
         help="Threads of the WSGI server that answer API requests.",
     ),
+    cfg.ListOpt(
+        "enabled_apis",
+        default=["osapi_compute", "metadata"],
+        item_type=cfg.types.String(choices=["osapi_compute", "metadata"]),
+        help="The APIs mininova-api serves: the compute API (osapi_compute, "
+        "on osapi_compute_listen_port) and the metadata API its guests read "
+        "through the network service's metadata proxy (metadata, on "
+        "metadata_listen_port). Nova's option and default.",
+    ),
+    cfg.StrOpt(
+        "metadata_listen",
+        default="0.0.0.0",
+        help="IP address the metadata API listens on.",
+    ),
+    cfg.PortOpt(
+        "metadata_listen_port",
+        default=8775,
+        help="Port the metadata API listens on (8775, as Nova).",
+    ),
+    cfg.IntOpt(
+        "metadata_workers",
+        default=4,
+        min=1,
+        help="Threads of the WSGI server that answer metadata requests.",
+    ),
 ]
 
 api_group = cfg.OptGroup("api", title="REST API options")

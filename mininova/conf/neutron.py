@@ -30,6 +30,23 @@ neutron_opts = [
         min=1,
         help="Seconds to wait for the network service to answer one request.",
     ),
+    cfg.BoolOpt(
+        "service_metadata_proxy",
+        default=False,
+        help="Whether the metadata API is reached through the network "
+        "service's metadata proxy, which names the instance in signed "
+        "X-Instance-ID headers (see metadata_proxy_shared_secret). Off (Nova's "
+        "default): the metadata API finds the instance by the address the "
+        "request comes from, asking the network service which port holds it.",
+    ),
+    cfg.StrOpt(
+        "metadata_proxy_shared_secret",
+        default="",
+        secret=True,
+        help="The secret the metadata proxy signs X-Instance-ID with "
+        "(HMAC-SHA256); the same as the network service's [metadata_agent] "
+        "metadata_proxy_shared_secret.",
+    ),
 ]
 
 

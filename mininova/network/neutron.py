@@ -90,6 +90,19 @@ class API:
     def list_ports(self, context, device_id):
         return self._get(context, "/v2.0/ports", params={"device_id": device_id})["ports"]
 
+    def get_fixed_ip_by_address(self, context, address):
+        """``{"instance_uuid": ...}`` of the server whose port holds
+        ``address``: the metadata API's lookup of a request's sender."""
+        ports = self._get(context, "/v2.0/ports", admin=True,
+                          params={"fixed_ips": f"ip_address={address}"})["ports"]
+        servers = {port["device_id"] for port in ports
+                   if (port.get("device_owner") or "").startswith("compute:")}
+        if not servers:
+            raise exception.FixedIpNotFoundForAddress(address=address)
+        if len(servers) > 1:
+            raise exception.FixedIpAssociatedWithMultipleInstances(address=address)
+        return {"instance_uuid": servers.pop()}
+
     def allocate_port_for_instance(self, context, instance, host, network_id=None,
                                    port_id=None, requested_ip=None):
         """One more port for a running instance (an interface attach)."""

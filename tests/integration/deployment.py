@@ -68,6 +68,7 @@ class Deployment:
         self.instances_path = self.state_path / "instances"
         self.log_dir = self.dir / "log"
         self.api_port = free_port()
+        self.metadata_port = free_port()
         self.image_port = free_port()
         self.volume_port = free_port()
         # The volume service's NBD exports: a window of ports of its own.
@@ -102,6 +103,10 @@ class Deployment:
             "compute_driver": self.compute_driver,
             "osapi_compute_listen": "127.0.0.1",
             "osapi_compute_listen_port": str(self.api_port),
+            # The metadata API beside it (enabled_apis), on a port of its own:
+            # several deployments run at once.
+            "metadata_listen": "127.0.0.1",
+            "metadata_listen_port": str(self.metadata_port),
             "report_interval": "2",
             # Short, so a test can see a stopped compute reported down.
             "service_down_time": "10",

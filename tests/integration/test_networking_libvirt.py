@@ -27,6 +27,8 @@ from tests.integration.network_service import NetworkDeployment, bridge_ports, f
 SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"]
 VIF_PLUGGING_TIMEOUT = 20
+# The metadata proxy's requests to Nova's metadata API are signed with it.
+METADATA_SECRET = "integration-metadata-secret"
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +39,20 @@ def clouds(work_root, rabbit_url):
     network = NetworkDeployment(work_root / "net", rabbit_url, "http://127.0.0.1:1")
     path = work_root / "networked"
     path.mkdir(mode=0o755)
-    config = {"neutron": {"enabled": "True", "endpoint_override": network.url},
+    config = {"neutron": {"enabled": "True", "endpoint_override": network.url,
+                          "service_metadata_proxy": "True",
+                          "metadata_proxy_shared_secret": METADATA_SECRET},
               "DEFAULT": {"vif_plugging_timeout": VIF_PLUGGING_TIMEOUT}}
     nova_iter = run_deployment(path, rabbit_url, f"sqlite:///{path}/mininova.sqlite",
                                config=config)
     nova = next(nova_iter)
     try:
-        network._write_config(rabbit_url, f"http://127.0.0.1:{nova.api_port}/v2.1",
-                              {"DEFAULT": {"host": nova.host}})
+        network._write_config(rabbit_url, f"http://127.0.0.1:{nova.api_port}/v2.1", {
+            "DEFAULT": {"host": nova.host},
+            # Guests without a config drive read the metadata service.
+            "dhcp": {"enable_isolated_metadata": "True"},
+            "metadata_agent": {"nova_metadata_port": nova.metadata_port,
+                               "metadata_proxy_shared_secret": METADATA_SECRET}})
         network.start()
         try:
             yield nova, network
@@ -83,9 +91,9 @@ def key(work_root, clouds):
     return path
 
 
-def boot(nova, image, name, network_id, user_data=None, tag=None):
+def boot(nova, image, name, network_id, user_data=None, tag=None, config_drive=True):
     nic = {"uuid": network_id, "tag": tag} if tag else {"uuid": network_id}
-    extra = {"networks": [nic], "key_name": "k", "config_drive": True}
+    extra = {"networks": [nic], "key_name": "k", "config_drive": config_drive or None}
     if user_data:
         extra["user_data"] = base64.b64encode(user_data.encode()).decode()
     server = nova.client().create_server(name, image["id"], "42", **extra)
@@ -300,3 +308,31 @@ def test_after_the_deletes_nothing_of_the_guests_is_left(clouds, private, guests
     assert all(s["addresses"][net["name"]][0]["OS-EXT-IPS-MAC:mac_addr"] not in hosts
                for s in guests)
     assert nova.domain_names() == []
+
+
+def test_a_guest_without_a_config_drive_reads_the_metadata_service(clouds, private, key,
+                                                                   tiny):
+    """No config drive: the guest asks http://169.254.169.254 (routed by
+    DHCP option 121 to its network's DHCP namespace), where the metadata
+    proxy hands the request to the network service's metadata agent, which
+    signs it for Nova's metadata API. The guest gets its name, its key and
+    its user data that way."""
+    nova, _network = clouds
+    net, _subnet = private
+    server = boot(nova, tiny, "meta-guest", net["id"], config_drive=False,
+                  user_data="#!/bin/sh\necho FROM-METADATA-$(hostname)\n")
+    try:
+        assert not (nova.instances_path / server["id"] / "disk.config").exists()
+        console = dep.wait_for_console(nova.client(), server["id"],
+                                       "=== cloud-init: finished", timeout=240)
+        assert "=== datasource: metadata http://169.254.169.254 ===" in console
+        assert "user-data: FROM-METADATA-meta-guest" in console
+        ip, _mac = address(server, net["name"])
+        wait_for_sshd(nova, server)
+        assert ssh(key, ip, "hostname").stdout.strip() == "meta-guest"
+        # Nova's metadata API saw the guest's request, by its address.
+        assert f'{ip} "GET /openstack/latest/meta_data.json" status: 200' in \
+            nova.log("mininova-api")
+    finally:
+        nova.client().delete_server(server["id"])
+        dep.wait_for_gone(nova.client(), server["id"])

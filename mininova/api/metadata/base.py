@@ -2,8 +2,9 @@
 
 In Nova the same content reaches the guest two ways: written to the
 config drive (``disk.config``, an ISO with label ``config-2``) or served by
-the metadata service at ``http://169.254.169.254/openstack/latest/…``;
-mininova has the config drive only (see "Left out"). CirrOS (and the
+the metadata service at ``http://169.254.169.254/openstack/latest/…``
+(through the network service's metadata proxy, see
+``mininova/api/metadata/handler.py``). CirrOS (and the
 tiny image) read ``meta_data.json`` for their hostname and SSH keys, run
 ``user_data`` when it is a script, and may read ``network_data.json``.
 
@@ -18,19 +19,31 @@ the guest's shape, Nova's ``_get_device_metadata``::
     {"type": "disk", "bus": "pci", "address": "0000:00:05.0",
      "serial": "<volume id>", "tags": ["db"]}
 
-Left out: the metadata service itself (http://169.254.169.254: mininova's
-guests read the config drive only), the EC2 tree (``ec2/…``), dated versions
-other than ``latest``, password.
+:meth:`InstanceMetadata.lookup` answers the metadata API's requests
+(``mininova/api/metadata/handler.py``) from the same files: ``/openstack``
+lists the versions, ``/openstack/latest`` the files, and each file is
+itself, JSON ones as ``application/json``.
+
+Left out: the EC2 tree (``ec2/…`` and the listing of its versions at
+``/``), dated versions other than ``latest``, password, ``openstack/content``
+(injected files).
 """
 
 import base64
 import ipaddress
 import json
 import os
+import posixpath
 
 from mininova.conf import CONF
 
 VERSION = "latest"
+MIME_TYPE_TEXT_PLAIN = "text/plain"
+MIME_TYPE_APPLICATION_JSON = "application/json"
+
+
+class InvalidMetadataPath(Exception):
+    """A path the metadata tree does not have (the API answers 404)."""
 
 
 class InstanceMetadata:
@@ -53,6 +66,26 @@ class InstanceMetadata:
         if user_data is not None:
             files[f"{base}/user_data"] = user_data
         return files
+
+    def lookup(self, path):
+        """``(body, content type)`` of ``path`` in the metadata tree, as the
+        metadata API serves it; InvalidMetadataPath where there is nothing."""
+        tokens = [token for token in posixpath.normpath("/" + path).split("/") if token]
+        if tokens == ["openstack"]:
+            return VERSION.encode(), MIME_TYPE_TEXT_PLAIN
+        if len(tokens) < 2 or tokens[:2] != ["openstack", VERSION]:
+            raise InvalidMetadataPath(path)
+        if len(tokens) == 2:
+            # Nova's order: meta_data.json, user_data (when there is one), then
+            # the other files.
+            names = ["meta_data.json"] + (["user_data"] if self.user_data() else [])
+            names += ["vendor_data.json", "network_data.json", "vendor_data2.json"]
+            return "\n".join(names).encode(), MIME_TYPE_TEXT_PLAIN
+        body = self.files().get("/".join(tokens))
+        if body is None:
+            raise InvalidMetadataPath(path)
+        json_file = tokens[-1].endswith(".json")
+        return body, MIME_TYPE_APPLICATION_JSON if json_file else MIME_TYPE_TEXT_PLAIN
 
     def meta_data(self):
         instance = self.instance

@@ -9,6 +9,7 @@ import requests
 from mininova.network import policy as network_policy
 from mininova.network import service as service_module
 from tests.fake_nova import FakeNova
+from tests.functional.helpers import make_client, make_client_like
 
 
 @pytest.fixture
@@ -76,6 +77,25 @@ def neutron_error(response, code, kind):
     assert error["type"] == kind, error
     assert error["detail"] == ""
     return error["message"]
+
+
+@pytest.fixture
+def nova(conf, network_service, request):
+    """The cloud, its compute told where the network service is (a client
+    of its compute API, as demo)."""
+    conf.set_override("enabled", True, "neutron")
+    conf.set_override("endpoint_override", f"http://127.0.0.1:{network_service.port}",
+                      "neutron")
+    conf.set_override("vif_plugging_timeout", 0)
+    return make_client(request.getfixturevalue("cloud"), "demo:demo")
+
+
+@pytest.fixture
+def image(nova, tmp_path):
+    """A small raw image in that cloud (the fake driver never reads it)."""
+    path = tmp_path / "tiny.raw"
+    path.write_bytes(b"\0" * 1024 * 1024)
+    return make_client_like(nova, "admin:admin").create_image("tiny", str(path), "raw")
 
 
 @pytest.fixture

@@ -14,24 +14,7 @@ import pytest
 from mininova import context as mn_context
 from mininova.api.metadata import base as instance_metadata
 from mininova.db import api as db
-from tests.functional.helpers import api, make_client, make_client_like, wait_for_status
-
-
-@pytest.fixture
-def nova(conf, network_service, request):
-    """The cloud, its compute told where the network service is."""
-    conf.set_override("enabled", True, "neutron")
-    conf.set_override("endpoint_override", f"http://127.0.0.1:{network_service.port}",
-                      "neutron")
-    conf.set_override("vif_plugging_timeout", 0)
-    return make_client(request.getfixturevalue("cloud"), "demo:demo")
-
-
-@pytest.fixture
-def image(nova, tmp_path):
-    path = tmp_path / "tiny.raw"
-    path.write_bytes(b"\0" * 1024 * 1024)
-    return make_client_like(nova, "admin:admin").create_image("tiny", str(path), "raw")
+from tests.functional.helpers import api, wait_for_status
 
 
 def boot(nova, image, networks, version):
