@@ -147,13 +147,19 @@ class WSGIService:
     # How often the server loop looks up from its sockets to see if it must stop.
     POLL_SECONDS = 0.2
 
-    def __init__(self, name, app, host, port, threads, max_request_body_size=None):
+    def __init__(self, name, app, host, port, threads, max_request_body_size=None,
+                 keep_forwarded_headers=False):
         import waitress.server
 
         self.name = name
         options = {}
         if max_request_body_size:
             options["max_request_body_size"] = max_request_body_size
+        if keep_forwarded_headers:
+            # waitress drops X-Forwarded-For and the like from a client it
+            # was not told to trust; the metadata API reads it (for its log
+            # lines: who the signed request is for), never as the address.
+            options["clear_untrusted_proxy_headers"] = False
         self._server = waitress.server.create_server(
             app, host=host, port=port, threads=threads, ident=name, **options
         )

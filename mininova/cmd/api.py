@@ -21,7 +21,7 @@ def build_metadata_service(port=None):
     return service.WSGIService("mininova-metadata", metadata_handler.create_app(),
                                CONF.metadata_listen,
                                CONF.metadata_listen_port if port is None else port,
-                               CONF.metadata_workers)
+                               CONF.metadata_workers, keep_forwarded_headers=True)
 
 
 def main():
