@@ -214,10 +214,11 @@ class MetadataAgent:
         _remove(self.socket_path)   # left by an earlier run that did not stop cleanly
         self._server = _UnixHTTPServer(self.socket_path, _RequestHandler)
         self._server.proxy_handler = self.proxy_handler
-        # Neutron's proxies may run as another user (metadata_proxy_user);
-        # here they run as root, but the socket is open to all as Neutron's
-        # "all" socket mode: what it answers is only ever the asking port's own.
-        os.chmod(self.socket_path, 0o666)
+        # Whoever can connect can name any network and address in the
+        # headers, so only the proxies' user may: root here (Neutron's
+        # "user" socket mode, what it deduces when the proxies run as the
+        # agent's user).
+        os.chmod(self.socket_path, 0o644)
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="metadata-agent", daemon=True)
         self._thread.start()

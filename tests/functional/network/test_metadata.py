@@ -182,5 +182,6 @@ def test_the_daemonized_proxy_writes_its_pid_file_once_listening(guest_port, met
                        what="the proxy gone")
 
 
-def test_the_agent_socket_is_open_to_the_proxies(metadata_agent):
-    assert os.stat(metadata_agent.socket_path).st_mode & 0o777 == 0o666
+def test_only_the_proxies_user_may_write_to_the_agents_socket(metadata_agent):
+    # Whoever can connect names the network and the address it asks for.
+    assert os.stat(metadata_agent.socket_path).st_mode & 0o777 == 0o644
