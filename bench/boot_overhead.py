@@ -26,9 +26,11 @@ boots in the same run, interleaved with the first: its median against the
 noauth2 one says what token validation costs a boot (target: within 5%).
 
 With ``--network`` the boot has one port on a network of mininova-network
-(its own process, with its DHCP namespace and L2 agent): POST → ACTIVE then
-includes the port made and bound, os-vif's bridge, the guest created paused
-and the wait for ``network-vif-plugged``. Its floor adds the bare network
+(its own process, with its DHCP namespace, metadata proxy and L2 agent):
+POST → ACTIVE then includes the port made and bound, os-vif's bridge, the
+guest created paused and the wait for ``network-vif-plugged``. No config
+drive (since 1 Dec 2026; the floor's domain has no CD-ROM either): the guest
+reads its key from the metadata service. Its floor adds the bare network
 steps: a bridge created, and libvirt making the tap and putting it on the
 bridge when it starts the guest (target ratio ≤ 1.3). It also prints the
 median time from the POST to a working SSH login into the guest
@@ -163,8 +165,11 @@ def warm_up(cloud, admin):
 
 
 def boot_with_port(admin, image_id, network_id, name):
+    # No config drive: the floor's domain has no CD-ROM either. The guest
+    # reads its key from the metadata service, through its network's
+    # DHCP namespace.
     return admin.create_server(name, image_id, "42", networks=[{"uuid": network_id}],
-                               key_name="bench", config_drive=True)
+                               key_name="bench")
 
 
 def time_to_active(admin, server_id, started):
@@ -236,12 +241,17 @@ def networked_case(runs, workdir, conn, timeline=False):
     nova = dep.Deployment(workdir / "networked", transport,
                           f"sqlite:///{workdir}/networked.sqlite",
                           config={"neutron": {"enabled": "True",
-                                              "endpoint_override": network.url}})
+                                              "endpoint_override": network.url,
+                                              "service_metadata_proxy": "True",
+                                              "metadata_proxy_shared_secret": "bench"}})
     mininova, floor, ssh, boots, timeline_text = [], [], [], [], ""
     try:
         nova.start()
-        network._write_config(transport, f"http://127.0.0.1:{nova.api_port}/v2.1",
-                              {"DEFAULT": {"host": nova.host}})
+        network._write_config(transport, f"http://127.0.0.1:{nova.api_port}/v2.1", {
+            "DEFAULT": {"host": nova.host},
+            "dhcp": {"enable_isolated_metadata": "True"},
+            "metadata_agent": {"nova_metadata_port": nova.metadata_port,
+                               "metadata_proxy_shared_secret": "bench"}})
         network.start()
         net, _subnet = network.network_with_subnet(cidr=free_cidr())
         admin = nova.client()
