@@ -45,6 +45,20 @@ def host_ready():
 @pytest.fixture(scope="session")
 def rabbit_url(host_ready):
     """A RabbitMQ vhost of our own, deleted at the end."""
+    yield from _vhost()
+
+
+@pytest.fixture(scope="module")
+def network_rabbit_url():
+    """A RabbitMQ vhost of the module's own, for the network service's
+    modules (rabbit_url also wants libvirtd and the tiny image, which they
+    do not use)."""
+    if subprocess.run(["rabbitmqctl", "-q", "status"], capture_output=True).returncode:
+        pytest.fail("RabbitMQ is not running; bin/run-tests starts it")
+    yield from _vhost()
+
+
+def _vhost():
     vhost = f"mininova-test-{secrets.token_hex(4)}"
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
     subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest",

@@ -14,14 +14,12 @@ import hmac
 import json
 import os
 import signal
-import subprocess
 import sys
 
 import pytest
 
 from mininova.network import utils
-from tests.fake_metadata_api import FakeMetadataApi
-from tests.fake_nova import FakeNova
+from tests.fake_nova import FakeMetadataApi, FakeNova
 from tests.integration.network_service import NetworkDeployment, run, wait_for
 from tests.integration.test_network import dhcp_port, dhcp_ready, plug_guest
 
@@ -29,18 +27,6 @@ SERVER = "e00902fe-14b8-49ea-97aa-cbd93c491065"
 SECRET = "integration-secret"
 PATH = "/openstack/latest/meta_data.json"
 PROXY_MODULE = "mininova.network.agent.metadata_proxy"
-
-
-@pytest.fixture(scope="module")
-def network_rabbit_url():
-    if subprocess.run(["rabbitmqctl", "-q", "status"], capture_output=True).returncode:
-        pytest.fail("RabbitMQ is not running; bin/run-tests starts it")
-    vhost = f"mininova-test-{os.urandom(4).hex()}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
-    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest",
-                    ".*", ".*", ".*"], check=True)
-    yield f"rabbit://guest:guest@127.0.0.1:5672/{vhost}"
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ Everything is removed afterwards, by name, also when a test fails
 
 import os
 import re
-import secrets
 import signal
 import subprocess
 import sys
@@ -35,20 +34,6 @@ from tests.integration.network_service import (
 
 SERVER = "e00902fe-14b8-49ea-97aa-cbd93c491065"
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def network_rabbit_url():
-    """A RabbitMQ vhost of the module's own (the shared rabbit_url fixture
-    also wants libvirtd and the tiny image, which these tests do not use)."""
-    if subprocess.run(["rabbitmqctl", "-q", "status"], capture_output=True).returncode:
-        pytest.fail("RabbitMQ is not running; bin/run-tests starts it")
-    vhost = f"mininova-test-{secrets.token_hex(4)}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
-    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest",
-                    ".*", ".*", ".*"], check=True)
-    yield f"rabbit://guest:guest@127.0.0.1:5672/{vhost}"
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
 
 
 @pytest.fixture(scope="module")

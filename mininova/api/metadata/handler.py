@@ -75,8 +75,10 @@ def create_app():
 
 def _start_request():
     g.started = time.monotonic()
-    context = mn_context.get_admin_context()
-    context.update_store()  # the log lines of this request carry its id
+    # The metadata API has no user: it reads as the admin, and the log
+    # lines of this request carry the context's request id.
+    g.context = mn_context.get_admin_context()
+    g.context.update_store()
 
 
 def _serve(path):
@@ -149,7 +151,7 @@ def sign(instance_id):
 
 def _instance_or_none(instance_id):
     try:
-        return db.instance_get_by_uuid(mn_context.get_admin_context(), instance_id)
+        return db.instance_get_by_uuid(g.context, instance_id)
     except exception.InstanceNotFound:
         LOG.error("Failed to get metadata for instance id: %s", instance_id)
         return None
@@ -161,7 +163,7 @@ def _instance_or_none(instance_id):
 # --- the instance found by the request's address ------------------------------------
 
 def _by_remote_address(address):
-    context = mn_context.get_admin_context()
+    context = g.context
     try:
         if not CONF.neutron.enabled:
             raise exception.FixedIpNotFoundForAddress(address=address)

@@ -25,9 +25,7 @@ the proxy as another user.
 """
 
 import os
-import signal
 import sys
-import time
 
 from oslo_log import log as logging
 
@@ -35,14 +33,13 @@ import mininova
 from mininova.conf import CONF
 from mininova.network import constants, utils
 from mininova.network.agent import metadata_proxy
-from mininova.network.linux import ip_lib
+from mininova.network.linux import dhcp, ip_lib
 
 LOG = logging.getLogger(__name__)
 
 PROXY_MODULE = metadata_proxy.__name__
 METADATA_ADDRESS = constants.METADATA_CIDR.split("/")[0]
 METADATA_PORT = 80
-STOP_TIMEOUT = 5
 
 
 class MetadataProxy:
@@ -78,7 +75,7 @@ class MetadataProxy:
                 command = f.read().decode(errors="replace").rstrip("\0").split("\0")
         except (OSError, ValueError):
             return None, None
-        if PROXY_MODULE in command and self.pid_file in command and _running(pid):
+        if PROXY_MODULE in command and self.pid_file in command and dhcp.daemon_running(pid):
             return pid, command
         return None, None
 
@@ -92,7 +89,7 @@ class MetadataProxy:
         if pid:
             LOG.info("Restarting the metadata proxy of network %s (its options changed)",
                      self.network_id)
-            _stop(pid)
+            dhcp.stop_daemon(pid)
         os.makedirs(self.conf_dir, mode=0o755, exist_ok=True)
         # The command returns once the proxy listens and its pid file is written.
         ip_lib.execute(*wanted, namespace=self.namespace, env=_child_environment())
@@ -103,7 +100,7 @@ class MetadataProxy:
         """Stop the proxy (nothing when none runs) and remove its pid file."""
         pid = self.pid()
         if pid:
-            _stop(pid)
+            dhcp.stop_daemon(pid)
             LOG.info("Stopped the metadata proxy of network %s (pid %s)", self.network_id,
                      pid)
         try:
@@ -121,25 +118,3 @@ def _child_environment():
     env["PYTHONPATH"] = os.pathsep.join(
         [source_root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     return env
-
-
-def _stop(pid):
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + STOP_TIMEOUT
-    while time.monotonic() < deadline and _running(pid):
-        time.sleep(0.02)
-    if _running(pid):
-        os.kill(pid, signal.SIGKILL)
-
-
-def _running(pid):
-    """Whether the process exists and is not a zombie (the proxy is a
-    daemon: init reaps it, in its own time)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False

@@ -320,7 +320,7 @@ class Dnsmasq:
             restart_because = "an address left its MAC and its lease could not be released"
         if restart_because:
             LOG.info("Restarting dnsmasq of network %s (%s)", self.network_id, restart_because)
-            self._stop(pid)
+            stop_daemon(pid)
             pid = None
         if pid is None:
             _write(self.path("leases"), leases_to_keep(_read(self.path("leases")), entries))
@@ -355,22 +355,11 @@ class Dnsmasq:
         LOG.info("Started dnsmasq for network %s in %s (pid %s)", self.network_id,
                  self.namespace, self.pid())
 
-    def _stop(self, pid):
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while time.monotonic() < deadline and _running(pid):
-            time.sleep(0.02)
-        if _running(pid):
-            os.kill(pid, signal.SIGKILL)
-
     def disable(self):
         """Stop dnsmasq, remove the namespace (and the veth in it) and the files."""
         pid = self.pid()
         if pid:
-            self._stop(pid)
+            stop_daemon(pid)
             LOG.info("Stopped dnsmasq of network %s (pid %s)", self.network_id, pid)
         DeviceManager.destroy(self.network_id)
         shutil.rmtree(self.conf_dir, ignore_errors=True)
@@ -386,9 +375,23 @@ def _address_pairs(hosts_text):
     return pairs
 
 
-def _running(pid):
-    """Whether the process exists and is not a zombie (dnsmasq daemonizes,
-    so its parent is init, which may take its time to reap it)."""
+def stop_daemon(pid):
+    """SIGTERM, then SIGKILL if it is still there after STOP_TIMEOUT: how the
+    namespace's daemons (dnsmasq, the metadata proxy) are stopped."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline and daemon_running(pid):
+        time.sleep(0.02)
+    if daemon_running(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def daemon_running(pid):
+    """Whether the process exists and is not a zombie (a daemon's parent is
+    init, which may take its time to reap it)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"

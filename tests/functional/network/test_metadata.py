@@ -21,7 +21,8 @@ import sys
 import pytest
 
 from mininova.network.agent import metadata, metadata_driver
-from tests.fake_metadata_api import FakeMetadataApi
+from mininova.network.linux import dhcp
+from tests.fake_nova import FakeMetadataApi
 from tests.waiting import wait_until
 
 SERVER = "e00902fe-14b8-49ea-97aa-cbd93c491065"
@@ -178,7 +179,7 @@ def test_the_daemonized_proxy_writes_its_pid_file_once_listening(guest_port, met
             pid = int(pid_file.read_text())
         if pid:
             os.kill(pid, signal.SIGKILL)
-            wait_until(lambda: not metadata_driver._running(pid), bool, 10,
+            wait_until(lambda: not dhcp.daemon_running(pid), bool, 10,
                        what="the proxy gone")
 
 

@@ -117,7 +117,7 @@ def running(dhcp_conf, tmp_path, monkeypatch):
     monkeypatch.setattr(dhcp.ip_lib, "execute",
                         lambda *cmd, namespace=None: calls.append(("execute", cmd, namespace)))
     monkeypatch.setattr(dhcp.os, "kill", lambda pid, sig: calls.append(("kill", pid, sig)))
-    monkeypatch.setattr(dhcp.Dnsmasq, "_stop", lambda self, pid: calls.append(("stop", pid)))
+    monkeypatch.setattr(dhcp, "stop_daemon", lambda pid: calls.append(("stop", pid)))
     monkeypatch.setattr(dhcp.Dnsmasq, "_spawn", lambda self, cmd: calls.append(("spawn",)))
     return dnsmasq, calls
 
