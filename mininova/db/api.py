@@ -94,6 +94,15 @@ def dispose_engines():
 
 @contextmanager
 def transaction(writer=False):
+    """A session, committed at the end (rolled back on an error). A reader
+    opened while this thread is inside :func:`reader` joins it, as Nova's
+    enginefacade readers nest: one request's reads share one transaction
+    and one connection instead of taking one each. A writer always has its
+    own, and so sees only what is committed, as before."""
+    outer = getattr(_READER, "session", None)
+    if outer is not None and not writer:
+        yield outer
+        return
     engine = get_engine()
     with orm.Session(engine, expire_on_commit=False) as session:
         if writer and engine.dialect.name == "sqlite":
@@ -105,6 +114,27 @@ def transaction(writer=False):
         except BaseException:
             session.rollback()
             raise
+
+
+_READER = threading.local()
+
+
+@contextmanager
+def reader():
+    """Every read of this thread until the end of the block in one
+    transaction (Nova's ``pick_context_manager_reader`` around a whole
+    request): ``GET /servers/<id>`` reads the instance, its faults and its
+    block device mappings, and each took a connection, a BEGIN and a
+    COMMIT of its own, a fifth of the request's CPU (measured on SQLite)."""
+    if getattr(_READER, "session", None) is not None:
+        yield
+        return
+    with transaction() as session:
+        _READER.session = session
+        try:
+            yield
+        finally:
+            _READER.session = None
 
 
 def _program_name():
@@ -123,12 +153,12 @@ def as_dict(obj):
     return {attr.columns[0].name: getattr(obj, attr.key) for attr in mapper.column_attrs}
 
 
-def _rows(query):
+def _rows(query, params=None):
     """Plain rows of a table query, without building ORM objects: the
     scheduler reads every service and compute node on every request, and
     at a thousand hosts the ORM's bookkeeping would cost more than the read."""
     with transaction() as session:
-        result = session.execute(query)
+        result = session.execute(query, params)
         keys = list(result.keys())
         return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
@@ -167,14 +197,24 @@ def instance_create(context, values):
         return _saved(session, instance)
 
 
-def instance_get_by_uuid(context, instance_uuid, read_deleted=False):
-    # Plain rows, no ORM object: every GET of a server and every save
-    # through the conductor reads one, and as_dict would make the same dict.
+def _instance_by_uuid(read_deleted):
     table = models.Instance.__table__
-    query = sa.select(table).where(table.c.uuid == instance_uuid)
+    query = sa.select(table).where(table.c.uuid == sa.bindparam("uuid"))
     if not read_deleted:
         query = query.where(table.c.deleted == 0)
-    rows = _rows(query.limit(1))
+    return query.limit(1)
+
+
+# Built once, the uuid bound at each call (building it cost a third of
+# running it): every GET of a server and every save through the conductor
+# reads one.
+_INSTANCE_BY_UUID = {read_deleted: _instance_by_uuid(read_deleted)
+                     for read_deleted in (False, True)}
+
+
+def instance_get_by_uuid(context, instance_uuid, read_deleted=False):
+    # Plain rows, no ORM object: as_dict would make the same dict.
+    rows = _rows(_INSTANCE_BY_UUID[bool(read_deleted)], {"uuid": instance_uuid})
     if not rows:
         raise exception.InstanceNotFound(instance_id=instance_uuid)
     return rows[0]

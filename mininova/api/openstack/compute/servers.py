@@ -29,6 +29,7 @@ from mininova.api.openstack.compute import boot_options
 from mininova.api.openstack.compute.schemas import servers as schema
 from mininova.api.openstack.compute.views import servers as views
 from mininova.api.validation import parameter_types
+from mininova.db import api as db
 
 blueprint = Blueprint("servers", __name__)
 
@@ -106,8 +107,9 @@ def index():
 @blueprint.get("/servers/detail")
 def detail():
     context = common.context()
-    instances, _detailed = _list("detail")
-    body = {"servers": views.detail_list(context, instances)}
+    with db.reader():  # the servers and what their bodies show, read at once
+        instances, _detailed = _list("detail")
+        body = {"servers": views.detail_list(context, instances)}
     return jsonify(_with_links(body, instances, "servers/detail"))
 
 
@@ -244,10 +246,14 @@ def _states_from_status(context, statuses):
 @blueprint.get("/servers/<server_id>")
 def show(server_id):
     context = common.context()
-    instance = common.compute_api().get(context, server_id)
-    context.can("os_compute_api:servers:show", common.owned_by(instance))
-    return jsonify({"server": views.show(
-        context, instance, show_server_groups=api_version_request.is_supported("2.71"))})
+    # One read transaction for the instance and all its body shows (the
+    # request clients poll while they wait for a server).
+    with db.reader():
+        instance = common.compute_api().get(context, server_id)
+        context.can("os_compute_api:servers:show", common.owned_by(instance))
+        body = views.show(context, instance,
+                          show_server_groups=api_version_request.is_supported("2.71"))
+    return jsonify({"server": body})
 
 
 @blueprint.put("/servers/<server_id>")
