@@ -139,13 +139,16 @@ def check_fixed_ip(network, address):
     return address.version == network.version and first <= address <= last
 
 
-def free_addresses(pools, allocated):
-    """The pools' addresses not in ``allocated`` (a set), lowest first, lazily."""
+def _free_values(pools, allocated):
+    """The pools' free addresses as integers, lowest first, lazily: a new
+    port looks at up to RANDOM_WINDOW of them, and an address object for
+    each cost more than the rest of its allocation (measured: 1000
+    ``ip_address`` per port, ~1 ms)."""
+    taken = {int(address) for address in allocated}
     for start, end in sorted(pools):
         for value in range(int(start), int(end) + 1):
-            address = ipaddress.ip_address(value)
-            if address not in allocated:
-                yield address
+            if value not in taken:
+                yield value
 
 
 def choose_address(pools, allocated, prefer_first=False):
@@ -154,8 +157,10 @@ def choose_address(pools, allocated, prefer_first=False):
     ``prefer_first``: the lowest free one (the DHCP port's); otherwise one
     at random among the first free ones.
     """
-    window = list(itertools.islice(free_addresses(pools, allocated),
+    window = list(itertools.islice(_free_values(pools, allocated),
                                    1 if prefer_first else RANDOM_WINDOW))
     if not window:
         return None
-    return window[0] if prefer_first else random.choice(window)
+    value = window[0] if prefer_first else random.choice(window)
+    # The pools' own address type: an IPv6 pool's low addresses stay IPv6.
+    return type(pools[0][0])(value)

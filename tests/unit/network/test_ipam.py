@@ -98,3 +98,17 @@ def test_overlapping():
     others = [ipaddress.ip_network("10.1.0.0/16"), ipaddress.ip_network("10.0.0.128/25")]
     assert ipam.overlapping(NET, others) == others[1]
     assert ipam.overlapping(ipaddress.ip_network("10.2.0.0/24"), others) is None
+
+
+def test_choose_address_keeps_the_pools_address_type():
+    # An IPv6 pool's low addresses are small integers; they stay IPv6.
+    pools = [(ip("::2"), ip("::4"))]
+    chosen = ipam.choose_address(pools, {ip("::2")}, prefer_first=True)
+    assert chosen == ip("::3") and isinstance(chosen, ipaddress.IPv6Address)
+
+
+def test_choose_address_only_looks_at_the_first_window_of_a_large_pool():
+    pools = [(ip("10.0.0.2"), ip("10.255.255.254"))]
+    chosen = {ipam.choose_address(pools, set()) for _ in range(50)}
+    assert all(int(ip("10.0.0.2")) <= int(a) < int(ip("10.0.0.2")) + ipam.RANDOM_WINDOW
+               for a in chosen)
