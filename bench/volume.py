@@ -31,8 +31,9 @@ with qemu-img and qemu-io in a temporary directory, removed at the end):
   CPU from the convert, and this says how much of the gap is the
   instrument's. The target's ratio stays the one against the quiet floor.
 
-The cases are interleaved, each run starting one step further on, a
-``sync`` before each step: each comes after each other as often.
+The cases are interleaved, each run in its own order (a shuffle seeded by
+the run's number, the same every time the bench runs), a ``sync`` before
+each step: over the runs each case follows different ones.
 
 Throughput is the raw bytes made (the virtual size) per second; it prints
 the medians, for each case the ratios floor/mininova (the issue's target:
@@ -74,6 +75,7 @@ volume 5.15 s, ratio 0.39 (docs/block-devices.md, "On the compute host").
 
 import argparse
 import os
+import random
 import re
 import shutil
 import signal
@@ -429,13 +431,17 @@ def main():
         steps = measurements(services, image, size_gb, source, workdir, polled_url)
         times = {name: [] for name, _ in steps}
         for run in range(args.runs):
-            # Interleaved, so that drift hits all alike, and each run starts
-            # one step further on, so that each case comes after each other
-            # as often: what one leaves the disk to do (the discards of its
-            # deleted files) slows whichever comes next, and the HTTP case
-            # leaves three times as much as the others.
-            shift = run % len(steps)
-            for name, measure in steps[shift:] + steps[:shift]:
+            # Interleaved, so that drift hits all alike, and each run in
+            # another order, so that what one case leaves the disk to do
+            # (the discards of its deleted files; the HTTP case leaves three
+            # times as much as the others) does not always fall on the same
+            # next one. (A rotation, used until 1 Dec 2026, kept every case
+            # after the same one: the direct-URL volume always came after
+            # the HTTP one; measured apart, it made no difference, 163 vs.
+            # 165 ms.)
+            order = list(steps)
+            random.Random(run).shuffle(order)
+            for name, measure in order:
                 settle()
                 times[name].append(measure())
         phases = {case: phases_from_log(services.log(case)) for case in Services.CASES}
