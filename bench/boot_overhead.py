@@ -292,10 +292,8 @@ def networked_case(runs, workdir, conn, timeline=False):
             timeline_text = out.getvalue()
     finally:
         try:
-            network.delete_everything()
+            network.tear_down()
         finally:
-            network.stop()
-            network.remove_leftovers()
             nova.stop()
             nova.remove_leftover_domains()
             subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)

@@ -158,6 +158,15 @@ class NetworkDeployment:
 
     # --- clean-up ----------------------------------------------------------------------
 
+    def tear_down(self):
+        """Everything it made gone, also when a step fails: through the API
+        first, then the service stopped, then the host swept by name."""
+        try:
+            self.delete_everything()
+        finally:
+            self.stop()
+            self.remove_leftovers()
+
     def delete_everything(self):
         """Through the API first (the service then removes what it made)."""
         for port_id in self.ports:

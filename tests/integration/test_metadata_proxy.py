@@ -49,10 +49,8 @@ def net(work_root, network_rabbit_url, nova_metadata):
         yield cloud.start()
     finally:
         try:
-            cloud.delete_everything()
+            cloud.tear_down()
         finally:
-            cloud.stop()
-            cloud.remove_leftovers()
             nova.stop()
 
 

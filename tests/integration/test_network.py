@@ -51,11 +51,7 @@ def deployment(work_root, network_rabbit_url, fake_nova):
     try:
         yield cloud.start()
     finally:
-        try:
-            cloud.delete_everything()
-        finally:
-            cloud.stop()
-            cloud.remove_leftovers()
+        cloud.tear_down()
 
 
 @pytest.fixture

@@ -57,11 +57,7 @@ def clouds(work_root, rabbit_url):
         try:
             yield nova, network
         finally:
-            try:
-                network.delete_everything()
-            finally:
-                network.stop()
-                network.remove_leftovers()
+            network.tear_down()
     finally:
         next(nova_iter, None)
 
