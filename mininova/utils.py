@@ -66,6 +66,18 @@ def isotime(value):
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def perfect_time(value):
+    """``2026-11-21T12:00:00.880302``: a time as Nova's API shows the ones it
+    hands to its JSON encoder as they are (oslo.serialization's
+    ``PERFECT_TIME_FORMAT``, microseconds always, no zone), such as
+    ``OS-SRV-USG:launched_at`` and an instance action's ``start_time``."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
 def sanitize_hostname(display_name):
     """A DNS-safe hostname from the display name (as Nova's, in nova/utils.py)."""
     allowed = "".join(c if c.isalnum() or c == "-" else "-" for c in display_name.lower())

@@ -6,9 +6,10 @@ import logging
 import pytest
 from oslo_log import formatters
 
-from mininova import exception
+from mininova import context, exception
 from mininova.cli.client import ClientException
 from mininova.conf import CONF
+from mininova.db import api as db
 from tests.functional import helpers
 
 
@@ -21,7 +22,11 @@ def test_boot_reaches_active_with_nova_fields(admin, image):
     assert server["OS-EXT-STS:power_state"] == 1
     assert server["OS-EXT-SRV-ATTR:host"] == "host1"
     assert server["OS-EXT-SRV-ATTR:instance_name"] == "instance-%08x" % 1
-    assert server["OS-SRV-USG:launched_at"]
+    # As Nova shows it: "2013-09-23T13:37:00.880302", the microseconds kept.
+    recorded = db.instance_get_by_uuid(context.get_admin_context(), server["id"])
+    assert server["OS-SRV-USG:launched_at"] == recorded["launched_at"].strftime(
+        "%Y-%m-%dT%H:%M:%S.%f")
+    assert server["OS-SRV-USG:terminated_at"] is None
     assert server["flavor"]["id"] == "42"
     assert server["image"]["id"] == image["id"]
     assert server["tenant_id"] == "admin"

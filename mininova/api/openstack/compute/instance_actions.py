@@ -139,4 +139,4 @@ def _event_view(event, project_id, all_details):
 
 
 def _view(row, keys):
-    return {key: utils.isotime(row[key]) if key in TIMES else row[key] for key in keys}
+    return {key: utils.perfect_time(row[key]) if key in TIMES else row[key] for key in keys}

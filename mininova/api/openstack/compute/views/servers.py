@@ -204,8 +204,8 @@ def _placement_and_usage(instance):
         "OS-EXT-AZ:availability_zone": instance["availability_zone"] or (
             CONF.default_availability_zone if instance["host"] else ""),
         "config_drive": instance["config_drive"] or "",
-        "OS-SRV-USG:launched_at": _usage_time(instance["launched_at"]),
-        "OS-SRV-USG:terminated_at": _usage_time(instance["terminated_at"]),
+        "OS-SRV-USG:launched_at": utils.perfect_time(instance["launched_at"]),
+        "OS-SRV-USG:terminated_at": utils.perfect_time(instance["terminated_at"]),
     }
 
 
@@ -296,9 +296,3 @@ def host_id(project_id, host):
 
 def _bookmark(collection, resource_id):
     return {"rel": "bookmark", "href": f"{common.base_url()}/{collection}/{resource_id}"}
-
-
-def _usage_time(value):
-    if value is None:
-        return None
-    return utils.isotime(value).replace("Z", ".000000")
