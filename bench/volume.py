@@ -78,6 +78,9 @@ since 30 Nov 2026's fifth session (before: a new connection per request,
 every 50 ms); see ``POLL_INTERVAL`` and docs/performance.md.
 ``--boot`` (3 runs): boot from the image 2.00 s, from an image-backed
 volume 5.15 s, ratio 0.39 (docs/block-devices.md, "On the compute host").
+1 Dec 2026, 11 runs: direct URL 0.465 s polled, 0.364 s by its record,
+floor 0.317 s: 0.68 polled, **0.87 by its record** (docs/performance.md,
+"The twelfth session").
 """
 
 import argparse
