@@ -56,7 +56,6 @@ Needs what the integration tests need (bin/run-tests prepares it all).
 
 import argparse
 import contextlib
-import datetime
 import io
 import os
 import shutil
@@ -73,7 +72,7 @@ import libvirt
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import boot_timeline  # noqa: E402  (beside this script)
-from polling import polling  # noqa: E402  (beside this script)
+from polling import polling, seconds_from  # noqa: E402  (beside this script)
 
 from tests.integration import deployment as dep  # noqa: E402
 from tests.integration import keystone as keystone_fixture  # noqa: E402
@@ -133,9 +132,7 @@ def time_recorded_boot(admin, create):
         raise SystemExit(f"boot failed: {admin.get_server(server['id']).get('fault')}")
     admin.delete_server(server["id"])
     dep.wait_for_gone(admin, server["id"])
-    # The API's times are UTC, from this machine's clock, as posted_at is.
-    finished_at = datetime.datetime.strptime(finished, "%Y-%m-%dT%H:%M:%S.%f")
-    return finished_at.replace(tzinfo=datetime.timezone.utc).timestamp() - posted_at
+    return seconds_from(posted_at, finished)
 
 
 def build_finish_time(admin, server_id):
@@ -285,8 +282,8 @@ def networked_case(runs, workdir, conn, timeline=False):
                                               "endpoint_override": network.url,
                                               "service_metadata_proxy": "True",
                                               "metadata_proxy_shared_secret": "bench"}})
-    mininova, floor, polled_floor, ssh, boots, timeline_text = [], [], [], [], [], ""
-    recorded = []
+    mininova, floor, polled_floor, recorded, ssh, boots = [], [], [], [], [], []
+    timeline_text = ""
     try:
         nova.start()
         network._write_config(transport, f"http://127.0.0.1:{nova.api_port}/v2.1", {

@@ -84,7 +84,6 @@ floor 0.317 s: 0.68 polled, **0.87 by its record** (docs/performance.md,
 """
 
 import argparse
-import datetime
 import os
 import random
 import re
@@ -102,7 +101,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from polling import polling  # noqa: E402  (beside this script)
+from polling import polling, seconds_from  # noqa: E402  (beside this script)
 
 from tests.integration import deployment as dep  # noqa: E402
 
@@ -288,9 +287,7 @@ def time_volume(services, case, image, size_gb, poll_interval=POLL_INTERVAL,
     session.delete(url, timeout=30).raise_for_status()
     _wait(lambda: session.get(url, timeout=30).status_code == 404, "the volume's delete")
     if recorded:
-        # Cinder's time format, UTC; the same machine's clock as posted_at.
-        available_at = datetime.datetime.strptime(volume["updated_at"], "%Y-%m-%dT%H:%M:%S.%f")
-        return available_at.replace(tzinfo=datetime.timezone.utc).timestamp() - posted_at
+        return seconds_from(posted_at, volume["updated_at"])
     return elapsed
 
 

@@ -59,11 +59,7 @@ def seconds_since(timestamp, now=None):
 
 def isotime(value):
     """``2026-11-21T12:00:00Z``, the API's timestamp format."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _formatted(value, "%Y-%m-%dT%H:%M:%SZ")
 
 
 def perfect_time(value):
@@ -71,11 +67,19 @@ def perfect_time(value):
     hands to its JSON encoder as they are (oslo.serialization's
     ``PERFECT_TIME_FORMAT``, microseconds always, no zone), such as
     ``OS-SRV-USG:launched_at`` and an instance action's ``start_time``."""
+    return _formatted(value, PERFECT_TIME_FORMAT)
+
+
+PERFECT_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+
+
+def _formatted(value, time_format):
+    """A datetime (or ISO string) in ``time_format``; None stays None."""
     if value is None:
         return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return value.strftime(time_format)
 
 
 def sanitize_hostname(display_name):
