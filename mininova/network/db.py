@@ -102,20 +102,31 @@ def make_network_dicts(session, rows):
     return [_network_dict(row, subnet_ids[row.id], segments[row.id]) for row in rows]
 
 
-def _network_dict(row, subnet_ids, segment):
-    network_type, segmentation_id = segment
+# What a network dict has from other tables than its own row.
+NETWORK_JOINED_FIELDS = frozenset({"subnets", "provider:network_type",
+                                   "provider:segmentation_id"})
+
+
+def network_row_dict(row):
+    """A network's attributes from its own row: all but
+    :data:`NETWORK_JOINED_FIELDS`."""
     return {
         "id": row.id, "name": row.name, **_owner(row),
         "admin_state_up": row.admin_state_up, "status": row.status,
-        "subnets": subnet_ids, "shared": row.shared,
-        "router:external": row.external, "mtu": row.mtu,
-        "provider:network_type": network_type, "provider:physical_network": None,
-        "provider:segmentation_id": segmentation_id,
+        "shared": row.shared, "router:external": row.external, "mtu": row.mtu,
+        "provider:physical_network": None,
         "availability_zone_hints": [], "availability_zones": [],
         "ipv4_address_scope": None, "ipv6_address_scope": None,
         "l2_adjacency": True, "is_default": False,
         **_standard_attributes(row),
     }
+
+
+def _network_dict(row, subnet_ids, segment):
+    network_type, segmentation_id = segment
+    return {**network_row_dict(row), "subnets": subnet_ids,
+            "provider:network_type": network_type,
+            "provider:segmentation_id": segmentation_id}
 
 
 # --- subnets ------------------------------------------------------------------

@@ -33,6 +33,8 @@ beyond refusing a limit below what is used (``check_limit``, which
 python-openstackclient sends by default), per-resource quota drivers.
 """
 
+import contextlib
+
 import sqlalchemy as sa
 from flask import g, jsonify, request
 
@@ -57,20 +59,20 @@ def default_limits():
             for resource, (option, _model) in RESOURCES.items()}
 
 
-def project_limits(engine, project_id):
+def project_limits(engine, project_id, session=None):
     limits = default_limits()
     query = sa.select(models.Quota.resource, models.Quota.limit).where(
         models.Quota.project_id == project_id)
-    with models.session(engine) as session:
+    with _reading(engine, session) as session:
         limits.update({resource: limit for resource, limit in session.execute(query)
                        if resource in limits})
     return limits
 
 
-def project_usage(engine, project_id, resources=None):
+def project_usage(engine, project_id, resources=None, session=None):
     """``{resource: rows the project has}``, of ``resources`` (default: all)."""
     usage = {}
-    with models.session(engine) as session:
+    with _reading(engine, session) as session:
         for resource in resources or RESOURCES:
             model = RESOURCES[resource][1]
             usage[resource] = session.scalar(
@@ -79,16 +81,30 @@ def project_usage(engine, project_id, resources=None):
     return usage
 
 
+@contextlib.contextmanager
+def _reading(engine, session):
+    """``session`` when the caller has one open, else a transaction of its own."""
+    if session is not None:
+        yield session
+    else:
+        with models.session(engine) as session:
+            yield session
+
+
 def check(engine, resource, project_id, new=1):
     """409 OverQuota when ``new`` more of ``resource`` would pass the
     project's limit (``new=0``: is it over already, the recheck)."""
     if resource not in RESOURCES or not project_id:
         return
-    limit = project_limits(engine, project_id)[resource]
-    # Only the resource asked for is counted: a port's create (and its
-    # recheck) on every boot need not count networks, subnets, groups...
-    if (limit != UNLIMITED
-            and project_usage(engine, project_id, [resource])[resource] + new > limit):
+    # The limit and the count in one transaction (one BEGIN, one COMMIT:
+    # a port's create checks twice on every boot), and only the resource
+    # asked for is counted, not networks, subnets, groups...
+    with models.session(engine) as session:
+        limit = project_limits(engine, project_id, session)[resource]
+        if limit == UNLIMITED:
+            return
+        used = project_usage(engine, project_id, [resource], session)[resource]
+    if used + new > limit:
         raise exceptions.OverQuota(overs=[resource])
 
 

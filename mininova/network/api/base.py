@@ -149,7 +149,8 @@ class Controller:
             policy.authorize(context, f"{action}_{self.resource}:{name}", target)
 
     def _networks_of(self, context, items, for_create=False):
-        """``{network id: network}`` of the items (subnets, ports) that have one.
+        """``{network id: network}`` of the items (subnets, ports) that have
+        one, each with only the attributes a policy target takes from it.
 
         For a create: the network must exist and be the caller's, shared,
         or the caller an admin or service; else a 404, as Neutron answers
@@ -160,7 +161,8 @@ class Controller:
         networks = {}
         for network_id in {item.get("network_id") for item in items} - {None}:
             try:
-                networks[network_id] = self.plugin.get_network(context, network_id)
+                networks[network_id] = self.plugin.get_network(context, network_id,
+                                                               fields=NETWORK_TARGET_KEYS)
             except exceptions.NetworkNotFound:
                 if for_create:
                     raise
