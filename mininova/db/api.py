@@ -189,6 +189,14 @@ def attribute_values(model, values):
     return result
 
 
+def column_values(model, values):
+    """:func:`attribute_values`, named by column (for a statement on the
+    model's table)."""
+    attrs = sa.inspect(model).attrs
+    return {attrs[key].columns[0].name: value
+            for key, value in attribute_values(model, values).items()}
+
+
 # --- instances ------------------------------------------------------------------
 
 def instance_create(context, values):
@@ -313,21 +321,21 @@ def instance_update(context, instance_uuid, values, expected_task_state=None,
     was found, so the caller learns that someone (usually a delete) got
     there first.
     """
-    values = attribute_values(models.Instance, values)
+    # On the table, not through the ORM: a compute's every save comes here
+    # through the conductor (seven on a boot's path), and the ORM's update
+    # and the object it loaded back cost four times the SQL they ran.
+    table = models.Instance.__table__
+    values = column_values(models.Instance, values)
+    values.setdefault("updated_at", timeutils.utcnow())
+    update = sa.update(table).where(table.c.uuid == instance_uuid, table.c.deleted == 0)
+    if expected_task_state is not None:
+        update = update.where(_state_in(table.c.task_state, expected_task_state))
+    if expected_vm_state is not None:
+        update = update.where(_state_in(table.c.vm_state, expected_vm_state))
     with transaction(writer=True) as session:
-        update = sa.update(models.Instance).where(
-            models.Instance.uuid == instance_uuid, models.Instance.deleted == 0
-        )
-        if expected_task_state is not None:
-            update = update.where(_state_in(models.Instance.task_state, expected_task_state))
-        if expected_vm_state is not None:
-            update = update.where(_state_in(models.Instance.vm_state, expected_vm_state))
-        values.setdefault("updated_at", timeutils.utcnow())
-        result = session.execute(update.values(**values))
-        if result.rowcount == 1:
-            return as_dict(session.scalars(
-                sa.select(models.Instance).filter_by(uuid=instance_uuid)
-            ).one())
+        if session.execute(update.values(**values)).rowcount == 1:
+            return dict(session.execute(_INSTANCE_BY_UUID[False],
+                                        {"uuid": instance_uuid}).mappings().one())
     _raise_update_mismatch(context, instance_uuid, expected_task_state, expected_vm_state)
 
 
