@@ -40,6 +40,7 @@ from oslo_log import log as logging
 
 from mininova import exception
 from mininova.conf import CONF
+from mininova.db import api as db_api
 from mininova.db import keypairs as keypairs_db
 from mininova.db import quotas as db
 
@@ -110,8 +111,11 @@ def get_class_quotas(context, class_name):
 
 def get_project_limits(context, project_id):
     """``{resource: limit}`` that apply to the project."""
-    limits = get_defaults(context)
-    limits.update(db.quota_get_all_by_project(context, project_id))
+    # The class's limits and the project's own in one transaction: a
+    # POST /servers reads them three times (instances, metadata, recheck).
+    with db_api.reader():
+        limits = get_defaults(context)
+        limits.update(db.quota_get_all_by_project(context, project_id))
     return limits
 
 

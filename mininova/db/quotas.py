@@ -29,8 +29,7 @@ def quota_class_get_all_by_name(context, class_name):
 
 def _limits(model, owned):
     with db.transaction() as session:
-        rows = session.scalars(sa.select(model).where(owned))
-        return {row.resource: row.hard_limit for row in rows}
+        return dict(session.execute(sa.select(model.resource, model.hard_limit).where(owned)).all())
 
 
 def quota_set(context, project_id, resource, hard_limit):

@@ -80,3 +80,20 @@ def test_a_server_is_shown_from_one_transaction(cloud, admin, image, begins):
     begins.clear()
     assert admin.get_server(server["id"])["id"] == server["id"]
     assert len([name for name in begins if name.startswith("waitress")]) == 1
+
+
+def test_a_projects_quota_limits_are_read_in_one_transaction(conf, begins):
+    """The class's limits and the project's own: a POST /servers reads
+    them three times (instances, metadata items, the recheck)."""
+    from mininova import quota
+    from mininova.db import quotas as quotas_db
+
+    migration.db_sync()
+    ctxt = mn_context.get_admin_context()
+    quotas_db.quota_class_set(ctxt, "default", "instances", 20)
+    quotas_db.quota_set(ctxt, "demo", "cores", 7)
+    begins.clear()
+    limits = quota.get_project_limits(ctxt, "demo")
+    assert len(begins) == 1
+    assert limits["instances"] == 20 and limits["cores"] == 7
+    assert limits["ram"] == conf.quota.ram
