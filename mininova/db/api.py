@@ -176,25 +176,26 @@ def attribute_values(model, values):
     Values arrive from RPC as JSON, so a timestamp set on a compute host
     comes here as a string.
     """
-    mapper = sa.inspect(model)
-    by_column = {attr.columns[0].name: attr for attr in mapper.column_attrs}
-    result = {}
+    return {attr.key: value for attr, value in _checked_values(model, values)}
+
+
+def column_values(model, values):
+    """The same values checked and converted, still named by column (for a
+    statement on the model's table)."""
+    return {attr.columns[0].name: value for attr, value in _checked_values(model, values)}
+
+
+def _checked_values(model, values):
+    """``(column attribute, value)`` of each named column; an unknown name
+    is an InvalidInput, an ISO string for a DateTime a datetime."""
+    by_column = {attr.columns[0].name: attr for attr in sa.inspect(model).column_attrs}
     for name, value in values.items():
         attr = by_column.get(name)
         if attr is None:
             raise exception.InvalidInput(reason=f"{model.__tablename__} has no column {name}")
         if isinstance(value, str) and isinstance(attr.columns[0].type, sa.DateTime):
             value = datetime.fromisoformat(value)
-        result[attr.key] = value
-    return result
-
-
-def column_values(model, values):
-    """:func:`attribute_values`, named by column (for a statement on the
-    model's table)."""
-    attrs = sa.inspect(model).attrs
-    return {attrs[key].columns[0].name: value
-            for key, value in attribute_values(model, values).items()}
+        yield attr, value
 
 
 # --- instances ------------------------------------------------------------------
