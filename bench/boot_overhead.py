@@ -136,9 +136,14 @@ def time_recorded_boot(admin, create):
 
 
 def build_finish_time(admin, server_id):
-    """The finish_time of the server's build event, None while it builds."""
-    [create] = [action for action in admin.list_instance_actions(server_id)
-                if action["action"] == "create"]
+    """The finish_time of the server's build event, None while it builds.
+    (The ``create`` action itself is recorded by the conductor once the
+    server is scheduled, as in Nova: a GET right after the POST may not
+    list it yet.)"""
+    create = next((action for action in admin.list_instance_actions(server_id)
+                   if action["action"] == "create"), None)
+    if create is None:
+        return None
     events = admin.get_instance_action(server_id, create["request_id"])["events"]
     return next((event["finish_time"] for event in events if event["event"] == BUILD_EVENT),
                 None)
