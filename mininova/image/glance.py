@@ -19,7 +19,7 @@ as ``admin:admin``.
 ``X-OpenStack-Request-ID`` carries the context's request id, so the image
 service logs the download under the same ``req-…`` as the compute host.
 
-Downloads are streamed to disk 8 MiB at a time, whatever the image's size
+Downloads are streamed to disk 1 MiB at a time, whatever the image's size
 (each chunk read off the connection once and written with ``os.write``, no
 other copy), and checked: the byte count against ``Content-Length``, and the data against
 the image's "multihash" (``os_hash_algo``, ``os_hash_value``: sha512 unless
