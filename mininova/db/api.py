@@ -23,6 +23,7 @@ instead of failing with "database is locked". PostgreSQL and MariaDB need
 nothing special.
 """
 
+import functools
 import threading
 from contextlib import contextmanager
 from datetime import datetime
@@ -188,7 +189,7 @@ def column_values(model, values):
 def _checked_values(model, values):
     """``(column attribute, value)`` of each named column; an unknown name
     is an InvalidInput, an ISO string for a DateTime a datetime."""
-    by_column = {attr.columns[0].name: attr for attr in sa.inspect(model).column_attrs}
+    by_column = _column_attrs(model)
     for name, value in values.items():
         attr = by_column.get(name)
         if attr is None:
@@ -196,6 +197,13 @@ def _checked_values(model, values):
         if isinstance(value, str) and isinstance(attr.columns[0].type, sa.DateTime):
             value = datetime.fromisoformat(value)
         yield attr, value
+
+
+@functools.cache
+def _column_attrs(model):
+    """``{column name: column attribute}`` of a model: its mapping never
+    changes, and every instance save asks for it."""
+    return {attr.columns[0].name: attr for attr in sa.inspect(model).column_attrs}
 
 
 # --- instances ------------------------------------------------------------------
