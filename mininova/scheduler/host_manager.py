@@ -199,11 +199,14 @@ class HostManager:
                                        for key in sorted(self._host_states)]
                 if len(self._sorted_states) >= FREEZE_FROM_HOSTS:
                     _freeze_long_lived()
+            # Read once: an option's lookup costs more than the rest of a
+            # host's line here, and this runs for every host on every request.
+            default_zone = CONF.default_availability_zone
             for state in self._sorted_states:
                 state.service = services[state.host]
                 state.aggregates = aggregates.get(state.host, ())
                 state.availability_zone = (_zone(state.aggregates) if state.aggregates
-                                           else CONF.default_availability_zone)
+                                           else default_zone)
             return list(self._sorted_states)
 
     def _read_new_reports(self, context):

@@ -13,13 +13,26 @@ LOG = logging.getLogger(__name__)
 
 
 class Verdict:
-    """A filter's answer for one host: pass or fail, and why."""
+    """A filter's answer for one host: pass or fail, and why.
 
-    __slots__ = ("passed", "reason")
+    The reason is kept as a ``str.format`` template and its values, and
+    written out only when read: the scheduler reads the reasons of the
+    hosts a filter removes (they go into the decision's explanation),
+    never those of the hosts that pass, and at 1000 hosts formatting a
+    "free RAM 7680 MB ≥ requested 512 MB" for each of them on every
+    request took a sizeable share of the request for nothing.
+    """
 
-    def __init__(self, passed, reason=""):
+    __slots__ = ("passed", "_template", "_values")
+
+    def __init__(self, passed, template="", *values):
         self.passed = passed
-        self.reason = reason
+        self._template = template
+        self._values = values
+
+    @property
+    def reason(self):
+        return self._template.format(*self._values) if self._values else self._template
 
     def __bool__(self):
         return self.passed
@@ -28,12 +41,12 @@ class Verdict:
         return f"Verdict({'pass' if self.passed else 'fail'}: {self.reason})"
 
     @classmethod
-    def ok(cls, reason=""):
-        return cls(True, reason)
+    def ok(cls, template="", *values):
+        return cls(True, template, *values)
 
     @classmethod
-    def fail(cls, reason):
-        return cls(False, reason)
+    def fail(cls, template, *values):
+        return cls(False, template, *values)
 
 
 class BaseHostFilter:

@@ -19,4 +19,4 @@ class AvailabilityZoneFilter(filters.BaseHostFilter):
         if host_state.availability_zone != requested:
             return filters.Verdict.fail(
                 f"zone {host_state.availability_zone} ≠ requested {requested}")
-        return filters.Verdict.ok(f"in zone {requested}")
+        return filters.Verdict.ok("in zone {}", requested)

@@ -23,4 +23,4 @@ class CoreFilter(filters.BaseHostFilter):
                 f"free vCPUs {free:.0f} < requested {requested} "
                 f"({host_state.vcpus_total} × ratio {ratio} − used {host_state.vcpus_used})")
         host_state.limits["vcpu"] = limit
-        return filters.Verdict.ok(f"free vCPUs {free:.0f} ≥ requested {requested}")
+        return filters.Verdict.ok("free vCPUs {:.0f} ≥ requested {}", free, requested)

@@ -30,5 +30,5 @@ class DiskFilter(filters.BaseHostFilter):
                 f"free disk {usable_disk_mb:.0f} MB < requested {requested_disk} MB "
                 f"(total {total_usable_disk_mb} MB × ratio {ratio} − used {used_disk_mb} MB)")
         host_state.limits["disk_gb"] = disk_mb_limit / 1024
-        return filters.Verdict.ok(
-            f"free disk {usable_disk_mb:.0f} MB ≥ requested {requested_disk} MB")
+        return filters.Verdict.ok("free disk {:.0f} MB ≥ requested {} MB", usable_disk_mb,
+                                  requested_disk)

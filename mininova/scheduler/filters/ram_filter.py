@@ -29,4 +29,5 @@ class RamFilter(filters.BaseHostFilter):
                 f"free RAM {usable_ram:.0f} MB < requested {requested_ram} MB "
                 f"(total {total_usable_ram_mb} MB × ratio {ratio} − used {used_ram_mb} MB)")
         host_state.limits["memory_mb"] = memory_mb_limit
-        return filters.Verdict.ok(f"free RAM {usable_ram:.0f} MB ≥ requested {requested_ram} MB")
+        return filters.Verdict.ok("free RAM {:.0f} MB ≥ requested {} MB", usable_ram,
+                                  requested_ram)

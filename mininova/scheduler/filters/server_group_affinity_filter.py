@@ -21,4 +21,4 @@ class ServerGroupAffinityFilter(filters.BaseHostFilter):
         if group_hosts and host_state.host not in group_hosts:
             return filters.Verdict.fail(f"affinity: group {group['name']} is on "
                                         f"{', '.join(sorted(group_hosts))}, not here")
-        return filters.Verdict.ok(f"group {group['name']} is here or nowhere yet")
+        return filters.Verdict.ok("group {} is here or nowhere yet", group["name"])

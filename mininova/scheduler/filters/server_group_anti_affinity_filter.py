@@ -24,5 +24,5 @@ class ServerGroupAntiAffinityFilter(filters.BaseHostFilter):
             return filters.Verdict.fail(
                 f"anti-affinity: group {group['name']} has {here} member(s) on "
                 f"{host_state.host}, at most {max_per_host} per host")
-        return filters.Verdict.ok(f"{here} member(s) of group {group['name']} here, "
-                                  f"fewer than {max_per_host}")
+        return filters.Verdict.ok("{} member(s) of group {} here, fewer than {}", here,
+                                  group["name"], max_per_host)

@@ -33,6 +33,13 @@ class BaseHostWeigher:
     def weigh_object(self, host_state, spec):
         raise NotImplementedError
 
+    def weighs_anything(self, spec):
+        """False when every host would weigh the same for this request (a
+        soft-affinity weigher and a request without such a group): its
+        values are then all 0 without asking host by host, as the
+        filters' ``needed_for`` spares the filters."""
+        return True
+
     @property
     def name(self):
         return type(self).__name__
@@ -56,7 +63,10 @@ def weigh(weighers, host_states, spec, best=None):
     totals = [0.0] * len(host_states)
     columns = []
     for weigher in weighers:
-        raw = [weigher.weigh_object(host_state, spec) for host_state in host_states]
+        if weigher.weighs_anything(spec):
+            raw = [weigher.weigh_object(host_state, spec) for host_state in host_states]
+        else:
+            raw = [0] * len(host_states)
         multiplier = weigher.weight_multiplier()
         scaled = [multiplier * norm for norm in normalize(raw)]
         totals = [total + part for total, part in zip(totals, scaled, strict=True)]

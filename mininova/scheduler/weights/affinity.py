@@ -19,9 +19,12 @@ class BaseSoftAffinityWeigher(weights.BaseHostWeigher):
 
     policy = None
 
-    def members_here(self, host_state, spec):
+    def weighs_anything(self, spec):
         group = spec.get("instance_group")
-        if not group or group["policy"] != self.policy:
+        return bool(group) and group["policy"] == self.policy
+
+    def members_here(self, host_state, spec):
+        if not self.weighs_anything(spec):
             return 0
         return len(spec.get("group_members_by_host", {}).get(host_state.host, ()))
 

@@ -39,3 +39,17 @@ def test_soft_anti_affinity_prefers_the_fewest():
 def test_no_soft_group_weighs_nothing(weigher):
     for request_spec in ({"instance_group": None}, spec("anti-affinity", BY_HOST)):
         assert [weigher.weigh_object(h, request_spec) for h in HOSTS] == [0, 0, 0]
+
+
+@pytest.mark.parametrize("weigher", [affinity.ServerGroupSoftAffinityWeigher(),
+                                     affinity.ServerGroupSoftAntiAffinityWeigher()])
+def test_without_its_group_a_weigher_is_not_asked_host_by_host(weigher, monkeypatch):
+    # Every host would weigh 0: weigh() says so without a call per host,
+    # and the explanation still shows the weigher's (zero) part.
+    asked = []
+    monkeypatch.setattr(weigher, "weigh_object", lambda host, spec: asked.append(host) or 0)
+    weighed = weights.weigh([weigher], HOSTS, {"instance_group": None})
+    assert asked == []
+    assert {name: part for host in weighed for name, part in host.parts.items()} == {
+        weigher.name: (0, 0.0)}
+    assert weigher.weighs_anything(spec(weigher.policy, BY_HOST))
