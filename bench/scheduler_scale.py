@@ -32,8 +32,8 @@ difference shared out. A count does not move with the machine's load or
 speed, which on a shared VM can change a request's time, CPU time
 included, by half within minutes: it is how a change to the scheduler is
 compared before and after (2 Dec 2026: 88.8 → 71.4 million; two runs of
-the same code differ by 0.3 %). It takes a
-few minutes, and valgrind (``apt-get install valgrind``).
+the same code differ by 0.3 %). It takes a few minutes, and valgrind
+(``apt-get install valgrind``).
 
     .venv/bin/python bench/scheduler_scale.py [--requests 30] [--max-hosts 10000] [--profile]
     .venv/bin/python bench/scheduler_scale.py --instructions [--requests 10]
