@@ -28,7 +28,9 @@ rewrites dnsmasq's files and reloads it (Neutron's ``reload_allocations``),
 as long as the network is already served here: a boot's two port changes
 then cost one fetch and a SIGHUP, not a dozen ``ip`` commands. Neutron
 applies port changes to a cached copy instead of fetching; fetching is
-simpler and the networks are small.
+simpler and the networks are small. A port change waits 0.1 s for the
+next before it is applied (a boot's create and bind then cost one
+reload, after the build has its port; see ``_let_port_changes_settle``).
 When something fails (the server unreachable, a command refused), the
 network is tried again after ``[dhcp] resync_interval``. At start, and
 every resync_interval, it also checks that each dnsmasq (and metadata
@@ -57,6 +59,9 @@ from mininova.network.agent import host_gateway, metadata_driver
 from mininova.network.linux import dhcp, ip_lib
 
 LOG = logging.getLogger(__name__)
+
+# Seconds a port change waits for the next one of the same boot (below).
+PORT_CHANGES_SETTLE = 0.1
 
 
 class DhcpAgent:
@@ -139,23 +144,42 @@ class DhcpAgent:
 
     def _run(self):
         while not self._stopping.is_set():
-            with self._lock:
-                dirty, self._dirty = self._dirty, set()
-                ports_dirty, self._ports_dirty = self._ports_dirty - dirty, set()
-                full, self._full_sync = self._full_sync, False
-            if full:
-                self.sync_state()
-            for network_id in sorted(dirty):
-                self._sync_or_retry(network_id)
-            for network_id in sorted(ports_dirty):
-                self._sync_or_retry(network_id, ports_only=True)
-            with self._lock:
-                if not (self._dirty or self._ports_dirty or self._full_sync):
-                    self._idle.set()
+            self._apply_marked()
             if self._wake.wait(CONF.dhcp.resync_interval):
                 self._wake.clear()
+                self._let_port_changes_settle()
             else:
                 self._check_processes()
+
+    def _apply_marked(self):
+        with self._lock:
+            dirty, self._dirty = self._dirty, set()
+            ports_dirty, self._ports_dirty = self._ports_dirty - dirty, set()
+            full, self._full_sync = self._full_sync, False
+        if full:
+            self.sync_state()
+        for network_id in sorted(dirty):
+            self._sync_or_retry(network_id)
+        for network_id in sorted(ports_dirty):
+            self._sync_or_retry(network_id, ports_only=True)
+        with self._lock:
+            if not (self._dirty or self._ports_dirty or self._full_sync):
+                self._idle.set()
+
+    def _let_port_changes_settle(self):
+        """Woken by port changes only: wait PORT_CHANGES_SETTLE first.
+
+        Nova's compute creates a port and binds it (with the server's host
+        name, which dnsmasq's hosts file carries) within a few
+        milliseconds: one fetch and one SIGHUP then serve both, and the
+        reload, which runs in the server's process, stays out of the way
+        of the bind request and the reads the build is waiting for. A
+        guest asks for its address seconds later, when its kernel has
+        booted. A network or subnet change is applied at once."""
+        with self._lock:
+            ports_only = self._ports_dirty and not (self._dirty or self._full_sync)
+        if ports_only:
+            self._stopping.wait(PORT_CHANGES_SETTLE)
 
     def _sync_or_retry(self, network_id, ports_only=False):
         try:

@@ -91,6 +91,41 @@ def test_port_events_mark_the_network_for_a_reload_and_network_events_for_a_sync
     assert agent._dirty == {"another-network"}
 
 
+def test_a_boots_create_and_bind_of_a_port_cost_one_reload(agent):
+    agent._full_sync = False
+    agent.port_create_end(None, NETWORK_ID, "p-guest")
+    agent.port_update_end(None, NETWORK_ID, "p-guest")
+    agent._apply_marked()
+    assert agent.plugin_api.calls == ["get_network_info"]
+    assert Dnsmasq.reloaded == [(NETWORK_ID, ["p-dhcp", "p-guest"], "p-dhcp")]
+    assert agent._idle.is_set()
+
+
+@pytest.fixture
+def settle_waits(agent, monkeypatch):
+    waits = []
+    monkeypatch.setattr(agent._stopping, "wait", waits.append)
+    agent._full_sync = False
+    return waits
+
+
+def test_port_changes_wait_for_the_next_one_before_the_reload(agent, settle_waits):
+    agent.port_create_end(None, NETWORK_ID, "p-guest")
+    agent._let_port_changes_settle()
+    assert settle_waits == [dhcp_agent.PORT_CHANGES_SETTLE]
+
+
+@pytest.mark.parametrize("mark", [
+    lambda agent: agent.subnet_update_end(None, "another-network"),
+    lambda agent: setattr(agent, "_full_sync", True),
+])
+def test_a_network_change_is_applied_at_once(agent, settle_waits, mark):
+    agent.port_create_end(None, NETWORK_ID, "p-guest")
+    mark(agent)
+    agent._let_port_changes_settle()
+    assert settle_waits == []
+
+
 # --- the metadata proxy's life, next to dnsmasq's -----------------------------------
 
 class Recorder:
